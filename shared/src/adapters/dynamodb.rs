@@ -1,0 +1,319 @@
+//! The store on DynamoDB: one table keyed by `pk` (hash) and `sk` (range), the
+//! document in `data`, the optimistic-lock `version`, counters in `counter`.
+//! Endpoint and credentials come from the environment through aws-config
+//! (`AWS_ENDPOINT_URL_DYNAMODB` points it at DynamoDB Local).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, Delete, KeySchemaElement, KeyType, Put,
+    ReturnValue, ScalarAttributeType, TransactWriteItem,
+};
+use aws_sdk_dynamodb::Client;
+
+use crate::ports::{Condition, Item, Store, StoreError, WriteOp};
+
+/// How often a transaction that collided with another one is tried again.
+/// Collisions are transient; the retried transaction then either succeeds or
+/// fails on its condition.
+const TRANSACTION_CONFLICT_RETRIES: u32 = 8;
+
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+type Attributes = HashMap<String, AttributeValue>;
+
+fn s(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_owned())
+}
+
+fn n(value: u64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn key(pk: &str, sk: &str) -> Attributes {
+    HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
+}
+
+/// The condition expression and its values for one write.
+fn condition_expression(condition: Condition) -> (Option<String>, Option<Attributes>) {
+    match condition {
+        Condition::Always => (None, None),
+        Condition::NotExists => (Some("attribute_not_exists(pk)".into()), None),
+        Condition::Exists => (Some("attribute_exists(pk)".into()), None),
+        Condition::VersionIs(v) => (
+            Some("version = :expected_version".into()),
+            Some(HashMap::from([(":expected_version".into(), n(v))])),
+        ),
+    }
+}
+
+fn backend<E: std::fmt::Debug>(err: E) -> StoreError {
+    StoreError::Backend(format!("{err:?}"))
+}
+
+/// A single-item write whose condition did not hold is not a backend failure.
+fn write_error<E, R>(err: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::fmt::Debug,
+    R: std::fmt::Debug,
+{
+    if err.code() == Some("ConditionalCheckFailedException") {
+        StoreError::ConditionFailed
+    } else {
+        backend(err)
+    }
+}
+
+fn item_from(mut attrs: Attributes) -> Result<Item, StoreError> {
+    let mut text = |name: &str| match attrs.remove(name) {
+        Some(AttributeValue::S(v)) => Ok(v),
+        _ => Err(StoreError::Backend(format!(
+            "item attribute {name} is missing or not a string"
+        ))),
+    };
+    let (pk, sk, data) = (text("pk")?, text("sk")?, text("data")?);
+    let version = match attrs.get("version") {
+        Some(AttributeValue::N(v)) => v.parse().map_err(backend)?,
+        _ => {
+            return Err(StoreError::Backend(
+                "item attribute version is missing".into(),
+            ))
+        }
+    };
+    Ok(Item {
+        pk,
+        sk,
+        data,
+        version,
+    })
+}
+
+fn item_attributes(item: &Item) -> Attributes {
+    let mut attrs = key(&item.pk, &item.sk);
+    attrs.insert("data".into(), s(&item.data));
+    attrs.insert("version".into(), n(item.version));
+    attrs
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoStore {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub async fn from_env(table: impl Into<String>) -> Self {
+        let config = aws_config::load_from_env().await;
+        Self::new(Client::new(&config), table)
+    }
+
+    /// Creates the table with the key schema template.yaml declares. For tests
+    /// and local development against DynamoDB Local; on AWS, SAM owns the table.
+    pub async fn create_table(&self) -> Result<(), StoreError> {
+        let attribute = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+        };
+        let key_element = |name: &str, key_type| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(key_type)
+                .build()
+        };
+        self.client
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attribute("pk").map_err(backend)?)
+            .attribute_definitions(attribute("sk").map_err(backend)?)
+            .key_schema(key_element("pk", KeyType::Hash).map_err(backend)?)
+            .key_schema(key_element("sk", KeyType::Range).map_err(backend)?)
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn write_one(&self, op: WriteOp) -> Result<(), StoreError> {
+        match op {
+            WriteOp::Put { item, condition } => {
+                let (expression, values) = condition_expression(condition);
+                self.client
+                    .put_item()
+                    .table_name(&self.table)
+                    .set_item(Some(item_attributes(&item)))
+                    .set_condition_expression(expression)
+                    .set_expression_attribute_values(values)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(write_error)
+            }
+            WriteOp::Delete { pk, sk, condition } => {
+                let (expression, values) = condition_expression(condition);
+                self.client
+                    .delete_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key(&pk, &sk)))
+                    .set_condition_expression(expression)
+                    .set_expression_attribute_values(values)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(write_error)
+            }
+        }
+    }
+
+    async fn write_transaction(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        let items = ops
+            .into_iter()
+            .map(|op| match op {
+                WriteOp::Put { item, condition } => {
+                    let (expression, values) = condition_expression(condition);
+                    Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(item_attributes(&item)))
+                        .set_condition_expression(expression)
+                        .set_expression_attribute_values(values)
+                        .build()
+                        .map(|put| TransactWriteItem::builder().put(put).build())
+                }
+                WriteOp::Delete { pk, sk, condition } => {
+                    let (expression, values) = condition_expression(condition);
+                    Delete::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(key(&pk, &sk)))
+                        .set_condition_expression(expression)
+                        .set_expression_attribute_values(values)
+                        .build()
+                        .map(|delete| TransactWriteItem::builder().delete(delete).build())
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(backend)?;
+
+        let mut attempt = 0;
+        loop {
+            let outcome = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            let err = match outcome {
+                Ok(_) => return Ok(()),
+                Err(SdkError::ServiceError(service)) => service.into_err(),
+                Err(other) => return Err(backend(other)),
+            };
+            let codes: Vec<String> = if err.is_transaction_canceled_exception() {
+                match &err {
+                    aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(
+                        canceled,
+                    ) => canceled.cancellation_reasons().iter().filter_map(|r| r.code().map(str::to_owned)).collect(),
+                    _ => Vec::new(),
+                }
+            } else if err.is_transaction_in_progress_exception() {
+                vec!["TransactionConflict".into()]
+            } else {
+                return Err(backend(err));
+            };
+            if codes.iter().any(|c| c == "ConditionalCheckFailed") {
+                return Err(StoreError::ConditionFailed);
+            }
+            if codes.iter().any(|c| c == "TransactionConflict")
+                && attempt < TRANSACTION_CONFLICT_RETRIES
+            {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(10 << attempt.min(5))).await;
+                continue;
+            }
+            return Err(StoreError::Backend(format!(
+                "transaction canceled: {codes:?}"
+            )));
+        }
+    }
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        output.item.map(item_from).transpose()
+    }
+
+    async fn query_prefix(&self, pk: &str, sk_prefix: &str) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start: Option<Attributes> = None;
+        loop {
+            let mut request = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .expression_attribute_values(":pk", s(pk))
+                .set_exclusive_start_key(start.take());
+            request = if sk_prefix.is_empty() {
+                request.key_condition_expression("pk = :pk")
+            } else {
+                request
+                    .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                    .expression_attribute_values(":prefix", s(sk_prefix))
+            };
+            let output = request.send().await.map_err(backend)?;
+            for attrs in output.items.unwrap_or_default() {
+                items.push(item_from(attrs)?);
+            }
+            match output.last_evaluated_key {
+                Some(last) if !last.is_empty() => start = Some(last),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    async fn write(&self, mut ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        match ops.len() {
+            0 => Ok(()),
+            1 => self.write_one(ops.remove(0)).await,
+            _ => self.write_transaction(ops).await,
+        }
+    }
+
+    async fn increment(&self, pk: &str, sk: &str) -> Result<u64, StoreError> {
+        let output = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .update_expression("ADD #counter :one")
+            .expression_attribute_names("#counter", "counter")
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(backend)?;
+        match output.attributes.as_ref().and_then(|a| a.get("counter")) {
+            Some(AttributeValue::N(v)) => v.parse().map_err(backend),
+            _ => Err(StoreError::Backend(
+                "counter missing from UpdateItem result".into(),
+            )),
+        }
+    }
+}

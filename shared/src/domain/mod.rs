@@ -1,0 +1,9 @@
+//! Domain types. Values are parsed once at the edge ("parse, don't validate"):
+//! a `ScriptName` can only hold a valid name, so code that has one needs no checks.
+
+#[macro_use]
+mod text;
+pub mod script;
+pub mod tenant;
+
+pub use text::{char_len, is_word};

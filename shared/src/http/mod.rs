@@ -1,0 +1,9 @@
+//! The HTTP shape of the API, independent of how requests arrive (Lambda event
+//! or the local server): the request handlers see, their response, and the one
+//! function that turns a raw request into a response.
+
+mod request;
+mod response;
+
+pub use request::{parse_query, ApiRequest, MAX_BODY_BYTES};
+pub use response::{ApiResponse, REQUEST_ID_HEADER};

@@ -1,0 +1,49 @@
+//! Public identifiers in the formats the real service uses, e.g. script UUIDs
+//! like `SC2023102521413701c4a8a62`: a prefix, the UTC creation second, and
+//! random hex up to 25 characters.
+
+use time::macros::format_description;
+use time::OffsetDateTime;
+
+const ID_LENGTH: usize = 25;
+
+fn with_timestamp(prefix: &str, now_ms: i64) -> String {
+    let when = OffsetDateTime::from_unix_timestamp_nanos(now_ms as i128 * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let stamp = when
+        .format(format_description!(
+            "[year][month][day][hour][minute][second]"
+        ))
+        .expect("a fixed numeric format always formats");
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    let mut id = format!("{prefix}{stamp}{random}");
+    id.truncate(ID_LENGTH);
+    id
+}
+
+pub fn script_uuid(now_ms: i64) -> String {
+    with_timestamp("SC", now_ms)
+}
+
+/// A request id for logs and the `X-Request-Id` header.
+pub fn request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_uuid_has_the_spec_shape() {
+        // 2023-10-25T21:41:37Z
+        let id = script_uuid(1_698_270_097_000);
+        assert_eq!(id.len(), 25);
+        assert!(id.starts_with("SC20231025214137"), "{id}");
+        assert_ne!(
+            script_uuid(1_698_270_097_000),
+            id,
+            "random part must differ"
+        );
+    }
+}

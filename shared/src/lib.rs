@@ -1,0 +1,21 @@
+//! The domain crate of the Cloud Operations Center: models and their validation,
+//! the error type, storage and queue ports with their adapters, and the handlers
+//! that the Lambda binaries and the local server both run.
+
+pub mod adapters;
+pub mod app;
+pub mod clock;
+pub mod domain;
+pub mod error;
+pub mod handlers;
+pub mod http;
+pub mod ids;
+#[cfg(feature = "lambda")]
+pub mod lambda;
+pub mod logging;
+pub mod ports;
+pub mod repositories;
+pub mod routes;
+
+pub use app::App;
+pub use error::ApiError;

@@ -1,0 +1,208 @@
+//! The one list of routes. The local server dispatches with it, each Lambda
+//! binary serves one entry of it, and a test holds template.yaml to it.
+
+use std::collections::HashMap;
+
+use http::Method;
+use percent_encoding::percent_decode_str;
+
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operation {
+    CreateScript,
+    ListScripts,
+    GetScript,
+    UpdateScript,
+    DeleteScript,
+    ReviewScript,
+}
+
+#[derive(Debug)]
+pub struct Route {
+    pub operation: Operation,
+    pub method: Method,
+    /// Segments in braces are parameters, e.g. `/v1/job/scripts/{script_uuid}`.
+    pub path: &'static str,
+    /// The Lambda function (and binary, and `functions/` folder) serving it.
+    pub function: &'static str,
+}
+
+pub const ROUTES: &[Route] = &[
+    Route {
+        operation: Operation::CreateScript,
+        method: Method::POST,
+        path: "/v1/job/scripts",
+        function: "create-script",
+    },
+    Route {
+        operation: Operation::ListScripts,
+        method: Method::GET,
+        path: "/v1/job/scripts",
+        function: "list-scripts",
+    },
+    Route {
+        operation: Operation::GetScript,
+        method: Method::GET,
+        path: "/v1/job/scripts/{script_uuid}",
+        function: "get-script",
+    },
+    Route {
+        operation: Operation::UpdateScript,
+        method: Method::PUT,
+        path: "/v1/job/scripts/{script_uuid}",
+        function: "update-script",
+    },
+    Route {
+        operation: Operation::DeleteScript,
+        method: Method::DELETE,
+        path: "/v1/job/scripts/{script_uuid}",
+        function: "delete-script",
+    },
+    Route {
+        operation: Operation::ReviewScript,
+        method: Method::POST,
+        path: "/v1/job/scripts/{script_uuid}/action",
+        function: "review-script",
+    },
+];
+
+pub fn route_for(operation: Operation) -> &'static Route {
+    ROUTES
+        .iter()
+        .find(|r| r.operation == operation)
+        .expect("every operation has a route")
+}
+
+impl Route {
+    /// Matches the pattern against the last segments of `path`, so a stage or
+    /// function prefix in front (API Gateway, `cargo lambda watch`) does not matter.
+    pub fn match_tail(&self, path: &str) -> Option<HashMap<String, String>> {
+        let pattern: Vec<&str> = segments(self.path).collect();
+        let actual: Vec<&str> = segments(path).collect();
+        let tail = actual.get(actual.len().checked_sub(pattern.len())?..)?;
+        bind(&pattern, tail)
+    }
+
+    fn match_exact(&self, path: &str) -> Option<HashMap<String, String>> {
+        let pattern: Vec<&str> = segments(self.path).collect();
+        let actual: Vec<&str> = segments(path).collect();
+        if pattern.len() != actual.len() {
+            return None;
+        }
+        bind(&pattern, &actual)
+    }
+
+    fn literal_segments(&self) -> usize {
+        segments(self.path).filter(|s| !s.starts_with('{')).count()
+    }
+}
+
+fn segments(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/').filter(|s| !s.is_empty())
+}
+
+fn bind(pattern: &[&str], actual: &[&str]) -> Option<HashMap<String, String>> {
+    let mut params = HashMap::new();
+    for (want, got) in pattern.iter().zip(actual) {
+        match want.strip_prefix('{').and_then(|w| w.strip_suffix('}')) {
+            Some(name) => {
+                params.insert(
+                    name.to_owned(),
+                    percent_decode_str(got).decode_utf8_lossy().into_owned(),
+                );
+            }
+            None if want == got => {}
+            None => return None,
+        }
+    }
+    Some(params)
+}
+
+/// The route for a request, with its path parameters. A path no route has is a
+/// 404; a known path with another method is a 405.
+pub fn resolve(
+    method: &Method,
+    path: &str,
+) -> Result<(&'static Route, HashMap<String, String>), ApiError> {
+    let mut path_known = false;
+    let mut best: Option<(&Route, HashMap<String, String>)> = None;
+    for route in ROUTES {
+        let Some(params) = route.match_exact(path) else {
+            continue;
+        };
+        path_known = true;
+        // Literal segments beat parameters: `/x/action` is not `/x/{id}`.
+        if route.method == method
+            && best
+                .as_ref()
+                .is_none_or(|(b, _)| route.literal_segments() > b.literal_segments())
+        {
+            best = Some((route, params));
+        }
+    }
+    match best {
+        Some(found) => Ok(found),
+        None if path_known => Err(ApiError::MethodNotAllowed {
+            method: method.to_string(),
+            path: path.to_owned(),
+        }),
+        None => Err(ApiError::NotFound(format!("no API at {path}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_parameters_and_methods() {
+        let (route, params) = resolve(&Method::GET, "/v1/job/scripts/SC1").unwrap();
+        assert_eq!(route.operation, Operation::GetScript);
+        assert_eq!(params["script_uuid"], "SC1");
+        let (route, _) = resolve(&Method::POST, "/v1/job/scripts/SC1/action").unwrap();
+        assert_eq!(route.operation, Operation::ReviewScript);
+        assert!(matches!(
+            resolve(&Method::PATCH, "/v1/job/scripts"),
+            Err(ApiError::MethodNotAllowed { .. })
+        ));
+        assert!(matches!(
+            resolve(&Method::GET, "/v1/nothing"),
+            Err(ApiError::NotFound(_))
+        ));
+        assert!(matches!(
+            resolve(&Method::GET, "/v1/job/scripts/a/b/c"),
+            Err(ApiError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn tail_matching_ignores_prefixes() {
+        let route = route_for(Operation::GetScript);
+        let params = route
+            .match_tail("/lambda-url/get-script/v1/job/scripts/SC%20x")
+            .unwrap();
+        assert_eq!(params["script_uuid"], "SC x");
+        assert!(route.match_tail("/v1/job/other/SC1").is_none());
+    }
+
+    #[test]
+    fn every_operation_has_exactly_one_route() {
+        for route in ROUTES {
+            assert_eq!(
+                ROUTES
+                    .iter()
+                    .filter(|r| r.operation == route.operation)
+                    .count(),
+                1
+            );
+            assert_eq!(
+                ROUTES
+                    .iter()
+                    .filter(|r| r.function == route.function)
+                    .count(),
+                1
+            );
+        }
+    }
+}
