@@ -1,0 +1,110 @@
+//! The local server as users run it: a real process on the embedded store.
+//! Several processes may share one data directory, and a crash loses nothing
+//! that was acknowledged.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn start(data_dir: &Path) -> Server {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_coc-local"))
+        .env("COC_LISTEN", format!("127.0.0.1:{port}"))
+        .env("COC_DATA_DIR", data_dir)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start coc-local");
+    let server = Server { child, base: format!("http://127.0.0.1:{port}") };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while reqwest::get(format!("{}/v1/job/scripts", server.base)).await.is_err() {
+        assert!(Instant::now() < deadline, "coc-local did not start listening");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server
+}
+
+fn body(name: &str) -> Value {
+    json!({"name": name, "type": "SHELL", "content": "uptime", "description": "d",
+           "properties": {"risk_level": "LOW", "version": "1"}})
+}
+
+async fn create(http: &reqwest::Client, base: &str, name: &str) -> reqwest::StatusCode {
+    http.post(format!("{base}/v1/job/scripts"))
+        .header("X-Project-Id", "p1")
+        .json(&body(name))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn names(http: &reqwest::Client, base: &str) -> Vec<String> {
+    let reply: Value = http
+        .get(format!("{base}/v1/job/scripts?limit=100"))
+        .header("X-Project-Id", "p1")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    reply["data"]["data"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_processes_share_a_data_dir_and_one_name_has_one_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (start(dir.path()).await, start(dir.path()).await);
+    let http = reqwest::Client::new();
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let (http, base) = (http.clone(), if i % 2 == 0 { a.base.clone() } else { b.base.clone() });
+            tokio::spawn(async move { create(&http, &base, "shared_name").await })
+        })
+        .collect();
+    let mut created = 0;
+    for task in tasks {
+        let status = task.await.unwrap();
+        assert!(status == 200 || status == 400, "{status}");
+        created += usize::from(status == 200);
+    }
+    assert_eq!(created, 1, "exactly one process won the name");
+    assert_eq!(names(&http, &a.base).await, names(&http, &b.base).await);
+}
+
+#[tokio::test]
+async fn acknowledged_writes_survive_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let http = reqwest::Client::new();
+    let mut server = start(dir.path()).await;
+    for i in 0..5 {
+        assert_eq!(create(&http, &server.base, &format!("kept_{i}")).await, 200);
+    }
+    // SIGKILL: no shutdown code runs.
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    let restarted = start(dir.path()).await;
+    assert_eq!(names(&http, &restarted.base).await, ["kept_0", "kept_1", "kept_2", "kept_3", "kept_4"]);
+    assert_eq!(create(&http, &restarted.base, "kept_0").await, 400, "uniqueness survives the restart too");
+}
