@@ -524,7 +524,7 @@ async fn reviewers_approve_or_reject_and_edits_need_new_review() {
         };
         assert_eq!(status(client.clone()).await, "PENDING_APPROVE", "{backend}");
 
-        let by_author = client.post(&action, &json!({"action": "APPROVE"})).await;
+        let by_author = client.post(&action, &json!({"status": "APPROVED"})).await;
         assert_eq!(
             by_author.status, 403,
             "{backend}: the author is not a reviewer"
@@ -532,7 +532,7 @@ async fn reviewers_approve_or_reject_and_edits_need_new_review() {
         assert_eq!(by_author.error_code(), "COC.00040403");
         let impostor = client
             .as_user("u-mallory", "rita")
-            .post(&action, &json!({"action": "APPROVE"}))
+            .post(&action, &json!({"status": "APPROVED"}))
             .await;
         assert_eq!(
             impostor.status, 403,
@@ -541,20 +541,20 @@ async fn reviewers_approve_or_reject_and_edits_need_new_review() {
 
         let bad = client
             .as_user("u-rita", "rita")
-            .post(&action, &json!({"action": "MAYBE"}))
+            .post(&action, &json!({"status": "PENDING_APPROVE"}))
             .await;
         assert_eq!(bad.status, 400, "{backend}");
-        assert!(bad.error_msg().contains("action"));
+        assert!(bad.error_msg().contains("status"), "{}", bad.error_msg());
 
         let ok = client
             .as_user("u-rita", "rita")
-            .post(&action, &json!({"action": "APPROVE", "comment": "fine"}))
+            .post(&action, &json!({"status": "APPROVED", "comments": "fine"}))
             .await;
         assert_eq!(ok.status, 200, "{backend}: {}", ok.body);
         assert_eq!(status(client.clone()).await, "APPROVED");
         let twice = client
             .as_user("u-rita", "rita")
-            .post(&action, &json!({"action": "REJECT"}))
+            .post(&action, &json!({"status": "REJECTED"}))
             .await;
         assert_eq!(
             twice.status, 409,
@@ -562,7 +562,9 @@ async fn reviewers_approve_or_reject_and_edits_need_new_review() {
         );
         let reviews = client.get(&path).await.body["data"]["reviews"].clone();
         assert_eq!(reviews[0]["reviewer_id"], "u-rita");
-        assert_eq!(reviews[0]["action"], "APPROVE");
+        assert_eq!(reviews[0]["status"], "APPROVED");
+        assert_eq!(reviews[0]["comments"], "fine");
+        assert_eq!(ok.body["data"], true, "{backend}: accept_script answers data=true");
 
         assert_eq!(
             client
@@ -581,7 +583,7 @@ async fn reviewers_approve_or_reject_and_edits_need_new_review() {
         );
         let rejected = client
             .as_user("u-sam", "sam")
-            .post(&action, &json!({"action": "REJECT"}))
+            .post(&action, &json!({"status": "REJECTED"}))
             .await;
         assert_eq!(
             rejected.status, 200,
@@ -593,7 +595,7 @@ async fn reviewers_approve_or_reject_and_edits_need_new_review() {
             .as_user("u-rita", "rita")
             .post(
                 &format!("{SCRIPTS}/SCnone/action"),
-                &json!({"action": "APPROVE"}),
+                &json!({"status": "APPROVED"}),
             )
             .await;
         assert_eq!(missing.status, 404, "{backend}");
@@ -618,7 +620,7 @@ async fn tenants_never_see_each_other() {
             404
         );
         assert_eq!(
-            eve.post(&format!("{path}/action"), &json!({"action": "APPROVE"}))
+            eve.post(&format!("{path}/action"), &json!({"status": "APPROVED"}))
                 .await
                 .status,
             404

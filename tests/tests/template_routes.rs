@@ -12,7 +12,7 @@ fn workspace_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace")
 }
 
-/// (method, path, binary) of every Api event in the template.
+/// (method, path, binary) of every HttpApi event in the template.
 fn template_routes() -> BTreeSet<(String, String, String)> {
     let text = std::fs::read_to_string(workspace_root().join("template.yaml")).expect("template.yaml");
     let template: Value = serde_yaml::from_str(&text).expect("template.yaml is YAML");
@@ -24,7 +24,7 @@ fn template_routes() -> BTreeSet<(String, String, String)> {
         let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap_or_default().to_owned();
         let Some(events) = resource["Properties"]["Events"].as_mapping() else { continue };
         for (_, event) in events {
-            if event["Type"].as_str() == Some("Api") {
+            if event["Type"].as_str() == Some("HttpApi") {
                 let props = &event["Properties"];
                 routes.insert((
                     props["Method"].as_str().expect("Method").to_uppercase(),

@@ -48,21 +48,23 @@ pub struct ScriptEdit {
     pub script_params: Option<ScriptParams>,
 }
 
+/// A reviewer's verdict, named like the status it leads to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ReviewAction {
-    Approve,
-    Reject,
+pub enum ReviewVerdict {
+    Approved,
+    Rejected,
 }
 
-bounded_text!(ReviewComment, 0, 256);
+bounded_text!(ReviewComments, 0, 256);
 
-/// The body of `POST /v1/job/scripts/{script_uuid}/action`.
+/// The body of `POST /v1/job/scripts/{script_uuid}/action` (the SDK's
+/// ApprovalJobScriptModel, sent by `accept_script`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct ReviewDecision {
-    pub action: ReviewAction,
+    pub status: ReviewVerdict,
     #[serde(default)]
-    pub comment: Option<ReviewComment>,
+    pub comments: Option<ReviewComments>,
 }
 
 /// One review, kept for the record.
@@ -70,9 +72,9 @@ pub struct ReviewDecision {
 pub struct ReviewRecord {
     pub reviewer_id: String,
     pub reviewer_name: String,
-    pub action: ReviewAction,
+    pub status: ReviewVerdict,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<ReviewComment>,
+    pub comments: Option<ReviewComments>,
     pub time: i64,
 }
 
@@ -185,15 +187,15 @@ impl Script {
         if self.status != ScriptStatus::PendingApprove {
             return Err(ReviewError::NotPending(self.status));
         }
-        self.status = match decision.action {
-            ReviewAction::Approve => ScriptStatus::Approved,
-            ReviewAction::Reject => ScriptStatus::Rejected,
+        self.status = match decision.status {
+            ReviewVerdict::Approved => ScriptStatus::Approved,
+            ReviewVerdict::Rejected => ScriptStatus::Rejected,
         };
         self.reviews.push(ReviewRecord {
             reviewer_id: caller.user_id.clone(),
             reviewer_name: caller.user_name.clone(),
-            action: decision.action,
-            comment: decision.comment,
+            status: decision.status,
+            comments: decision.comments,
             time: now,
         });
         self.operator = caller.user_name.clone();

@@ -5,13 +5,13 @@ use crate::domain::script::{ReviewDecision, ReviewError};
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
 
-/// `POST /v1/job/scripts/{script_uuid}/action` with `{"action": "APPROVE" | "REJECT", "comment": "..."}`:
-/// one reviewer's decision settles a script pending approval. → `{"data": script_uuid}`.
+/// `POST /v1/job/scripts/{script_uuid}/action` with `{"status": "APPROVED" | "REJECTED", "comments": "..."}`:
+/// one reviewer's decision settles a script pending approval. → `{"data": true}`.
 pub async fn review(app: &App, request: ApiRequest) -> Result<ApiResponse, ApiError> {
     let caller = request.caller()?;
     let script_uuid = request.path_param(SCRIPT_UUID)?;
     let decision: ReviewDecision = request.json_body()?;
-    let script = modify(app.store.as_ref(), &caller, script_uuid, |script| {
+    modify(app.store.as_ref(), &caller, script_uuid, |script| {
         script
             .review(decision.clone(), &caller, now_ms())
             .map_err(|err| match err {
@@ -20,5 +20,5 @@ pub async fn review(app: &App, request: ApiRequest) -> Result<ApiResponse, ApiEr
             })
     })
     .await?;
-    ApiResponse::data(&script.script_uuid)
+    ApiResponse::data(true)
 }
