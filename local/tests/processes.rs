@@ -22,7 +22,11 @@ impl Drop for Server {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 async fn start(data_dir: &Path) -> Server {
@@ -35,10 +39,19 @@ async fn start(data_dir: &Path) -> Server {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("start coc-local");
-    let server = Server { child, base: format!("http://127.0.0.1:{port}") };
+    let server = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
     let deadline = Instant::now() + Duration::from_secs(30);
-    while reqwest::get(format!("{}/v1/job/scripts", server.base)).await.is_err() {
-        assert!(Instant::now() < deadline, "coc-local did not start listening");
+    while reqwest::get(format!("{}/v1/job/scripts", server.base))
+        .await
+        .is_err()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "coc-local did not start listening"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     server
@@ -69,7 +82,12 @@ async fn names(http: &reqwest::Client, base: &str) -> Vec<String> {
         .json()
         .await
         .unwrap();
-    reply["data"]["data"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap().to_owned()).collect()
+    reply["data"]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -79,7 +97,14 @@ async fn two_processes_share_a_data_dir_and_one_name_has_one_owner() {
     let http = reqwest::Client::new();
     let tasks: Vec<_> = (0..10)
         .map(|i| {
-            let (http, base) = (http.clone(), if i % 2 == 0 { a.base.clone() } else { b.base.clone() });
+            let (http, base) = (
+                http.clone(),
+                if i % 2 == 0 {
+                    a.base.clone()
+                } else {
+                    b.base.clone()
+                },
+            );
             tokio::spawn(async move { create(&http, &base, "shared_name").await })
         })
         .collect();
@@ -105,6 +130,13 @@ async fn acknowledged_writes_survive_a_crash() {
     server.child.kill().unwrap();
     server.child.wait().unwrap();
     let restarted = start(dir.path()).await;
-    assert_eq!(names(&http, &restarted.base).await, ["kept_0", "kept_1", "kept_2", "kept_3", "kept_4"]);
-    assert_eq!(create(&http, &restarted.base, "kept_0").await, 400, "uniqueness survives the restart too");
+    assert_eq!(
+        names(&http, &restarted.base).await,
+        ["kept_0", "kept_1", "kept_2", "kept_3", "kept_4"]
+    );
+    assert_eq!(
+        create(&http, &restarted.base, "kept_0").await,
+        400,
+        "uniqueness survives the restart too"
+    );
 }

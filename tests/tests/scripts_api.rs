@@ -564,7 +564,10 @@ async fn reviewers_approve_or_reject_and_edits_need_new_review() {
         assert_eq!(reviews[0]["reviewer_id"], "u-rita");
         assert_eq!(reviews[0]["status"], "APPROVED");
         assert_eq!(reviews[0]["comments"], "fine");
-        assert_eq!(ok.body["data"], true, "{backend}: accept_script answers data=true");
+        assert_eq!(
+            ok.body["data"], true,
+            "{backend}: accept_script answers data=true"
+        );
 
         assert_eq!(
             client

@@ -1,0 +1,56 @@
+# The project's commands. On a fresh machine, `make run` and `make test` are all you need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+COC_LISTEN ?= 127.0.0.1:8080
+COC_DATA_DIR ?= .coc-data
+
+.PHONY: help run test check fmt lint template tools aws-local-start aws-local-stop sdk-test lambda-tools watch lambda-build deploy clean
+
+help: ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+run: ## Build and serve every route on the embedded store (COC_LISTEN, COC_DATA_DIR)
+	COC_LISTEN=$(COC_LISTEN) COC_DATA_DIR=$(COC_DATA_DIR) cargo run --release -p coc-local
+
+test: ## Everything CI runs: fmt, clippy, template validation, all Rust tests (SQLite + DynamoDB Local + moto SQS), SDK tests
+	scripts/test.sh
+
+fmt: ## Format the code
+	cargo fmt --all
+
+lint: ## Clippy with warnings as errors
+	cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+tools: ## Install the test tools into .tools/ (Python venv, DynamoDB Local)
+	scripts/install-tools.sh
+
+template: tools ## Validate template.yaml offline (cfn-lint runs the SAM transform)
+	.tools/venv/bin/cfn-lint template.yaml
+
+aws-local-start: tools ## Start DynamoDB Local and moto (SQS); source .tools/run/env to use them
+	scripts/aws-local.sh start
+
+aws-local-stop: ## Stop them
+	scripts/aws-local.sh stop
+
+sdk-test: tools ## Only the official-SDK tests against a fresh local server
+	cargo build -p coc-local
+	COC_LOCAL_BIN=target/debug/coc-local .tools/venv/bin/pytest -q tests/sdk
+
+lambda-tools: tools ## Install cargo-lambda (from PyPI) into .tools/venv
+	.tools/venv/bin/pip install --quiet --disable-pip-version-check cargo-lambda
+
+watch: lambda-tools ## Run the functions one by one with cargo lambda watch (embedded store in COC_DATA_DIR)
+	COC_DATA_DIR=$(abspath $(COC_DATA_DIR)) PATH="$(abspath .tools/venv/bin):$$PATH" cargo lambda watch
+
+lambda-build: lambda-tools ## Cross-build every function for Lambda (arm64)
+	PATH="$(abspath .tools/venv/bin):$$PATH" cargo lambda build --release --arm64 --workspace
+
+deploy: ## Build and deploy with AWS SAM (needs the sam CLI and AWS credentials)
+	sam build --beta-features
+	sam deploy --guided
+
+clean: ## Remove build output, tools and local data
+	cargo clean
+	rm -rf .tools .coc-data .aws-sam
