@@ -106,21 +106,39 @@ mod tests {
         let app = App::embedded(&dir).unwrap();
         let create = route_for(Operation::CreateScript);
         let body = r#"{"name":"from_lambda","type":"SHELL","content":"id","description":"d","properties":{"risk_level":"LOW","version":"1"}}"#;
-        let created = respond(&app, create, event("POST", "/v1/job/scripts", "", Some(body))).await;
+        let created = respond(
+            &app,
+            create,
+            event("POST", "/v1/job/scripts", "", Some(body)),
+        )
+        .await;
         assert_eq!(created.status(), 200, "{:?}", created.body());
         assert!(created.headers().contains_key("x-request-id"));
         let uuid = json(&created)["data"].as_str().unwrap().to_owned();
 
         let get = route_for(Operation::GetScript);
-        let fetched = respond(&app, get, event("GET", &format!("/v1/job/scripts/{uuid}"), "", None)).await;
+        let fetched = respond(
+            &app,
+            get,
+            event("GET", &format!("/v1/job/scripts/{uuid}"), "", None),
+        )
+        .await;
         assert_eq!(json(&fetched)["data"]["name"], "from_lambda");
 
         let list = route_for(Operation::ListScripts);
-        let listed = respond(&app, list, event("GET", "/v1/job/scripts", "limit=1&name_like=lambda", None)).await;
+        let listed = respond(
+            &app,
+            list,
+            event("GET", "/v1/job/scripts", "limit=1&name_like=lambda", None),
+        )
+        .await;
         assert_eq!(json(&listed)["data"]["total"], 1);
         let refused = respond(&app, list, event("GET", "/v1/job/scripts", "limit=0", None)).await;
         assert_eq!(refused.status(), 400);
-        assert!(json(&refused)["error_msg"].as_str().unwrap().contains("limit"));
+        assert!(json(&refused)["error_msg"]
+            .as_str()
+            .unwrap()
+            .contains("limit"));
         std::fs::remove_dir_all(dir).ok();
     }
 }
