@@ -1,4 +1,6 @@
 use coc_local::{serve, DEFAULT_LISTEN};
+use coc_shared::auth::{bootstrap, BootstrapConfig};
+use coc_shared::clock::now_ms;
 use coc_shared::App;
 
 #[tokio::main]
@@ -7,6 +9,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listen = std::env::var("COC_LISTEN").unwrap_or_else(|_| DEFAULT_LISTEN.to_owned());
     let data_dir = App::data_dir_from_env();
     let app = App::embedded(&data_dir)?;
+    if let Some(created) =
+        bootstrap(app.store.as_ref(), &BootstrapConfig::from_env(), now_ms()).await?
+    {
+        // Printed once, on stdout and not through the log: there is no other way to learn it.
+        println!("First start: created a tenant and an access key for it. Keep them; they are not shown again.");
+        println!("  project_id: {}", created.project_id);
+        println!("  access key (AK): {}", created.access_key);
+        println!("  secret key (SK): {}", created.secret_key);
+    }
     let listener = tokio::net::TcpListener::bind(&listen).await?;
     tracing::info!(listen = %listener.local_addr()?, data_dir = %data_dir.display(), "COC API serving every route");
     tokio::select! {

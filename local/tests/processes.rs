@@ -9,6 +9,40 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+const AK: &str = "PROCESSTESTAK0000000";
+const SK: &str = "PROCESSTESTSK000000000000000000000000000";
+
+/// The headers the SDK would send, signed with the bootstrap key.
+fn signed(
+    method: &str,
+    base: &str,
+    path: &str,
+    query: Option<&str>,
+    body: &[u8],
+) -> reqwest::header::HeaderMap {
+    use coc_shared::auth::signature::{authorization_header, SignedParts};
+    let mut headers = http::HeaderMap::new();
+    headers.insert("host", base.trim_start_matches("http://").parse().unwrap());
+    headers.insert("content-type", "application/json".parse().unwrap());
+    headers.insert("x-project-id", "p1".parse().unwrap());
+    let date = time::OffsetDateTime::now_utc()
+        .format(time::macros::format_description!(
+            "[year][month][day]T[hour][minute][second]Z"
+        ))
+        .unwrap();
+    headers.insert("x-sdk-date", date.parse().unwrap());
+    let parts = SignedParts {
+        method,
+        raw_path: path,
+        raw_query: query,
+        headers: &headers,
+        body,
+    };
+    let authorization = authorization_header(AK, SK, &parts);
+    headers.insert("authorization", authorization.parse().unwrap());
+    headers
+}
+
 struct Server {
     child: Child,
     base: String,
@@ -34,6 +68,9 @@ async fn start(data_dir: &Path) -> Server {
     let child = Command::new(env!("CARGO_BIN_EXE_coc-local"))
         .env("COC_LISTEN", format!("127.0.0.1:{port}"))
         .env("COC_DATA_DIR", data_dir)
+        .env("COC_BOOTSTRAP_PROJECT_ID", "p1")
+        .env("COC_BOOTSTRAP_AK", AK)
+        .env("COC_BOOTSTRAP_SK", SK)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -63,9 +100,10 @@ fn body(name: &str) -> Value {
 }
 
 async fn create(http: &reqwest::Client, base: &str, name: &str) -> reqwest::StatusCode {
+    let body = body(name).to_string().into_bytes();
     http.post(format!("{base}/v1/job/scripts"))
-        .header("X-Project-Id", "p1")
-        .json(&body(name))
+        .headers(signed("POST", base, "/v1/job/scripts", None, &body))
+        .body(body)
         .send()
         .await
         .unwrap()
@@ -75,7 +113,13 @@ async fn create(http: &reqwest::Client, base: &str, name: &str) -> reqwest::Stat
 async fn names(http: &reqwest::Client, base: &str) -> Vec<String> {
     let reply: Value = http
         .get(format!("{base}/v1/job/scripts?limit=100"))
-        .header("X-Project-Id", "p1")
+        .headers(signed(
+            "GET",
+            base,
+            "/v1/job/scripts",
+            Some("limit=100"),
+            b"",
+        ))
         .send()
         .await
         .unwrap()
@@ -138,5 +182,50 @@ async fn acknowledged_writes_survive_a_crash() {
         create(&http, &restarted.base, "kept_0").await,
         400,
         "uniqueness survives the restart too"
+    );
+}
+
+/// Runs coc-local without bootstrap variables until it listens, then stops it; returns its stdout.
+async fn first_start_output(data_dir: &Path) -> String {
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_coc-local"))
+        .env("COC_LISTEN", format!("127.0.0.1:{port}"))
+        .env("COC_DATA_DIR", data_dir)
+        .env_remove("COC_BOOTSTRAP_AK")
+        .env_remove("COC_BOOTSTRAP_SK")
+        .env_remove("COC_BOOTSTRAP_PROJECT_ID")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start coc-local");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while reqwest::get(format!("http://127.0.0.1:{port}/"))
+        .await
+        .is_err()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "coc-local did not start listening"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    child.kill().unwrap();
+    let output = child.wait_with_output().unwrap();
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn first_start_prints_a_random_credential_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = first_start_output(dir.path()).await;
+    let secret = first
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("secret key (SK): "))
+        .unwrap_or_else(|| panic!("no secret key printed: {first}"));
+    assert_eq!(secret.len(), 40);
+    let second = first_start_output(dir.path()).await;
+    assert!(
+        !second.contains(secret) && !second.contains("secret key"),
+        "printed again: {second}"
     );
 }

@@ -2,15 +2,54 @@
 //! handler of its one route behind `lambda_http`.
 
 use bytes::Bytes;
-use lambda_http::{service_fn, Body, Request, RequestExt, Response};
+use lambda_http::aws_lambda_events::apigw::{
+    ApiGatewayV2CustomAuthorizerSimpleResponse, ApiGatewayV2CustomAuthorizerV2Request,
+};
+use lambda_http::{service_fn, Body, LambdaEvent, Request, RequestExt, Response};
 
 pub use lambda_http::Error;
 
 use crate::app::App;
+use crate::auth::precheck;
+use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::handlers::{error_response, handle_route};
 use crate::http::ApiRequest;
 use crate::routes::{route_for, Operation, Route};
+
+/// The API Gateway (HTTP API) Lambda authorizer: rejects early what the
+/// functions would reject anyway, so bad traffic costs no function run.
+pub async fn serve_authorizer() -> Result<(), Error> {
+    crate::logging::init();
+    let app = App::from_env().await.map_err(Error::from)?;
+    lambda_http::lambda_runtime::run(service_fn(
+        |event: LambdaEvent<ApiGatewayV2CustomAuthorizerV2Request>| {
+            let app = &app;
+            async move { Ok::<_, Error>(authorize(app, event.payload, now_ms()).await) }
+        },
+    ))
+    .await
+}
+
+async fn authorize(
+    app: &App,
+    event: ApiGatewayV2CustomAuthorizerV2Request,
+    now: i64,
+) -> ApiGatewayV2CustomAuthorizerSimpleResponse {
+    let mut response = ApiGatewayV2CustomAuthorizerSimpleResponse::default();
+    match precheck(app.store.as_ref(), &event.headers, now).await {
+        Ok(caller) => {
+            response.is_authorized = true;
+            response.context =
+                serde_json::json!({ "project_id": caller.project_id, "user_id": caller.user_id });
+        }
+        Err(err) => {
+            // Never the credentials themselves: only why they were refused.
+            tracing::info!(path = event.raw_path.as_deref(), reason = %err, "authorizer refused a request");
+        }
+    }
+    response
+}
 
 pub async fn serve(operation: Operation) -> Result<(), Error> {
     crate::logging::init();
@@ -41,7 +80,7 @@ fn to_api_request(route: &Route, event: Request) -> Result<ApiRequest, ApiError>
         .match_tail(&path)
         .ok_or_else(|| ApiError::NotFound(format!("no API at {path}")))?;
     let query_map = event.query_string_parameters();
-    let query = query_map
+    let query: Vec<(String, String)> = query_map
         .iter()
         .flat_map(|(name, _)| {
             query_map
@@ -51,6 +90,22 @@ fn to_api_request(route: &Route, event: Request) -> Result<ApiRequest, ApiError>
                 .map(move |v| (name.to_owned(), v.to_owned()))
         })
         .collect();
+    // API Gateway hands over the query as sent; rebuild it only if it is missing.
+    let raw_query = event.uri().query().map(str::to_owned).or_else(|| {
+        (!query.is_empty()).then(|| {
+            query
+                .iter()
+                .map(|(n, v): &(String, String)| {
+                    let encode = |s: &str| {
+                        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC)
+                            .to_string()
+                    };
+                    format!("{}={}", encode(n), encode(v))
+                })
+                .collect::<Vec<_>>()
+                .join("&")
+        })
+    });
     let (parts, body) = event.into_parts();
     let body = match body {
         Body::Empty => Bytes::new(),
@@ -63,6 +118,7 @@ fn to_api_request(route: &Route, event: Request) -> Result<ApiRequest, ApiError>
         path,
         path_params,
         query,
+        raw_query,
         headers: parts.headers,
         body,
     })
@@ -71,15 +127,58 @@ fn to_api_request(route: &Route, event: Request) -> Result<ApiRequest, ApiError>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::signature::{authorization_header, SignedParts};
+    use crate::auth::Credential;
+    use crate::domain::tenant::ProjectId;
+    use crate::repositories::credentials;
 
-    /// An API Gateway HTTP API (payload 2.0) event, as the functions receive it.
-    fn event(method: &str, path: &str, raw_query: &str, body: Option<&str>) -> Request {
+    /// An API Gateway HTTP API (payload 2.0) event, as the functions receive it,
+    /// signed with `credential` like the SDK signs.
+    fn event(
+        credential: &Credential,
+        method: &str,
+        path: &str,
+        raw_query: &str,
+        body: Option<&str>,
+    ) -> Request {
+        let mut headers = http::HeaderMap::new();
+        headers.insert("host", "api.example.com".parse().unwrap());
+        headers.insert("content-type", "application/json".parse().unwrap());
+        headers.insert(
+            "x-project-id",
+            credential.project_id.as_str().parse().unwrap(),
+        );
+        let date = time::OffsetDateTime::now_utc()
+            .format(time::macros::format_description!(
+                "[year][month][day]T[hour][minute][second]Z"
+            ))
+            .unwrap();
+        headers.insert("x-sdk-date", date.parse().unwrap());
+        let parts = SignedParts {
+            method,
+            raw_path: path,
+            raw_query: (!raw_query.is_empty()).then_some(raw_query),
+            headers: &headers,
+            body: body.unwrap_or_default().as_bytes(),
+        };
+        let authorization =
+            authorization_header(&credential.access_key, &credential.secret_key, &parts);
+        headers.insert("authorization", authorization.parse().unwrap());
+        let header_json: serde_json::Map<_, _> = headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    serde_json::Value::String(v.to_str().unwrap().to_owned()),
+                )
+            })
+            .collect();
         let event = serde_json::json!({
             "version": "2.0",
             "routeKey": format!("{method} /x"),
             "rawPath": path,
             "rawQueryString": raw_query,
-            "headers": {"x-project-id": "p-lambda", "content-type": "application/json", "host": "api.example.com"},
+            "headers": header_json,
             "queryStringParameters": raw_query.split('&').filter(|p| !p.is_empty()).map(|p| {
                 let (k, v) = p.split_once('=').unwrap_or((p, ""));
                 (k.to_owned(), serde_json::Value::String(v.to_owned()))
@@ -101,15 +200,25 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn api_gateway_events_reach_the_handlers() {
+    async fn signed_api_gateway_events_reach_the_handlers() {
         let dir = std::env::temp_dir().join(format!("coc-lambda-{}", uuid::Uuid::new_v4()));
         let app = App::embedded(&dir).unwrap();
+        let credential = Credential::generate(
+            ProjectId::parse("p-lambda").unwrap(),
+            "u".into(),
+            "n".into(),
+            0,
+        );
+        credentials::insert(app.store.as_ref(), &credential)
+            .await
+            .unwrap();
+
         let create = route_for(Operation::CreateScript);
         let body = r#"{"name":"from_lambda","type":"SHELL","content":"id","description":"d","properties":{"risk_level":"LOW","version":"1"}}"#;
         let created = respond(
             &app,
             create,
-            event("POST", "/v1/job/scripts", "", Some(body)),
+            event(&credential, "POST", "/v1/job/scripts", "", Some(body)),
         )
         .await;
         assert_eq!(created.status(), 200, "{:?}", created.body());
@@ -117,28 +226,122 @@ mod tests {
         let uuid = json(&created)["data"].as_str().unwrap().to_owned();
 
         let get = route_for(Operation::GetScript);
-        let fetched = respond(
-            &app,
-            get,
-            event("GET", &format!("/v1/job/scripts/{uuid}"), "", None),
-        )
-        .await;
+        let path = format!("/v1/job/scripts/{uuid}");
+        let fetched = respond(&app, get, event(&credential, "GET", &path, "", None)).await;
         assert_eq!(json(&fetched)["data"]["name"], "from_lambda");
 
         let list = route_for(Operation::ListScripts);
+        let query = "name_like=from%20l&limit=1";
         let listed = respond(
             &app,
             list,
-            event("GET", "/v1/job/scripts", "limit=1&name_like=lambda", None),
+            event(&credential, "GET", "/v1/job/scripts", query, None),
         )
         .await;
-        assert_eq!(json(&listed)["data"]["total"], 1);
-        let refused = respond(&app, list, event("GET", "/v1/job/scripts", "limit=0", None)).await;
+        assert_eq!(listed.status(), 200, "{:?}", listed.body());
+        let refused = respond(
+            &app,
+            list,
+            event(&credential, "GET", "/v1/job/scripts", "limit=0", None),
+        )
+        .await;
         assert_eq!(refused.status(), 400);
         assert!(json(&refused)["error_msg"]
             .as_str()
             .unwrap()
             .contains("limit"));
+
+        let mut tampered = event(&credential, "POST", "/v1/job/scripts", "", Some(body));
+        *tampered.body_mut() = Body::Text(body.replace("from_lambda", "evil"));
+        let rejected = respond(&app, create, tampered).await;
+        assert_eq!(rejected.status(), 401);
+        std::fs::remove_dir_all(dir).ok();
+    }
+}
+
+#[cfg(test)]
+mod authorizer_tests {
+    use super::*;
+    use crate::auth::{issue_token, Credential};
+    use crate::domain::tenant::ProjectId;
+    use crate::repositories::credentials;
+
+    fn event(headers: &[(&str, &str)]) -> ApiGatewayV2CustomAuthorizerV2Request {
+        let mut request = ApiGatewayV2CustomAuthorizerV2Request::default();
+        for (name, value) in headers {
+            request.headers.insert(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+        }
+        request
+    }
+
+    #[tokio::test]
+    async fn the_authorizer_refuses_what_functions_would_refuse() {
+        let dir = std::env::temp_dir().join(format!("coc-authorizer-{}", uuid::Uuid::new_v4()));
+        let app = App::embedded(&dir).unwrap();
+        let now = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+        let credential =
+            Credential::generate(ProjectId::parse("p1").unwrap(), "u".into(), "n".into(), now);
+        credentials::insert(app.store.as_ref(), &credential)
+            .await
+            .unwrap();
+        let (token, record) = issue_token(&credential, now);
+        credentials::insert_token(app.store.as_ref(), &token, &record)
+            .await
+            .unwrap();
+        let signed = format!(
+            "SDK-HMAC-SHA256 Access={}, SignedHeaders=host;x-sdk-date, Signature=00",
+            credential.access_key
+        );
+
+        let allowed = authorize(
+            &app,
+            event(&[
+                ("authorization", &signed),
+                ("x-sdk-date", "20260101T000500Z"),
+            ]),
+            now,
+        )
+        .await;
+        assert!(allowed.is_authorized);
+        assert_eq!(allowed.context["project_id"], "p1");
+        assert!(
+            authorize(&app, event(&[("x-auth-token", &token)]), now)
+                .await
+                .is_authorized
+        );
+
+        let refused = [
+            event(&[]),
+            event(&[("x-auth-token", "coc-forged")]),
+            event(&[
+                ("authorization", &signed),
+                ("x-sdk-date", "20251231T234000Z"),
+            ]),
+            event(&[
+                (
+                    "authorization",
+                    &signed.replace(&credential.access_key, "UNKNOWN"),
+                ),
+                ("x-sdk-date", "20260101T000000Z"),
+            ]),
+            event(&[
+                ("authorization", "Basic abc"),
+                ("x-sdk-date", "20260101T000000Z"),
+            ]),
+            event(&[("x-auth-token", &token), ("x-project-id", "p2")]),
+        ];
+        for request in refused {
+            assert!(!authorize(&app, request, now).await.is_authorized);
+        }
+        let expired = now + crate::auth::TOKEN_LIFETIME_MS + 1;
+        assert!(
+            !authorize(&app, event(&[("x-auth-token", &token)]), expired)
+                .await
+                .is_authorized
+        );
         std::fs::remove_dir_all(dir).ok();
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod adapters;
 pub mod app;
+pub mod auth;
 pub mod clock;
 pub mod domain;
 pub mod error;

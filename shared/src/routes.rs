@@ -10,12 +10,23 @@ use crate::error::ApiError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Operation {
+    IssueToken,
     CreateScript,
     ListScripts,
     GetScript,
     UpdateScript,
     DeleteScript,
     ReviewScript,
+}
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// A caller proven by signature or token; the handler gets it.
+    Authenticated,
+    /// No caller is established before the handler, which checks what it needs
+    /// itself (token issuing verifies the AK/SK signature).
+    Public,
 }
 
 #[derive(Debug)]
@@ -26,45 +37,79 @@ pub struct Route {
     pub path: &'static str,
     /// The Lambda function (and binary, and `functions/` folder) serving it.
     pub function: &'static str,
+    pub access: Access,
 }
 
+const fn route(
+    operation: Operation,
+    method: Method,
+    path: &'static str,
+    function: &'static str,
+) -> Route {
+    Route {
+        operation,
+        method,
+        path,
+        function,
+        access: Access::Authenticated,
+    }
+}
+
+const fn public(
+    operation: Operation,
+    method: Method,
+    path: &'static str,
+    function: &'static str,
+) -> Route {
+    Route {
+        operation,
+        method,
+        path,
+        function,
+        access: Access::Public,
+    }
+}
+
+const SCRIPT: &str = "/v1/job/scripts/{script_uuid}";
+
 pub const ROUTES: &[Route] = &[
-    Route {
-        operation: Operation::CreateScript,
-        method: Method::POST,
-        path: "/v1/job/scripts",
-        function: "create-script",
-    },
-    Route {
-        operation: Operation::ListScripts,
-        method: Method::GET,
-        path: "/v1/job/scripts",
-        function: "list-scripts",
-    },
-    Route {
-        operation: Operation::GetScript,
-        method: Method::GET,
-        path: "/v1/job/scripts/{script_uuid}",
-        function: "get-script",
-    },
-    Route {
-        operation: Operation::UpdateScript,
-        method: Method::PUT,
-        path: "/v1/job/scripts/{script_uuid}",
-        function: "update-script",
-    },
-    Route {
-        operation: Operation::DeleteScript,
-        method: Method::DELETE,
-        path: "/v1/job/scripts/{script_uuid}",
-        function: "delete-script",
-    },
-    Route {
-        operation: Operation::ReviewScript,
-        method: Method::POST,
-        path: "/v1/job/scripts/{script_uuid}/action",
-        function: "review-script",
-    },
+    public(
+        Operation::IssueToken,
+        Method::POST,
+        "/v1/auth/tokens",
+        "issue-token",
+    ),
+    route(
+        Operation::CreateScript,
+        Method::POST,
+        "/v1/job/scripts",
+        "create-script",
+    ),
+    route(
+        Operation::ListScripts,
+        Method::GET,
+        "/v1/job/scripts",
+        "list-scripts",
+    ),
+    route(Operation::GetScript, Method::GET, SCRIPT, "get-script"),
+    route(
+        Operation::UpdateScript,
+        Method::PUT,
+        SCRIPT,
+        "update-script",
+    ),
+    route(
+        Operation::DeleteScript,
+        Method::DELETE,
+        SCRIPT,
+        "delete-script",
+    ),
+    route(
+        Operation::ReviewScript,
+        Method::POST,
+        "/v1/job/scripts/{script_uuid}/action",
+        "review-script",
+    ),
 ];
 
 pub fn route_for(operation: Operation) -> &'static Route {

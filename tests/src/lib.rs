@@ -13,8 +13,14 @@ use std::time::Duration;
 use coc_shared::adapters::dynamodb::DynamoStore;
 use coc_shared::adapters::sqlite::{SqliteDb, SqliteQueue, SqliteStore};
 use coc_shared::adapters::sqs::SqsQueue;
+use coc_shared::auth::signature::{authorization_header, SignedParts};
+use coc_shared::auth::Credential;
+use coc_shared::clock::now_ms;
+use coc_shared::domain::tenant::ProjectId;
 use coc_shared::ports::{Queue, Store};
+use coc_shared::repositories::credentials;
 use coc_shared::App;
+use reqwest::header::{HeaderMap, HeaderValue};
 
 pub const VISIBILITY_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -99,12 +105,15 @@ pub async fn serve(app: App) -> String {
     format!("http://{addr}")
 }
 
-/// A minimal API client acting as one user of one tenant.
+/// A minimal API client acting as one user of one tenant: it signs every
+/// request with that user's AK/SK exactly as the official SDK does.
 #[derive(Clone)]
 pub struct Client {
     pub base: String,
-    pub project: Option<String>,
-    pub user: Option<(String, String)>,
+    pub project: String,
+    /// None: requests go out unauthenticated.
+    pub credential: Option<Credential>,
+    store: Arc<dyn Store>,
     http: reqwest::Client,
 }
 
@@ -133,53 +142,130 @@ impl Reply {
     }
 }
 
+/// Stores a new access key for a user of a project.
+pub async fn create_credential(
+    store: &dyn Store,
+    project: &str,
+    user_id: &str,
+    user_name: &str,
+) -> Credential {
+    let project = ProjectId::parse(project).expect("valid project id");
+    let credential =
+        Credential::generate(project, user_id.to_owned(), user_name.to_owned(), now_ms());
+    credentials::insert(store, &credential)
+        .await
+        .expect("store credential");
+    credential
+}
+
 impl Client {
-    pub fn new(base: &str, project: &str) -> Self {
+    /// A client for user `alice` of `project`, with a fresh access key.
+    pub async fn new(base: &str, store: Arc<dyn Store>, project: &str) -> Self {
+        let credential = create_credential(store.as_ref(), project, "u-alice", "alice").await;
         Client {
             base: base.to_owned(),
-            project: Some(project.to_owned()),
-            user: None,
+            project: project.to_owned(),
+            credential: Some(credential),
+            store,
             http: reqwest::Client::new(),
         }
     }
 
-    pub fn as_user(&self, id: &str, name: &str) -> Self {
+    /// Another user of the same project, with an access key of their own.
+    pub async fn as_user(&self, id: &str, name: &str) -> Self {
+        let credential = create_credential(self.store.as_ref(), &self.project, id, name).await;
         Client {
-            user: Some((id.to_owned(), name.to_owned())),
+            credential: Some(credential),
             ..self.clone()
         }
     }
 
-    pub fn in_project(&self, project: &str) -> Self {
+    /// The same user name in another project (a different tenant, a different key).
+    pub async fn in_project(&self, project: &str) -> Self {
+        let (id, name) = self
+            .credential
+            .as_ref()
+            .map(|c| (c.user_id.clone(), c.user_name.clone()))
+            .unwrap_or_default();
+        let credential = create_credential(self.store.as_ref(), project, &id, &name).await;
         Client {
-            project: Some(project.to_owned()),
+            project: project.to_owned(),
+            credential: Some(credential),
             ..self.clone()
         }
     }
 
-    pub fn without_project(&self) -> Self {
+    /// The same key, sending another project's id in X-Project-Id.
+    pub fn claiming_project(&self, project: &str) -> Self {
         Client {
-            project: None,
+            project: project.to_owned(),
             ..self.clone()
         }
     }
 
-    pub async fn send(&self, method: &str, path: &str, body: Option<String>) -> Reply {
+    pub fn unauthenticated(&self) -> Self {
+        Client {
+            credential: None,
+            ..self.clone()
+        }
+    }
+
+    /// The headers the SDK would send for this request, signed.
+    pub fn signed_headers(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        body: &[u8],
+        date: &str,
+    ) -> HeaderMap {
+        let host = self.base.trim_start_matches("http://").to_owned();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "content-type",
+            HeaderValue::from_static("application/json;charset=utf-8"),
+        );
+        headers.insert("host", HeaderValue::from_str(&host).unwrap());
+        headers.insert(
+            "x-project-id",
+            HeaderValue::from_str(&self.project).unwrap(),
+        );
+        headers.insert("x-sdk-date", HeaderValue::from_str(date).unwrap());
+        if let Some(credential) = &self.credential {
+            let (path, query) = match path_and_query.split_once('?') {
+                Some((p, q)) => (p, Some(q)),
+                None => (path_and_query, None),
+            };
+            let parts = SignedParts {
+                method,
+                raw_path: path,
+                raw_query: query,
+                headers: &headers,
+                body,
+            };
+            let value =
+                authorization_header(&credential.access_key, &credential.secret_key, &parts);
+            headers.insert("authorization", HeaderValue::from_str(&value).unwrap());
+        }
+        headers
+    }
+
+    /// Sends exactly these headers and body.
+    pub async fn send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: HeaderMap,
+        body: Vec<u8>,
+    ) -> Reply {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut request = self.http.request(method, format!("{}{}", self.base, path));
-        request = request.header("Content-Type", "application/json;charset=utf-8");
-        if let Some(project) = &self.project {
-            request = request.header("X-Project-Id", project);
-        }
-        if let Some((id, name)) = &self.user {
-            request = request
-                .header("X-Coc-User-Id", id)
-                .header("X-Coc-User-Name", name);
-        }
-        if let Some(body) = body {
-            request = request.body(body);
-        }
-        let response = request.send().await.expect("request reaches the server");
+        let response = self
+            .http
+            .request(method, format!("{}{}", self.base, path))
+            .headers(headers)
+            .body(body)
+            .send()
+            .await
+            .expect("request reaches the server");
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let text = response.text().await.expect("body");
@@ -188,6 +274,12 @@ impl Client {
             body: serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
             headers,
         }
+    }
+
+    pub async fn send(&self, method: &str, path: &str, body: Option<String>) -> Reply {
+        let body = body.unwrap_or_default().into_bytes();
+        let headers = self.signed_headers(method, path, &body, &sdk_date(now_ms()));
+        self.send_raw(method, path, headers, body).await
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -205,6 +297,20 @@ impl Client {
     pub async fn delete(&self, path: &str) -> Reply {
         self.send("DELETE", path, None).await
     }
+}
+
+/// `YYYYMMDDTHHMMSSZ`, the X-Sdk-Date format.
+pub fn sdk_date(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(ms / 1000).unwrap();
+    format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        t.year(),
+        t.month() as u8,
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 /// A valid create-script body to vary in tests.

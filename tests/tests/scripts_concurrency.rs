@@ -45,7 +45,7 @@ async fn listed(client: &Client) -> Vec<serde_json::Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_creates_of_one_name_have_one_winner() {
     for backend in backends().await {
-        let client = Client::new(&serve(backend.app()).await, "race");
+        let client = Client::new(&serve(backend.app()).await, backend.store.clone(), "race").await;
         for round in 0..3 {
             let name = format!("contested_{round}");
             let (wins, uuids) = race(std::slice::from_ref(&client), &name).await;
@@ -82,7 +82,8 @@ async fn two_connections_to_one_sqlite_file_agree_on_uniqueness() {
             std::sync::Arc::new(SqliteStore::new(db.clone())),
             std::sync::Arc::new(SqliteQueue::new(db, "jobs", coc_tests::VISIBILITY_TIMEOUT)),
         );
-        clients.push(Client::new(&serve(app).await, "shared-file"));
+        let store = app.store.clone();
+        clients.push(Client::new(&serve(app).await, store, "shared-file").await);
     }
     for round in 0..3 {
         let (wins, _) = race(&clients, &format!("shared_{round}")).await;

@@ -1,7 +1,8 @@
-//! Handlers: small functions of (ports, request) returning a response or an
-//! `ApiError`. `handle` is the whole pipeline for one raw request.
+//! Handlers: small functions of (ports, caller, request) returning a response
+//! or an `ApiError`. `handle` is the whole pipeline for one raw request.
 
 pub mod scripts;
+pub mod tokens;
 
 use std::time::Instant;
 
@@ -9,27 +10,52 @@ use bytes::Bytes;
 use http::{HeaderMap, Method};
 
 use crate::app::App;
+use crate::auth;
+use crate::clock::now_ms;
+use crate::domain::tenant::Caller;
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
-use crate::routes::{self, Operation, Route};
+use crate::routes::{self, Access, Operation, Route};
 
+/// Runs the handler of `operation`. `caller` is the authenticated caller of an
+/// `Access::Authenticated` route.
 pub async fn dispatch(
     app: &App,
     operation: Operation,
+    caller: Option<&Caller>,
     request: ApiRequest,
 ) -> Result<ApiResponse, ApiError> {
+    let caller =
+        || caller.ok_or_else(|| ApiError::Internal(format!("{operation:?} ran without a caller")));
     match operation {
-        Operation::CreateScript => scripts::create(app, request).await,
-        Operation::ListScripts => scripts::list(app, request).await,
-        Operation::GetScript => scripts::get(app, request).await,
-        Operation::UpdateScript => scripts::update(app, request).await,
-        Operation::DeleteScript => scripts::delete(app, request).await,
-        Operation::ReviewScript => scripts::review(app, request).await,
+        Operation::IssueToken => tokens::issue(app, request).await,
+        Operation::CreateScript => scripts::create(app, caller()?, request).await,
+        Operation::ListScripts => scripts::list(app, caller()?, request).await,
+        Operation::GetScript => scripts::get(app, caller()?, request).await,
+        Operation::UpdateScript => scripts::update(app, caller()?, request).await,
+        Operation::DeleteScript => scripts::delete(app, caller()?, request).await,
+        Operation::ReviewScript => scripts::review(app, caller()?, request).await,
     }
 }
 
+/// Authenticates (where the route asks for it) and runs a routed request.
+async fn run(
+    app: &App,
+    route: &Route,
+    request: ApiRequest,
+) -> Result<(ApiResponse, Option<Caller>), ApiError> {
+    let caller = match route.access {
+        Access::Authenticated => {
+            Some(auth::authenticate(app.store.as_ref(), &request, now_ms()).await?)
+        }
+        Access::Public => None,
+    };
+    let response = dispatch(app, route.operation, caller.as_ref(), request).await?;
+    Ok((response, caller))
+}
+
 /// Runs a request that already has its route, logging the outcome. Request
-/// bodies are never logged: they may hold sensitive script parameters.
+/// bodies and credentials are never logged: they may hold secrets.
 pub async fn handle_route(
     app: &App,
     route: &Route,
@@ -38,15 +64,17 @@ pub async fn handle_route(
 ) -> ApiResponse {
     let started = Instant::now();
     let (method, path) = (request.method.clone(), request.path.clone());
-    let response = match dispatch(app, route.operation, request).await {
-        Ok(response) => response,
-        Err(err) => error_response(&err, request_id),
+    let (response, caller) = match run(app, route, request).await {
+        Ok(done) => done,
+        Err(err) => (error_response(&err, request_id), None),
     };
     tracing::info!(
         request_id,
         %method,
         path,
         operation = ?route.operation,
+        project = caller.as_ref().map(|c| c.project_id.as_str()),
+        user = caller.as_ref().map(|c| c.user_id.as_str()),
         status = response.status.as_u16(),
         elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
         "request"
@@ -66,12 +94,12 @@ pub async fn handle(
 ) -> ApiResponse {
     match routes::resolve(&method, path) {
         Ok((route, path_params)) => {
-            let query = raw_query.map(crate::http::parse_query).unwrap_or_default();
             let request = ApiRequest {
                 method,
                 path: path.to_owned(),
                 path_params,
-                query,
+                query: raw_query.map(crate::http::parse_query).unwrap_or_default(),
+                raw_query: raw_query.map(str::to_owned),
                 headers,
                 body,
             };

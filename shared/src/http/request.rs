@@ -6,28 +6,23 @@ use http::{HeaderMap, Method};
 use percent_encoding::percent_decode_str;
 use serde::de::DeserializeOwned;
 
-use crate::domain::tenant::{Caller, ProjectId};
 use crate::error::ApiError;
 
 /// The largest body accepted. The biggest valid request (a script with 4096
 /// characters of content and 20 parameters of 1024) is far below it.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
-const PROJECT_HEADER: &str = "x-project-id";
-/// Until credentials identify users (see the README), the user is taken from
-/// these headers; without them the caller is `anonymous`.
-const USER_ID_HEADER: &str = "x-coc-user-id";
-const USER_NAME_HEADER: &str = "x-coc-user-name";
-const ANONYMOUS: &str = "anonymous";
-
 #[derive(Debug, Clone)]
 pub struct ApiRequest {
     pub method: Method,
+    /// The path as sent (still percent-encoded): the signature covers it.
     pub path: String,
     /// Path parameters named as in the route pattern, percent-decoded.
     pub path_params: HashMap<String, String>,
     /// Query pairs in order, percent-decoded.
     pub query: Vec<(String, String)>,
+    /// The query string as sent, for signature checks.
+    pub raw_query: Option<String>,
     pub headers: HeaderMap,
     pub body: Bytes,
 }
@@ -99,36 +94,6 @@ impl ApiRequest {
         })?;
         Ok(value)
     }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-    }
-
-    /// The tenant and user the request acts for.
-    pub fn caller(&self) -> Result<Caller, ApiError> {
-        let project = self
-            .header(PROJECT_HEADER)
-            .ok_or_else(|| ApiError::Unauthorized("X-Project-Id header is required".into()))?;
-        let project_id =
-            ProjectId::parse(project).map_err(|e| ApiError::invalid("X-Project-Id", e))?;
-        let user_name = self
-            .header(USER_NAME_HEADER)
-            .unwrap_or(ANONYMOUS)
-            .to_owned();
-        let user_id = self
-            .header(USER_ID_HEADER)
-            .map(str::to_owned)
-            .unwrap_or_else(|| user_name.clone());
-        Ok(Caller {
-            project_id,
-            user_id,
-            user_name,
-        })
-    }
 }
 
 /// serde_json appends " at line 1 column 42" to type errors; the field path
@@ -150,6 +115,7 @@ mod tests {
             path: "/".into(),
             path_params: HashMap::new(),
             query: Vec::new(),
+            raw_query: None,
             headers: HeaderMap::new(),
             body: Bytes::from(body.to_owned()),
         }

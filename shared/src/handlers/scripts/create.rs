@@ -1,18 +1,22 @@
 use crate::app::App;
 use crate::clock::now_ms;
 use crate::domain::script::{NewScript, Script};
+use crate::domain::tenant::Caller;
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::ids;
 use crate::repositories::scripts::{self, InsertError};
 
 /// `POST /v1/job/scripts` → `{"data": script_uuid}`.
-pub async fn create(app: &App, request: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let caller = request.caller()?;
+pub async fn create(
+    app: &App,
+    caller: &Caller,
+    request: ApiRequest,
+) -> Result<ApiResponse, ApiError> {
     let new: NewScript = request.json_body()?;
     let now = now_ms();
     let id = scripts::next_id(app.store.as_ref(), &caller.project_id).await?;
-    let script = Script::create(new, id, ids::script_uuid(now), &caller, now);
+    let script = Script::create(new, id, ids::script_uuid(now), caller, now);
     match scripts::insert(app.store.as_ref(), &script).await {
         Ok(()) => ApiResponse::data(&script.script_uuid),
         Err(InsertError::NameTaken) => Err(ApiError::DuplicateName(script.name.to_string())),

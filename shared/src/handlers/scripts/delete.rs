@@ -1,13 +1,17 @@
 use super::{not_found, SCRIPT_UUID, WRITE_ATTEMPTS};
 use crate::app::App;
+use crate::domain::tenant::Caller;
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::ports::StoreError;
 use crate::repositories::scripts;
 
 /// `DELETE /v1/job/scripts/{script_uuid}` → `{"data": script_uuid}`. The name is free again afterwards.
-pub async fn delete(app: &App, request: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let caller = request.caller()?;
+pub async fn delete(
+    app: &App,
+    caller: &Caller,
+    request: ApiRequest,
+) -> Result<ApiResponse, ApiError> {
     let script_uuid = request.path_param(SCRIPT_UUID)?;
     let store = app.store.as_ref();
     for _ in 0..WRITE_ATTEMPTS {

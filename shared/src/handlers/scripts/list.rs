@@ -4,6 +4,7 @@ use super::views::ScriptListRow;
 use crate::app::App;
 use crate::domain::char_len;
 use crate::domain::script::{parse_enum, RiskLevel, Script, ScriptType};
+use crate::domain::tenant::Caller;
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::repositories::scripts;
@@ -99,8 +100,11 @@ struct ScriptListPage<'a> {
 
 /// `GET /v1/job/scripts?limit=&marker=&...` → `{"data": {"total", "data": [...]}}`,
 /// in id order, starting after the script whose id is `marker`.
-pub async fn list(app: &App, request: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let caller = request.caller()?;
+pub async fn list(
+    app: &App,
+    caller: &Caller,
+    request: ApiRequest,
+) -> Result<ApiResponse, ApiError> {
     let query = ListQuery::parse(&request)?;
     let all = scripts::list(app.store.as_ref(), &caller.project_id).await?;
     let matching: Vec<&Script> = all.iter().filter(|s| query.matches(s)).collect();

@@ -2,16 +2,20 @@ use super::{modify, SCRIPT_UUID};
 use crate::app::App;
 use crate::clock::now_ms;
 use crate::domain::script::ScriptEdit;
+use crate::domain::tenant::Caller;
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
 
 /// `PUT /v1/job/scripts/{script_uuid}` → `{"data": script_uuid}`.
-pub async fn update(app: &App, request: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let caller = request.caller()?;
+pub async fn update(
+    app: &App,
+    caller: &Caller,
+    request: ApiRequest,
+) -> Result<ApiResponse, ApiError> {
     let script_uuid = request.path_param(SCRIPT_UUID)?;
     let edit: ScriptEdit = request.json_body()?;
-    let script = modify(app.store.as_ref(), &caller, script_uuid, |script| {
-        script.edit(edit.clone(), &caller, now_ms());
+    let script = modify(app.store.as_ref(), caller, script_uuid, |script| {
+        script.edit(edit.clone(), caller, now_ms());
         Ok(())
     })
     .await?;

@@ -1,0 +1,101 @@
+//! `coc-admin`: what an operator does outside the API. It works on the same
+//! store the API uses: DynamoDB when COC_TABLE_NAME is set, otherwise the
+//! embedded store in COC_DATA_DIR (safe while `make run` is serving it).
+
+use clap::{Parser, Subcommand};
+use coc_shared::adapters::dynamodb::DynamoStore;
+use coc_shared::auth::{issue_token, Credential};
+use coc_shared::clock::now_ms;
+use coc_shared::domain::tenant::ProjectId;
+use coc_shared::repositories::credentials;
+use coc_shared::App;
+use serde_json::json;
+
+#[derive(Parser)]
+#[command(name = "coc-admin", about = "Operator commands for the COC API")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Creates an access key (AK/SK) for a user of a project; prints it once as JSON.
+    CreateCredential {
+        #[arg(long)]
+        project_id: String,
+        #[arg(long, default_value = "admin")]
+        user_id: String,
+        /// Defaults to the user id.
+        #[arg(long)]
+        user_name: Option<String>,
+    },
+    /// Issues an X-Auth-Token (valid 24 hours) acting as the owner of an access key; prints it as JSON.
+    IssueToken {
+        #[arg(long)]
+        access_key: String,
+    },
+    /// Creates the DynamoDB table named by COC_TABLE_NAME with the key schema of template.yaml
+    /// (for DynamoDB Local; on AWS, SAM creates it).
+    CreateTable,
+}
+
+async fn run(cli: Cli) -> Result<serde_json::Value, String> {
+    match cli.command {
+        Command::CreateTable => {
+            let table = std::env::var("COC_TABLE_NAME")
+                .map_err(|_| "COC_TABLE_NAME is not set".to_owned())?;
+            DynamoStore::from_env(table.clone())
+                .await
+                .create_table()
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(json!({ "table": table }))
+        }
+        Command::CreateCredential {
+            project_id,
+            user_id,
+            user_name,
+        } => {
+            let app = App::from_env().await?;
+            let project = ProjectId::parse(project_id).map_err(|e| format!("--project-id {e}"))?;
+            let user_name = user_name.unwrap_or_else(|| user_id.clone());
+            let credential = Credential::generate(project, user_id, user_name, now_ms());
+            credentials::insert(app.store.as_ref(), &credential)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(json!({
+                "access_key": credential.access_key,
+                "secret_key": credential.secret_key,
+                "project_id": credential.project_id,
+                "user_id": credential.user_id,
+                "user_name": credential.user_name,
+            }))
+        }
+        Command::IssueToken { access_key } => {
+            let app = App::from_env().await?;
+            let credential = credentials::get(app.store.as_ref(), &access_key)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("access key {access_key} is unknown"))?;
+            let (token, record) = issue_token(&credential, now_ms());
+            credentials::insert_token(app.store.as_ref(), &token, &record)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(
+                json!({ "token": token, "expires_at_ms": record.expires_at, "project_id": record.project_id }),
+            )
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    match run(Cli::parse()).await {
+        Ok(output) => println!("{output}"),
+        Err(message) => {
+            eprintln!("coc-admin: {message}");
+            std::process::exit(1);
+        }
+    }
+}
