@@ -5,7 +5,7 @@ SHELL := /bin/bash
 COC_LISTEN ?= 127.0.0.1:8080
 COC_DATA_DIR ?= .coc-data
 
-.PHONY: help run test check fmt lint template tools aws-local-start aws-local-stop sdk-test lambda-tools watch lambda-build deploy clean
+.PHONY: help run test credential check fmt lint template tools aws-local-start aws-local-stop sdk-test lambda-tools watch lambda-build deploy clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -35,8 +35,8 @@ aws-local-stop: ## Stop them
 	scripts/aws-local.sh stop
 
 sdk-test: tools ## Only the official-SDK tests against a fresh local server
-	cargo build -p coc-local
-	COC_LOCAL_BIN=target/debug/coc-local .tools/venv/bin/pytest -q tests/sdk
+	cargo build -p coc-local -p coc-admin
+	COC_LOCAL_BIN=target/debug/coc-local COC_ADMIN_BIN=target/debug/coc-admin .tools/venv/bin/pytest -q tests/sdk
 
 lambda-tools: tools ## Install cargo-lambda (from PyPI) into .tools/venv
 	.tools/venv/bin/pip install --quiet --disable-pip-version-check cargo-lambda
@@ -50,6 +50,9 @@ lambda-build: lambda-tools ## Cross-build every function for Lambda (arm64)
 deploy: ## Build and deploy with AWS SAM (needs the sam CLI and AWS credentials)
 	sam build --beta-features
 	sam deploy --guided
+
+credential: ## Create an access key: make credential PROJECT=<project_id> [USER=<user id>]
+	COC_DATA_DIR=$(COC_DATA_DIR) cargo run -q -p coc-admin -- create-credential --project-id $(PROJECT) --user-id $(or $(USER_ID),admin)
 
 clean: ## Remove build output, tools and local data
 	cargo clean

@@ -1,8 +1,9 @@
 """Runs the official Huawei Cloud COC SDK against a real local server.
 
-The server binary comes from COC_LOCAL_BIN (`make test` builds it); every test
-session gets its own data directory and port.
+The server comes from COC_LOCAL_BIN and access keys are made with COC_ADMIN_BIN
+(`make test` builds both); every test session gets its own data directory and port.
 """
+import json
 import os
 import socket
 import subprocess
@@ -25,12 +26,14 @@ def _free_port():
         return s.getsockname()[1]
 
 
+DATA_DIR = tempfile.mkdtemp(prefix="coc-sdk-data-")
+
+
 @pytest.fixture(scope="session")
 def endpoint():
     binary = os.environ.get("COC_LOCAL_BIN", "target/debug/coc-local")
     port = _free_port()
-    data_dir = tempfile.mkdtemp(prefix="coc-sdk-data-")
-    env = dict(os.environ, COC_LISTEN=f"127.0.0.1:{port}", COC_DATA_DIR=data_dir, RUST_LOG="warn")
+    env = dict(os.environ, COC_LISTEN=f"127.0.0.1:{port}", COC_DATA_DIR=DATA_DIR, RUST_LOG="warn")
     process = subprocess.Popen([binary], env=env)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
@@ -49,10 +52,28 @@ def endpoint():
     process.wait(timeout=10)
 
 
+def create_credential(project_id, user_id="sdk-user", user_name=None):
+    """A new access key, made by the operator CLI in the server's data directory."""
+    binary = os.environ.get("COC_ADMIN_BIN", "target/debug/coc-admin")
+    args = [binary, "create-credential", "--project-id", project_id, "--user-id", user_id]
+    if user_name:
+        args += ["--user-name", user_name]
+    env = dict(os.environ, COC_DATA_DIR=DATA_DIR)
+    env.pop("COC_TABLE_NAME", None)
+    return json.loads(subprocess.run(args, env=env, check=True, capture_output=True, text=True).stdout)
+
+
+def client_for(endpoint, access_key, secret_key, project_id):
+    credentials = BasicCredentials(access_key, secret_key, project_id)
+    return CocClient.new_builder().with_credentials(credentials).with_endpoints([endpoint]).build()
+
+
 @pytest.fixture
 def make_client(endpoint):
-    def make(project_id):
-        credentials = BasicCredentials("EXAMPLEAK0000000000", "EXAMPLESK00000000000000000000000000000000", project_id)
-        return CocClient.new_builder().with_credentials(credentials).with_endpoints([endpoint]).build()
+    """make_client(project_id, user_id=..., user_name=...) -> a CocClient with a key of its own."""
+
+    def make(project_id, user_id="sdk-user", user_name=None):
+        key = create_credential(project_id, user_id, user_name)
+        return client_for(endpoint, key["access_key"], key["secret_key"], project_id)
 
     return make

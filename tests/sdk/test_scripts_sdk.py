@@ -91,22 +91,24 @@ def test_errors_reach_the_sdk_with_code_message_and_request_id(make_client):
 
 
 def test_review_through_accept_script(make_client):
-    client = make_client(project())
-    # Until credentials name users, SDK calls act as the user "anonymous".
-    reviewers = [ReviewerInfo(reviewer_name="anonymous", reviewer_id="")]
-    script_uuid = client.create_script(CreateScriptRequest(body=new_script("needs_review", reviewers))).data
-    assert client.get_script(GetScriptRequest(script_uuid=script_uuid)).data.status == "PENDING_APPROVE"
+    tenant = project()
+    author = make_client(tenant, user_id="u-author", user_name="author")
+    reviewer = make_client(tenant, user_id="u-rita", user_name="rita")
+    reviewers = [ReviewerInfo(reviewer_name="rita", reviewer_id="u-rita")]
+    script_uuid = author.create_script(CreateScriptRequest(body=new_script("needs_review", reviewers))).data
+    assert author.get_script(GetScriptRequest(script_uuid=script_uuid)).data.status == "PENDING_APPROVE"
 
-    accepted = client.accept_script(
+    with pytest.raises(ClientRequestException) as forbidden:
+        author.accept_script(AcceptScriptRequest(script_uuid=script_uuid, body=ApprovalJobScriptModel(status="APPROVED")))
+    assert forbidden.value.status_code == 403
+
+    accepted = reviewer.accept_script(
         AcceptScriptRequest(script_uuid=script_uuid, body=ApprovalJobScriptModel(status="APPROVED", comments="ok"))
     )
     assert accepted.data is True
-    assert client.get_script(GetScriptRequest(script_uuid=script_uuid)).data.status == "APPROVED"
-
-    other = client.create_script(CreateScriptRequest(body=new_script("not_mine", [ReviewerInfo(reviewer_name="rita", reviewer_id="u-rita")]))).data
-    with pytest.raises(ClientRequestException) as forbidden:
-        client.accept_script(AcceptScriptRequest(script_uuid=other, body=ApprovalJobScriptModel(status="APPROVED")))
-    assert forbidden.value.status_code == 403
+    detail = author.get_script(GetScriptRequest(script_uuid=script_uuid)).data
+    assert detail.status == "APPROVED"
+    assert detail.creator == "author"
 
 
 def test_projects_are_isolated(make_client):
