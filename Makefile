@@ -51,7 +51,7 @@ deploy: ## Build and deploy with AWS SAM (needs the sam CLI and AWS credentials)
 	sam build --beta-features
 	sam deploy --guided
 
-credential: ## Create an access key: make credential PROJECT=<project_id> [USER=<user id>]
+credential: ## Create an access key: make credential PROJECT=<project_id> [USER_ID=<user id>]
 	COC_DATA_DIR=$(COC_DATA_DIR) cargo run -q -p coc-admin -- create-credential --project-id $(PROJECT) --user-id $(or $(USER_ID),admin)
 
 clean: ## Remove build output, tools and local data
