@@ -3,6 +3,7 @@
 
 #[macro_use]
 mod text;
+pub mod job;
 pub mod script;
 pub mod tenant;
 

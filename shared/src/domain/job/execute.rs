@@ -1,0 +1,242 @@
+//! The body of `POST /v1/job/scripts/{script_uuid}` (ScriptExecuteModel), spec 4.2.6.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::domain::script::ParamValue;
+
+pub const MAX_HOSTS: usize = 200;
+pub const MAX_HOSTS_PER_BATCH: usize = 10;
+pub const MAX_BATCHES: usize = 20;
+pub const MIN_TIMEOUT_SECS: u32 = 5;
+pub const MAX_TIMEOUT_SECS: u32 = 1800;
+
+bounded_text!(ExecuteUser, 1, 32);
+bounded_text!(ResourceId, 1, 64);
+bounded_text!(AgentSn, 1, 32, |v: &str| if v.contains('#') {
+    Err("must not contain '#'".to_owned())
+} else {
+    Ok(())
+});
+bounded_text!(TargetProjectId, 1, 32);
+bounded_text!(RegionId, 1, 32);
+bounded_text!(ParamNameRef, 1, 64);
+
+/// A success-rate threshold in percent: 1 to 100 with at most one decimal,
+/// kept in tenths so comparisons are exact. The SDK sends a number; the spec's
+/// example sends a string ("100.0"); both are accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(into = "f64")]
+pub struct SuccessRate(u16);
+
+impl SuccessRate {
+    pub fn tenths(self) -> u16 {
+        self.0
+    }
+
+    fn parse(text: &str) -> Result<Self, String> {
+        let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+        let fraction = fraction.trim_end_matches('0');
+        if fraction.len() > 1 {
+            return Err(format!("may have at most one decimal place, got {text}"));
+        }
+        let whole: u16 = whole
+            .parse()
+            .map_err(|_| format!("must be a number, got {text:?}"))?;
+        let tenths = whole.saturating_mul(10) + fraction.parse::<u16>().unwrap_or(0);
+        if !(10..=1000).contains(&tenths) {
+            return Err(format!("must be 1 to 100, got {text}"));
+        }
+        Ok(SuccessRate(tenths))
+    }
+}
+
+impl From<SuccessRate> for f64 {
+    fn from(rate: SuccessRate) -> f64 {
+        f64::from(rate.0) / 10.0
+    }
+}
+
+impl<'de> Deserialize<'de> for SuccessRate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(serde_json::Number),
+            Text(String),
+        }
+        let text = match Raw::deserialize(deserializer)? {
+            Raw::Number(n) => n.to_string(),
+            Raw::Text(t) => t,
+        };
+        SuccessRate::parse(text.trim()).map_err(serde::de::Error::custom)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RotationStrategy {
+    /// Go on to the next batch by itself.
+    Continue,
+    /// Pause the ticket after this batch until someone continues it.
+    Pause,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecuteInputParam {
+    pub param_name: ParamNameRef,
+    pub param_value: ParamValue,
+    pub param_order: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecuteParam {
+    #[serde(default)]
+    pub resourceful: Option<bool>,
+    #[serde(deserialize_with = "timeout_secs")]
+    pub timeout: u32,
+    pub success_rate: SuccessRate,
+    pub execute_user: ExecuteUser,
+    #[serde(default)]
+    pub script_params: Vec<ExecuteInputParam>,
+}
+
+fn timeout_secs<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    let value = u32::deserialize(deserializer)?;
+    if (MIN_TIMEOUT_SECS..=MAX_TIMEOUT_SECS).contains(&value) {
+        Ok(value)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "must be {MIN_TIMEOUT_SECS} to {MAX_TIMEOUT_SECS} seconds, got {value}"
+        )))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetInstance {
+    pub resource_id: ResourceId,
+    pub agent_sn: AgentSn,
+    pub project_id: TargetProjectId,
+    pub region_id: RegionId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecuteBatch {
+    pub batch_index: u32,
+    pub target_instances: Vec<TargetInstance>,
+    pub rotation_strategy: RotationStrategy,
+}
+
+/// A checked execution request: every count and order rule of spec 4.2.6 holds.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "RawExecution")]
+pub struct Execution {
+    pub execute_param: ExecuteParam,
+    /// Sorted by batch_index, which runs 1, 2, … n.
+    pub execute_batches: Vec<ExecuteBatch>,
+}
+
+#[derive(Deserialize)]
+struct RawExecution {
+    execute_param: ExecuteParam,
+    execute_batches: Vec<ExecuteBatch>,
+}
+
+impl TryFrom<RawExecution> for Execution {
+    type Error = String;
+
+    fn try_from(raw: RawExecution) -> Result<Self, String> {
+        let mut batches = raw.execute_batches;
+        if batches.is_empty() || batches.len() > MAX_BATCHES {
+            return Err(format!(
+                "execute_batches: 1 to {MAX_BATCHES} batches are allowed, got {}",
+                batches.len()
+            ));
+        }
+        batches.sort_by_key(|b| b.batch_index);
+        let mut hosts = HashSet::new();
+        for (position, batch) in batches.iter().enumerate() {
+            if batch.batch_index != position as u32 + 1 {
+                return Err(format!(
+                    "execute_batches: batch_index must run 1, 2, 3 … without gaps or repeats; expected {}, got {}",
+                    position + 1,
+                    batch.batch_index
+                ));
+            }
+            let count = batch.target_instances.len();
+            if count == 0 || count > MAX_HOSTS_PER_BATCH {
+                return Err(format!(
+                    "execute_batches[{position}].target_instances: 1 to {MAX_HOSTS_PER_BATCH} hosts per batch, got {count}"
+                ));
+            }
+            for target in &batch.target_instances {
+                if !hosts.insert(target.agent_sn.clone()) {
+                    return Err(format!(
+                        "execute_batches[{position}].target_instances: agent_sn {} appears more than once in the ticket",
+                        target.agent_sn
+                    ));
+                }
+            }
+        }
+        if hosts.len() > MAX_HOSTS {
+            return Err(format!(
+                "execute_batches: at most {MAX_HOSTS} hosts per ticket, got {}",
+                hosts.len()
+            ));
+        }
+        let mut names = HashSet::new();
+        let mut params = raw.execute_param.script_params.clone();
+        params.sort_by_key(|p| p.param_order);
+        for (position, param) in params.iter().enumerate() {
+            if !names.insert(param.param_name.as_str().to_owned()) {
+                return Err(format!(
+                    "execute_param.script_params: param_name {} is used more than once",
+                    param.param_name
+                ));
+            }
+            if param.param_order != position as u32 + 1 {
+                return Err(format!(
+                    "execute_param.script_params: param_order must run 1, 2, 3 … without gaps; expected {}, got {}",
+                    position + 1,
+                    param.param_order
+                ));
+            }
+        }
+        if params.len() > crate::domain::script::MAX_PARAMS {
+            return Err(format!(
+                "execute_param.script_params: at most {} parameters",
+                crate::domain::script::MAX_PARAMS
+            ));
+        }
+        Ok(Execution {
+            execute_param: raw.execute_param,
+            execute_batches: batches,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rate(value: serde_json::Value) -> Result<SuccessRate, String> {
+        serde_json::from_value(value).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn success_rates_take_numbers_and_strings_with_one_decimal() {
+        assert_eq!(rate(serde_json::json!(100)).unwrap().tenths(), 1000);
+        assert_eq!(rate(serde_json::json!("100.0")).unwrap().tenths(), 1000);
+        assert_eq!(rate(serde_json::json!(99.5)).unwrap().tenths(), 995);
+        assert_eq!(rate(serde_json::json!(1)).unwrap().tenths(), 10);
+        assert!(rate(serde_json::json!(99.55)).is_err());
+        assert!(rate(serde_json::json!(0.5)).is_err());
+        assert!(rate(serde_json::json!(100.1)).is_err());
+        assert!(rate(serde_json::json!("high")).is_err());
+        assert_eq!(
+            serde_json::to_value(rate(serde_json::json!("99.5")).unwrap()).unwrap(),
+            serde_json::json!(99.5)
+        );
+    }
+}
