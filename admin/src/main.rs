@@ -43,27 +43,16 @@ enum Command {
 async fn run(cli: Cli) -> Result<serde_json::Value, String> {
     match cli.command {
         Command::CreateTable => {
-            let table = std::env::var("COC_TABLE_NAME")
-                .map_err(|_| "COC_TABLE_NAME is not set".to_owned())?;
-            DynamoStore::from_env(table.clone())
-                .await
-                .create_table()
-                .await
-                .map_err(|e| e.to_string())?;
+            let table = std::env::var("COC_TABLE_NAME").map_err(|_| "COC_TABLE_NAME is not set".to_owned())?;
+            DynamoStore::from_env(table.clone()).await.create_table().await.map_err(|e| e.to_string())?;
             Ok(json!({ "table": table }))
         }
-        Command::CreateCredential {
-            project_id,
-            user_id,
-            user_name,
-        } => {
+        Command::CreateCredential { project_id, user_id, user_name } => {
             let app = App::from_env().await?;
             let project = ProjectId::parse(project_id).map_err(|e| format!("--project-id {e}"))?;
             let user_name = user_name.unwrap_or_else(|| user_id.clone());
             let credential = Credential::generate(project, user_id, user_name, now_ms());
-            credentials::insert(app.store.as_ref(), &credential)
-                .await
-                .map_err(|e| e.to_string())?;
+            credentials::insert(app.store.as_ref(), &credential).await.map_err(|e| e.to_string())?;
             Ok(json!({
                 "access_key": credential.access_key,
                 "secret_key": credential.secret_key,
@@ -79,12 +68,8 @@ async fn run(cli: Cli) -> Result<serde_json::Value, String> {
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("access key {access_key} is unknown"))?;
             let (token, record) = issue_token(&credential, now_ms());
-            credentials::insert_token(app.store.as_ref(), &token, &record)
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(
-                json!({ "token": token, "expires_at_ms": record.expires_at, "project_id": record.project_id }),
-            )
+            credentials::insert_token(app.store.as_ref(), &token, &record).await.map_err(|e| e.to_string())?;
+            Ok(json!({ "token": token, "expires_at_ms": record.expires_at, "project_id": record.project_id }))
         }
     }
 }

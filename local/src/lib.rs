@@ -22,10 +22,7 @@ use tokio::net::TcpListener;
 /// The address `make run` listens on when `COC_LISTEN` is not set.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
-async fn answer(
-    app: Arc<App>,
-    request: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn answer(app: Arc<App>, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let request_id = ids::request_id();
     let (parts, body) = request.into_parts();
     let response = match Limited::new(body, MAX_BODY_BYTES).collect().await {
@@ -41,20 +38,12 @@ async fn answer(
             )
             .await
         }
-        Err(err)
-            if err
-                .downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
+        Err(err) if err.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
             ApiResponse::error(&ApiError::PayloadTooLarge(MAX_BODY_BYTES))
         }
-        Err(err) => ApiResponse::error(&ApiError::InvalidParameter(format!(
-            "cannot read request body: {err}"
-        ))),
+        Err(err) => ApiResponse::error(&ApiError::InvalidParameter(format!("cannot read request body: {err}"))),
     };
-    Ok(response
-        .into_http(&request_id)
-        .map(|body| Full::new(Bytes::from(body))))
+    Ok(response.into_http(&request_id).map(|body| Full::new(Bytes::from(body))))
 }
 
 /// Serves the API on `listener` until the future is dropped.
@@ -65,10 +54,7 @@ pub async fn serve(listener: TcpListener, app: App) -> std::io::Result<()> {
         let app = app.clone();
         tokio::spawn(async move {
             let service = service_fn(move |request| answer(app.clone(), request));
-            if let Err(err) = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await
-            {
+            if let Err(err) = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await {
                 tracing::debug!(%peer, error = %err, "connection ended with an error");
             }
         });

@@ -13,31 +13,17 @@ const AK: &str = "PROCESSTESTAK0000000";
 const SK: &str = "PROCESSTESTSK000000000000000000000000000";
 
 /// The headers the SDK would send, signed with the bootstrap key.
-fn signed(
-    method: &str,
-    base: &str,
-    path: &str,
-    query: Option<&str>,
-    body: &[u8],
-) -> reqwest::header::HeaderMap {
+fn signed(method: &str, base: &str, path: &str, query: Option<&str>, body: &[u8]) -> reqwest::header::HeaderMap {
     use coc_shared::auth::signature::{authorization_header, SignedParts};
     let mut headers = http::HeaderMap::new();
     headers.insert("host", base.trim_start_matches("http://").parse().unwrap());
     headers.insert("content-type", "application/json".parse().unwrap());
     headers.insert("x-project-id", "p1".parse().unwrap());
     let date = time::OffsetDateTime::now_utc()
-        .format(time::macros::format_description!(
-            "[year][month][day]T[hour][minute][second]Z"
-        ))
+        .format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))
         .unwrap();
     headers.insert("x-sdk-date", date.parse().unwrap());
-    let parts = SignedParts {
-        method,
-        raw_path: path,
-        raw_query: query,
-        headers: &headers,
-        body,
-    };
+    let parts = SignedParts { method, raw_path: path, raw_query: query, headers: &headers, body };
     let authorization = authorization_header(AK, SK, &parts);
     headers.insert("authorization", authorization.parse().unwrap());
     headers
@@ -56,11 +42,7 @@ impl Drop for Server {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 async fn start(data_dir: &Path) -> Server {
@@ -76,19 +58,10 @@ async fn start(data_dir: &Path) -> Server {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("start coc-local");
-    let server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
+    let server = Server { child, base: format!("http://127.0.0.1:{port}") };
     let deadline = Instant::now() + Duration::from_secs(30);
-    while reqwest::get(format!("{}/v1/job/scripts", server.base))
-        .await
-        .is_err()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "coc-local did not start listening"
-        );
+    while reqwest::get(format!("{}/v1/job/scripts", server.base)).await.is_err() {
+        assert!(Instant::now() < deadline, "coc-local did not start listening");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     server
@@ -113,25 +86,14 @@ async fn create(http: &reqwest::Client, base: &str, name: &str) -> reqwest::Stat
 async fn names(http: &reqwest::Client, base: &str) -> Vec<String> {
     let reply: Value = http
         .get(format!("{base}/v1/job/scripts?limit=100"))
-        .headers(signed(
-            "GET",
-            base,
-            "/v1/job/scripts",
-            Some("limit=100"),
-            b"",
-        ))
+        .headers(signed("GET", base, "/v1/job/scripts", Some("limit=100"), b""))
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    reply["data"]["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["name"].as_str().unwrap().to_owned())
-        .collect()
+    reply["data"]["data"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap().to_owned()).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -141,14 +103,7 @@ async fn two_processes_share_a_data_dir_and_one_name_has_one_owner() {
     let http = reqwest::Client::new();
     let tasks: Vec<_> = (0..10)
         .map(|i| {
-            let (http, base) = (
-                http.clone(),
-                if i % 2 == 0 {
-                    a.base.clone()
-                } else {
-                    b.base.clone()
-                },
-            );
+            let (http, base) = (http.clone(), if i % 2 == 0 { a.base.clone() } else { b.base.clone() });
             tokio::spawn(async move { create(&http, &base, "shared_name").await })
         })
         .collect();
@@ -174,15 +129,8 @@ async fn acknowledged_writes_survive_a_crash() {
     server.child.kill().unwrap();
     server.child.wait().unwrap();
     let restarted = start(dir.path()).await;
-    assert_eq!(
-        names(&http, &restarted.base).await,
-        ["kept_0", "kept_1", "kept_2", "kept_3", "kept_4"]
-    );
-    assert_eq!(
-        create(&http, &restarted.base, "kept_0").await,
-        400,
-        "uniqueness survives the restart too"
-    );
+    assert_eq!(names(&http, &restarted.base).await, ["kept_0", "kept_1", "kept_2", "kept_3", "kept_4"]);
+    assert_eq!(create(&http, &restarted.base, "kept_0").await, 400, "uniqueness survives the restart too");
 }
 
 /// Runs coc-local without bootstrap variables until it listens, then stops it; returns its stdout.
@@ -199,14 +147,8 @@ async fn first_start_output(data_dir: &Path) -> String {
         .spawn()
         .expect("start coc-local");
     let deadline = Instant::now() + Duration::from_secs(30);
-    while reqwest::get(format!("http://127.0.0.1:{port}/"))
-        .await
-        .is_err()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "coc-local did not start listening"
-        );
+    while reqwest::get(format!("http://127.0.0.1:{port}/")).await.is_err() {
+        assert!(Instant::now() < deadline, "coc-local did not start listening");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     child.kill().unwrap();
@@ -224,8 +166,5 @@ async fn first_start_prints_a_random_credential_once() {
         .unwrap_or_else(|| panic!("no secret key printed: {first}"));
     assert_eq!(secret.len(), 40);
     let second = first_start_output(dir.path()).await;
-    assert!(
-        !second.contains(secret) && !second.contains("secret key"),
-        "printed again: {second}"
-    );
+    assert!(!second.contains(secret) && !second.contains("secret key"), "printed again: {second}");
 }

@@ -30,18 +30,12 @@ impl App {
         let db = SqliteDb::open_dir(data_dir)?;
         Ok(App::new(
             Arc::new(SqliteStore::new(db.clone())),
-            Arc::new(SqliteQueue::new(
-                db,
-                EMBEDDED_QUEUE,
-                QUEUE_VISIBILITY_TIMEOUT,
-            )),
+            Arc::new(SqliteQueue::new(db, EMBEDDED_QUEUE, QUEUE_VISIBILITY_TIMEOUT)),
         ))
     }
 
     pub fn data_dir_from_env() -> PathBuf {
-        std::env::var_os("COC_DATA_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
+        std::env::var_os("COC_DATA_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
     }
 
     /// DynamoDB when `COC_TABLE_NAME` is set and SQS when `COC_QUEUE_URL` is set;
@@ -51,31 +45,19 @@ impl App {
         use crate::adapters::dynamodb::DynamoStore;
         use crate::adapters::sqs::SqsQueue;
 
-        let table = std::env::var("COC_TABLE_NAME")
-            .ok()
-            .filter(|v| !v.is_empty());
-        let queue_url = std::env::var("COC_QUEUE_URL")
-            .ok()
-            .filter(|v| !v.is_empty());
+        let table = std::env::var("COC_TABLE_NAME").ok().filter(|v| !v.is_empty());
+        let queue_url = std::env::var("COC_QUEUE_URL").ok().filter(|v| !v.is_empty());
         let embedded = match (&table, &queue_url) {
             (Some(_), Some(_)) => None,
             _ => Some(Self::embedded(&Self::data_dir_from_env())?),
         };
         let store: Arc<dyn Store> = match table {
             Some(table) => Arc::new(DynamoStore::from_env(table).await),
-            None => embedded
-                .as_ref()
-                .expect("embedded is opened without a table")
-                .store
-                .clone(),
+            None => embedded.as_ref().expect("embedded is opened without a table").store.clone(),
         };
         let queue: Arc<dyn Queue> = match queue_url {
             Some(url) => Arc::new(SqsQueue::from_env(url, QUEUE_VISIBILITY_TIMEOUT).await),
-            None => embedded
-                .as_ref()
-                .expect("embedded is opened without a queue")
-                .queue
-                .clone(),
+            None => embedded.as_ref().expect("embedded is opened without a queue").queue.clone(),
         };
         Ok(App::new(store, queue))
     }

@@ -5,24 +5,26 @@
 use time::macros::format_description;
 use time::OffsetDateTime;
 
-const ID_LENGTH: usize = 25;
-
-fn with_timestamp(prefix: &str, now_ms: i64) -> String {
-    let when = OffsetDateTime::from_unix_timestamp_nanos(now_ms as i128 * 1_000_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+fn with_timestamp(prefix: &str, now_ms: i64, length: usize) -> String {
+    let when =
+        OffsetDateTime::from_unix_timestamp_nanos(now_ms as i128 * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH);
     let stamp = when
-        .format(format_description!(
-            "[year][month][day][hour][minute][second]"
-        ))
+        .format(format_description!("[year][month][day][hour][minute][second]"))
         .expect("a fixed numeric format always formats");
     let random = uuid::Uuid::new_v4().simple().to_string();
     let mut id = format!("{prefix}{stamp}{random}");
-    id.truncate(ID_LENGTH);
+    id.truncate(length);
     id
 }
 
+/// `SC` + time + random: 25 characters.
 pub fn script_uuid(now_ms: i64) -> String {
-    with_timestamp("SC", now_ms)
+    with_timestamp("SC", now_ms, 25)
+}
+
+/// `SCT` + time + random: 26 characters, like `SCT2023083109562601af694bf`.
+pub fn execute_uuid(now_ms: i64) -> String {
+    with_timestamp("SCT", now_ms, 26)
 }
 
 /// A request id for logs and the `X-Request-Id` header.
@@ -40,10 +42,6 @@ mod tests {
         let id = script_uuid(1_698_270_097_000);
         assert_eq!(id.len(), 25);
         assert!(id.starts_with("SC20231025214137"), "{id}");
-        assert_ne!(
-            script_uuid(1_698_270_097_000),
-            id,
-            "random part must differ"
-        );
+        assert_ne!(script_uuid(1_698_270_097_000), id, "random part must differ");
     }
 }

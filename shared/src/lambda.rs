@@ -22,12 +22,10 @@ use crate::routes::{route_for, Operation, Route};
 pub async fn serve_authorizer() -> Result<(), Error> {
     crate::logging::init();
     let app = App::from_env().await.map_err(Error::from)?;
-    lambda_http::lambda_runtime::run(service_fn(
-        |event: LambdaEvent<ApiGatewayV2CustomAuthorizerV2Request>| {
-            let app = &app;
-            async move { Ok::<_, Error>(authorize(app, event.payload, now_ms()).await) }
-        },
-    ))
+    lambda_http::lambda_runtime::run(service_fn(|event: LambdaEvent<ApiGatewayV2CustomAuthorizerV2Request>| {
+        let app = &app;
+        async move { Ok::<_, Error>(authorize(app, event.payload, now_ms()).await) }
+    }))
     .await
 }
 
@@ -40,8 +38,7 @@ async fn authorize(
     match precheck(app.store.as_ref(), &event.headers, now).await {
         Ok(caller) => {
             response.is_authorized = true;
-            response.context =
-                serde_json::json!({ "project_id": caller.project_id, "user_id": caller.user_id });
+            response.context = serde_json::json!({ "project_id": caller.project_id, "user_id": caller.user_id });
         }
         Err(err) => {
             // Never the credentials themselves: only why they were refused.
@@ -63,10 +60,7 @@ pub async fn serve(operation: Operation) -> Result<(), Error> {
 }
 
 async fn respond(app: &App, route: &'static Route, event: Request) -> Response<Body> {
-    let request_id = event
-        .lambda_context_ref()
-        .map(|c| c.request_id.clone())
-        .unwrap_or_else(crate::ids::request_id);
+    let request_id = event.lambda_context_ref().map(|c| c.request_id.clone()).unwrap_or_else(crate::ids::request_id);
     let response = match to_api_request(route, event) {
         Ok(request) => handle_route(app, route, request, &request_id).await,
         Err(err) => error_response(&err, &request_id),
@@ -76,18 +70,12 @@ async fn respond(app: &App, route: &'static Route, event: Request) -> Response<B
 
 fn to_api_request(route: &Route, event: Request) -> Result<ApiRequest, ApiError> {
     let path = event.uri().path().to_owned();
-    let path_params = route
-        .match_tail(&path)
-        .ok_or_else(|| ApiError::NotFound(format!("no API at {path}")))?;
+    let path_params = route.match_tail(&path).ok_or_else(|| ApiError::NotFound(format!("no API at {path}")))?;
     let query_map = event.query_string_parameters();
     let query: Vec<(String, String)> = query_map
         .iter()
         .flat_map(|(name, _)| {
-            query_map
-                .all(name)
-                .unwrap_or_default()
-                .into_iter()
-                .map(move |v| (name.to_owned(), v.to_owned()))
+            query_map.all(name).unwrap_or_default().into_iter().map(move |v| (name.to_owned(), v.to_owned()))
         })
         .collect();
     // API Gateway hands over the query as sent; rebuild it only if it is missing.
@@ -97,8 +85,7 @@ fn to_api_request(route: &Route, event: Request) -> Result<ApiRequest, ApiError>
                 .iter()
                 .map(|(n, v): &(String, String)| {
                     let encode = |s: &str| {
-                        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC)
-                            .to_string()
+                        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
                     };
                     format!("{}={}", encode(n), encode(v))
                 })
@@ -113,15 +100,7 @@ fn to_api_request(route: &Route, event: Request) -> Result<ApiRequest, ApiError>
         Body::Binary(bytes) => Bytes::from(bytes),
         _ => Bytes::new(),
     };
-    Ok(ApiRequest {
-        method: parts.method,
-        path,
-        path_params,
-        query,
-        raw_query,
-        headers: parts.headers,
-        body,
-    })
+    Ok(ApiRequest { method: parts.method, path, path_params, query, raw_query, headers: parts.headers, body })
 }
 
 #[cfg(test)]
@@ -134,24 +113,13 @@ mod tests {
 
     /// An API Gateway HTTP API (payload 2.0) event, as the functions receive it,
     /// signed with `credential` like the SDK signs.
-    fn event(
-        credential: &Credential,
-        method: &str,
-        path: &str,
-        raw_query: &str,
-        body: Option<&str>,
-    ) -> Request {
+    fn event(credential: &Credential, method: &str, path: &str, raw_query: &str, body: Option<&str>) -> Request {
         let mut headers = http::HeaderMap::new();
         headers.insert("host", "api.example.com".parse().unwrap());
         headers.insert("content-type", "application/json".parse().unwrap());
-        headers.insert(
-            "x-project-id",
-            credential.project_id.as_str().parse().unwrap(),
-        );
+        headers.insert("x-project-id", credential.project_id.as_str().parse().unwrap());
         let date = time::OffsetDateTime::now_utc()
-            .format(time::macros::format_description!(
-                "[year][month][day]T[hour][minute][second]Z"
-            ))
+            .format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))
             .unwrap();
         headers.insert("x-sdk-date", date.parse().unwrap());
         let parts = SignedParts {
@@ -161,17 +129,11 @@ mod tests {
             headers: &headers,
             body: body.unwrap_or_default().as_bytes(),
         };
-        let authorization =
-            authorization_header(&credential.access_key, &credential.secret_key, &parts);
+        let authorization = authorization_header(&credential.access_key, &credential.secret_key, &parts);
         headers.insert("authorization", authorization.parse().unwrap());
         let header_json: serde_json::Map<_, _> = headers
             .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_owned(),
-                    serde_json::Value::String(v.to_str().unwrap().to_owned()),
-                )
-            })
+            .map(|(k, v)| (k.as_str().to_owned(), serde_json::Value::String(v.to_str().unwrap().to_owned())))
             .collect();
         let event = serde_json::json!({
             "version": "2.0",
@@ -203,24 +165,12 @@ mod tests {
     async fn signed_api_gateway_events_reach_the_handlers() {
         let dir = std::env::temp_dir().join(format!("coc-lambda-{}", uuid::Uuid::new_v4()));
         let app = App::embedded(&dir).unwrap();
-        let credential = Credential::generate(
-            ProjectId::parse("p-lambda").unwrap(),
-            "u".into(),
-            "n".into(),
-            0,
-        );
-        credentials::insert(app.store.as_ref(), &credential)
-            .await
-            .unwrap();
+        let credential = Credential::generate(ProjectId::parse("p-lambda").unwrap(), "u".into(), "n".into(), 0);
+        credentials::insert(app.store.as_ref(), &credential).await.unwrap();
 
         let create = route_for(Operation::CreateScript);
         let body = r#"{"name":"from_lambda","type":"SHELL","content":"id","description":"d","properties":{"risk_level":"LOW","version":"1"}}"#;
-        let created = respond(
-            &app,
-            create,
-            event(&credential, "POST", "/v1/job/scripts", "", Some(body)),
-        )
-        .await;
+        let created = respond(&app, create, event(&credential, "POST", "/v1/job/scripts", "", Some(body))).await;
         assert_eq!(created.status(), 200, "{:?}", created.body());
         assert!(created.headers().contains_key("x-request-id"));
         let uuid = json(&created)["data"].as_str().unwrap().to_owned();
@@ -232,24 +182,11 @@ mod tests {
 
         let list = route_for(Operation::ListScripts);
         let query = "name_like=from%20l&limit=1";
-        let listed = respond(
-            &app,
-            list,
-            event(&credential, "GET", "/v1/job/scripts", query, None),
-        )
-        .await;
+        let listed = respond(&app, list, event(&credential, "GET", "/v1/job/scripts", query, None)).await;
         assert_eq!(listed.status(), 200, "{:?}", listed.body());
-        let refused = respond(
-            &app,
-            list,
-            event(&credential, "GET", "/v1/job/scripts", "limit=0", None),
-        )
-        .await;
+        let refused = respond(&app, list, event(&credential, "GET", "/v1/job/scripts", "limit=0", None)).await;
         assert_eq!(refused.status(), 400);
-        assert!(json(&refused)["error_msg"]
-            .as_str()
-            .unwrap()
-            .contains("limit"));
+        assert!(json(&refused)["error_msg"].as_str().unwrap().contains("limit"));
 
         let mut tampered = event(&credential, "POST", "/v1/job/scripts", "", Some(body));
         *tampered.body_mut() = Body::Text(body.replace("from_lambda", "evil"));
@@ -269,10 +206,7 @@ mod authorizer_tests {
     fn event(headers: &[(&str, &str)]) -> ApiGatewayV2CustomAuthorizerV2Request {
         let mut request = ApiGatewayV2CustomAuthorizerV2Request::default();
         for (name, value) in headers {
-            request.headers.insert(
-                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
-                value.parse().unwrap(),
-            );
+            request.headers.insert(http::HeaderName::from_bytes(name.as_bytes()).unwrap(), value.parse().unwrap());
         }
         request
     }
@@ -282,66 +216,35 @@ mod authorizer_tests {
         let dir = std::env::temp_dir().join(format!("coc-authorizer-{}", uuid::Uuid::new_v4()));
         let app = App::embedded(&dir).unwrap();
         let now = 1_767_225_600_000; // 2026-01-01T00:00:00Z
-        let credential =
-            Credential::generate(ProjectId::parse("p1").unwrap(), "u".into(), "n".into(), now);
-        credentials::insert(app.store.as_ref(), &credential)
-            .await
-            .unwrap();
+        let credential = Credential::generate(ProjectId::parse("p1").unwrap(), "u".into(), "n".into(), now);
+        credentials::insert(app.store.as_ref(), &credential).await.unwrap();
         let (token, record) = issue_token(&credential, now);
-        credentials::insert_token(app.store.as_ref(), &token, &record)
-            .await
-            .unwrap();
-        let signed = format!(
-            "SDK-HMAC-SHA256 Access={}, SignedHeaders=host;x-sdk-date, Signature=00",
-            credential.access_key
-        );
+        credentials::insert_token(app.store.as_ref(), &token, &record).await.unwrap();
+        let signed =
+            format!("SDK-HMAC-SHA256 Access={}, SignedHeaders=host;x-sdk-date, Signature=00", credential.access_key);
 
-        let allowed = authorize(
-            &app,
-            event(&[
-                ("authorization", &signed),
-                ("x-sdk-date", "20260101T000500Z"),
-            ]),
-            now,
-        )
-        .await;
+        let allowed =
+            authorize(&app, event(&[("authorization", &signed), ("x-sdk-date", "20260101T000500Z")]), now).await;
         assert!(allowed.is_authorized);
         assert_eq!(allowed.context["project_id"], "p1");
-        assert!(
-            authorize(&app, event(&[("x-auth-token", &token)]), now)
-                .await
-                .is_authorized
-        );
+        assert!(authorize(&app, event(&[("x-auth-token", &token)]), now).await.is_authorized);
 
         let refused = [
             event(&[]),
             event(&[("x-auth-token", "coc-forged")]),
+            event(&[("authorization", &signed), ("x-sdk-date", "20251231T234000Z")]),
             event(&[
-                ("authorization", &signed),
-                ("x-sdk-date", "20251231T234000Z"),
-            ]),
-            event(&[
-                (
-                    "authorization",
-                    &signed.replace(&credential.access_key, "UNKNOWN"),
-                ),
+                ("authorization", &signed.replace(&credential.access_key, "UNKNOWN")),
                 ("x-sdk-date", "20260101T000000Z"),
             ]),
-            event(&[
-                ("authorization", "Basic abc"),
-                ("x-sdk-date", "20260101T000000Z"),
-            ]),
+            event(&[("authorization", "Basic abc"), ("x-sdk-date", "20260101T000000Z")]),
             event(&[("x-auth-token", &token), ("x-project-id", "p2")]),
         ];
         for request in refused {
             assert!(!authorize(&app, request, now).await.is_authorized);
         }
         let expired = now + crate::auth::TOKEN_LIFETIME_MS + 1;
-        assert!(
-            !authorize(&app, event(&[("x-auth-token", &token)]), expired)
-                .await
-                .is_authorized
-        );
+        assert!(!authorize(&app, event(&[("x-auth-token", &token)]), expired).await.is_authorized);
         std::fs::remove_dir_all(dir).ok();
     }
 }

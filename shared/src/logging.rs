@@ -8,12 +8,7 @@ pub fn init() {
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     // try_init: a second call (tests) keeps the first subscriber.
     let _ = if in_lambda {
-        builder
-            .json()
-            .with_current_span(false)
-            .with_ansi(false)
-            .without_time()
-            .try_init()
+        builder.json().with_current_span(false).with_ansi(false).without_time().try_init()
     } else {
         builder.try_init()
     };

@@ -17,6 +17,18 @@ pub enum Operation {
     UpdateScript,
     DeleteScript,
     ReviewScript,
+    ExecuteScript,
+    GetScriptJob,
+    ListScriptJobBatches,
+    GetScriptJobStatistics,
+    GetScriptJobBatch,
+    ListScriptJobs,
+    OperateScriptJob,
+    ListResources,
+    RegisterAgent,
+    AgentHeartbeat,
+    PollAgentJobs,
+    ReportAgentJob,
 }
 
 /// Who may call a route.
@@ -40,83 +52,51 @@ pub struct Route {
     pub access: Access,
 }
 
-const fn route(
-    operation: Operation,
-    method: Method,
-    path: &'static str,
-    function: &'static str,
-) -> Route {
-    Route {
-        operation,
-        method,
-        path,
-        function,
-        access: Access::Authenticated,
-    }
+const fn route(operation: Operation, method: Method, path: &'static str, function: &'static str) -> Route {
+    Route { operation, method, path, function, access: Access::Authenticated }
 }
 
-const fn public(
-    operation: Operation,
-    method: Method,
-    path: &'static str,
-    function: &'static str,
-) -> Route {
-    Route {
-        operation,
-        method,
-        path,
-        function,
-        access: Access::Public,
-    }
+const fn public(operation: Operation, method: Method, path: &'static str, function: &'static str) -> Route {
+    Route { operation, method, path, function, access: Access::Public }
 }
 
 const SCRIPT: &str = "/v1/job/scripts/{script_uuid}";
+/// A path under one ticket, `/v1/job/script/orders/{execute_uuid}…`.
+macro_rules! order_path {
+    ($rest:literal) => {
+        concat!("/v1/job/script/orders/{execute_uuid}", $rest)
+    };
+}
 
 pub const ROUTES: &[Route] = &[
-    public(
-        Operation::IssueToken,
-        Method::POST,
-        "/v1/auth/tokens",
-        "issue-token",
-    ),
-    route(
-        Operation::CreateScript,
-        Method::POST,
-        "/v1/job/scripts",
-        "create-script",
-    ),
-    route(
-        Operation::ListScripts,
-        Method::GET,
-        "/v1/job/scripts",
-        "list-scripts",
-    ),
+    public(Operation::IssueToken, Method::POST, "/v1/auth/tokens", "issue-token"),
+    route(Operation::CreateScript, Method::POST, "/v1/job/scripts", "create-script"),
+    route(Operation::ListScripts, Method::GET, "/v1/job/scripts", "list-scripts"),
     route(Operation::GetScript, Method::GET, SCRIPT, "get-script"),
+    route(Operation::UpdateScript, Method::PUT, SCRIPT, "update-script"),
+    route(Operation::DeleteScript, Method::DELETE, SCRIPT, "delete-script"),
+    route(Operation::ReviewScript, Method::POST, "/v1/job/scripts/{script_uuid}/action", "review-script"),
+    route(Operation::ExecuteScript, Method::POST, SCRIPT, "execute-script"),
+    route(Operation::ListScriptJobs, Method::GET, "/v1/job/script/orders", "list-script-jobs"),
+    route(Operation::GetScriptJob, Method::GET, order_path!(""), "get-script-job"),
+    route(Operation::ListScriptJobBatches, Method::GET, order_path!("/batches"), "list-script-job-batches"),
+    route(Operation::GetScriptJobStatistics, Method::GET, order_path!("/statistics"), "get-script-job-statistics"),
+    route(Operation::GetScriptJobBatch, Method::GET, order_path!("/batches/{batch_index}"), "get-script-job-batch"),
+    route(Operation::OperateScriptJob, Method::PUT, order_path!("/operation"), "operate-script-job"),
+    route(Operation::ListResources, Method::GET, "/v1/resources", "list-resources"),
+    route(Operation::RegisterAgent, Method::POST, "/v1/agents", "register-agent"),
+    route(Operation::AgentHeartbeat, Method::POST, "/v1/agents/{agent_sn}/heartbeat", "agent-heartbeat"),
+    route(Operation::PollAgentJobs, Method::GET, "/v1/agents/{agent_sn}/jobs", "poll-agent-jobs"),
     route(
-        Operation::UpdateScript,
-        Method::PUT,
-        SCRIPT,
-        "update-script",
-    ),
-    route(
-        Operation::DeleteScript,
-        Method::DELETE,
-        SCRIPT,
-        "delete-script",
-    ),
-    route(
-        Operation::ReviewScript,
+        Operation::ReportAgentJob,
         Method::POST,
-        "/v1/job/scripts/{script_uuid}/action",
-        "review-script",
+        "/v1/agents/{agent_sn}/jobs/{execute_uuid}/{instance_id}",
+        "report-agent-job",
     ),
 ];
 
 pub fn route_for(operation: Operation) -> &'static Route {
-    ROUTES
-        .iter()
-        .find(|r| r.operation == operation)
-        .expect("every operation has a route")
+    ROUTES.iter().find(|r| r.operation == operation).expect("every operation has a route")
 }
 
 impl Route {
@@ -152,10 +132,7 @@ fn bind(pattern: &[&str], actual: &[&str]) -> Option<HashMap<String, String>> {
     for (want, got) in pattern.iter().zip(actual) {
         match want.strip_prefix('{').and_then(|w| w.strip_suffix('}')) {
             Some(name) => {
-                params.insert(
-                    name.to_owned(),
-                    percent_decode_str(got).decode_utf8_lossy().into_owned(),
-                );
+                params.insert(name.to_owned(), percent_decode_str(got).decode_utf8_lossy().into_owned());
             }
             None if want == got => {}
             None => return None,
@@ -166,10 +143,7 @@ fn bind(pattern: &[&str], actual: &[&str]) -> Option<HashMap<String, String>> {
 
 /// The route for a request, with its path parameters. A path no route has is a
 /// 404; a known path with another method is a 405.
-pub fn resolve(
-    method: &Method,
-    path: &str,
-) -> Result<(&'static Route, HashMap<String, String>), ApiError> {
+pub fn resolve(method: &Method, path: &str) -> Result<(&'static Route, HashMap<String, String>), ApiError> {
     let mut path_known = false;
     let mut best: Option<(&Route, HashMap<String, String>)> = None;
     for route in ROUTES {
@@ -178,20 +152,14 @@ pub fn resolve(
         };
         path_known = true;
         // Literal segments beat parameters: `/x/action` is not `/x/{id}`.
-        if route.method == method
-            && best
-                .as_ref()
-                .is_none_or(|(b, _)| route.literal_segments() > b.literal_segments())
+        if route.method == method && best.as_ref().is_none_or(|(b, _)| route.literal_segments() > b.literal_segments())
         {
             best = Some((route, params));
         }
     }
     match best {
         Some(found) => Ok(found),
-        None if path_known => Err(ApiError::MethodNotAllowed {
-            method: method.to_string(),
-            path: path.to_owned(),
-        }),
+        None if path_known => Err(ApiError::MethodNotAllowed { method: method.to_string(), path: path.to_owned() }),
         None => Err(ApiError::NotFound(format!("no API at {path}"))),
     }
 }
@@ -207,26 +175,15 @@ mod tests {
         assert_eq!(params["script_uuid"], "SC1");
         let (route, _) = resolve(&Method::POST, "/v1/job/scripts/SC1/action").unwrap();
         assert_eq!(route.operation, Operation::ReviewScript);
-        assert!(matches!(
-            resolve(&Method::PATCH, "/v1/job/scripts"),
-            Err(ApiError::MethodNotAllowed { .. })
-        ));
-        assert!(matches!(
-            resolve(&Method::GET, "/v1/nothing"),
-            Err(ApiError::NotFound(_))
-        ));
-        assert!(matches!(
-            resolve(&Method::GET, "/v1/job/scripts/a/b/c"),
-            Err(ApiError::NotFound(_))
-        ));
+        assert!(matches!(resolve(&Method::PATCH, "/v1/job/scripts"), Err(ApiError::MethodNotAllowed { .. })));
+        assert!(matches!(resolve(&Method::GET, "/v1/nothing"), Err(ApiError::NotFound(_))));
+        assert!(matches!(resolve(&Method::GET, "/v1/job/scripts/a/b/c"), Err(ApiError::NotFound(_))));
     }
 
     #[test]
     fn tail_matching_ignores_prefixes() {
         let route = route_for(Operation::GetScript);
-        let params = route
-            .match_tail("/lambda-url/get-script/v1/job/scripts/SC%20x")
-            .unwrap();
+        let params = route.match_tail("/lambda-url/get-script/v1/job/scripts/SC%20x").unwrap();
         assert_eq!(params["script_uuid"], "SC x");
         assert!(route.match_tail("/v1/job/other/SC1").is_none());
     }
@@ -234,20 +191,8 @@ mod tests {
     #[test]
     fn every_operation_has_exactly_one_route() {
         for route in ROUTES {
-            assert_eq!(
-                ROUTES
-                    .iter()
-                    .filter(|r| r.operation == route.operation)
-                    .count(),
-                1
-            );
-            assert_eq!(
-                ROUTES
-                    .iter()
-                    .filter(|r| r.function == route.function)
-                    .count(),
-                1
-            );
+            assert_eq!(ROUTES.iter().filter(|r| r.operation == route.operation).count(), 1);
+            assert_eq!(ROUTES.iter().filter(|r| r.function == route.function).count(), 1);
         }
     }
 }

@@ -68,10 +68,7 @@ pub async fn aws_backend() -> Option<Backend> {
     }
     let config = aws_config::load_from_env().await;
     let suffix = uuid::Uuid::new_v4().simple().to_string();
-    let store = DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&config),
-        format!("coc-test-{suffix}"),
-    );
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), format!("coc-test-{suffix}"));
     store.create_table().await.expect("create DynamoDB table");
     let sqs = aws_sdk_sqs::Client::new(&config);
     let url = sqs
@@ -99,9 +96,7 @@ pub async fn backends() -> Vec<Backend> {
 
 /// A local server on a free loopback port, serving `app`.
 pub async fn serve(app: App) -> String {
-    let addr = coc_local::spawn("127.0.0.1:0", app)
-        .await
-        .expect("start local server");
+    let addr = coc_local::spawn("127.0.0.1:0", app).await.expect("start local server");
     format!("http://{addr}")
 }
 
@@ -135,26 +130,15 @@ impl Reply {
 
     /// The `data` member of a success envelope, as a string.
     pub fn data_str(&self) -> String {
-        self.body["data"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no string data in {}", self.body))
-            .to_owned()
+        self.body["data"].as_str().unwrap_or_else(|| panic!("no string data in {}", self.body)).to_owned()
     }
 }
 
 /// Stores a new access key for a user of a project.
-pub async fn create_credential(
-    store: &dyn Store,
-    project: &str,
-    user_id: &str,
-    user_name: &str,
-) -> Credential {
+pub async fn create_credential(store: &dyn Store, project: &str, user_id: &str, user_name: &str) -> Credential {
     let project = ProjectId::parse(project).expect("valid project id");
-    let credential =
-        Credential::generate(project, user_id.to_owned(), user_name.to_owned(), now_ms());
-    credentials::insert(store, &credential)
-        .await
-        .expect("store credential");
+    let credential = Credential::generate(project, user_id.to_owned(), user_name.to_owned(), now_ms());
+    credentials::insert(store, &credential).await.expect("store credential");
     credential
 }
 
@@ -174,89 +158,47 @@ impl Client {
     /// Another user of the same project, with an access key of their own.
     pub async fn as_user(&self, id: &str, name: &str) -> Self {
         let credential = create_credential(self.store.as_ref(), &self.project, id, name).await;
-        Client {
-            credential: Some(credential),
-            ..self.clone()
-        }
+        Client { credential: Some(credential), ..self.clone() }
     }
 
     /// The same user name in another project (a different tenant, a different key).
     pub async fn in_project(&self, project: &str) -> Self {
-        let (id, name) = self
-            .credential
-            .as_ref()
-            .map(|c| (c.user_id.clone(), c.user_name.clone()))
-            .unwrap_or_default();
+        let (id, name) = self.credential.as_ref().map(|c| (c.user_id.clone(), c.user_name.clone())).unwrap_or_default();
         let credential = create_credential(self.store.as_ref(), project, &id, &name).await;
-        Client {
-            project: project.to_owned(),
-            credential: Some(credential),
-            ..self.clone()
-        }
+        Client { project: project.to_owned(), credential: Some(credential), ..self.clone() }
     }
 
     /// The same key, sending another project's id in X-Project-Id.
     pub fn claiming_project(&self, project: &str) -> Self {
-        Client {
-            project: project.to_owned(),
-            ..self.clone()
-        }
+        Client { project: project.to_owned(), ..self.clone() }
     }
 
     pub fn unauthenticated(&self) -> Self {
-        Client {
-            credential: None,
-            ..self.clone()
-        }
+        Client { credential: None, ..self.clone() }
     }
 
     /// The headers the SDK would send for this request, signed.
-    pub fn signed_headers(
-        &self,
-        method: &str,
-        path_and_query: &str,
-        body: &[u8],
-        date: &str,
-    ) -> HeaderMap {
+    pub fn signed_headers(&self, method: &str, path_and_query: &str, body: &[u8], date: &str) -> HeaderMap {
         let host = self.base.trim_start_matches("http://").to_owned();
         let mut headers = HeaderMap::new();
-        headers.insert(
-            "content-type",
-            HeaderValue::from_static("application/json;charset=utf-8"),
-        );
+        headers.insert("content-type", HeaderValue::from_static("application/json;charset=utf-8"));
         headers.insert("host", HeaderValue::from_str(&host).unwrap());
-        headers.insert(
-            "x-project-id",
-            HeaderValue::from_str(&self.project).unwrap(),
-        );
+        headers.insert("x-project-id", HeaderValue::from_str(&self.project).unwrap());
         headers.insert("x-sdk-date", HeaderValue::from_str(date).unwrap());
         if let Some(credential) = &self.credential {
             let (path, query) = match path_and_query.split_once('?') {
                 Some((p, q)) => (p, Some(q)),
                 None => (path_and_query, None),
             };
-            let parts = SignedParts {
-                method,
-                raw_path: path,
-                raw_query: query,
-                headers: &headers,
-                body,
-            };
-            let value =
-                authorization_header(&credential.access_key, &credential.secret_key, &parts);
+            let parts = SignedParts { method, raw_path: path, raw_query: query, headers: &headers, body };
+            let value = authorization_header(&credential.access_key, &credential.secret_key, &parts);
             headers.insert("authorization", HeaderValue::from_str(&value).unwrap());
         }
         headers
     }
 
     /// Sends exactly these headers and body.
-    pub async fn send_raw(
-        &self,
-        method: &str,
-        path: &str,
-        headers: HeaderMap,
-        body: Vec<u8>,
-    ) -> Reply {
+    pub async fn send_raw(&self, method: &str, path: &str, headers: HeaderMap, body: Vec<u8>) -> Reply {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let response = self
             .http
@@ -269,11 +211,7 @@ impl Client {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let text = response.text().await.expect("body");
-        Reply {
-            status,
-            body: serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
-            headers,
-        }
+        Reply { status, body: serde_json::from_str(&text).unwrap_or(serde_json::Value::Null), headers }
     }
 
     pub async fn send(&self, method: &str, path: &str, body: Option<String>) -> Reply {
@@ -302,15 +240,7 @@ impl Client {
 /// `YYYYMMDDTHHMMSSZ`, the X-Sdk-Date format.
 pub fn sdk_date(ms: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp(ms / 1000).unwrap();
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        t.year(),
-        t.month() as u8,
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    format!("{:04}{:02}{:02}T{:02}{:02}{:02}Z", t.year(), t.month() as u8, t.day(), t.hour(), t.minute(), t.second())
 }
 
 /// A valid create-script body to vary in tests.

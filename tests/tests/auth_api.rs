@@ -16,109 +16,67 @@ fn assert_unauthorized(reply: &Reply, what: &str) {
     assert_eq!(reply.status, 401, "{what}: {}", reply.body);
     assert_eq!(reply.error_code(), "COC.00040401", "{what}");
     assert!(!reply.error_msg().is_empty(), "{what}");
-    assert!(
-        reply.headers.contains_key("x-request-id"),
-        "{what}: errors carry X-Request-Id"
-    );
+    assert!(reply.headers.contains_key("x-request-id"), "{what}: errors carry X-Request-Id");
 }
 
 async fn script_count(client: &Client) -> u64 {
-    client.get(&format!("{SCRIPTS}?limit=100")).await.body["data"]["total"]
-        .as_u64()
-        .unwrap()
+    client.get(&format!("{SCRIPTS}?limit=100")).await.body["data"]["total"].as_u64().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signatures_must_match_the_request_exactly() {
     for backend in backends().await {
         let name = backend.name;
-        let client =
-            Client::new(&serve(backend.app()).await, backend.store.clone(), "p-auth").await;
+        let client = Client::new(&serve(backend.app()).await, backend.store.clone(), "p-auth").await;
         let body = script_body("signed").to_string().into_bytes();
         let now = sdk_date(now_ms());
 
         let headers = client.signed_headers("POST", SCRIPTS, &body, &now);
-        assert_eq!(
-            client
-                .send_raw("POST", SCRIPTS, headers, body.clone())
-                .await
-                .status,
-            200,
-            "{name}"
-        );
+        assert_eq!(client.send_raw("POST", SCRIPTS, headers, body.clone()).await.status, 200, "{name}");
 
         let tampered = script_body("tampered").to_string().into_bytes();
         let headers = client.signed_headers("POST", SCRIPTS, &body, &now);
-        assert_unauthorized(
-            &client.send_raw("POST", SCRIPTS, headers, tampered).await,
-            "tampered body",
-        );
+        assert_unauthorized(&client.send_raw("POST", SCRIPTS, headers, tampered).await, "tampered body");
 
         let headers = client.signed_headers("GET", &format!("{SCRIPTS}?limit=1"), b"", &now);
-        let reply = client
-            .send_raw("GET", &format!("{SCRIPTS}?limit=2"), headers, Vec::new())
-            .await;
+        let reply = client.send_raw("GET", &format!("{SCRIPTS}?limit=2"), headers, Vec::new()).await;
         assert_unauthorized(&reply, "tampered query");
 
         let headers = client.signed_headers("GET", &format!("{SCRIPTS}/SCa"), b"", &now);
         assert_unauthorized(
-            &client
-                .send_raw("GET", &format!("{SCRIPTS}/SCb"), headers, Vec::new())
-                .await,
+            &client.send_raw("GET", &format!("{SCRIPTS}/SCb"), headers, Vec::new()).await,
             "tampered path",
         );
 
         let headers = client.signed_headers("GET", &format!("{SCRIPTS}/SCa"), b"", &now);
         assert_unauthorized(
-            &client
-                .send_raw("DELETE", &format!("{SCRIPTS}/SCa"), headers, Vec::new())
-                .await,
+            &client.send_raw("DELETE", &format!("{SCRIPTS}/SCa"), headers, Vec::new()).await,
             "other method",
         );
 
         let mut headers = client.signed_headers("POST", SCRIPTS, &body, &now);
         headers.insert("host", HeaderValue::from_static("elsewhere.example.com"));
-        assert_unauthorized(
-            &client
-                .send_raw("POST", SCRIPTS, headers, body.clone())
-                .await,
-            "other host",
-        );
+        assert_unauthorized(&client.send_raw("POST", SCRIPTS, headers, body.clone()).await, "other host");
 
         let mut wrong_secret = client.clone();
         if let Some(c) = wrong_secret.credential.as_mut() {
             c.secret_key = "WRONGSECRET00000000000000000000000000000".into();
         }
-        assert_unauthorized(
-            &wrong_secret.post(SCRIPTS, &script_body("x")).await,
-            "wrong secret key",
-        );
+        assert_unauthorized(&wrong_secret.post(SCRIPTS, &script_body("x")).await, "wrong secret key");
 
         let mut unknown = client.clone();
         if let Some(c) = unknown.credential.as_mut() {
             c.access_key = "UNKNOWNACCESSKEY0000".into();
         }
-        assert_unauthorized(
-            &unknown.get(&format!("{SCRIPTS}?limit=1")).await,
-            "unknown access key",
-        );
+        assert_unauthorized(&unknown.get(&format!("{SCRIPTS}?limit=1")).await, "unknown access key");
 
         for (offset_min, ok) in [(-16, false), (16, false), (-14, true), (14, true)] {
             let date = sdk_date(now_ms() + offset_min * 60_000);
             let path = format!("{SCRIPTS}?limit=1");
-            let reply = client
-                .send_raw(
-                    "GET",
-                    &path,
-                    client.signed_headers("GET", &path, b"", &date),
-                    Vec::new(),
-                )
-                .await;
+            let reply =
+                client.send_raw("GET", &path, client.signed_headers("GET", &path, b"", &date), Vec::new()).await;
             if ok {
-                assert_eq!(
-                    reply.status, 200,
-                    "{name}: {offset_min} minutes of skew is allowed"
-                );
+                assert_eq!(reply.status, 200, "{name}: {offset_min} minutes of skew is allowed");
             } else {
                 assert_unauthorized(&reply, &format!("{offset_min} minutes of skew"));
             }
@@ -127,43 +85,20 @@ async fn signatures_must_match_the_request_exactly() {
         let mut no_date = client.signed_headers("GET", &format!("{SCRIPTS}?limit=1"), b"", &now);
         no_date.remove("x-sdk-date");
         assert_unauthorized(
-            &client
-                .send_raw("GET", &format!("{SCRIPTS}?limit=1"), no_date, Vec::new())
-                .await,
+            &client.send_raw("GET", &format!("{SCRIPTS}?limit=1"), no_date, Vec::new()).await,
             "no date",
         );
 
-        let mut other_algorithm =
-            client.signed_headers("GET", &format!("{SCRIPTS}?limit=1"), b"", &now);
-        let value = other_algorithm["authorization"]
-            .to_str()
-            .unwrap()
-            .replace("SDK-HMAC-SHA256", "SDK-HMAC-SM3");
+        let mut other_algorithm = client.signed_headers("GET", &format!("{SCRIPTS}?limit=1"), b"", &now);
+        let value = other_algorithm["authorization"].to_str().unwrap().replace("SDK-HMAC-SHA256", "SDK-HMAC-SM3");
         other_algorithm.insert("authorization", HeaderValue::from_str(&value).unwrap());
         assert_unauthorized(
-            &client
-                .send_raw(
-                    "GET",
-                    &format!("{SCRIPTS}?limit=1"),
-                    other_algorithm,
-                    Vec::new(),
-                )
-                .await,
+            &client.send_raw("GET", &format!("{SCRIPTS}?limit=1"), other_algorithm, Vec::new()).await,
             "SM3",
         );
 
-        assert_unauthorized(
-            &client
-                .unauthenticated()
-                .get(&format!("{SCRIPTS}?limit=1"))
-                .await,
-            "no credentials",
-        );
-        assert_eq!(
-            script_count(&client).await,
-            1,
-            "{name}: no refused request wrote anything"
-        );
+        assert_unauthorized(&client.unauthenticated().get(&format!("{SCRIPTS}?limit=1")).await, "no credentials");
+        assert_eq!(script_count(&client).await, 1, "{name}: no refused request wrote anything");
     }
 }
 
@@ -180,51 +115,26 @@ async fn a_header_signed_twice_still_verifies() {
     for name in signed.split(';') {
         canonical.push_str(&format!("{name}:{}\n", headers[name].to_str().unwrap()));
     }
-    canonical.push_str(&format!(
-        "\n{signed}\n{}",
-        coc_shared::auth::signature::sha256_hex(b"")
-    ));
-    let to_sign = coc_shared::auth::signature::string_to_sign(
-        headers["x-sdk-date"].to_str().unwrap(),
-        &canonical,
-    );
+    canonical.push_str(&format!("\n{signed}\n{}", coc_shared::auth::signature::sha256_hex(b"")));
+    let to_sign = coc_shared::auth::signature::string_to_sign(headers["x-sdk-date"].to_str().unwrap(), &canonical);
     let signature = coc_shared::auth::signature::sign(&credential.secret_key, &to_sign);
-    let value = format!(
-        "SDK-HMAC-SHA256 Access={}, SignedHeaders={signed}, Signature={signature}",
-        credential.access_key
-    );
+    let value =
+        format!("SDK-HMAC-SHA256 Access={}, SignedHeaders={signed}, Signature={signature}", credential.access_key);
     headers.insert("authorization", HeaderValue::from_str(&value).unwrap());
-    assert_eq!(
-        client
-            .send_raw("GET", &path, headers, Vec::new())
-            .await
-            .status,
-        200
-    );
+    assert_eq!(client.send_raw("GET", &path, headers, Vec::new()).await.status, 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_act_for_their_key_for_a_day() {
     for backend in backends().await {
         let name = backend.name;
-        let client = Client::new(
-            &serve(backend.app()).await,
-            backend.store.clone(),
-            "p-token",
-        )
-        .await;
+        let client = Client::new(&serve(backend.app()).await, backend.store.clone(), "p-token").await;
         let issued = client.send("POST", "/v1/auth/tokens", None).await;
         assert_eq!(issued.status, 201, "{name}: {}", issued.body);
-        let token = issued.headers["x-subject-token"]
-            .to_str()
-            .unwrap()
-            .to_owned();
+        let token = issued.headers["x-subject-token"].to_str().unwrap().to_owned();
         assert_eq!(issued.body["token"]["project"]["id"], "p-token");
         assert_eq!(issued.body["token"]["user"]["name"], "alice");
-        assert!(issued.body["token"]["expires_at"]
-            .as_str()
-            .unwrap()
-            .contains('T'));
+        assert!(issued.body["token"]["expires_at"].as_str().unwrap().contains('T'));
 
         let with_token = |token: &str| {
             let mut headers = reqwest::header::HeaderMap::new();
@@ -233,37 +143,16 @@ async fn tokens_act_for_their_key_for_a_day() {
             headers
         };
         let body = script_body("by_token").to_string().into_bytes();
-        let created = client
-            .send_raw("POST", SCRIPTS, with_token(&token), body)
-            .await;
+        let created = client.send_raw("POST", SCRIPTS, with_token(&token), body).await;
         assert_eq!(created.status, 200, "{name}: {}", created.body);
         let uuid = created.data_str();
-        let detail = client
-            .send_raw(
-                "GET",
-                &format!("{SCRIPTS}/{uuid}"),
-                with_token(&token),
-                Vec::new(),
-            )
-            .await;
-        assert_eq!(
-            detail.body["data"]["creator"], "alice",
-            "{name}: the token acts as its key's user"
-        );
+        let detail = client.send_raw("GET", &format!("{SCRIPTS}/{uuid}"), with_token(&token), Vec::new()).await;
+        assert_eq!(detail.body["data"]["creator"], "alice", "{name}: the token acts as its key's user");
 
-        let again = client
-            .send_raw("POST", "/v1/auth/tokens", with_token(&token), Vec::new())
-            .await;
+        let again = client.send_raw("POST", "/v1/auth/tokens", with_token(&token), Vec::new()).await;
         assert_unauthorized(&again, "a token cannot mint tokens");
         assert_unauthorized(
-            &client
-                .send_raw(
-                    "GET",
-                    &format!("{SCRIPTS}?limit=1"),
-                    with_token("coc-forged"),
-                    Vec::new(),
-                )
-                .await,
+            &client.send_raw("GET", &format!("{SCRIPTS}?limit=1"), with_token("coc-forged"), Vec::new()).await,
             "forged token",
         );
 
@@ -275,35 +164,16 @@ async fn tokens_act_for_their_key_for_a_day() {
             issued_by: "x".into(),
             expires_at: now_ms() - 1,
         };
-        credentials::insert_token(backend.store.as_ref(), stale, &record)
-            .await
-            .unwrap();
+        credentials::insert_token(backend.store.as_ref(), stale, &record).await.unwrap();
         assert_unauthorized(
-            &client
-                .send_raw(
-                    "GET",
-                    &format!("{SCRIPTS}?limit=1"),
-                    with_token(stale),
-                    Vec::new(),
-                )
-                .await,
+            &client.send_raw("GET", &format!("{SCRIPTS}?limit=1"), with_token(stale), Vec::new()).await,
             "expired token",
         );
 
         let mut other_project = with_token(&token);
         other_project.insert("x-project-id", HeaderValue::from_static("p-else"));
-        let refused = client
-            .send_raw(
-                "GET",
-                &format!("{SCRIPTS}?limit=1"),
-                other_project,
-                Vec::new(),
-            )
-            .await;
-        assert_eq!(
-            refused.status, 403,
-            "{name}: a token cannot speak for another project"
-        );
+        let refused = client.send_raw("GET", &format!("{SCRIPTS}?limit=1"), other_project, Vec::new()).await;
+        assert_eq!(refused.status, 403, "{name}: a token cannot speak for another project");
     }
 }
 
@@ -314,30 +184,12 @@ async fn stored_keys_decide_the_tenant() {
     let owner = Client::new(&base, backend.store.clone(), "p-owner").await;
     let uuid = owner.post(SCRIPTS, &script_body("owned")).await.data_str();
     // A key of another project, even for a user of the same name, sees nothing of it.
-    let credential = Credential::generate(
-        ProjectId::parse("p-other").unwrap(),
-        "u-alice".into(),
-        "alice".into(),
-        now_ms(),
-    );
-    credentials::insert(backend.store.as_ref(), &credential)
-        .await
-        .unwrap();
+    let credential =
+        Credential::generate(ProjectId::parse("p-other").unwrap(), "u-alice".into(), "alice".into(), now_ms());
+    credentials::insert(backend.store.as_ref(), &credential).await.unwrap();
     let mut other = owner.claiming_project("p-other");
     other.credential = Some(credential);
     assert_eq!(other.get(&format!("{SCRIPTS}/{uuid}")).await.status, 404);
-    assert_eq!(
-        other
-            .put(
-                &format!("{SCRIPTS}/{uuid}"),
-                &json!({"description": "d", "content": "c"})
-            )
-            .await
-            .status,
-        404
-    );
-    assert_eq!(
-        owner.get(&format!("{SCRIPTS}/{uuid}")).await.body["data"]["content"],
-        "echo ${greeting} ${token}"
-    );
+    assert_eq!(other.put(&format!("{SCRIPTS}/{uuid}"), &json!({"description": "d", "content": "c"})).await.status, 404);
+    assert_eq!(owner.get(&format!("{SCRIPTS}/{uuid}")).await.body["data"]["content"], "echo ${greeting} ${token}");
 }

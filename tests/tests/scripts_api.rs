@@ -46,10 +46,7 @@ async fn create_then_read_back() {
         assert_eq!(d["content"], "echo ${greeting} ${token}");
         assert_eq!(d["description"], "says hello");
         assert_eq!(d["version"], "1.0.0");
-        assert_eq!(
-            d["status"], "APPROVED",
-            "{backend}: no reviewers, no review needed"
-        );
+        assert_eq!(d["status"], "APPROVED", "{backend}: no reviewers, no review needed");
         assert_eq!(d["creator"], "alice");
         assert_eq!(d["creator_id"], "u-alice");
         assert_eq!(d["enterprise_project_id"], "0");
@@ -57,15 +54,9 @@ async fn create_then_read_back() {
         assert!(d["gmt_created"].as_i64().unwrap() > 1_700_000_000_000);
         let params = d["script_params"].as_array().unwrap();
         assert_eq!(params[0]["param_value"], "hello");
-        assert_eq!(
-            params[1]["param_value"], "******",
-            "{backend}: sensitive values are masked"
-        );
+        assert_eq!(params[1]["param_value"], "******", "{backend}: sensitive values are masked");
         assert_eq!(params[1]["sensitive"], true);
-        assert!(
-            !detail.body.to_string().contains("s3cret"),
-            "{backend}: the secret never leaves the server"
-        );
+        assert!(!detail.body.to_string().contains("s3cret"), "{backend}: the secret never leaves the server");
     }
 }
 
@@ -85,11 +76,7 @@ async fn names_are_unique_per_tenant_and_freed_by_delete() {
         assert_eq!(deleted.status, 200, "{backend}");
         assert_eq!(deleted.data_str(), uuid);
         assert_eq!(client.get(&format!("{SCRIPTS}/{uuid}")).await.status, 404);
-        assert_eq!(
-            client.delete(&format!("{SCRIPTS}/{uuid}")).await.status,
-            404,
-            "{backend}: already gone"
-        );
+        assert_eq!(client.delete(&format!("{SCRIPTS}/{uuid}")).await.status, 404, "{backend}: already gone");
         create(&client, &script_body("deploy")).await;
     }
 }
@@ -126,9 +113,7 @@ fn invalid_bodies() -> Vec<(&'static str, Value)> {
     };
     let reviewers = |n: usize| {
         Value::Array(
-            (0..n)
-                .map(|i| json!({"reviewer_name": format!("r{i}"), "reviewer_id": format!("id{i}")}))
-                .collect(),
+            (0..n).map(|i| json!({"reviewer_name": format!("r{i}"), "reviewer_id": format!("id{i}")})).collect(),
         )
     };
     vec![
@@ -139,10 +124,7 @@ fn invalid_bodies() -> Vec<(&'static str, Value)> {
         ("name", with(&["name"], json!("dash-name"))),
         ("name", with(&["name"], json!(12))),
         ("description", with(&["description"], json!(""))),
-        (
-            "description",
-            with(&["description"], json!("d".repeat(257))),
-        ),
+        ("description", with(&["description"], json!("d".repeat(257)))),
         ("description", without("description")),
         ("type", with(&["type"], json!("POWERSHELL"))),
         ("type", without("type")),
@@ -150,89 +132,32 @@ fn invalid_bodies() -> Vec<(&'static str, Value)> {
         ("content", with(&["content"], json!("x".repeat(4097)))),
         ("content", with(&["content"], json!(null))),
         ("properties", without("properties")),
-        (
-            "properties.risk_level",
-            with(&["properties", "risk_level"], json!("EXTREME")),
-        ),
-        (
-            "properties.version",
-            with(&["properties", "version"], json!("1.0.0.0.0.0")),
-        ),
-        (
-            "properties.version",
-            with(&["properties", "version"], json!("")),
-        ),
-        (
-            "properties.protocol",
-            with(&["properties", "protocol"], json!("PIGEON")),
-        ),
-        (
-            "properties.reviewers",
-            with(&["properties", "reviewers"], reviewers(6)),
-        ),
+        ("properties.risk_level", with(&["properties", "risk_level"], json!("EXTREME"))),
+        ("properties.version", with(&["properties", "version"], json!("1.0.0.0.0.0"))),
+        ("properties.version", with(&["properties", "version"], json!(""))),
+        ("properties.protocol", with(&["properties", "protocol"], json!("PIGEON"))),
+        ("properties.reviewers", with(&["properties", "reviewers"], reviewers(6))),
         (
             "properties.reviewers[0].reviewer_name",
-            with(
-                &["properties", "reviewers"],
-                json!([{"reviewer_name": "n".repeat(65), "reviewer_id": "x"}]),
-            ),
+            with(&["properties", "reviewers"], json!([{"reviewer_name": "n".repeat(65), "reviewer_id": "x"}])),
         ),
         (
             "properties.reviewers[0].reviewer_id",
-            with(
-                &["properties", "reviewers"],
-                json!([{"reviewer_name": "n", "reviewer_id": "i".repeat(33)}]),
-            ),
+            with(&["properties", "reviewers"], json!([{"reviewer_name": "n", "reviewer_id": "i".repeat(33)}])),
         ),
         ("script_params", with(&["script_params"], params(21))),
-        (
-            "script_params",
-            with(&["script_params", "1", "param_name"], json!("greeting")),
-        ),
-        (
-            "script_params",
-            with(&["script_params", "1", "param_order"], json!(3)),
-        ),
-        (
-            "script_params",
-            with(&["script_params", "0", "param_order"], json!(2)),
-        ),
-        (
-            "script_params[0].param_order",
-            with(&["script_params", "0", "param_order"], json!(-1)),
-        ),
-        (
-            "script_params[0].param_name",
-            with(&["script_params", "0", "param_name"], json!("bad name")),
-        ),
-        (
-            "script_params[0].param_name",
-            with(&["script_params", "0", "param_name"], json!("p".repeat(65))),
-        ),
-        (
-            "script_params[0].param_value",
-            with(
-                &["script_params", "0", "param_value"],
-                json!("v".repeat(1025)),
-            ),
-        ),
-        (
-            "script_params[0].param_value",
-            with(
-                &["script_params", "0", "param_value"],
-                json!("../etc/passwd"),
-            ),
-        ),
-        (
-            "script_params[0].param_value",
-            with(&["script_params", "0", "param_value"], json!("a;rm -rf /")),
-        ),
+        ("script_params", with(&["script_params", "1", "param_name"], json!("greeting"))),
+        ("script_params", with(&["script_params", "1", "param_order"], json!(3))),
+        ("script_params", with(&["script_params", "0", "param_order"], json!(2))),
+        ("script_params[0].param_order", with(&["script_params", "0", "param_order"], json!(-1))),
+        ("script_params[0].param_name", with(&["script_params", "0", "param_name"], json!("bad name"))),
+        ("script_params[0].param_name", with(&["script_params", "0", "param_name"], json!("p".repeat(65)))),
+        ("script_params[0].param_value", with(&["script_params", "0", "param_value"], json!("v".repeat(1025)))),
+        ("script_params[0].param_value", with(&["script_params", "0", "param_value"], json!("../etc/passwd"))),
+        ("script_params[0].param_value", with(&["script_params", "0", "param_value"], json!("a;rm -rf /"))),
         (
             "script_params[0].param_description",
-            with(
-                &["script_params", "0", "param_description"],
-                json!("d".repeat(257)),
-            ),
+            with(&["script_params", "0", "param_description"], json!("d".repeat(257))),
         ),
         (
             "script_params[0]",
@@ -241,14 +166,8 @@ fn invalid_bodies() -> Vec<(&'static str, Value)> {
                 json!({"param_name": "a", "param_value": "", "param_description": "", "param_order": 1}),
             ),
         ),
-        (
-            "script_params[0].sensitive",
-            with(&["script_params", "0", "sensitive"], json!("yes")),
-        ),
-        (
-            "enterprise_project_id",
-            with(&["enterprise_project_id"], json!("")),
-        ),
+        ("script_params[0].sensitive", with(&["script_params", "0", "sensitive"], json!("yes"))),
+        ("enterprise_project_id", with(&["enterprise_project_id"], json!(""))),
     ]
 }
 
@@ -259,34 +178,19 @@ async fn invalid_creates_name_the_field_and_write_nothing() {
             let reply = client.post(SCRIPTS, &body).await;
             assert_eq!(reply.status, 400, "{backend}: {field} accepted: {body}");
             assert_eq!(reply.error_code(), "COC.00040601", "{backend}: {field}");
-            let leaf = field
-                .rsplit(['.', '['])
-                .next()
-                .unwrap()
-                .trim_end_matches(']');
+            let leaf = field.rsplit(['.', '[']).next().unwrap().trim_end_matches(']');
             assert!(
                 reply.error_msg().contains(field) || reply.error_msg().contains(leaf),
                 "{backend}: message for {field} does not name it: {}",
                 reply.error_msg()
             );
         }
-        for raw in [
-            "{",
-            "[]",
-            "",
-            "null",
-            "{\"name\": \"x\"} trailing",
-            "\"text\"",
-        ] {
+        for raw in ["{", "[]", "", "null", "{\"name\": \"x\"} trailing", "\"text\""] {
             let reply = client.send("POST", SCRIPTS, Some(raw.to_owned())).await;
             assert_eq!(reply.status, 400, "{backend}: body {raw:?}");
             assert_eq!(reply.error_code(), "COC.00040601");
         }
-        assert_eq!(
-            total(&client).await,
-            0,
-            "{backend}: no rejected create left anything behind"
-        );
+        assert_eq!(total(&client).await, 0, "{backend}: no rejected create left anything behind");
     }
 }
 
@@ -297,11 +201,8 @@ async fn limits_are_inclusive() {
         body["content"] = json!("c".repeat(4096));
         body["description"] = json!("é".repeat(256));
         body["properties"]["version"] = json!("v".repeat(10));
-        body["properties"]["reviewers"] = Value::Array(
-            (0..5)
-                .map(|i| json!({"reviewer_name": format!("r{i}"), "reviewer_id": ""}))
-                .collect(),
-        );
+        body["properties"]["reviewers"] =
+            Value::Array((0..5).map(|i| json!({"reviewer_name": format!("r{i}"), "reviewer_id": ""})).collect());
         body["properties"]["protocol"] = json!("WE_LINK");
         body["script_params"] = Value::Array(
             (1..=20)
@@ -312,15 +213,9 @@ async fn limits_are_inclusive() {
         body["script_params"][0]["param_value"] = json!("a-z_0/9.txt *?:\",=+@\\[{]} ");
         let uuid = create(&client, &body).await;
         let detail = client.get(&format!("{SCRIPTS}/{uuid}")).await;
-        let params = detail.body["data"]["script_params"]
-            .as_array()
-            .unwrap()
-            .clone();
+        let params = detail.body["data"]["script_params"].as_array().unwrap().clone();
         assert_eq!(params.len(), 20, "{backend}");
-        assert_eq!(
-            params[0]["param_order"], 1,
-            "{backend}: parameters read back in order"
-        );
+        assert_eq!(params[0]["param_order"], 1, "{backend}: parameters read back in order");
         assert_eq!(params[19]["param_value"], "a-z_0/9.txt *?:\",=+@\\[{]} ");
         assert_eq!(detail.body["data"]["status"], "PENDING_APPROVE");
         assert_eq!(detail.body["data"]["properties"]["protocol"], "WE_LINK");
@@ -331,24 +226,15 @@ async fn limits_are_inclusive() {
 async fn list_pages_by_id_and_filters() {
     for (backend, client, _keep) in clients().await {
         let mut ids = Vec::new();
-        for (i, (kind, risk)) in [
-            ("SHELL", "LOW"),
-            ("PYTHON", "HIGH"),
-            ("SHELL", "HIGH"),
-            ("BAT", "MEDIUM"),
-            ("SHELL", "LOW"),
-        ]
-        .iter()
-        .enumerate()
+        for (i, (kind, risk)) in
+            [("SHELL", "LOW"), ("PYTHON", "HIGH"), ("SHELL", "HIGH"), ("BAT", "MEDIUM"), ("SHELL", "LOW")]
+                .iter()
+                .enumerate()
         {
             let mut body = script_body(&format!("Job_{i}"));
             body["type"] = json!(kind);
             body["properties"]["risk_level"] = json!(risk);
-            let author = if i == 4 {
-                client.as_user("u-bob", "bob").await
-            } else {
-                client.clone()
-            };
+            let author = if i == 4 { client.as_user("u-bob", "bob").await } else { client.clone() };
             create(&author, &body).await;
         }
         let page = client.get(&format!("{SCRIPTS}?limit=2")).await;
@@ -357,56 +243,29 @@ async fn list_pages_by_id_and_filters() {
         let rows = page.body["data"]["data"].as_array().unwrap();
         assert_eq!(rows.len(), 2);
         ids.extend(rows.iter().map(|r| r["id"].as_u64().unwrap()));
-        assert!(
-            rows[0].get("content").is_none(),
-            "{backend}: the list carries no script content"
-        );
+        assert!(rows[0].get("content").is_none(), "{backend}: the list carries no script content");
         let marker = ids[1];
-        let next = client
-            .get(&format!("{SCRIPTS}?limit=2&marker={marker}"))
-            .await;
+        let next = client.get(&format!("{SCRIPTS}?limit=2&marker={marker}")).await;
         let rows = next.body["data"]["data"].as_array().unwrap();
         ids.extend(rows.iter().map(|r| r["id"].as_u64().unwrap()));
-        let last = client
-            .get(&format!("{SCRIPTS}?limit=2&marker={}", ids[3]))
-            .await;
-        ids.extend(
-            last.body["data"]["data"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| r["id"].as_u64().unwrap()),
-        );
-        assert_eq!(
-            ids.len(),
-            5,
-            "{backend}: three pages cover every script once"
-        );
-        assert!(
-            ids.windows(2).all(|w| w[0] < w[1]),
-            "{backend}: ascending ids {ids:?}"
-        );
+        let last = client.get(&format!("{SCRIPTS}?limit=2&marker={}", ids[3])).await;
+        ids.extend(last.body["data"]["data"].as_array().unwrap().iter().map(|r| r["id"].as_u64().unwrap()));
+        assert_eq!(ids.len(), 5, "{backend}: three pages cover every script once");
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{backend}: ascending ids {ids:?}");
 
         let count = |query: &'static str| {
             let client = client.clone();
             async move {
                 let reply = client.get(&format!("{SCRIPTS}?limit=100&{query}")).await;
                 assert_eq!(reply.status, 200, "{query}: {}", reply.body);
-                (
-                    reply.body["data"]["total"].as_u64().unwrap(),
-                    reply.body["data"]["data"].as_array().unwrap().len(),
-                )
+                (reply.body["data"]["total"].as_u64().unwrap(), reply.body["data"]["data"].as_array().unwrap().len())
             }
         };
         assert_eq!(count("type=SHELL").await, (3, 3), "{backend}");
         assert_eq!(count("risk_level=HIGH").await, (2, 2));
         assert_eq!(count("type=SHELL&risk_level=LOW").await, (2, 2));
         assert_eq!(count("creator=bob").await, (1, 1));
-        assert_eq!(
-            count("name_like=job_").await,
-            (5, 5),
-            "{backend}: fuzzy name match ignores case"
-        );
+        assert_eq!(count("name_like=job_").await, (5, 5), "{backend}: fuzzy name match ignores case");
         assert_eq!(count("name_like=b_3").await, (1, 1));
         assert_eq!(count("name_like=nothing").await, (0, 0));
         assert_eq!(count("enterprise_project_id=0").await, (5, 5));
@@ -422,19 +281,12 @@ async fn list_pages_by_id_and_filters() {
             ("limit=5&risk_level=NONE", "risk_level"),
             ("limit=5&type=RUBY", "type"),
             ("limit=5&name_like=", "name_like"),
-            (
-                "limit=5&name_like=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-                "name_like",
-            ),
+            ("limit=5&name_like=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "name_like"),
             ("limit=5&creator=", "creator"),
         ] {
             let reply = client.get(&format!("{SCRIPTS}?{query}")).await;
             assert_eq!(reply.status, 400, "{backend}: {query}");
-            assert!(
-                reply.error_msg().contains(field),
-                "{backend}: {query} → {}",
-                reply.error_msg()
-            );
+            assert!(reply.error_msg().contains(field), "{backend}: {query} → {}", reply.error_msg());
         }
     }
 }
@@ -453,11 +305,7 @@ async fn update_changes_content_and_keeps_what_is_left_out() {
             "script_params": before["script_params"].clone(),
             "name": "ignored_rename", "type": "BAT"
         });
-        let reply = client
-            .as_user("u-carol", "carol")
-            .await
-            .put(&path, &edit)
-            .await;
+        let reply = client.as_user("u-carol", "carol").await.put(&path, &edit).await;
         assert_eq!(reply.status, 200, "{backend}: {}", reply.body);
         assert_eq!(reply.data_str(), uuid);
         let after = client.get(&path).await.body["data"].clone();
@@ -467,37 +315,24 @@ async fn update_changes_content_and_keeps_what_is_left_out() {
         assert_eq!(after["type"], "SHELL", "{backend}: type cannot change");
         assert_eq!(after["operator"], "carol");
         assert_eq!(after["creator"], "alice");
-        assert_eq!(
-            after["properties"], before["properties"],
-            "{backend}: properties left out are kept"
-        );
+        assert_eq!(after["properties"], before["properties"], "{backend}: properties left out are kept");
         assert!(after["gmt_modified"].as_i64() >= before["gmt_modified"].as_i64());
 
         // The secret is still the stored one: changing it to a new value and back shows it was kept.
         let params_only = json!({"description": "x", "content": "y"});
         assert_eq!(client.put(&path, &params_only).await.status, 200);
-        assert_eq!(
-            client.get(&path).await.body["data"]["script_params"],
-            before["script_params"],
-            "{backend}"
-        );
+        assert_eq!(client.get(&path).await.body["data"]["script_params"], before["script_params"], "{backend}");
 
         let bad = json!({"description": "", "content": "still valid"});
         let reply = client.put(&path, &bad).await;
         assert_eq!(reply.status, 400, "{backend}");
         assert!(reply.error_msg().contains("description"));
-        assert_eq!(
-            client.get(&path).await.body["data"]["content"],
-            "y",
-            "{backend}: rejected edit changed nothing"
-        );
+        assert_eq!(client.get(&path).await.body["data"]["content"], "y", "{backend}: rejected edit changed nothing");
 
         let bad = json!({"description": "d", "content": "c", "script_params": [{"param_name": "a", "param_value": "", "param_description": "", "param_order": 2, "sensitive": false}]});
         assert_eq!(client.put(&path, &bad).await.status, 400, "{backend}");
 
-        let missing = client
-            .put(&format!("{SCRIPTS}/SCnothere"), &params_only)
-            .await;
+        let missing = client.put(&format!("{SCRIPTS}/SCnothere"), &params_only).await;
         assert_eq!(missing.status, 404, "{backend}");
         assert_eq!(missing.error_code(), "COC.00040404");
     }
@@ -516,36 +351,17 @@ async fn reviewers_approve_or_reject_and_edits_need_new_review() {
         let action = format!("{path}/action");
         let status = |client: Client| {
             let path = path.clone();
-            async move {
-                client.get(&path).await.body["data"]["status"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
-            }
+            async move { client.get(&path).await.body["data"]["status"].as_str().unwrap().to_owned() }
         };
         assert_eq!(status(client.clone()).await, "PENDING_APPROVE", "{backend}");
 
         let by_author = client.post(&action, &json!({"status": "APPROVED"})).await;
-        assert_eq!(
-            by_author.status, 403,
-            "{backend}: the author is not a reviewer"
-        );
+        assert_eq!(by_author.status, 403, "{backend}: the author is not a reviewer");
         assert_eq!(by_author.error_code(), "COC.00040403");
-        let impostor = client
-            .as_user("u-mallory", "rita")
-            .await
-            .post(&action, &json!({"status": "APPROVED"}))
-            .await;
-        assert_eq!(
-            impostor.status, 403,
-            "{backend}: a reviewer with an id is matched by id, not name"
-        );
+        let impostor = client.as_user("u-mallory", "rita").await.post(&action, &json!({"status": "APPROVED"})).await;
+        assert_eq!(impostor.status, 403, "{backend}: a reviewer with an id is matched by id, not name");
 
-        let bad = client
-            .as_user("u-rita", "rita")
-            .await
-            .post(&action, &json!({"status": "PENDING_APPROVE"}))
-            .await;
+        let bad = client.as_user("u-rita", "rita").await.post(&action, &json!({"status": "PENDING_APPROVE"})).await;
         assert_eq!(bad.status, 400, "{backend}");
         assert!(bad.error_msg().contains("status"), "{}", bad.error_msg());
 
@@ -556,57 +372,24 @@ async fn reviewers_approve_or_reject_and_edits_need_new_review() {
             .await;
         assert_eq!(ok.status, 200, "{backend}: {}", ok.body);
         assert_eq!(status(client.clone()).await, "APPROVED");
-        let twice = client
-            .as_user("u-rita", "rita")
-            .await
-            .post(&action, &json!({"status": "REJECTED"}))
-            .await;
-        assert_eq!(
-            twice.status, 409,
-            "{backend}: only a pending script can be reviewed"
-        );
+        let twice = client.as_user("u-rita", "rita").await.post(&action, &json!({"status": "REJECTED"})).await;
+        assert_eq!(twice.status, 409, "{backend}: only a pending script can be reviewed");
         let reviews = client.get(&path).await.body["data"]["reviews"].clone();
         assert_eq!(reviews[0]["reviewer_id"], "u-rita");
         assert_eq!(reviews[0]["status"], "APPROVED");
         assert_eq!(reviews[0]["comments"], "fine");
-        assert_eq!(
-            ok.body["data"], true,
-            "{backend}: accept_script answers data=true"
-        );
+        assert_eq!(ok.body["data"], true, "{backend}: accept_script answers data=true");
 
-        assert_eq!(
-            client
-                .put(
-                    &path,
-                    &json!({"description": "d", "content": "rm -rf /tmp/x"})
-                )
-                .await
-                .status,
-            200
-        );
-        assert_eq!(
-            status(client.clone()).await,
-            "PENDING_APPROVE",
-            "{backend}: an edited script is reviewed again"
-        );
-        let rejected = client
-            .as_user("u-sam", "sam")
-            .await
-            .post(&action, &json!({"status": "REJECTED"}))
-            .await;
-        assert_eq!(
-            rejected.status, 200,
-            "{backend}: a reviewer without id is matched by name"
-        );
+        assert_eq!(client.put(&path, &json!({"description": "d", "content": "rm -rf /tmp/x"})).await.status, 200);
+        assert_eq!(status(client.clone()).await, "PENDING_APPROVE", "{backend}: an edited script is reviewed again");
+        let rejected = client.as_user("u-sam", "sam").await.post(&action, &json!({"status": "REJECTED"})).await;
+        assert_eq!(rejected.status, 200, "{backend}: a reviewer without id is matched by name");
         assert_eq!(status(client.clone()).await, "REJECTED");
 
         let missing = client
             .as_user("u-rita", "rita")
             .await
-            .post(
-                &format!("{SCRIPTS}/SCnone/action"),
-                &json!({"status": "APPROVED"}),
-            )
+            .post(&format!("{SCRIPTS}/SCnone/action"), &json!({"status": "APPROVED"}))
             .await;
         assert_eq!(missing.status, 404, "{backend}");
     }
@@ -616,29 +399,14 @@ async fn reviewers_approve_or_reject_and_edits_need_new_review() {
 async fn tenants_never_see_each_other() {
     for (backend, alice, _keep) in clients().await {
         let mut body = script_body("private");
-        body["properties"]["reviewers"] =
-            json!([{"reviewer_name": "rita", "reviewer_id": "u-rita"}]);
+        body["properties"]["reviewers"] = json!([{"reviewer_name": "rita", "reviewer_id": "u-rita"}]);
         let uuid = create(&alice, &body).await;
         let path = format!("{SCRIPTS}/{uuid}");
-        let eve = alice
-            .as_user("u-rita", "rita")
-            .await
-            .in_project("project-b")
-            .await;
+        let eve = alice.as_user("u-rita", "rita").await.in_project("project-b").await;
 
         assert_eq!(eve.get(&path).await.status, 404, "{backend}");
-        assert_eq!(
-            eve.put(&path, &json!({"description": "x", "content": "evil"}))
-                .await
-                .status,
-            404
-        );
-        assert_eq!(
-            eve.post(&format!("{path}/action"), &json!({"status": "APPROVED"}))
-                .await
-                .status,
-            404
-        );
+        assert_eq!(eve.put(&path, &json!({"description": "x", "content": "evil"})).await.status, 404);
+        assert_eq!(eve.post(&format!("{path}/action"), &json!({"status": "APPROVED"})).await.status, 404);
         assert_eq!(eve.delete(&path).await.status, 404);
         assert_eq!(total(&eve).await, 0);
 
@@ -648,19 +416,13 @@ async fn tenants_never_see_each_other() {
         assert_eq!(still.body["data"]["status"], "PENDING_APPROVE");
 
         let anonymous = alice.unauthenticated();
-        for reply in [
-            anonymous.get(&path).await,
-            anonymous.post(SCRIPTS, &script_body("x")).await,
-        ] {
+        for reply in [anonymous.get(&path).await, anonymous.post(SCRIPTS, &script_body("x")).await] {
             assert_eq!(reply.status, 401, "{backend}");
             assert_eq!(reply.error_code(), "COC.00040401");
         }
         let claiming = alice.claiming_project("project-b");
         let refused = claiming.get(&path).await;
-        assert_eq!(
-            refused.status, 403,
-            "{backend}: a credential cannot speak for another project"
-        );
+        assert_eq!(refused.status, 403, "{backend}: a credential cannot speak for another project");
         assert_eq!(refused.error_code(), "COC.00040403");
     }
 }
@@ -668,12 +430,7 @@ async fn tenants_never_see_each_other() {
 #[tokio::test]
 async fn unknown_routes_methods_and_huge_bodies_get_json_errors() {
     let backend = coc_tests::sqlite_backend();
-    let client = Client::new(
-        &serve(backend.app()).await,
-        backend.store.clone(),
-        "project-a",
-    )
-    .await;
+    let client = Client::new(&serve(backend.app()).await, backend.store.clone(), "project-a").await;
     for (method, path, status, code) in [
         ("GET", "/v1/unknown", 404, "COC.00040404"),
         ("GET", "/v1/job/scripts/a/b/c", 404, "COC.00040404"),
@@ -685,14 +442,9 @@ async fn unknown_routes_methods_and_huge_bodies_get_json_errors() {
         assert_eq!(reply.status, status, "{method} {path}");
         assert_eq!(reply.error_code(), code);
         assert!(!reply.error_msg().is_empty());
-        assert!(
-            reply.headers.contains_key("x-request-id"),
-            "{method} {path}: errors carry X-Request-Id"
-        );
+        assert!(reply.headers.contains_key("x-request-id"), "{method} {path}: errors carry X-Request-Id");
     }
-    let huge = client
-        .send("POST", SCRIPTS, Some("x".repeat(300 * 1024)))
-        .await;
+    let huge = client.send("POST", SCRIPTS, Some("x".repeat(9 * 1024 * 1024))).await;
     assert_eq!(huge.status, 413);
     assert_eq!(huge.error_code(), "COC.00040413");
 }

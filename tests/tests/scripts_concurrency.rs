@@ -27,10 +27,7 @@ async fn race(clients: &[Client], name: &str) -> (usize, HashSet<String>) {
                 wins += 1;
                 uuids.insert(reply.data_str());
             }
-            400 => assert_eq!(
-                reply.error_msg(),
-                format!("Exist script with same name: {name}")
-            ),
+            400 => assert_eq!(reply.error_msg(), format!("Exist script with same name: {name}")),
             other => panic!("unexpected {other}: {}", reply.body),
         }
     }
@@ -50,24 +47,11 @@ async fn concurrent_creates_of_one_name_have_one_winner() {
             let name = format!("contested_{round}");
             let (wins, uuids) = race(std::slice::from_ref(&client), &name).await;
             assert_eq!(wins, 1, "{}: round {round}", backend.name);
-            let rows: Vec<_> = listed(&client)
-                .await
-                .into_iter()
-                .filter(|r| r["name"] == name.as_str())
-                .collect();
-            assert_eq!(
-                rows.len(),
-                1,
-                "{}: exactly one script holds the name",
-                backend.name
-            );
+            let rows: Vec<_> = listed(&client).await.into_iter().filter(|r| r["name"] == name.as_str()).collect();
+            assert_eq!(rows.len(), 1, "{}: exactly one script holds the name", backend.name);
             assert!(uuids.contains(rows[0]["script_uuid"].as_str().unwrap()));
         }
-        let ids: HashSet<u64> = listed(&client)
-            .await
-            .iter()
-            .map(|r| r["id"].as_u64().unwrap())
-            .collect();
+        let ids: HashSet<u64> = listed(&client).await.iter().map(|r| r["id"].as_u64().unwrap()).collect();
         assert_eq!(ids.len(), 3, "{}: ids are distinct", backend.name);
     }
 }
@@ -89,10 +73,6 @@ async fn two_connections_to_one_sqlite_file_agree_on_uniqueness() {
         let (wins, _) = race(&clients, &format!("shared_{round}")).await;
         assert_eq!(wins, 1, "round {round}");
     }
-    assert_eq!(
-        listed(&clients[0]).await,
-        listed(&clients[1]).await,
-        "both connections see the same table"
-    );
+    assert_eq!(listed(&clients[0]).await, listed(&clients[1]).await, "both connections see the same table");
     assert_eq!(listed(&clients[0]).await.len(), 3);
 }

@@ -9,25 +9,19 @@ use coc_shared::routes::ROUTES;
 use serde_yaml::Value;
 
 fn workspace_root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ sits in the workspace")
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace")
 }
 
 /// (method, path, binary) of every HttpApi event in the template.
 fn template_routes() -> BTreeSet<(String, String, String)> {
-    let text =
-        std::fs::read_to_string(workspace_root().join("template.yaml")).expect("template.yaml");
+    let text = std::fs::read_to_string(workspace_root().join("template.yaml")).expect("template.yaml");
     let template: Value = serde_yaml::from_str(&text).expect("template.yaml is YAML");
     let mut routes = BTreeSet::new();
     for (_, resource) in template["Resources"].as_mapping().expect("Resources") {
         if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
             continue;
         }
-        let binary = resource["Metadata"]["BuildProperties"]["Binary"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap_or_default().to_owned();
         let Some(events) = resource["Properties"]["Events"].as_mapping() else {
             continue;
         };
@@ -47,34 +41,19 @@ fn template_routes() -> BTreeSet<(String, String, String)> {
 
 #[test]
 fn template_declares_exactly_the_routes_the_code_serves() {
-    let code: BTreeSet<_> = ROUTES
-        .iter()
-        .map(|r| {
-            (
-                r.method.to_string(),
-                r.path.to_owned(),
-                r.function.to_owned(),
-            )
-        })
-        .collect();
+    let code: BTreeSet<_> =
+        ROUTES.iter().map(|r| (r.method.to_string(), r.path.to_owned(), r.function.to_owned())).collect();
     let template = template_routes();
     let missing: Vec<_> = code.difference(&template).collect();
     let extra: Vec<_> = template.difference(&code).collect();
-    assert!(
-        missing.is_empty() && extra.is_empty(),
-        "not in template.yaml: {missing:?}\nnot in the code: {extra:?}"
-    );
+    assert!(missing.is_empty() && extra.is_empty(), "not in template.yaml: {missing:?}\nnot in the code: {extra:?}");
 }
 
 #[test]
 fn every_routed_function_has_its_binary_crate() {
     for route in ROUTES {
-        let manifest = workspace_root()
-            .join("functions")
-            .join(route.function)
-            .join("Cargo.toml");
-        let text = std::fs::read_to_string(&manifest)
-            .unwrap_or_else(|_| panic!("{} is missing", manifest.display()));
+        let manifest = workspace_root().join("functions").join(route.function).join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap_or_else(|_| panic!("{} is missing", manifest.display()));
         assert!(
             text.contains(&format!("name = \"{}\"", route.function)),
             "{} names another package",

@@ -9,8 +9,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, Delete, KeySchemaElement, KeyType, Put,
-    ReturnValue, ScalarAttributeType, TransactWriteItem,
+    AttributeDefinition, AttributeValue, BillingMode, Delete, KeySchemaElement, KeyType, Put, ReturnValue,
+    ScalarAttributeType, TransactWriteItem,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -46,10 +46,9 @@ fn condition_expression(condition: Condition) -> (Option<String>, Option<Attribu
         Condition::Always => (None, None),
         Condition::NotExists => (Some("attribute_not_exists(pk)".into()), None),
         Condition::Exists => (Some("attribute_exists(pk)".into()), None),
-        Condition::VersionIs(v) => (
-            Some("version = :expected_version".into()),
-            Some(HashMap::from([(":expected_version".into(), n(v))])),
-        ),
+        Condition::VersionIs(v) => {
+            (Some("version = :expected_version".into()), Some(HashMap::from([(":expected_version".into(), n(v))])))
+        }
     }
 }
 
@@ -73,25 +72,14 @@ where
 fn item_from(mut attrs: Attributes) -> Result<Item, StoreError> {
     let mut text = |name: &str| match attrs.remove(name) {
         Some(AttributeValue::S(v)) => Ok(v),
-        _ => Err(StoreError::Backend(format!(
-            "item attribute {name} is missing or not a string"
-        ))),
+        _ => Err(StoreError::Backend(format!("item attribute {name} is missing or not a string"))),
     };
     let (pk, sk, data) = (text("pk")?, text("sk")?, text("data")?);
     let version = match attrs.get("version") {
         Some(AttributeValue::N(v)) => v.parse().map_err(backend)?,
-        _ => {
-            return Err(StoreError::Backend(
-                "item attribute version is missing".into(),
-            ))
-        }
+        _ => return Err(StoreError::Backend("item attribute version is missing".into())),
     };
-    Ok(Item {
-        pk,
-        sk,
-        data,
-        version,
-    })
+    Ok(Item { pk, sk, data, version })
 }
 
 fn item_attributes(item: &Item) -> Attributes {
@@ -103,10 +91,7 @@ fn item_attributes(item: &Item) -> Attributes {
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        DynamoStore {
-            client,
-            table: table.into(),
-        }
+        DynamoStore { client, table: table.into() }
     }
 
     pub async fn from_env(table: impl Into<String>) -> Self {
@@ -118,17 +103,10 @@ impl DynamoStore {
     /// and local development against DynamoDB Local; on AWS, SAM owns the table.
     pub async fn create_table(&self) -> Result<(), StoreError> {
         let attribute = |name: &str| {
-            AttributeDefinition::builder()
-                .attribute_name(name)
-                .attribute_type(ScalarAttributeType::S)
-                .build()
+            AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build()
         };
-        let key_element = |name: &str, key_type| {
-            KeySchemaElement::builder()
-                .attribute_name(name)
-                .key_type(key_type)
-                .build()
-        };
+        let key_element =
+            |name: &str, key_type| KeySchemaElement::builder().attribute_name(name).key_type(key_type).build();
         self.client
             .create_table()
             .table_name(&self.table)
@@ -204,12 +182,7 @@ impl DynamoStore {
 
         let mut attempt = 0;
         loop {
-            let outcome = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .send()
-                .await;
+            let outcome = self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
             let err = match outcome {
                 Ok(_) => return Ok(()),
                 Err(SdkError::ServiceError(service)) => service.into_err(),
@@ -230,16 +203,12 @@ impl DynamoStore {
             if codes.iter().any(|c| c == "ConditionalCheckFailed") {
                 return Err(StoreError::ConditionFailed);
             }
-            if codes.iter().any(|c| c == "TransactionConflict")
-                && attempt < TRANSACTION_CONFLICT_RETRIES
-            {
+            if codes.iter().any(|c| c == "TransactionConflict") && attempt < TRANSACTION_CONFLICT_RETRIES {
                 attempt += 1;
                 tokio::time::sleep(Duration::from_millis(10 << attempt.min(5))).await;
                 continue;
             }
-            return Err(StoreError::Backend(format!(
-                "transaction canceled: {codes:?}"
-            )));
+            return Err(StoreError::Backend(format!("transaction canceled: {codes:?}")));
         }
     }
 }
@@ -311,9 +280,7 @@ impl Store for DynamoStore {
             .map_err(backend)?;
         match output.attributes.as_ref().and_then(|a| a.get("counter")) {
             Some(AttributeValue::N(v)) => v.parse().map_err(backend),
-            _ => Err(StoreError::Backend(
-                "counter missing from UpdateItem result".into(),
-            )),
+            _ => Err(StoreError::Backend("counter missing from UpdateItem result".into())),
         }
     }
 }

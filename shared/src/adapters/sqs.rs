@@ -25,11 +25,7 @@ fn backend<E: std::fmt::Debug>(err: E) -> QueueError {
 
 impl SqsQueue {
     pub fn new(client: Client, url: impl Into<String>, visibility_timeout: Duration) -> Self {
-        SqsQueue {
-            client,
-            url: url.into(),
-            visibility_timeout,
-        }
+        SqsQueue { client, url: url.into(), visibility_timeout }
     }
 
     pub async fn from_env(url: impl Into<String>, visibility_timeout: Duration) -> Self {
@@ -42,9 +38,7 @@ impl SqsQueue {
 impl Queue for SqsQueue {
     async fn send(&self, body: &str, delay: Duration) -> Result<(), QueueError> {
         if delay > MAX_DELAY {
-            return Err(QueueError::Invalid(format!(
-                "delay {delay:?} is over {MAX_DELAY:?}"
-            )));
+            return Err(QueueError::Invalid(format!("delay {delay:?} is over {MAX_DELAY:?}")));
         }
         self.client
             .send_message()
@@ -57,15 +51,9 @@ impl Queue for SqsQueue {
         Ok(())
     }
 
-    async fn receive(
-        &self,
-        max: usize,
-        wait: Duration,
-    ) -> Result<Vec<ReceivedMessage>, QueueError> {
+    async fn receive(&self, max: usize, wait: Duration) -> Result<Vec<ReceivedMessage>, QueueError> {
         if !(1..=10).contains(&max) {
-            return Err(QueueError::Invalid(format!(
-                "max must be 1 to 10, got {max}"
-            )));
+            return Err(QueueError::Invalid(format!("max must be 1 to 10, got {max}")));
         }
         let output = self
             .client
@@ -99,14 +87,7 @@ impl Queue for SqsQueue {
     }
 
     async fn delete(&self, receipt: &str) -> Result<(), QueueError> {
-        match self
-            .client
-            .delete_message()
-            .queue_url(&self.url)
-            .receipt_handle(receipt)
-            .send()
-            .await
-        {
+        match self.client.delete_message().queue_url(&self.url).receipt_handle(receipt).send().await {
             Ok(_) => Ok(()),
             // The message was already deleted or handed out again: acknowledging it
             // twice is what at-least-once consumers do, not a failure.

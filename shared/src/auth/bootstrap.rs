@@ -32,24 +32,13 @@ impl BootstrapConfig {
 
 /// Makes sure a first credential exists. Returns a credential only when it was
 /// generated now at random, so that its secret can be shown once.
-pub async fn bootstrap(
-    store: &dyn Store,
-    config: &BootstrapConfig,
-    now: i64,
-) -> Result<Option<Credential>, String> {
+pub async fn bootstrap(store: &dyn Store, config: &BootstrapConfig, now: i64) -> Result<Option<Credential>, String> {
     let project = match &config.project_id {
-        Some(p) => {
-            ProjectId::parse(p.clone()).map_err(|e| format!("COC_BOOTSTRAP_PROJECT_ID {e}"))?
-        }
+        Some(p) => ProjectId::parse(p.clone()).map_err(|e| format!("COC_BOOTSTRAP_PROJECT_ID {e}"))?,
         None => ProjectId::parse(super::random_hex(32)).expect("hex is a valid project id"),
     };
     let marker = WriteOp::Put {
-        item: Item::new(
-            MARKER_PK,
-            MARKER_SK,
-            serde_json::json!({ "at": now }).to_string(),
-            1,
-        ),
+        item: Item::new(MARKER_PK, MARKER_SK, serde_json::json!({ "at": now }).to_string(), 1),
         condition: Condition::NotExists,
     };
     match (&config.access_key, &config.secret_key) {
@@ -63,14 +52,8 @@ pub async fn bootstrap(
                 created_at: now,
             };
             match stored::get(store, ak).await.map_err(|e| e.to_string())? {
-                Some(existing)
-                    if existing.secret_key == *sk
-                        && existing.project_id == credential.project_id => {}
-                Some(_) => {
-                    return Err(format!(
-                        "access key {ak} exists with another secret or project; not changed"
-                    ))
-                }
+                Some(existing) if existing.secret_key == *sk && existing.project_id == credential.project_id => {}
+                Some(_) => return Err(format!("access key {ak} exists with another secret or project; not changed")),
                 None => match stored::insert(store, &credential).await {
                     Ok(()) | Err(StoreError::ConditionFailed) => {}
                     Err(e) => return Err(e.to_string()),
@@ -80,20 +63,11 @@ pub async fn bootstrap(
             Ok(None)
         }
         (None, None) => {
-            if store
-                .get(MARKER_PK, MARKER_SK)
-                .await
-                .map_err(|e| e.to_string())?
-                .is_some()
-            {
+            if store.get(MARKER_PK, MARKER_SK).await.map_err(|e| e.to_string())?.is_some() {
                 return Ok(None);
             }
-            let credential =
-                Credential::generate(project, BOOTSTRAP_USER.into(), BOOTSTRAP_USER.into(), now);
-            let ops = vec![
-                marker,
-                stored::insert_op(&credential).map_err(|e| e.to_string())?,
-            ];
+            let credential = Credential::generate(project, BOOTSTRAP_USER.into(), BOOTSTRAP_USER.into(), now);
+            let ops = vec![marker, stored::insert_op(&credential).map_err(|e| e.to_string())?];
             match store.write(ops).await {
                 Ok(()) => Ok(Some(credential)),
                 // Another process bootstrapped at the same moment.

@@ -71,11 +71,7 @@ impl Credential {
     }
 
     pub fn caller(&self) -> Caller {
-        Caller {
-            project_id: self.project_id.clone(),
-            user_id: self.user_id.clone(),
-            user_name: self.user_name.clone(),
-        }
+        Caller { project_id: self.project_id.clone(), user_id: self.user_id.clone(), user_name: self.user_name.clone() }
     }
 }
 
@@ -92,11 +88,7 @@ pub struct TokenRecord {
 
 impl TokenRecord {
     pub fn caller(&self) -> Caller {
-        Caller {
-            project_id: self.project_id.clone(),
-            user_id: self.user_id.clone(),
-            user_name: self.user_name.clone(),
-        }
+        Caller { project_id: self.project_id.clone(), user_id: self.user_id.clone(), user_name: self.user_name.clone() }
     }
 }
 
@@ -124,15 +116,9 @@ mod tests {
         let b = Credential::generate(project, "u".into(), "n".into(), 0);
         assert_eq!(a.access_key.len(), 20);
         assert_eq!(a.secret_key.len(), 40);
-        assert!(a
-            .secret_key
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
+        assert!(a.secret_key.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
         assert_ne!(a.access_key, b.access_key);
         assert_ne!(a.secret_key, b.secret_key);
-        assert!(
-            !format!("{a:?}").contains(&a.secret_key),
-            "Debug never shows the secret"
-        );
+        assert!(!format!("{a:?}").contains(&a.secret_key), "Debug never shows the secret");
     }
 }

@@ -31,12 +31,7 @@ fn unauthorized(message: impl Into<String>) -> ApiError {
 }
 
 fn header<'a>(request: &'a ApiRequest, name: &str) -> Option<&'a str> {
-    request
-        .headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
+    request.headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
 }
 
 /// `YYYYMMDDTHHMMSSZ` in UTC, as milliseconds since the epoch.
@@ -47,26 +42,20 @@ pub fn parse_sdk_date(value: &str) -> Option<i64> {
 }
 
 /// The caller a request proves it acts for, or why it does not.
-pub async fn authenticate(
-    store: &dyn Store,
-    request: &ApiRequest,
-    now: i64,
-) -> Result<Caller, ApiError> {
+pub async fn authenticate(store: &dyn Store, request: &ApiRequest, now: i64) -> Result<Caller, ApiError> {
     let caller = if let Some(authorization) = header(request, "authorization") {
-        verify_signature(store, request, authorization, now)
-            .await?
-            .caller()
+        verify_signature(store, request, authorization, now).await?.caller()
     } else if let Some(token) = header(request, TOKEN_HEADER) {
         verify_token(store, token, now).await?.caller()
     } else {
-        return Err(unauthorized("the request is not authenticated: sign it with AK/SK (SDK-HMAC-SHA256) or send X-Auth-Token"));
+        return Err(unauthorized(
+            "the request is not authenticated: sign it with AK/SK (SDK-HMAC-SHA256) or send X-Auth-Token",
+        ));
     };
     // The credential decides the tenant; naming another project is refused, not obeyed.
     if let Some(project) = header(request, PROJECT_HEADER) {
         if project != caller.project_id.as_str() {
-            return Err(ApiError::Forbidden(format!(
-                "the credential is not valid for project {project}"
-            )));
+            return Err(ApiError::Forbidden(format!("the credential is not valid for project {project}")));
         }
     }
     Ok(caller)
@@ -80,18 +69,13 @@ pub async fn verify_signature(
     now: i64,
 ) -> Result<Credential, ApiError> {
     let parsed = parse_authorization(authorization).map_err(|e| unauthorized(e.to_string()))?;
-    let date = header(request, DATE_HEADER)
-        .ok_or_else(|| unauthorized("X-Sdk-Date header is required"))?;
-    let signed_at = parse_sdk_date(date)
-        .ok_or_else(|| unauthorized("X-Sdk-Date must look like 20240101T000000Z"))?;
+    let date = header(request, DATE_HEADER).ok_or_else(|| unauthorized("X-Sdk-Date header is required"))?;
+    let signed_at = parse_sdk_date(date).ok_or_else(|| unauthorized("X-Sdk-Date must look like 20240101T000000Z"))?;
     if (now - signed_at).abs() > MAX_CLOCK_SKEW_MS {
-        return Err(unauthorized(
-            "X-Sdk-Date is more than 15 minutes away from the server's time",
-        ));
+        return Err(unauthorized("X-Sdk-Date is more than 15 minutes away from the server's time"));
     }
-    let credential = stored::get(store, &parsed.access_key)
-        .await?
-        .ok_or_else(|| unauthorized("the access key is unknown"))?;
+    let credential =
+        stored::get(store, &parsed.access_key).await?.ok_or_else(|| unauthorized("the access key is unknown"))?;
     let parts = SignedParts {
         method: request.method.as_str(),
         raw_path: &request.path,
@@ -99,22 +83,16 @@ pub async fn verify_signature(
         headers: &request.headers,
         body: &request.body,
     };
-    let canonical = signature::canonical_request(&parts, &parsed.signed_headers)
-        .map_err(|e| unauthorized(e.to_string()))?;
-    if !signature_matches(
-        &credential.secret_key,
-        &string_to_sign(date, &canonical),
-        &parsed.signature,
-    ) {
+    let canonical =
+        signature::canonical_request(&parts, &parsed.signed_headers).map_err(|e| unauthorized(e.to_string()))?;
+    if !signature_matches(&credential.secret_key, &string_to_sign(date, &canonical), &parsed.signature) {
         return Err(unauthorized("the signature does not match the request"));
     }
     Ok(credential)
 }
 
 async fn verify_token(store: &dyn Store, token: &str, now: i64) -> Result<TokenRecord, ApiError> {
-    let record = stored::get_token(store, token)
-        .await?
-        .ok_or_else(|| unauthorized("the token is unknown"))?;
+    let record = stored::get_token(store, token).await?.ok_or_else(|| unauthorized("the token is unknown"))?;
     if record.expires_at <= now {
         return Err(unauthorized("the token has expired"));
     }
@@ -125,32 +103,17 @@ async fn verify_token(store: &dyn Store, token: &str, now: i64) -> Result<TokenR
 /// sees the body, which the signature covers, so for AK/SK it checks everything
 /// but the signature itself: the header's form, the date and that the key
 /// exists. Tokens are checked completely. Functions always run `authenticate`.
-pub async fn precheck(
-    store: &dyn Store,
-    headers: &http::HeaderMap,
-    now: i64,
-) -> Result<Caller, ApiError> {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-    };
+pub async fn precheck(store: &dyn Store, headers: &http::HeaderMap, now: i64) -> Result<Caller, ApiError> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty());
     let caller = if let Some(authorization) = header("authorization") {
         let parsed = parse_authorization(authorization).map_err(|e| unauthorized(e.to_string()))?;
         let signed_at = header(DATE_HEADER)
             .and_then(parse_sdk_date)
             .ok_or_else(|| unauthorized("X-Sdk-Date is missing or malformed"))?;
         if (now - signed_at).abs() > MAX_CLOCK_SKEW_MS {
-            return Err(unauthorized(
-                "X-Sdk-Date is more than 15 minutes away from the server's time",
-            ));
+            return Err(unauthorized("X-Sdk-Date is more than 15 minutes away from the server's time"));
         }
-        stored::get(store, &parsed.access_key)
-            .await?
-            .ok_or_else(|| unauthorized("the access key is unknown"))?
-            .caller()
+        stored::get(store, &parsed.access_key).await?.ok_or_else(|| unauthorized("the access key is unknown"))?.caller()
     } else if let Some(token) = header(TOKEN_HEADER) {
         verify_token(store, token, now).await?.caller()
     } else {
@@ -158,9 +121,7 @@ pub async fn precheck(
     };
     if let Some(project) = header(PROJECT_HEADER) {
         if project != caller.project_id.as_str() {
-            return Err(ApiError::Forbidden(format!(
-                "the credential is not valid for project {project}"
-            )));
+            return Err(ApiError::Forbidden(format!("the credential is not valid for project {project}")));
         }
     }
     Ok(caller)

@@ -16,11 +16,7 @@ pub const DATE_HEADER: &str = "x-sdk-date";
 const CONTENT_SHA256_HEADER: &str = "x-sdk-content-sha256";
 
 /// Everything but `A–Z a–z 0–9 - _ . ~` is percent-encoded, with upper-case hex.
-const SDK_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+const SDK_ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// The parts of a request the signature covers, as they arrived.
 pub struct SignedParts<'a> {
@@ -55,36 +51,24 @@ pub enum SignatureError {
 }
 
 pub fn parse_authorization(value: &str) -> Result<Authorization, SignatureError> {
-    let (algorithm, rest) = value
-        .trim()
-        .split_once(' ')
-        .ok_or(SignatureError::Malformed("no credentials"))?;
+    let (algorithm, rest) = value.trim().split_once(' ').ok_or(SignatureError::Malformed("no credentials"))?;
     if algorithm != ALGORITHM {
         return Err(SignatureError::UnsupportedAlgorithm(algorithm.to_owned()));
     }
     let (mut access_key, mut signed_headers, mut signature) = (None, None, None);
     for part in rest.split(',') {
-        let (name, value) = part
-            .trim()
-            .split_once('=')
-            .ok_or(SignatureError::Malformed("a part has no '='"))?;
+        let (name, value) = part.trim().split_once('=').ok_or(SignatureError::Malformed("a part has no '='"))?;
         match name {
             "Access" => access_key = Some(value.to_owned()),
-            "SignedHeaders" => {
-                signed_headers = Some(value.split(';').map(str::to_owned).collect::<Vec<_>>())
-            }
+            "SignedHeaders" => signed_headers = Some(value.split(';').map(str::to_owned).collect::<Vec<_>>()),
             "Signature" => signature = Some(value.to_owned()),
             _ => {}
         }
     }
     let authorization = Authorization {
-        access_key: access_key
-            .filter(|v| !v.is_empty())
-            .ok_or(SignatureError::Malformed("no Access"))?,
+        access_key: access_key.filter(|v| !v.is_empty()).ok_or(SignatureError::Malformed("no Access"))?,
         signed_headers: signed_headers.ok_or(SignatureError::Malformed("no SignedHeaders"))?,
-        signature: signature
-            .filter(|v| !v.is_empty())
-            .ok_or(SignatureError::Malformed("no Signature"))?,
+        signature: signature.filter(|v| !v.is_empty()).ok_or(SignatureError::Malformed("no Signature"))?,
     };
     for required in ["host", DATE_HEADER] {
         if !authorization.signed_headers.iter().any(|h| h == required) {
@@ -124,36 +108,26 @@ pub fn canonical_query(raw_query: Option<&str>) -> String {
         })
         .collect();
     pairs.sort();
-    pairs
-        .iter()
-        .map(|(n, v)| format!("{}={}", encode(n), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    pairs.iter().map(|(n, v)| format!("{}={}", encode(n), encode(v))).collect::<Vec<_>>().join("&")
 }
 
 fn header_value(headers: &HeaderMap, name: &str) -> Option<String> {
     // The SDK signs header values as Unicode text and sends them as UTF-8.
-    headers
-        .get(name)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned())
+    headers.get(name).map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned())
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-pub fn canonical_request(
-    parts: &SignedParts<'_>,
-    signed_headers: &[String],
-) -> Result<String, SignatureError> {
+pub fn canonical_request(parts: &SignedParts<'_>, signed_headers: &[String]) -> Result<String, SignatureError> {
     let mut headers = String::new();
     for name in signed_headers {
-        let value = header_value(parts.headers, name)
-            .ok_or_else(|| SignatureError::MissingSignedHeader(name.clone()))?;
+        let value =
+            header_value(parts.headers, name).ok_or_else(|| SignatureError::MissingSignedHeader(name.clone()))?;
         headers.push_str(&format!("{name}:{value}\n"));
     }
-    let payload_hash = header_value(parts.headers, CONTENT_SHA256_HEADER)
-        .unwrap_or_else(|| sha256_hex(parts.body));
+    let payload_hash = header_value(parts.headers, CONTENT_SHA256_HEADER).unwrap_or_else(|| sha256_hex(parts.body));
     Ok(format!(
         "{}\n{}\n{}\n{}\n{}\n{}",
         parts.method.to_uppercase(),
@@ -166,15 +140,11 @@ pub fn canonical_request(
 }
 
 pub fn string_to_sign(sdk_date: &str, canonical_request: &str) -> String {
-    format!(
-        "{ALGORITHM}\n{sdk_date}\n{}",
-        sha256_hex(canonical_request.as_bytes())
-    )
+    format!("{ALGORITHM}\n{sdk_date}\n{}", sha256_hex(canonical_request.as_bytes()))
 }
 
 fn mac(secret_key: &str, string_to_sign: &str) -> Hmac<Sha256> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret_key.as_bytes())
-        .expect("HMAC takes keys of any length");
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret_key.as_bytes()).expect("HMAC takes keys of any length");
     mac.update(string_to_sign.as_bytes());
     mac
 }
@@ -186,9 +156,7 @@ pub fn sign(secret_key: &str, string_to_sign: &str) -> String {
 /// Compares in constant time, so the time taken reveals nothing about the right signature.
 pub fn signature_matches(secret_key: &str, string_to_sign: &str, claimed_hex: &str) -> bool {
     match hex::decode(claimed_hex) {
-        Ok(claimed) => mac(secret_key, string_to_sign)
-            .verify_slice(&claimed)
-            .is_ok(),
+        Ok(claimed) => mac(secret_key, string_to_sign).verify_slice(&claimed).is_ok(),
         Err(_) => false,
     }
 }
@@ -196,21 +164,14 @@ pub fn signature_matches(secret_key: &str, string_to_sign: &str, claimed_hex: &s
 /// The `Authorization` header value for a request, as the SDK would send it.
 /// `headers` must already hold every header to sign, `Host` and `X-Sdk-Date` included.
 pub fn authorization_header(access_key: &str, secret_key: &str, parts: &SignedParts<'_>) -> String {
-    let mut names: Vec<String> = parts
-        .headers
-        .keys()
-        .map(|k| k.as_str().to_owned())
-        .filter(|n| !n.contains('_'))
-        .collect();
+    let mut names: Vec<String> =
+        parts.headers.keys().map(|k| k.as_str().to_owned()).filter(|n| !n.contains('_')).collect();
     names.sort();
     names.dedup();
     let canonical = canonical_request(parts, &names).expect("every listed header is present");
     let date = header_value(parts.headers, DATE_HEADER).unwrap_or_default();
     let signature = sign(secret_key, &string_to_sign(&date, &canonical));
-    format!(
-        "{ALGORITHM} Access={access_key}, SignedHeaders={}, Signature={signature}",
-        names.join(";")
-    )
+    format!("{ALGORITHM} Access={access_key}, SignedHeaders={}, Signature={signature}", names.join(";"))
 }
 
 #[cfg(test)]
@@ -224,10 +185,7 @@ mod tests {
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (name, value) in pairs {
-            map.append(
-                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
-                value.parse().unwrap(),
-            );
+            map.append(http::HeaderName::from_bytes(name.as_bytes()).unwrap(), value.parse().unwrap());
         }
         map
     }
@@ -252,14 +210,10 @@ mod tests {
             headers: &h,
             body: br#"{"execute_param": {"timeout": 300}}"#,
         };
-        let canonical = canonical_request(
-            &parts,
-            &signed("content-type;host;user-agent;x-project-id;x-sdk-date"),
-        )
-        .unwrap();
+        let canonical =
+            canonical_request(&parts, &signed("content-type;host;user-agent;x-project-id;x-sdk-date")).unwrap();
         assert!(canonical.starts_with("POST\n/v1/job/scripts/SC2024010100000001/\n\ncontent-type:"));
-        assert!(canonical
-            .ends_with("\n8a855bc2c634b9354765482b53645e6225e3c868da455cdd5ef2d6a404b3aee6"));
+        assert!(canonical.ends_with("\n8a855bc2c634b9354765482b53645e6225e3c868da455cdd5ef2d6a404b3aee6"));
         let to_sign = string_to_sign(DATE, &canonical);
         assert_eq!(
             to_sign,
@@ -268,19 +222,9 @@ mod tests {
         let expected = "0a3ba25e9557419e59a9c600c63338c600a135679f7a264ad427ede8fe7cb6a9";
         assert_eq!(sign(SK, &to_sign), expected);
         assert!(signature_matches(SK, &to_sign, expected));
-        assert!(!signature_matches(
-            SK,
-            &to_sign,
-            &expected.replace('0', "1")
-        ));
+        assert!(!signature_matches(SK, &to_sign, &expected.replace('0', "1")));
         assert!(!signature_matches("other", &to_sign, expected));
-        assert_eq!(
-            authorization_header("AK", SK, &parts)
-                .rsplit('=')
-                .next()
-                .unwrap(),
-            expected
-        );
+        assert_eq!(authorization_header("AK", SK, &parts).rsplit('=').next().unwrap(), expected);
     }
 
     #[test]
@@ -299,15 +243,9 @@ mod tests {
             headers: &h,
             body: b"",
         };
-        assert_eq!(
-            canonical_query(parts.raw_query),
-            "limit=10&marker=3&name_like=hel%20lo%2F%C3%A9"
-        );
-        let canonical = canonical_request(
-            &parts,
-            &signed("content-type;host;user-agent;x-project-id;x-sdk-date"),
-        )
-        .unwrap();
+        assert_eq!(canonical_query(parts.raw_query), "limit=10&marker=3&name_like=hel%20lo%2F%C3%A9");
+        let canonical =
+            canonical_request(&parts, &signed("content-type;host;user-agent;x-project-id;x-sdk-date")).unwrap();
         assert_eq!(
             sha256_hex(canonical.as_bytes()),
             "3ddbe0a045d6a6c46acf6d9582e507565107d70343ef7246cac1d10a6a733c9d"
@@ -328,22 +266,11 @@ mod tests {
             ("x-sdk-date", DATE),
         ]);
         let raw = "resource_id_list=b-id&resource_id_list=a-id&is_delegated=true&limit=2";
-        assert_eq!(
-            canonical_query(Some(raw)),
-            "is_delegated=true&limit=2&resource_id_list=a-id&resource_id_list=b-id"
-        );
-        let parts = SignedParts {
-            method: "GET",
-            raw_path: "/v1/resources",
-            raw_query: Some(raw),
-            headers: &h,
-            body: b"",
-        };
-        let canonical = canonical_request(
-            &parts,
-            &signed("content-type;host;user-agent;x-domain-id;x-sdk-date"),
-        )
-        .unwrap();
+        assert_eq!(canonical_query(Some(raw)), "is_delegated=true&limit=2&resource_id_list=a-id&resource_id_list=b-id");
+        let parts =
+            SignedParts { method: "GET", raw_path: "/v1/resources", raw_query: Some(raw), headers: &h, body: b"" };
+        let canonical =
+            canonical_request(&parts, &signed("content-type;host;user-agent;x-domain-id;x-sdk-date")).unwrap();
         assert_eq!(
             sign(SK, &string_to_sign(DATE, &canonical)),
             "0a926ff2a1cfad745b23468457efaea2cb0506237a6940a4664348d057fa40c4"
@@ -353,26 +280,15 @@ mod tests {
     #[test]
     fn paths_are_decoded_then_encoded_per_segment() {
         assert_eq!(canonical_uri("/v1/job/scripts"), "/v1/job/scripts/");
-        assert_eq!(
-            canonical_uri("/v1/job/scripts/a%20b%2Fc"),
-            "/v1/job/scripts/a%20b/c/"
-        );
+        assert_eq!(canonical_uri("/v1/job/scripts/a%20b%2Fc"), "/v1/job/scripts/a%20b/c/");
         assert_eq!(canonical_uri("/v1/x/"), "/v1/x/");
     }
 
     #[test]
     fn duplicated_signed_headers_are_kept() {
         let h = headers(&[("host", "h"), ("x-project-id", "p"), ("x-sdk-date", DATE)]);
-        let parts = SignedParts {
-            method: "GET",
-            raw_path: "/",
-            raw_query: None,
-            headers: &h,
-            body: b"",
-        };
-        let canonical =
-            canonical_request(&parts, &signed("host;x-project-id;x-project-id;x-sdk-date"))
-                .unwrap();
+        let parts = SignedParts { method: "GET", raw_path: "/", raw_query: None, headers: &h, body: b"" };
+        let canonical = canonical_request(&parts, &signed("host;x-project-id;x-project-id;x-sdk-date")).unwrap();
         assert!(canonical.contains("x-project-id:p\nx-project-id:p\n"));
         assert!(canonical.contains("host;x-project-id;x-project-id;x-sdk-date"));
     }
@@ -384,15 +300,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(parsed.access_key, "AK1");
-        assert_eq!(
-            parsed.signed_headers,
-            ["content-type", "host", "x-sdk-date"]
-        );
+        assert_eq!(parsed.signed_headers, ["content-type", "host", "x-sdk-date"]);
         assert_eq!(parsed.signature, "abc");
         assert!(matches!(
-            parse_authorization(
-                "SDK-HMAC-SM3 Access=a, SignedHeaders=host;x-sdk-date, Signature=b"
-            ),
+            parse_authorization("SDK-HMAC-SM3 Access=a, SignedHeaders=host;x-sdk-date, Signature=b"),
             Err(SignatureError::UnsupportedAlgorithm(_))
         ));
         assert_eq!(

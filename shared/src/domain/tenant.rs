@@ -3,10 +3,7 @@
 /// Project ids go into store keys, so they are restricted to characters that
 /// cannot forge a key separator.
 fn project_id_rule(value: &str) -> Result<(), String> {
-    if value
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
+    if value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
         Ok(())
     } else {
         Err("may contain only letters, digits, '-' and '_'".into())

@@ -1,6 +1,9 @@
 //! Handlers: small functions of (ports, caller, request) returning a response
 //! or an `ApiError`. `handle` is the whole pipeline for one raw request.
 
+pub mod agents;
+pub mod orders;
+pub mod resources;
 pub mod scripts;
 pub mod tokens;
 
@@ -25,8 +28,7 @@ pub async fn dispatch(
     caller: Option<&Caller>,
     request: ApiRequest,
 ) -> Result<ApiResponse, ApiError> {
-    let caller =
-        || caller.ok_or_else(|| ApiError::Internal(format!("{operation:?} ran without a caller")));
+    let caller = || caller.ok_or_else(|| ApiError::Internal(format!("{operation:?} ran without a caller")));
     match operation {
         Operation::IssueToken => tokens::issue(app, request).await,
         Operation::CreateScript => scripts::create(app, caller()?, request).await,
@@ -35,19 +37,25 @@ pub async fn dispatch(
         Operation::UpdateScript => scripts::update(app, caller()?, request).await,
         Operation::DeleteScript => scripts::delete(app, caller()?, request).await,
         Operation::ReviewScript => scripts::review(app, caller()?, request).await,
+        Operation::ExecuteScript => scripts::execute(app, caller()?, request).await,
+        Operation::GetScriptJob => orders::info(app, caller()?, request).await,
+        Operation::ListScriptJobBatches => orders::batches(app, caller()?, request).await,
+        Operation::GetScriptJobStatistics => orders::statistics(app, caller()?, request).await,
+        Operation::GetScriptJobBatch => orders::batch(app, caller()?, request).await,
+        Operation::ListScriptJobs => orders::list(app, caller()?, request).await,
+        Operation::OperateScriptJob => orders::operate(app, caller()?, request).await,
+        Operation::ListResources => resources::list(app, caller()?, request).await,
+        Operation::RegisterAgent => agents::register(app, caller()?, request).await,
+        Operation::AgentHeartbeat => agents::heartbeat(app, caller()?, request).await,
+        Operation::PollAgentJobs => agents::poll(app, caller()?, request).await,
+        Operation::ReportAgentJob => agents::report(app, caller()?, request).await,
     }
 }
 
 /// Authenticates (where the route asks for it) and runs a routed request.
-async fn run(
-    app: &App,
-    route: &Route,
-    request: ApiRequest,
-) -> Result<(ApiResponse, Option<Caller>), ApiError> {
+async fn run(app: &App, route: &Route, request: ApiRequest) -> Result<(ApiResponse, Option<Caller>), ApiError> {
     let caller = match route.access {
-        Access::Authenticated => {
-            Some(auth::authenticate(app.store.as_ref(), &request, now_ms()).await?)
-        }
+        Access::Authenticated => Some(auth::authenticate(app.store.as_ref(), &request, now_ms()).await?),
         Access::Public => None,
     };
     let response = dispatch(app, route.operation, caller.as_ref(), request).await?;
@@ -56,12 +64,7 @@ async fn run(
 
 /// Runs a request that already has its route, logging the outcome. Request
 /// bodies and credentials are never logged: they may hold secrets.
-pub async fn handle_route(
-    app: &App,
-    route: &Route,
-    request: ApiRequest,
-    request_id: &str,
-) -> ApiResponse {
+pub async fn handle_route(app: &App, route: &Route, request: ApiRequest, request_id: &str) -> ApiResponse {
     let started = Instant::now();
     let (method, path) = (request.method.clone(), request.path.clone());
     let (response, caller) = match run(app, route, request).await {

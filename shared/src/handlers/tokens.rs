@@ -21,9 +21,7 @@ pub async fn issue(app: &App, request: ApiRequest) -> Result<ApiResponse, ApiErr
         .headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| {
-            ApiError::Unauthorized("tokens are issued only to AK/SK-signed requests".into())
-        })?;
+        .ok_or_else(|| ApiError::Unauthorized("tokens are issued only to AK/SK-signed requests".into()))?;
     let credential = verify_signature(app.store.as_ref(), &request, authorization, now).await?;
     let (token, record) = issue_token(&credential, now);
     credentials::insert_token(app.store.as_ref(), &token, &record).await?;

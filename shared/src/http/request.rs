@@ -8,9 +8,9 @@ use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
 
-/// The largest body accepted. The biggest valid request (a script with 4096
-/// characters of content and 20 parameters of 1024) is far below it.
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// The largest body accepted: room for an agent's report with a full 1 MB log
+/// (JSON-escaped); every other valid request is far below it.
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct ApiRequest {
@@ -33,11 +33,7 @@ pub fn parse_query(raw: &str) -> Vec<(String, String)> {
         .filter(|pair| !pair.is_empty())
         .map(|pair| {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let decode = |s: &str| {
-                percent_decode_str(&s.replace('+', " "))
-                    .decode_utf8_lossy()
-                    .into_owned()
-            };
+            let decode = |s: &str| percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
             (decode(name), decode(value))
         })
         .collect()
@@ -45,10 +41,7 @@ pub fn parse_query(raw: &str) -> Vec<(String, String)> {
 
 impl ApiRequest {
     pub fn path_param(&self, name: &str) -> Result<&str, ApiError> {
-        self.path_params
-            .get(name)
-            .map(String::as_str)
-            .ok_or_else(|| ApiError::invalid(name, "is required in the path"))
+        self.path_params.get(name).map(String::as_str).ok_or_else(|| ApiError::invalid(name, "is required in the path"))
     }
 
     /// One query parameter, parsed. Absent is `None`; given twice or unparsable is an error naming it.
@@ -63,19 +56,19 @@ impl ApiRequest {
         if values.next().is_some() {
             return Err(ApiError::invalid(name, "must be given once"));
         }
-        value
-            .parse()
-            .map(Some)
-            .map_err(|e| ApiError::invalid(name, format!("{e} (got {value:?})")))
+        value.parse().map(Some).map_err(|e| ApiError::invalid(name, format!("{e} (got {value:?})")))
+    }
+
+    /// Every value of a repeated query parameter (`k=a&k=b`), in order.
+    pub fn query_all(&self, name: &str) -> Vec<&str> {
+        self.query.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str()).collect()
     }
 
     /// Decodes the JSON body into `T`. Every rule encoded in `T`'s types is
     /// checked here, and the error names the offending field by its path.
     pub fn json_body<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
         if self.body.iter().all(u8::is_ascii_whitespace) {
-            return Err(ApiError::InvalidParameter(
-                "request body is required".into(),
-            ));
+            return Err(ApiError::InvalidParameter("request body is required".into()));
         }
         let mut decoder = serde_json::Deserializer::from_slice(&self.body);
         let value = serde_path_to_error::deserialize(&mut decoder).map_err(|e| {
@@ -89,9 +82,9 @@ impl ApiRequest {
                 ApiError::invalid(&path, strip_position(&inner.to_string()))
             }
         })?;
-        decoder.end().map_err(|e| {
-            ApiError::InvalidParameter(format!("request body has data after the JSON value: {e}"))
-        })?;
+        decoder
+            .end()
+            .map_err(|e| ApiError::InvalidParameter(format!("request body has data after the JSON value: {e}")))?;
         Ok(value)
     }
 }
@@ -135,26 +128,14 @@ mod tests {
 
     #[test]
     fn type_errors_name_the_field_path() {
-        let err = with_body(r#"{"inner": {"count": "x"}}"#)
-            .json_body::<Outer>()
-            .unwrap_err();
-        assert_eq!(
-            err,
-            ApiError::InvalidParameter(
-                "inner.count: invalid type: string \"x\", expected u32".into()
-            )
-        );
+        let err = with_body(r#"{"inner": {"count": "x"}}"#).json_body::<Outer>().unwrap_err();
+        assert_eq!(err, ApiError::InvalidParameter("inner.count: invalid type: string \"x\", expected u32".into()));
     }
 
     #[test]
     fn missing_fields_are_named() {
-        let err = with_body(r#"{"inner": {}}"#)
-            .json_body::<Outer>()
-            .unwrap_err();
-        assert_eq!(
-            err,
-            ApiError::InvalidParameter("inner: missing field `count`".into())
-        );
+        let err = with_body(r#"{"inner": {}}"#).json_body::<Outer>().unwrap_err();
+        assert_eq!(err, ApiError::InvalidParameter("inner: missing field `count`".into()));
     }
 
     #[test]
@@ -166,9 +147,7 @@ mod tests {
             with_body("  ").json_body::<Outer>().unwrap_err(),
             ApiError::InvalidParameter("request body is required".into())
         );
-        assert!(with_body(r#"{"inner": {"count": 1}} []"#)
-            .json_body::<Outer>()
-            .is_err());
+        assert!(with_body(r#"{"inner": {"count": 1}} []"#).json_body::<Outer>().is_err());
     }
 
     #[test]

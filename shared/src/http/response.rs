@@ -15,21 +15,14 @@ pub struct ApiResponse {
 
 impl ApiResponse {
     pub fn json(status: StatusCode, body: serde_json::Value) -> Self {
-        ApiResponse {
-            status,
-            body,
-            headers: Vec::new(),
-        }
+        ApiResponse { status, body, headers: Vec::new() }
     }
 
     /// `200 {"data": ...}`: the envelope of every script and job operation.
     pub fn data(value: impl Serialize) -> Result<Self, ApiError> {
-        let data = serde_json::to_value(value)
-            .map_err(|e| ApiError::Internal(format!("cannot encode response: {e}")))?;
-        Ok(Self::json(
-            StatusCode::OK,
-            serde_json::json!({ "data": data }),
-        ))
+        let data =
+            serde_json::to_value(value).map_err(|e| ApiError::Internal(format!("cannot encode response: {e}")))?;
+        Ok(Self::json(StatusCode::OK, serde_json::json!({ "data": data })))
     }
 
     pub fn error(err: &ApiError) -> Self {
@@ -50,8 +43,6 @@ impl ApiResponse {
         for (name, value) in self.headers {
             builder = builder.header(name, value);
         }
-        builder
-            .body(self.body.to_string())
-            .expect("status and headers are valid")
+        builder.body(self.body.to_string()).expect("status and headers are valid")
     }
 }

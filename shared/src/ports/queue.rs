@@ -34,8 +34,7 @@ pub trait Queue: Send + Sync {
     /// Takes up to `max` visible messages (1 to 10), waiting up to `wait` for one
     /// to arrive. A received message stays hidden for the visibility timeout and
     /// comes back if it is not deleted by then.
-    async fn receive(&self, max: usize, wait: Duration)
-        -> Result<Vec<ReceivedMessage>, QueueError>;
+    async fn receive(&self, max: usize, wait: Duration) -> Result<Vec<ReceivedMessage>, QueueError>;
 
     /// Acknowledges a message. Deleting with a stale receipt is not an error.
     async fn delete(&self, receipt: &str) -> Result<(), QueueError>;

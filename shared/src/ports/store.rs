@@ -17,12 +17,7 @@ pub struct Item {
 
 impl Item {
     pub fn new(pk: impl Into<String>, sk: impl Into<String>, data: String, version: u64) -> Self {
-        Item {
-            pk: pk.into(),
-            sk: sk.into(),
-            data,
-            version,
-        }
+        Item { pk: pk.into(), sk: sk.into(), data, version }
     }
 }
 
@@ -39,15 +34,8 @@ pub enum Condition {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WriteOp {
-    Put {
-        item: Item,
-        condition: Condition,
-    },
-    Delete {
-        pk: String,
-        sk: String,
-        condition: Condition,
-    },
+    Put { item: Item, condition: Condition },
+    Delete { pk: String, sk: String, condition: Condition },
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

@@ -22,22 +22,13 @@ fn encode<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
 }
 
 fn decode<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, StoreError> {
-    serde_json::from_str(&item.data)
-        .map_err(|e| StoreError::Backend(format!("{} is unreadable: {e}", item.pk)))
+    serde_json::from_str(&item.data).map_err(|e| StoreError::Backend(format!("{} is unreadable: {e}", item.pk)))
 }
 
 /// The write that stores a new credential; fails if the access key exists.
 pub fn insert_op(credential: &Credential) -> Result<WriteOp, StoreError> {
-    let item = Item::new(
-        credential_pk(&credential.access_key),
-        CREDENTIAL_SK,
-        encode(credential)?,
-        1,
-    );
-    Ok(WriteOp::Put {
-        item,
-        condition: Condition::NotExists,
-    })
+    let item = Item::new(credential_pk(&credential.access_key), CREDENTIAL_SK, encode(credential)?, 1);
+    Ok(WriteOp::Put { item, condition: Condition::NotExists })
 }
 
 pub async fn insert(store: &dyn Store, credential: &Credential) -> Result<(), StoreError> {
@@ -45,31 +36,14 @@ pub async fn insert(store: &dyn Store, credential: &Credential) -> Result<(), St
 }
 
 pub async fn get(store: &dyn Store, access_key: &str) -> Result<Option<Credential>, StoreError> {
-    store
-        .get(&credential_pk(access_key), CREDENTIAL_SK)
-        .await?
-        .map(decode)
-        .transpose()
+    store.get(&credential_pk(access_key), CREDENTIAL_SK).await?.map(decode).transpose()
 }
 
-pub async fn insert_token(
-    store: &dyn Store,
-    token: &str,
-    record: &TokenRecord,
-) -> Result<(), StoreError> {
+pub async fn insert_token(store: &dyn Store, token: &str, record: &TokenRecord) -> Result<(), StoreError> {
     let item = Item::new(token_pk(token), TOKEN_SK, encode(record)?, 1);
-    store
-        .write(vec![WriteOp::Put {
-            item,
-            condition: Condition::NotExists,
-        }])
-        .await
+    store.write(vec![WriteOp::Put { item, condition: Condition::NotExists }]).await
 }
 
 pub async fn get_token(store: &dyn Store, token: &str) -> Result<Option<TokenRecord>, StoreError> {
-    store
-        .get(&token_pk(token), TOKEN_SK)
-        .await?
-        .map(decode)
-        .transpose()
+    store.get(&token_pk(token), TOKEN_SK).await?.map(decode).transpose()
 }

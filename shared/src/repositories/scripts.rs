@@ -30,21 +30,13 @@ pub enum InsertError {
 }
 
 fn encode(script: &Script) -> Result<String, StoreError> {
-    serde_json::to_string(script)
-        .map_err(|e| StoreError::Backend(format!("cannot encode script: {e}")))
+    serde_json::to_string(script).map_err(|e| StoreError::Backend(format!("cannot encode script: {e}")))
 }
 
 fn decode(item: &Item) -> Result<Versioned<Script>, StoreError> {
-    let value = serde_json::from_str(&item.data).map_err(|e| {
-        StoreError::Backend(format!(
-            "stored script {}/{} is unreadable: {e}",
-            item.pk, item.sk
-        ))
-    })?;
-    Ok(Versioned {
-        value,
-        version: item.version,
-    })
+    let value = serde_json::from_str(&item.data)
+        .map_err(|e| StoreError::Backend(format!("stored script {}/{} is unreadable: {e}", item.pk, item.sk)))?;
+    Ok(Versioned { value, version: item.version })
 }
 
 fn script_item(script: &Script, version: u64) -> Result<Item, StoreError> {
@@ -58,12 +50,7 @@ fn script_item(script: &Script, version: u64) -> Result<Item, StoreError> {
 
 fn name_claim(script: &Script) -> Item {
     let data = serde_json::json!({ "script_uuid": script.script_uuid }).to_string();
-    Item::new(
-        tenant_pk(&script.project_id),
-        format!("{NAME_PREFIX}{}", script.name),
-        data,
-        1,
-    )
+    Item::new(tenant_pk(&script.project_id), format!("{NAME_PREFIX}{}", script.name), data, 1)
 }
 
 /// The next auto-increment id of the tenant. Ids are never reused; a failed
@@ -75,14 +62,8 @@ pub async fn next_id(store: &dyn Store, project: &ProjectId) -> Result<u64, Stor
 /// Stores a new script and claims its name, both or neither.
 pub async fn insert(store: &dyn Store, script: &Script) -> Result<(), InsertError> {
     let ops = vec![
-        WriteOp::Put {
-            item: name_claim(script),
-            condition: Condition::NotExists,
-        },
-        WriteOp::Put {
-            item: script_item(script, 1)?,
-            condition: Condition::NotExists,
-        },
+        WriteOp::Put { item: name_claim(script), condition: Condition::NotExists },
+        WriteOp::Put { item: script_item(script, 1)?, condition: Condition::NotExists },
     ];
     store.write(ops).await.map_err(|e| match e {
         StoreError::ConditionFailed => InsertError::NameTaken,
@@ -95,34 +76,21 @@ pub async fn get(
     project: &ProjectId,
     script_uuid: &str,
 ) -> Result<Option<Versioned<Script>>, StoreError> {
-    let item = store
-        .get(
-            &tenant_pk(project),
-            &format!("{SCRIPT_PREFIX}{script_uuid}"),
-        )
-        .await?;
+    let item = store.get(&tenant_pk(project), &format!("{SCRIPT_PREFIX}{script_uuid}")).await?;
     item.as_ref().map(decode).transpose()
 }
 
 /// Every script of the tenant, in id order.
 pub async fn list(store: &dyn Store, project: &ProjectId) -> Result<Vec<Script>, StoreError> {
-    let items = store
-        .query_prefix(&tenant_pk(project), SCRIPT_PREFIX)
-        .await?;
-    let mut scripts = items
-        .iter()
-        .map(|item| decode(item).map(|v| v.value))
-        .collect::<Result<Vec<_>, _>>()?;
+    let items = store.query_prefix(&tenant_pk(project), SCRIPT_PREFIX).await?;
+    let mut scripts = items.iter().map(|item| decode(item).map(|v| v.value)).collect::<Result<Vec<_>, _>>()?;
     scripts.sort_by_key(|s| s.id);
     Ok(scripts)
 }
 
 /// Writes a changed script if nobody else wrote it since it was read at `version`.
 pub async fn replace(store: &dyn Store, script: &Script, version: u64) -> Result<(), StoreError> {
-    let op = WriteOp::Put {
-        item: script_item(script, version + 1)?,
-        condition: Condition::VersionIs(version),
-    };
+    let op = WriteOp::Put { item: script_item(script, version + 1)?, condition: Condition::VersionIs(version) };
     store.write(vec![op]).await
 }
 
@@ -135,11 +103,7 @@ pub async fn delete(store: &dyn Store, script: &Script, version: u64) -> Result<
             sk: format!("{SCRIPT_PREFIX}{}", script.script_uuid),
             condition: Condition::VersionIs(version),
         },
-        WriteOp::Delete {
-            pk,
-            sk: format!("{NAME_PREFIX}{}", script.name),
-            condition: Condition::Exists,
-        },
+        WriteOp::Delete { pk, sk: format!("{NAME_PREFIX}{}", script.name), condition: Condition::Exists },
     ];
     store.write(ops).await
 }

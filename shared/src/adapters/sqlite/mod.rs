@@ -52,8 +52,7 @@ pub struct SqliteDb {
 impl SqliteDb {
     /// Opens (creating if needed) the database in `dir`.
     pub fn open_dir(dir: &Path) -> Result<Self, String> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create data dir {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create data dir {}: {e}", dir.display()))?;
         Self::open(&dir.join(DB_FILE))
     }
 
@@ -70,9 +69,7 @@ impl SqliteDb {
             Ok(conn)
         };
         let conn = open().map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-        Ok(SqliteDb {
-            conn: Arc::new(Mutex::new(conn)),
-        })
+        Ok(SqliteDb { conn: Arc::new(Mutex::new(conn)) })
     }
 
     /// Runs blocking SQLite work off the async runtime.
@@ -83,9 +80,7 @@ impl SqliteDb {
     {
         let conn = self.conn.clone();
         tokio::task::spawn_blocking(move || {
-            let mut guard = conn
-                .lock()
-                .map_err(|_| "sqlite connection lock poisoned".to_string())?;
+            let mut guard = conn.lock().map_err(|_| "sqlite connection lock poisoned".to_string())?;
             work(&mut guard).map_err(|e| e.to_string())
         })
         .await

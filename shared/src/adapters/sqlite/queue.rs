@@ -21,11 +21,7 @@ pub struct SqliteQueue {
 
 impl SqliteQueue {
     pub fn new(db: SqliteDb, name: impl Into<String>, visibility_timeout: Duration) -> Self {
-        SqliteQueue {
-            db,
-            name: name.into(),
-            visibility_timeout,
-        }
+        SqliteQueue { db, name: name.into(), visibility_timeout }
     }
 
     async fn receive_visible(&self, max: usize) -> Result<Vec<ReceivedMessage>, QueueError> {
@@ -40,7 +36,8 @@ impl SqliteQueue {
                         "SELECT id, body, receive_count FROM queue_messages
                          WHERE queue = ?1 AND visible_at_ms <= ?2 ORDER BY visible_at_ms, id LIMIT ?3",
                     )?;
-                    let rows = stmt.query_map(params![name, now, max as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                    let rows =
+                        stmt.query_map(params![name, now, max as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
                     rows.collect::<rusqlite::Result<_>>()?
                 };
                 let mut received = Vec::with_capacity(due.len());
@@ -50,7 +47,12 @@ impl SqliteQueue {
                         "UPDATE queue_messages SET visible_at_ms = ?1, receive_count = ?2, receipt = ?3 WHERE id = ?4",
                         params![now + hidden_for, count + 1, receipt, id],
                     )?;
-                    received.push(ReceivedMessage { id: id.to_string(), body, receipt, receive_count: (count + 1) as u32 });
+                    received.push(ReceivedMessage {
+                        id: id.to_string(),
+                        body,
+                        receipt,
+                        receive_count: (count + 1) as u32,
+                    });
                 }
                 tx.commit()?;
                 Ok(received)
@@ -64,9 +66,7 @@ impl SqliteQueue {
 impl Queue for SqliteQueue {
     async fn send(&self, body: &str, delay: Duration) -> Result<(), QueueError> {
         if delay > MAX_DELAY {
-            return Err(QueueError::Invalid(format!(
-                "delay {delay:?} is over {MAX_DELAY:?}"
-            )));
+            return Err(QueueError::Invalid(format!("delay {delay:?} is over {MAX_DELAY:?}")));
         }
         let (name, body) = (self.name.clone(), body.to_owned());
         let visible_at = now_ms() + delay.as_millis() as i64;
@@ -82,15 +82,9 @@ impl Queue for SqliteQueue {
             .map_err(QueueError::Backend)
     }
 
-    async fn receive(
-        &self,
-        max: usize,
-        wait: Duration,
-    ) -> Result<Vec<ReceivedMessage>, QueueError> {
+    async fn receive(&self, max: usize, wait: Duration) -> Result<Vec<ReceivedMessage>, QueueError> {
         if !(1..=10).contains(&max) {
-            return Err(QueueError::Invalid(format!(
-                "max must be 1 to 10, got {max}"
-            )));
+            return Err(QueueError::Invalid(format!("max must be 1 to 10, got {max}")));
         }
         let deadline = tokio::time::Instant::now() + wait;
         loop {
@@ -106,11 +100,8 @@ impl Queue for SqliteQueue {
         let (name, receipt) = (self.name.clone(), receipt.to_owned());
         self.db
             .run(move |conn| {
-                conn.execute(
-                    "DELETE FROM queue_messages WHERE queue = ?1 AND receipt = ?2",
-                    params![name, receipt],
-                )
-                .map(|_| ())
+                conn.execute("DELETE FROM queue_messages WHERE queue = ?1 AND receipt = ?2", params![name, receipt])
+                    .map(|_| ())
             })
             .await
             .map_err(QueueError::Backend)

@@ -14,21 +14,12 @@ impl SqliteStore {
     }
 }
 
-fn condition_holds(
-    tx: &Transaction<'_>,
-    pk: &str,
-    sk: &str,
-    condition: Condition,
-) -> rusqlite::Result<bool> {
+fn condition_holds(tx: &Transaction<'_>, pk: &str, sk: &str, condition: Condition) -> rusqlite::Result<bool> {
     if condition == Condition::Always {
         return Ok(true);
     }
     let version: Option<i64> = tx
-        .query_row(
-            "SELECT version FROM items WHERE pk = ?1 AND sk = ?2",
-            params![pk, sk],
-            |row| row.get(0),
-        )
+        .query_row("SELECT version FROM items WHERE pk = ?1 AND sk = ?2", params![pk, sk], |row| row.get(0))
         .optional()?;
     Ok(match condition {
         Condition::Always => true,
@@ -48,18 +39,9 @@ impl Store for SqliteStore {
         let (pk, sk) = (pk.to_owned(), sk.to_owned());
         self.db
             .run(move |conn| {
-                conn.query_row(
-                    "SELECT data, version FROM items WHERE pk = ?1 AND sk = ?2",
-                    params![pk, sk],
-                    |row| {
-                        Ok(Item::new(
-                            pk.clone(),
-                            sk.clone(),
-                            row.get(0)?,
-                            row.get::<_, i64>(1)? as u64,
-                        ))
-                    },
-                )
+                conn.query_row("SELECT data, version FROM items WHERE pk = ?1 AND sk = ?2", params![pk, sk], |row| {
+                    Ok(Item::new(pk.clone(), sk.clone(), row.get(0)?, row.get::<_, i64>(1)? as u64))
+                })
                 .optional()
             })
             .await
@@ -77,12 +59,7 @@ impl Store for SqliteStore {
                      ORDER BY sk",
                 )?;
                 let rows = stmt.query_map(params![pk, prefix], |row| {
-                    Ok(Item::new(
-                        pk.clone(),
-                        row.get::<_, String>(0)?,
-                        row.get(1)?,
-                        row.get::<_, i64>(2)? as u64,
-                    ))
+                    Ok(Item::new(pk.clone(), row.get::<_, String>(0)?, row.get(1)?, row.get::<_, i64>(2)? as u64))
                 })?;
                 rows.collect()
             })

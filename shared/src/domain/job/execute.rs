@@ -14,11 +14,7 @@ pub const MAX_TIMEOUT_SECS: u32 = 1800;
 
 bounded_text!(ExecuteUser, 1, 32);
 bounded_text!(ResourceId, 1, 64);
-bounded_text!(AgentSn, 1, 32, |v: &str| if v.contains('#') {
-    Err("must not contain '#'".to_owned())
-} else {
-    Ok(())
-});
+bounded_text!(AgentSn, 1, 32, |v: &str| if v.contains('#') { Err("must not contain '#'".to_owned()) } else { Ok(()) });
 bounded_text!(TargetProjectId, 1, 32);
 bounded_text!(RegionId, 1, 32);
 bounded_text!(ParamNameRef, 1, 64);
@@ -41,9 +37,7 @@ impl SuccessRate {
         if fraction.len() > 1 {
             return Err(format!("may have at most one decimal place, got {text}"));
         }
-        let whole: u16 = whole
-            .parse()
-            .map_err(|_| format!("must be a number, got {text:?}"))?;
+        let whole: u16 = whole.parse().map_err(|_| format!("must be a number, got {text:?}"))?;
         let tenths = whole.saturating_mul(10) + fraction.parse::<u16>().unwrap_or(0);
         if !(10..=1000).contains(&tenths) {
             return Err(format!("must be 1 to 100, got {text}"));
@@ -107,9 +101,7 @@ fn timeout_secs<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Er
     if (MIN_TIMEOUT_SECS..=MAX_TIMEOUT_SECS).contains(&value) {
         Ok(value)
     } else {
-        Err(serde::de::Error::custom(format!(
-            "must be {MIN_TIMEOUT_SECS} to {MAX_TIMEOUT_SECS} seconds, got {value}"
-        )))
+        Err(serde::de::Error::custom(format!("must be {MIN_TIMEOUT_SECS} to {MAX_TIMEOUT_SECS} seconds, got {value}")))
     }
 }
 
@@ -149,10 +141,7 @@ impl TryFrom<RawExecution> for Execution {
     fn try_from(raw: RawExecution) -> Result<Self, String> {
         let mut batches = raw.execute_batches;
         if batches.is_empty() || batches.len() > MAX_BATCHES {
-            return Err(format!(
-                "execute_batches: 1 to {MAX_BATCHES} batches are allowed, got {}",
-                batches.len()
-            ));
+            return Err(format!("execute_batches: 1 to {MAX_BATCHES} batches are allowed, got {}", batches.len()));
         }
         batches.sort_by_key(|b| b.batch_index);
         let mut hosts = HashSet::new();
@@ -180,10 +169,7 @@ impl TryFrom<RawExecution> for Execution {
             }
         }
         if hosts.len() > MAX_HOSTS {
-            return Err(format!(
-                "execute_batches: at most {MAX_HOSTS} hosts per ticket, got {}",
-                hosts.len()
-            ));
+            return Err(format!("execute_batches: at most {MAX_HOSTS} hosts per ticket, got {}", hosts.len()));
         }
         let mut names = HashSet::new();
         let mut params = raw.execute_param.script_params.clone();
@@ -209,10 +195,7 @@ impl TryFrom<RawExecution> for Execution {
                 crate::domain::script::MAX_PARAMS
             ));
         }
-        Ok(Execution {
-            execute_param: raw.execute_param,
-            execute_batches: batches,
-        })
+        Ok(Execution { execute_param: raw.execute_param, execute_batches: batches })
     }
 }
 
@@ -234,9 +217,6 @@ mod tests {
         assert!(rate(serde_json::json!(0.5)).is_err());
         assert!(rate(serde_json::json!(100.1)).is_err());
         assert!(rate(serde_json::json!("high")).is_err());
-        assert_eq!(
-            serde_json::to_value(rate(serde_json::json!("99.5")).unwrap()).unwrap(),
-            serde_json::json!(99.5)
-        );
+        assert_eq!(serde_json::to_value(rate(serde_json::json!("99.5")).unwrap()).unwrap(), serde_json::json!(99.5));
     }
 }

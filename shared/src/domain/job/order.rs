@@ -29,10 +29,7 @@ pub enum OrderStatus {
 
 impl OrderStatus {
     pub fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            OrderStatus::Abnormal | OrderStatus::Canceled | OrderStatus::Finished
-        )
+        matches!(self, OrderStatus::Abnormal | OrderStatus::Canceled | OrderStatus::Finished)
     }
 }
 
@@ -56,10 +53,7 @@ impl InstanceStatus {
     ];
 
     pub fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            InstanceStatus::Abnormal | InstanceStatus::Canceled | InstanceStatus::Finished
-        )
+        matches!(self, InstanceStatus::Abnormal | InstanceStatus::Canceled | InstanceStatus::Finished)
     }
 }
 
@@ -168,11 +162,7 @@ impl Order {
     ) -> Result<Order, String> {
         let given = &execution.execute_param.script_params;
         for param in given {
-            if !script
-                .script_params
-                .iter()
-                .any(|p| p.param_name.as_str() == param.param_name.as_str())
-            {
+            if !script.script_params.iter().any(|p| p.param_name.as_str() == param.param_name.as_str()) {
                 return Err(format!(
                     "execute_param.script_params: the script has no parameter named {}",
                     param.param_name
@@ -257,14 +247,9 @@ impl Order {
     pub fn shown_execute_param(&self) -> ExecuteParam {
         let mut shown = self.execute_param.clone();
         for param in &mut shown.script_params {
-            let sensitive = self
-                .script
-                .params
-                .iter()
-                .any(|p| p.sensitive && p.name == param.param_name.as_str());
+            let sensitive = self.script.params.iter().any(|p| p.sensitive && p.name == param.param_name.as_str());
             if sensitive {
-                param.param_value = crate::domain::script::ParamValue::parse(MASK)
-                    .expect("the mask is a valid value");
+                param.param_value = crate::domain::script::ParamValue::parse(MASK).expect("the mask is a valid value");
             }
         }
         shown
@@ -272,12 +257,7 @@ impl Order {
 
     /// The values that must never appear in logs or views.
     pub fn secrets(&self) -> Vec<String> {
-        self.script
-            .params
-            .iter()
-            .filter(|p| p.sensitive && !p.value.is_empty())
-            .map(|p| p.value.clone())
-            .collect()
+        self.script.params.iter().filter(|p| p.sensitive && !p.value.is_empty()).map(|p| p.value.clone()).collect()
     }
 
     fn finish(&mut self, status: OrderStatus, now: i64) {
@@ -297,11 +277,7 @@ impl Order {
     /// batches up to `through` (FINISHED + ABNORMAL; canceled ones do not count).
     fn success_rate_met(&self, through: u32) -> bool {
         let ran = self.instances.iter().filter(|i| {
-            i.batch_index <= through
-                && matches!(
-                    i.status,
-                    InstanceStatus::Finished | InstanceStatus::Abnormal
-                )
+            i.batch_index <= through && matches!(i.status, InstanceStatus::Finished | InstanceStatus::Abnormal)
         });
         let (mut finished, mut total) = (0u64, 0u64);
         for instance in ran {
@@ -315,17 +291,10 @@ impl Order {
     pub fn advance(&mut self, now: i64) -> Effects {
         let mut effects = Effects::default();
         let timeout = self.timeout_ms();
-        for instance in self
-            .instances
-            .iter_mut()
-            .filter(|i| i.status == InstanceStatus::Processing)
-        {
+        for instance in self.instances.iter_mut().filter(|i| i.status == InstanceStatus::Processing) {
             let started = instance.gmt_started.unwrap_or(now);
             if now >= started + timeout + REPORT_GRACE_MS {
-                let message = format!(
-                    "timed out after {}s: the agent did not report",
-                    timeout / 1000
-                );
+                let message = format!("timed out after {}s: the agent did not report", timeout / 1000);
                 Self::end_instance(instance, InstanceStatus::Abnormal, &message, now);
                 effects.withdraw.push(instance.id);
             }
@@ -346,19 +315,11 @@ impl Order {
                     effects.dispatch.push(instance.id);
                 }
             }
-            if self
-                .instances
-                .iter()
-                .any(|i| i.batch_index <= current && !i.status.is_terminal())
-            {
+            if self.instances.iter().any(|i| i.batch_index <= current && !i.status.is_terminal()) {
                 break;
             }
             if !self.success_rate_met(current) {
-                for instance in self
-                    .instances
-                    .iter_mut()
-                    .filter(|i| i.status == InstanceStatus::Ready)
-                {
+                for instance in self.instances.iter_mut().filter(|i| i.status == InstanceStatus::Ready) {
                     Self::end_instance(
                         instance,
                         InstanceStatus::Canceled,
@@ -392,25 +353,14 @@ impl Order {
 
     /// An agent's report of one run. Reports for another attempt, or for an
     /// instance that is no longer running, change nothing (returns false).
-    pub fn report(
-        &mut self,
-        instance_id: u64,
-        attempt: u32,
-        exit_code: i32,
-        message: &str,
-        now: i64,
-    ) -> bool {
+    pub fn report(&mut self, instance_id: u64, attempt: u32, exit_code: i32, message: &str, now: i64) -> bool {
         let Some(instance) = self.instances.iter_mut().find(|i| i.id == instance_id) else {
             return false;
         };
         if instance.status != InstanceStatus::Processing || instance.attempt != attempt {
             return false;
         }
-        let status = if exit_code == 0 {
-            InstanceStatus::Finished
-        } else {
-            InstanceStatus::Abnormal
-        };
+        let status = if exit_code == 0 { InstanceStatus::Finished } else { InstanceStatus::Abnormal };
         Self::end_instance(instance, status, message, now);
         instance.exit_code = Some(exit_code);
         true
@@ -438,14 +388,9 @@ impl Order {
                     .instances
                     .iter_mut()
                     .find(|i| i.id == id)
-                    .ok_or_else(|| {
-                        OperationError::NotFound(format!("instance {id} is not in this ticket"))
-                    })?;
+                    .ok_or_else(|| OperationError::NotFound(format!("instance {id} is not in this ticket")))?;
                 if instance.status.is_terminal() {
-                    return Err(OperationError::NotAllowed(format!(
-                        "instance {id} is already {:?}",
-                        instance.status
-                    )));
+                    return Err(OperationError::NotAllowed(format!("instance {id} is already {:?}", instance.status)));
                 }
                 if instance.status == InstanceStatus::Processing {
                     withdrawn.push(id);
@@ -458,50 +403,29 @@ impl Order {
                     return Err(not_allowed("skip a batch of", self.status));
                 }
                 if index == 0 || index > self.last_batch() {
-                    return Err(OperationError::NotFound(format!(
-                        "batch {index} is not in this ticket"
-                    )));
+                    return Err(OperationError::NotFound(format!("batch {index} is not in this ticket")));
                 }
-                let open: Vec<&mut Instance> = self
-                    .instances
-                    .iter_mut()
-                    .filter(|i| i.batch_index == index && !i.status.is_terminal())
-                    .collect();
+                let open: Vec<&mut Instance> =
+                    self.instances.iter_mut().filter(|i| i.batch_index == index && !i.status.is_terminal()).collect();
                 if open.is_empty() {
-                    return Err(OperationError::NotAllowed(format!(
-                        "batch {index} is already over"
-                    )));
+                    return Err(OperationError::NotAllowed(format!("batch {index} is already over")));
                 }
                 for instance in open {
                     if instance.status == InstanceStatus::Processing {
                         withdrawn.push(instance.id);
                     }
-                    Self::end_instance(
-                        instance,
-                        InstanceStatus::Canceled,
-                        "canceled: batch skipped",
-                        now,
-                    );
+                    Self::end_instance(instance, InstanceStatus::Canceled, "canceled: batch skipped", now);
                 }
             }
             OperationType::CancelOrder => {
                 if self.status.is_terminal() {
                     return Err(not_allowed("cancel", self.status));
                 }
-                for instance in self
-                    .instances
-                    .iter_mut()
-                    .filter(|i| !i.status.is_terminal())
-                {
+                for instance in self.instances.iter_mut().filter(|i| !i.status.is_terminal()) {
                     if instance.status == InstanceStatus::Processing {
                         withdrawn.push(instance.id);
                     }
-                    Self::end_instance(
-                        instance,
-                        InstanceStatus::Canceled,
-                        "canceled: ticket canceled",
-                        now,
-                    );
+                    Self::end_instance(instance, InstanceStatus::Canceled, "canceled: ticket canceled", now);
                 }
                 self.finish(OrderStatus::Canceled, now);
             }
@@ -526,13 +450,8 @@ impl Order {
                     .instances
                     .iter_mut()
                     .find(|i| i.id == id)
-                    .ok_or_else(|| {
-                        OperationError::NotFound(format!("instance {id} is not in this ticket"))
-                    })?;
-                if !matches!(
-                    instance.status,
-                    InstanceStatus::Abnormal | InstanceStatus::Canceled
-                ) {
+                    .ok_or_else(|| OperationError::NotFound(format!("instance {id} is not in this ticket")))?;
+                if !matches!(instance.status, InstanceStatus::Abnormal | InstanceStatus::Canceled) {
                     return Err(OperationError::NotAllowed(format!(
                         "only an ABNORMAL or CANCELED instance can be retried; instance {id} is {:?}",
                         instance.status

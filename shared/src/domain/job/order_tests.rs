@@ -8,11 +8,7 @@ use crate::domain::script::{NewScript, Script};
 use crate::domain::tenant::{Caller, ProjectId};
 
 fn caller() -> Caller {
-    Caller {
-        project_id: ProjectId::parse("p").unwrap(),
-        user_id: "u".into(),
-        user_name: "n".into(),
-    }
+    Caller { project_id: ProjectId::parse("p").unwrap(), user_id: "u".into(), user_name: "n".into() }
 }
 
 fn script() -> Script {
@@ -70,10 +66,7 @@ use InstanceStatus::*;
 fn batches_run_one_after_another() {
     let mut o = order(&[(2, "CONTINUE"), (1, "CONTINUE")], 100.0);
     assert_eq!(o.script.params[0].value, "given");
-    assert_eq!(
-        o.script.params[1].value, "secret",
-        "defaults fill what the request leaves out"
-    );
+    assert_eq!(o.script.params[1].value, "secret", "defaults fill what the request leaves out");
     let step = o.advance(1000);
     assert_eq!(step.dispatch, vec![1, 2]);
     assert_eq!(step.check_at, Some(1000 + 60_000 + REPORT_GRACE_MS));
@@ -81,18 +74,12 @@ fn batches_run_one_after_another() {
     assert_eq!(statuses(&o), [Processing, Processing, Ready]);
     assert_eq!(
         o.advance(1001),
-        Effects {
-            check_at: step.check_at,
-            ..Effects::default()
-        },
+        Effects { check_at: step.check_at, ..Effects::default() },
         "repeating a step does nothing new"
     );
 
     report_all(&mut o, &[1], 0, 2000);
-    assert!(
-        o.advance(2001).dispatch.is_empty(),
-        "the next batch waits for the whole batch"
-    );
+    assert!(o.advance(2001).dispatch.is_empty(), "the next batch waits for the whole batch");
     report_all(&mut o, &[2], 0, 3000);
     assert_eq!(o.advance(3001).dispatch, vec![3]);
     assert_eq!(o.current_batch_index, 2);
@@ -100,10 +87,7 @@ fn batches_run_one_after_another() {
     o.advance(4001);
     assert_eq!(o.status, OrderStatus::Finished);
     assert_eq!(o.gmt_finished, Some(4001));
-    assert!(
-        !o.report(3, 1, 1, "late", 5000),
-        "a report after the end changes nothing"
-    );
+    assert!(!o.report(3, 1, 1, "late", 5000), "a report after the end changes nothing");
 }
 
 #[test]
@@ -114,13 +98,8 @@ fn pause_rotation_stops_after_its_batch_until_continued() {
     assert!(o.advance(20).dispatch.is_empty());
     assert_eq!(o.status, OrderStatus::Paused);
     assert!(o.advance(30).dispatch.is_empty(), "still paused");
-    o.operate(OperationType::ContinueOrder, None, None, 40)
-        .unwrap();
-    assert_eq!(
-        o.advance(50).dispatch,
-        vec![2],
-        "continuing starts the next batch"
-    );
+    o.operate(OperationType::ContinueOrder, None, None, 40).unwrap();
+    assert_eq!(o.advance(50).dispatch, vec![2], "continuing starts the next batch");
     report_all(&mut o, &[2], 0, 60);
     o.advance(70);
     assert_eq!(o.status, OrderStatus::Finished);
@@ -158,10 +137,7 @@ fn unreported_instances_time_out() {
     assert_eq!(step.withdraw, vec![1]);
     assert_eq!(o.instance(1).unwrap().status, Abnormal);
     assert!(o.instance(1).unwrap().message.contains("timed out"));
-    assert!(
-        step.dispatch.is_empty(),
-        "50%: with 0 of 1 ok the ticket stops"
-    );
+    assert!(step.dispatch.is_empty(), "50%: with 0 of 1 ok the ticket stops");
     assert_eq!(o.status, OrderStatus::Abnormal);
     assert_eq!(o.instance(2).unwrap().status, Canceled);
 }
@@ -170,45 +146,18 @@ fn unreported_instances_time_out() {
 fn operations() {
     let mut o = order(&[(2, "CONTINUE"), (2, "CONTINUE")], 1.0);
     o.advance(0);
-    assert_eq!(
-        o.operate(OperationType::CancelInstance, None, Some(1), 5)
-            .unwrap(),
-        vec![1]
-    );
-    assert!(
-        o.operate(OperationType::CancelInstance, None, Some(1), 5)
-            .is_err(),
-        "already canceled"
-    );
-    assert!(
-        o.operate(OperationType::CancelInstance, None, None, 5)
-            .is_err(),
-        "instance_id is required"
-    );
-    assert!(o
-        .operate(OperationType::CancelInstance, None, Some(99), 5)
-        .is_err());
-    assert_eq!(
-        o.operate(OperationType::SkipBatch, Some(2), None, 5)
-            .unwrap(),
-        Vec::<u64>::new()
-    );
+    assert_eq!(o.operate(OperationType::CancelInstance, None, Some(1), 5).unwrap(), vec![1]);
+    assert!(o.operate(OperationType::CancelInstance, None, Some(1), 5).is_err(), "already canceled");
+    assert!(o.operate(OperationType::CancelInstance, None, None, 5).is_err(), "instance_id is required");
+    assert!(o.operate(OperationType::CancelInstance, None, Some(99), 5).is_err());
+    assert_eq!(o.operate(OperationType::SkipBatch, Some(2), None, 5).unwrap(), Vec::<u64>::new());
     assert_eq!(statuses(&o), [Canceled, Processing, Canceled, Canceled]);
     report_all(&mut o, &[2], 0, 10);
     o.advance(20);
-    assert_eq!(
-        o.status,
-        OrderStatus::Finished,
-        "a skipped last batch ends the ticket"
-    );
+    assert_eq!(o.status, OrderStatus::Finished, "a skipped last batch ends the ticket");
 
-    o.operate(OperationType::RetryInstance, None, Some(1), 30)
-        .unwrap();
-    assert_eq!(
-        o.status,
-        OrderStatus::Processing,
-        "a retry re-opens a finished ticket"
-    );
+    o.operate(OperationType::RetryInstance, None, Some(1), 30).unwrap();
+    assert_eq!(o.status, OrderStatus::Processing, "a retry re-opens a finished ticket");
     let step = o.advance(40);
     assert_eq!(step.dispatch, vec![1]);
     assert_eq!(o.instance(1).unwrap().attempt, 2);
@@ -223,29 +172,18 @@ fn operations() {
     report_all(&mut o, &[1], 0, 2);
     assert!(o.advance(3).dispatch.is_empty(), "paused: no new batch");
     assert!(o.operate(OperationType::PauseOrder, None, None, 4).is_err());
-    assert_eq!(
-        o.operate(OperationType::CancelOrder, None, None, 5)
-            .unwrap(),
-        Vec::<u64>::new()
-    );
+    assert_eq!(o.operate(OperationType::CancelOrder, None, None, 5).unwrap(), Vec::<u64>::new());
     assert_eq!(o.status, OrderStatus::Canceled);
     assert_eq!(statuses(&o), [Finished, Canceled]);
-    assert!(o
-        .operate(OperationType::ContinueOrder, None, None, 6)
-        .is_err());
-    assert!(o
-        .operate(OperationType::RetryInstance, None, Some(2), 6)
-        .is_err());
+    assert!(o.operate(OperationType::ContinueOrder, None, None, 6).is_err());
+    assert!(o.operate(OperationType::RetryInstance, None, Some(2), 6).is_err());
 }
 
 #[test]
 fn sensitive_values_are_masked_in_views() {
     let mut o = order(&[(1, "CONTINUE")], 100.0);
     o.execute_param.script_params.push(
-        serde_json::from_value(
-            json!({"param_name": "key", "param_value": "given-secret", "param_order": 2}),
-        )
-        .unwrap(),
+        serde_json::from_value(json!({"param_name": "key", "param_value": "given-secret", "param_order": 2})).unwrap(),
     );
     o.script.params[1].value = "given-secret".into();
     let shown = o.shown_execute_param();

@@ -17,13 +17,8 @@ fn word_rule(value: &str) -> Result<(), String> {
 /// space and `_-/.*?:",=+@\[{]}`, and forbid `..` (path traversal).
 pub fn param_value_rule(value: &str) -> Result<(), String> {
     const PUNCTUATION: &str = "_-/.*?:\",=+@\\[{]} ";
-    if let Some(bad) = value
-        .chars()
-        .find(|c| !c.is_ascii_alphanumeric() && !PUNCTUATION.contains(*c))
-    {
-        return Err(format!(
-            "contains the character {bad:?}, which is not allowed"
-        ));
+    if let Some(bad) = value.chars().find(|c| !c.is_ascii_alphanumeric() && !PUNCTUATION.contains(*c)) {
+        return Err(format!("contains the character {bad:?}, which is not allowed"));
     }
     if value.contains("..") {
         return Err("must not contain '..'".into());

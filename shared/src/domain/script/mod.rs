@@ -124,13 +124,7 @@ fn initial_status(properties: &ScriptProperties) -> ScriptStatus {
 }
 
 impl Script {
-    pub fn create(
-        new: NewScript,
-        id: u64,
-        script_uuid: String,
-        caller: &Caller,
-        now: i64,
-    ) -> Script {
+    pub fn create(new: NewScript, id: u64, script_uuid: String, caller: &Caller, now: i64) -> Script {
         Script {
             id,
             script_uuid,
@@ -171,17 +165,8 @@ impl Script {
         self.gmt_modified = now;
     }
 
-    pub fn review(
-        &mut self,
-        decision: ReviewDecision,
-        caller: &Caller,
-        now: i64,
-    ) -> Result<(), ReviewError> {
-        if !self
-            .properties
-            .reviewers
-            .includes(&caller.user_id, &caller.user_name)
-        {
+    pub fn review(&mut self, decision: ReviewDecision, caller: &Caller, now: i64) -> Result<(), ReviewError> {
+        if !self.properties.reviewers.includes(&caller.user_id, &caller.user_name) {
             return Err(ReviewError::NotAReviewer);
         }
         if self.status != ScriptStatus::PendingApprove {

@@ -32,18 +32,12 @@ impl TryFrom<Vec<ScriptParam>> for ScriptParams {
 
     fn try_from(mut params: Vec<ScriptParam>) -> Result<Self, String> {
         if params.len() > MAX_PARAMS {
-            return Err(format!(
-                "at most {MAX_PARAMS} parameters are allowed, got {}",
-                params.len()
-            ));
+            return Err(format!("at most {MAX_PARAMS} parameters are allowed, got {}", params.len()));
         }
         let mut names = HashSet::new();
         for param in &params {
             if !names.insert(param.param_name.as_str()) {
-                return Err(format!(
-                    "param_name {} is used more than once",
-                    param.param_name
-                ));
+                return Err(format!("param_name {} is used more than once", param.param_name));
             }
         }
         params.sort_by_key(|p| p.param_order);
@@ -89,16 +83,8 @@ impl ScriptParams {
     /// An edit that sends back the mask for a sensitive parameter it read means
     /// "keep the stored secret", not "set the value to asterisks".
     pub fn keep_masked_secrets(mut self, stored: &ScriptParams) -> Self {
-        for param in self
-            .0
-            .iter_mut()
-            .filter(|p| p.sensitive && p.param_value.as_str() == MASK)
-        {
-            if let Some(old) = stored
-                .0
-                .iter()
-                .find(|old| old.sensitive && old.param_name == param.param_name)
-            {
+        for param in self.0.iter_mut().filter(|p| p.sensitive && p.param_value.as_str() == MASK) {
+            if let Some(old) = stored.0.iter().find(|old| old.sensitive && old.param_name == param.param_name) {
                 param.param_value = old.param_value.clone();
             }
         }
@@ -121,10 +107,7 @@ impl TryFrom<Vec<Reviewer>> for Reviewers {
 
     fn try_from(reviewers: Vec<Reviewer>) -> Result<Self, String> {
         if reviewers.len() > MAX_REVIEWERS {
-            return Err(format!(
-                "at most {MAX_REVIEWERS} reviewers are allowed, got {}",
-                reviewers.len()
-            ));
+            return Err(format!("at most {MAX_REVIEWERS} reviewers are allowed, got {}", reviewers.len()));
         }
         Ok(Reviewers(reviewers))
     }

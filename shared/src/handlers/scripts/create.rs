@@ -8,11 +8,7 @@ use crate::ids;
 use crate::repositories::scripts::{self, InsertError};
 
 /// `POST /v1/job/scripts` → `{"data": script_uuid}`.
-pub async fn create(
-    app: &App,
-    caller: &Caller,
-    request: ApiRequest,
-) -> Result<ApiResponse, ApiError> {
+pub async fn create(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
     let new: NewScript = request.json_body()?;
     let now = now_ms();
     let id = scripts::next_id(app.store.as_ref(), &caller.project_id).await?;

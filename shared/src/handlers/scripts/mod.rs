@@ -2,6 +2,7 @@
 
 mod create;
 mod delete;
+mod execute;
 mod get;
 mod list;
 mod review;
@@ -10,6 +11,7 @@ mod views;
 
 pub use create::create;
 pub use delete::delete;
+pub use execute::execute;
 pub use get::get;
 pub use list::list;
 pub use review::review;
@@ -40,9 +42,8 @@ async fn modify(
     mut change: impl FnMut(&mut Script) -> Result<(), ApiError>,
 ) -> Result<Script, ApiError> {
     for _ in 0..WRITE_ATTEMPTS {
-        let current = scripts::get(store, &caller.project_id, script_uuid)
-            .await?
-            .ok_or_else(|| not_found(script_uuid))?;
+        let current =
+            scripts::get(store, &caller.project_id, script_uuid).await?.ok_or_else(|| not_found(script_uuid))?;
         let mut script = current.value;
         change(&mut script)?;
         match scripts::replace(store, &script, current.version).await {
@@ -51,7 +52,5 @@ async fn modify(
             Err(other) => return Err(other.into()),
         }
     }
-    Err(ApiError::Conflict(format!(
-        "script {script_uuid} is being changed by others; try again"
-    )))
+    Err(ApiError::Conflict(format!("script {script_uuid} is being changed by others; try again")))
 }

@@ -7,11 +7,7 @@ use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
 
 /// `PUT /v1/job/scripts/{script_uuid}` → `{"data": script_uuid}`.
-pub async fn update(
-    app: &App,
-    caller: &Caller,
-    request: ApiRequest,
-) -> Result<ApiResponse, ApiError> {
+pub async fn update(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
     let script_uuid = request.path_param(SCRIPT_UUID)?;
     let edit: ScriptEdit = request.json_body()?;
     let script = modify(app.store.as_ref(), caller, script_uuid, |script| {

@@ -2,9 +2,7 @@
 
 use serde::Serialize;
 
-use crate::domain::script::{
-    ReviewRecord, Script, ScriptParam, ScriptProperties, ScriptStatus, ScriptType,
-};
+use crate::domain::script::{ReviewRecord, Script, ScriptParam, ScriptProperties, ScriptStatus, ScriptType};
 
 #[derive(Serialize)]
 pub struct ScriptListRow<'a> {

@@ -1,0 +1,162 @@
+//! `/v1/agents` (ours): what host agents call. An agent acts with an access key
+//! of its tenant, registers its host, sends heartbeats, long-polls for jobs and
+//! reports their results.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::app::App;
+use crate::clock::now_ms;
+use crate::domain::job::agent::{Agent, AgentRegistration};
+use crate::domain::job::order::{Effects, InstanceStatus};
+use crate::domain::tenant::Caller;
+use crate::engine;
+use crate::error::ApiError;
+use crate::handlers::orders::redact;
+use crate::http::{ApiRequest, ApiResponse};
+use crate::ports::StoreError;
+use crate::repositories::jobs;
+
+/// The longest a job poll waits for work.
+pub const MAX_POLL_WAIT: Duration = Duration::from_secs(20);
+const POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// Logs are capped at 1 MB (spec 4.2.1); the agent caps them, the server enforces it.
+pub const MAX_LOG_BYTES: usize = 1024 * 1024;
+const WRITE_ATTEMPTS: usize = 10;
+
+async fn agent_of(app: &App, caller: &Caller, request: &ApiRequest) -> Result<Agent, ApiError> {
+    let agent_sn = request.path_param("agent_sn")?;
+    jobs::get_agent(app.store.as_ref(), &caller.project_id, agent_sn)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("agent {agent_sn} is not registered in this project")))
+}
+
+/// `POST /v1/agents` → `{"data": agent_sn}`. Registering again updates the host's details.
+pub async fn register(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let registration: AgentRegistration = request.json_body()?;
+    let now = now_ms();
+    let existing = jobs::get_agent(app.store.as_ref(), &caller.project_id, registration.agent_sn.as_str()).await?;
+    let mut agent = Agent::register(registration, caller.project_id.clone(), now);
+    if let Some(existing) = existing {
+        agent.registered_at = existing.registered_at;
+    }
+    jobs::put_agent(app.store.as_ref(), &agent).await?;
+    ApiResponse::data(&agent.agent_sn)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunRef {
+    pub execute_uuid: String,
+    pub instance_id: u64,
+    pub attempt: u32,
+}
+
+#[derive(Deserialize)]
+struct Heartbeat {
+    #[serde(default)]
+    running: Vec<RunRef>,
+}
+
+/// `POST /v1/agents/{agent_sn}/heartbeat` with the runs the agent has going →
+/// `{"data": {"cancel": [runs to stop]}}`: runs that were canceled, skipped or timed out.
+pub async fn heartbeat(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let beat: Heartbeat = request.json_body()?;
+    let mut agent = agent_of(app, caller, &request).await?;
+    agent.last_heartbeat = now_ms();
+    jobs::put_agent(app.store.as_ref(), &agent).await?;
+    let mut cancel = Vec::new();
+    for run in beat.running {
+        let order = jobs::get_order(app.store.as_ref(), &caller.project_id, &run.execute_uuid).await?;
+        let wanted = order.as_ref().and_then(|o| o.order.instance(run.instance_id)).is_some_and(|i| {
+            i.status == InstanceStatus::Processing
+                && i.attempt == run.attempt
+                && i.target.agent_sn.as_str() == agent.agent_sn
+        });
+        if !wanted {
+            cancel.push(run);
+        }
+    }
+    ApiResponse::data(serde_json::json!({ "cancel": cancel }))
+}
+
+/// `GET /v1/agents/{agent_sn}/jobs?wait_seconds=0..20` → `{"data": [jobs]}`,
+/// waiting up to `wait_seconds` for one to arrive. Each job is handed out once.
+pub async fn poll(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let wait = match request.query_param::<u64>("wait_seconds")? {
+        Some(secs) if secs > MAX_POLL_WAIT.as_secs() => {
+            return Err(ApiError::invalid("wait_seconds", format!("must be 0 to {}", MAX_POLL_WAIT.as_secs())))
+        }
+        Some(secs) => Duration::from_secs(secs),
+        None => Duration::ZERO,
+    };
+    let agent = agent_of(app, caller, &request).await?;
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let jobs = jobs::claim_jobs(app.store.as_ref(), &caller.project_id, &agent.agent_sn, now_ms()).await?;
+        if !jobs.is_empty() || tokio::time::Instant::now() >= deadline {
+            return ApiResponse::data(jobs);
+        }
+        tokio::time::sleep(POLL_INTERVAL).await;
+    }
+}
+
+#[derive(Deserialize)]
+struct Report {
+    attempt: u32,
+    exit_code: i32,
+    #[serde(default)]
+    log: String,
+}
+
+/// `POST /v1/agents/{agent_sn}/jobs/{execute_uuid}/{instance_id}` with
+/// `{"attempt", "exit_code", "log"}` → `{"data": true}` when recorded, `false`
+/// when the run was no longer wanted (canceled, timed out, retried).
+pub async fn report(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let report: Report = request.json_body()?;
+    if report.log.len() > MAX_LOG_BYTES {
+        return Err(ApiError::invalid("log", format!("must be at most {MAX_LOG_BYTES} bytes")));
+    }
+    let agent = agent_of(app, caller, &request).await?;
+    let execute_uuid = request.path_param("execute_uuid")?;
+    let instance_id: u64 = request
+        .path_param("instance_id")?
+        .parse()
+        .map_err(|_| ApiError::invalid("instance_id", "must be a whole number"))?;
+    let store = app.store.as_ref();
+    for _ in 0..WRITE_ATTEMPTS {
+        let current = jobs::get_order(store, &caller.project_id, execute_uuid)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("ticket {execute_uuid} does not exist")))?;
+        let mut order = current.order;
+        let target = order.instance(instance_id).map(|i| i.target.agent_sn.to_string());
+        match target {
+            None => return Err(ApiError::NotFound(format!("instance {instance_id} is not in ticket {execute_uuid}"))),
+            Some(sn) if sn != agent.agent_sn => {
+                return Err(ApiError::Forbidden(format!(
+                    "instance {instance_id} does not run on agent {}",
+                    agent.agent_sn
+                )))
+            }
+            Some(_) => {}
+        }
+        let log = redact(&report.log, &order.secrets());
+        let summary = format!("exit code {}", report.exit_code);
+        if !order.report(instance_id, report.attempt, report.exit_code, &summary, now_ms()) {
+            return ApiResponse::data(false);
+        }
+        jobs::put_log(store, &caller.project_id, execute_uuid, instance_id, report.attempt, &log).await?;
+        let effects = Effects { withdraw: vec![instance_id], ..Effects::default() };
+        match jobs::save_order(store, &order, current.version, &effects).await {
+            Ok(()) => {
+                engine::kick(app.queue.as_ref(), &caller.project_id, execute_uuid)
+                    .await
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+                return ApiResponse::data(true);
+            }
+            Err(StoreError::ConditionFailed) => continue,
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Err(ApiError::Conflict("the ticket is changing fast; report again".into()))
+}

@@ -1,0 +1,68 @@
+//! `GET /v1/resources` (spec 4.1.1): the tenant's hosts, as their agents
+//! registered them. They are ECS servers to the API: provider `ecs`, type `cloudservers`.
+
+use serde_json::json;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::app::App;
+use crate::clock::now_ms;
+use crate::domain::tenant::Caller;
+use crate::error::ApiError;
+use crate::http::{ApiRequest, ApiResponse};
+use crate::repositories::jobs;
+
+pub const PROVIDER: &str = "ecs";
+pub const RESOURCE_TYPE: &str = "cloudservers";
+const MAX_LIMIT: usize = 100;
+
+fn iso(ms: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(ms / 1000).ok().and_then(|t| t.format(&Rfc3339).ok()).unwrap_or_default()
+}
+
+fn required(request: &ApiRequest, name: &str) -> Result<String, ApiError> {
+    request.query_param::<String>(name)?.filter(|v| !v.is_empty()).ok_or_else(|| ApiError::invalid(name, "is required"))
+}
+
+/// `?provider=&type=&limit=&marker=&resource_id_list=a&resource_id_list=b` →
+/// `{"data": [...]}` ordered by id; `marker` is the id of the last row seen.
+pub async fn list(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let provider = required(&request, "provider")?;
+    let resource_type = required(&request, "type")?;
+    let limit = request.query_param::<usize>("limit")?.ok_or_else(|| ApiError::invalid("limit", "is required"))?;
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::invalid("limit", format!("must be 1 to {MAX_LIMIT}, got {limit}")));
+    }
+    let marker = request.query_param::<String>("marker")?;
+    let wanted_ids = request.query_all("resource_id_list");
+    let now = now_ms();
+    let mut agents = jobs::list_agents(app.store.as_ref(), &caller.project_id).await?;
+    agents.sort_by(|a, b| a.agent_sn.cmp(&b.agent_sn));
+    let rows: Vec<_> = agents
+        .iter()
+        .filter(|_| provider == PROVIDER && resource_type == RESOURCE_TYPE)
+        .filter(|a| wanted_ids.is_empty() || wanted_ids.contains(&a.resource_id.as_str()))
+        .filter(|a| marker.as_deref().is_none_or(|m| a.agent_sn.as_str() > m))
+        .take(limit)
+        .map(|a| {
+            json!({
+                "id": a.agent_sn,
+                "resource_id": a.resource_id,
+                "name": a.host_name,
+                "provider": PROVIDER,
+                "type": RESOURCE_TYPE,
+                "project_id": a.project_id,
+                "region_id": a.region_id,
+                "ep_id": "0",
+                "tags": [],
+                "agent_id": a.agent_sn,
+                "agent_state": a.state(now),
+                "inner_ip": a.fixed_ip,
+                "properties": { "host_name": a.host_name, "fixed_ip": a.fixed_ip, "os_type": a.os_type },
+                "create_time": iso(a.registered_at),
+                "update_time": iso(a.last_heartbeat),
+            })
+        })
+        .collect();
+    ApiResponse::data(rows)
+}

@@ -1,0 +1,254 @@
+//! Tickets, their agents' pending jobs and their logs in the table.
+//!
+//! Tenant partition `PROJECT#{project}`:
+//! - `AGENT#{agent_sn}`: a registered agent;
+//! - `ORDER#{execute_uuid}`: a ticket with all its instances (at most 200), version-locked;
+//! - `AGENTJOB#{agent_sn}#{execute_uuid}#{instance_id}`: a run waiting for (or taken by) its agent;
+//! - `LOG#{execute_uuid}#{instance_id}#{attempt}#{chunk}`: a run's output, in chunks that fit an item;
+//! - counter `ORDER_ID`.
+//!
+//! Partition `ACTIVE_ORDERS`, sort key `{project}#{execute_uuid}`: tickets not yet
+//! over, so that the engine can pick them up again after a restart.
+
+use serde::{Deserialize, Serialize};
+
+use super::tenant_pk;
+use crate::domain::job::agent::Agent;
+use crate::domain::job::order::{Effects, Order, ResolvedParam};
+use crate::domain::script::ScriptType;
+use crate::domain::tenant::ProjectId;
+use crate::ports::{Condition, Item, Store, StoreError, WriteOp};
+
+const ACTIVE_PK: &str = "ACTIVE_ORDERS";
+const ORDER_COUNTER: &str = "ORDER_ID";
+/// Characters of log per item: with JSON escaping it stays far below DynamoDB's 400 KB.
+const LOG_CHUNK_CHARS: usize = 32 * 1024;
+
+/// What an agent needs to run one instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    pub execute_uuid: String,
+    pub instance_id: u64,
+    pub attempt: u32,
+    pub script_type: ScriptType,
+    pub content: String,
+    pub params: Vec<ResolvedParam>,
+    pub execute_user: String,
+    pub timeout_secs: u32,
+    /// When an agent took it; a job is handed out once.
+    #[serde(default)]
+    pub claimed_at: Option<i64>,
+}
+
+/// A ticket as read, with the version a later write must match.
+#[derive(Debug, Clone)]
+pub struct VersionedOrder {
+    pub order: Order,
+    pub version: u64,
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Backend(format!("cannot encode: {e}")))
+}
+
+fn decode<T: serde::de::DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
+    serde_json::from_str(&item.data)
+        .map_err(|e| StoreError::Backend(format!("{}/{} is unreadable: {e}", item.pk, item.sk)))
+}
+
+fn order_sk(execute_uuid: &str) -> String {
+    format!("ORDER#{execute_uuid}")
+}
+
+fn job_prefix(agent_sn: &str) -> String {
+    format!("AGENTJOB#{agent_sn}#")
+}
+
+fn job_sk(agent_sn: &str, execute_uuid: &str, instance_id: u64) -> String {
+    format!("{}{execute_uuid}#{instance_id:05}", job_prefix(agent_sn))
+}
+
+fn active_sk(project: &ProjectId, execute_uuid: &str) -> String {
+    format!("{project}#{execute_uuid}")
+}
+
+// ---- agents ----------------------------------------------------------------
+
+pub async fn put_agent(store: &dyn Store, agent: &Agent) -> Result<(), StoreError> {
+    let item = Item::new(tenant_pk(&agent.project_id), format!("AGENT#{}", agent.agent_sn), encode(agent)?, 1);
+    store.write(vec![WriteOp::Put { item, condition: Condition::Always }]).await
+}
+
+pub async fn get_agent(store: &dyn Store, project: &ProjectId, agent_sn: &str) -> Result<Option<Agent>, StoreError> {
+    store.get(&tenant_pk(project), &format!("AGENT#{agent_sn}")).await?.as_ref().map(decode).transpose()
+}
+
+pub async fn list_agents(store: &dyn Store, project: &ProjectId) -> Result<Vec<Agent>, StoreError> {
+    store.query_prefix(&tenant_pk(project), "AGENT#").await?.iter().map(decode).collect()
+}
+
+// ---- tickets ---------------------------------------------------------------
+
+pub async fn next_order_id(store: &dyn Store, project: &ProjectId) -> Result<u64, StoreError> {
+    store.increment(&tenant_pk(project), ORDER_COUNTER).await
+}
+
+/// Stores a new ticket and marks it active, both or neither.
+pub async fn insert_order(store: &dyn Store, order: &Order) -> Result<(), StoreError> {
+    let pk = tenant_pk(&order.project_id);
+    let active = serde_json::json!({ "project_id": order.project_id, "execute_uuid": order.execute_uuid }).to_string();
+    store
+        .write(vec![
+            WriteOp::Put {
+                item: Item::new(pk, order_sk(&order.execute_uuid), encode(order)?, 1),
+                condition: Condition::NotExists,
+            },
+            WriteOp::Put {
+                item: Item::new(ACTIVE_PK, active_sk(&order.project_id, &order.execute_uuid), active, 1),
+                condition: Condition::Always,
+            },
+        ])
+        .await
+}
+
+pub async fn get_order(
+    store: &dyn Store,
+    project: &ProjectId,
+    execute_uuid: &str,
+) -> Result<Option<VersionedOrder>, StoreError> {
+    let item = store.get(&tenant_pk(project), &order_sk(execute_uuid)).await?;
+    item.map(|item| Ok(VersionedOrder { order: decode(&item)?, version: item.version })).transpose()
+}
+
+pub async fn list_orders(store: &dyn Store, project: &ProjectId) -> Result<Vec<Order>, StoreError> {
+    let mut orders: Vec<Order> =
+        store.query_prefix(&tenant_pk(project), "ORDER#").await?.iter().map(decode).collect::<Result<_, _>>()?;
+    orders.sort_by_key(|o| o.order_id);
+    Ok(orders)
+}
+
+fn job_for(order: &Order, instance_id: u64) -> Option<(String, Job)> {
+    let instance = order.instance(instance_id)?;
+    let job = Job {
+        execute_uuid: order.execute_uuid.clone(),
+        instance_id,
+        attempt: instance.attempt,
+        script_type: order.script.script_type,
+        content: order.script.content.clone(),
+        params: order.script.params.clone(),
+        execute_user: order.execute_param.execute_user.to_string(),
+        timeout_secs: order.execute_param.timeout,
+        claimed_at: None,
+    };
+    Some((job_sk(instance.target.agent_sn.as_str(), &order.execute_uuid, instance_id), job))
+}
+
+/// Saves a ticket read at `version` with what its step requires: jobs handed
+/// out or taken back, and its place in the active list. All or nothing.
+pub async fn save_order(store: &dyn Store, order: &Order, version: u64, effects: &Effects) -> Result<(), StoreError> {
+    let pk = tenant_pk(&order.project_id);
+    let mut ops = vec![WriteOp::Put {
+        item: Item::new(pk.clone(), order_sk(&order.execute_uuid), encode(order)?, version + 1),
+        condition: Condition::VersionIs(version),
+    }];
+    for id in &effects.withdraw {
+        if let Some(instance) = order.instance(*id) {
+            ops.push(WriteOp::Delete {
+                pk: pk.clone(),
+                sk: job_sk(instance.target.agent_sn.as_str(), &order.execute_uuid, *id),
+                condition: Condition::Always,
+            });
+        }
+    }
+    for id in &effects.dispatch {
+        if let Some((sk, job)) = job_for(order, *id) {
+            ops.push(WriteOp::Put { item: Item::new(pk.clone(), sk, encode(&job)?, 1), condition: Condition::Always });
+        }
+    }
+    let active = active_sk(&order.project_id, &order.execute_uuid);
+    if order.status.is_terminal() {
+        ops.push(WriteOp::Delete { pk: ACTIVE_PK.into(), sk: active, condition: Condition::Always });
+    } else {
+        let data =
+            serde_json::json!({ "project_id": order.project_id, "execute_uuid": order.execute_uuid }).to_string();
+        ops.push(WriteOp::Put { item: Item::new(ACTIVE_PK, active, data, 1), condition: Condition::Always });
+    }
+    store.write(ops).await
+}
+
+/// Every ticket not yet over, as (project, execute_uuid).
+pub async fn active_orders(store: &dyn Store) -> Result<Vec<(ProjectId, String)>, StoreError> {
+    #[derive(Deserialize)]
+    struct Active {
+        project_id: ProjectId,
+        execute_uuid: String,
+    }
+    let items = store.query_prefix(ACTIVE_PK, "").await?;
+    items.iter().map(|item| decode::<Active>(item).map(|a| (a.project_id, a.execute_uuid))).collect()
+}
+
+// ---- agents' jobs ----------------------------------------------------------
+
+/// Takes the jobs waiting for an agent: each is handed out once (a conditional
+/// write marks it taken, so two polls cannot both get it).
+pub async fn claim_jobs(
+    store: &dyn Store,
+    project: &ProjectId,
+    agent_sn: &str,
+    now: i64,
+) -> Result<Vec<Job>, StoreError> {
+    let mut claimed = Vec::new();
+    for item in store.query_prefix(&tenant_pk(project), &job_prefix(agent_sn)).await? {
+        let mut job: Job = decode(&item)?;
+        if job.claimed_at.is_some() {
+            continue;
+        }
+        job.claimed_at = Some(now);
+        let taken = Item::new(item.pk.clone(), item.sk.clone(), encode(&job)?, item.version + 1);
+        match store.write(vec![WriteOp::Put { item: taken, condition: Condition::VersionIs(item.version) }]).await {
+            Ok(()) => claimed.push(job),
+            Err(StoreError::ConditionFailed) => continue,
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(claimed)
+}
+
+// ---- logs ------------------------------------------------------------------
+
+/// Stores a run's output in chunks (written before the ticket records the result).
+pub async fn put_log(
+    store: &dyn Store,
+    project: &ProjectId,
+    execute_uuid: &str,
+    instance_id: u64,
+    attempt: u32,
+    log: &str,
+) -> Result<(), StoreError> {
+    let chars: Vec<char> = log.chars().collect();
+    let ops = chars
+        .chunks(LOG_CHUNK_CHARS)
+        .enumerate()
+        .map(|(n, chunk)| {
+            let sk = format!("LOG#{execute_uuid}#{instance_id:05}#{attempt:04}#{n:04}");
+            let data = encode(&chunk.iter().collect::<String>())?;
+            Ok(WriteOp::Put { item: Item::new(tenant_pk(project), sk, data, 1), condition: Condition::Always })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    for batch in ops.chunks(25) {
+        store.write(batch.to_vec()).await?;
+    }
+    Ok(())
+}
+
+pub async fn get_log(
+    store: &dyn Store,
+    project: &ProjectId,
+    execute_uuid: &str,
+    instance_id: u64,
+    attempt: u32,
+) -> Result<String, StoreError> {
+    let prefix = format!("LOG#{execute_uuid}#{instance_id:05}#{attempt:04}#");
+    let items = store.query_prefix(&tenant_pk(project), &prefix).await?;
+    items.iter().map(decode::<String>).collect()
+}
