@@ -4,13 +4,14 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use coc_shared::error::ApiError;
-use coc_shared::handlers;
 use coc_shared::http::{ApiResponse, MAX_BODY_BYTES};
 use coc_shared::ids;
 use coc_shared::App;
+use coc_shared::{engine, handlers};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -61,10 +62,31 @@ pub async fn serve(listener: TcpListener, app: App) -> std::io::Result<()> {
     }
 }
 
-/// Binds `addr` and serves in the background; returns the bound address (port 0 picks one).
+/// How often unfinished tickets are kicked again, in case a kick was lost.
+const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Runs the job engine in the background: the queue consumer, and a sweep of
+/// unfinished tickets now (resuming them after a restart) and every minute.
+pub fn start_engine(app: App) {
+    tokio::spawn(engine::run_consumer(app.clone()));
+    tokio::spawn(async move {
+        loop {
+            match engine::resume_active(&app).await {
+                Ok(0) => {}
+                Ok(count) => tracing::info!(count, "kicked unfinished tickets"),
+                Err(err) => tracing::warn!(error = %err, "could not sweep unfinished tickets"),
+            }
+            tokio::time::sleep(SWEEP_INTERVAL).await;
+        }
+    });
+}
+
+/// Binds `addr`, serves the API and runs the engine in the background; returns
+/// the bound address (port 0 picks one).
 pub async fn spawn(addr: &str, app: App) -> std::io::Result<SocketAddr> {
     let listener = TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
+    start_engine(app.clone());
     tokio::spawn(serve(listener, app));
     Ok(bound)
 }

@@ -1,4 +1,4 @@
-use coc_local::{serve, DEFAULT_LISTEN};
+use coc_local::{serve, start_engine, DEFAULT_LISTEN};
 use coc_shared::auth::{bootstrap, BootstrapConfig};
 use coc_shared::clock::now_ms;
 use coc_shared::App;
@@ -18,6 +18,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let listener = tokio::net::TcpListener::bind(&listen).await?;
     tracing::info!(listen = %listener.local_addr()?, data_dir = %data_dir.display(), "COC API serving every route");
+    start_engine(app.clone());
     tokio::select! {
         result = serve(listener, app) => result?,
         _ = tokio::signal::ctrl_c() => tracing::info!("shutting down"),

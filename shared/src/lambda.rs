@@ -1,6 +1,7 @@
 //! What every Lambda binary runs: logging, ports from the environment, and the
 //! handler of its one route behind `lambda_http`.
 
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use bytes::Bytes;
 use lambda_http::aws_lambda_events::apigw::{
     ApiGatewayV2CustomAuthorizerSimpleResponse, ApiGatewayV2CustomAuthorizerV2Request,
@@ -43,6 +44,39 @@ async fn authorize(
         Err(err) => {
             // Never the credentials themselves: only why they were refused.
             tracing::info!(path = event.raw_path.as_deref(), reason = %err, "authorizer refused a request");
+        }
+    }
+    response
+}
+
+/// The job engine: consumes the SQS work queue. Messages whose step fails are
+/// reported as batch item failures, so only they come back (and, after five
+/// tries, go to the dead-letter queue).
+pub async fn serve_engine() -> Result<(), Error> {
+    crate::logging::init();
+    let app = App::from_env().await.map_err(Error::from)?;
+    lambda_http::lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
+        let app = &app;
+        async move { Ok::<_, Error>(consume(app, event.payload).await) }
+    }))
+    .await
+}
+
+async fn consume(app: &App, event: SqsEvent) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    for record in event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        match crate::engine::handle_message(app, record.body.as_deref().unwrap_or_default()).await {
+            Ok(()) => {}
+            Err(crate::engine::EngineError::BadMessage(reason)) => {
+                tracing::error!(message_id = id, reason, "dropping an unreadable engine message");
+            }
+            Err(err) => {
+                tracing::warn!(message_id = id, error = %err, "engine step failed; retrying the message");
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = id;
+                response.batch_item_failures.push(failure);
+            }
         }
     }
     response
