@@ -1,0 +1,94 @@
+//! The agent's side of the agent API, every request signed with the tenant's
+//! AK/SK exactly as the official SDK signs.
+
+use coc_shared::auth::signature::{authorization_header, SignedParts};
+use coc_shared::repositories::jobs::Job;
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+
+use crate::Config;
+
+#[derive(Clone)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    config: Config,
+    host: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RunRef {
+    pub execute_uuid: String,
+    pub instance_id: u64,
+    pub attempt: u32,
+}
+
+impl ApiClient {
+    pub fn new(config: Config) -> Result<Self, String> {
+        let url = reqwest::Url::parse(&config.endpoint).map_err(|e| format!("COC_ENDPOINT: {e}"))?;
+        let host = match url.port() {
+            Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+            None => url.host_str().unwrap_or_default().to_owned(),
+        };
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(ApiClient { http, config, host })
+    }
+
+    async fn call<T: DeserializeOwned>(&self, method: &str, path: &str, query: Option<&str>, body: Option<Value>) -> Result<T, String> {
+        let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        let mut headers = http::HeaderMap::new();
+        headers.insert("content-type", http::HeaderValue::from_static("application/json;charset=utf-8"));
+        headers.insert("host", self.host.parse().map_err(|_| "bad host")?);
+        headers.insert("x-project-id", self.config.project_id.parse().map_err(|_| "bad project id")?);
+        let date = time::OffsetDateTime::now_utc()
+            .format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))
+            .map_err(|e| e.to_string())?;
+        headers.insert("x-sdk-date", date.parse().map_err(|_| "bad date")?);
+        let parts = SignedParts { method, raw_path: path, raw_query: query, headers: &headers, body: &body };
+        let authorization = authorization_header(&self.config.access_key, &self.config.secret_key, &parts);
+        headers.insert("authorization", authorization.parse().map_err(|_| "bad authorization")?);
+        let url = match query {
+            Some(q) => format!("{}{path}?{q}", self.config.endpoint.trim_end_matches('/')),
+            None => format!("{}{path}", self.config.endpoint.trim_end_matches('/')),
+        };
+        let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
+        let response = self.http.request(method, url).headers(headers).body(body).send().await.map_err(|e| e.to_string())?;
+        let status = response.status();
+        let text = response.text().await.map_err(|e| e.to_string())?;
+        if !status.is_success() {
+            return Err(format!("{method_path} answered {status}: {text}", method_path = path));
+        }
+        let value: Value = serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
+        serde_json::from_value(value["data"].clone()).map_err(|e| format!("{path}: {e}"))
+    }
+
+    pub async fn register(&self) -> Result<(), String> {
+        let c = &self.config;
+        let body = json!({"agent_sn": c.agent_sn, "resource_id": c.resource_id, "region_id": c.region_id,
+                          "host_name": c.host_name, "fixed_ip": c.fixed_ip, "os_type": std::env::consts::OS});
+        self.call::<String>("POST", "/v1/agents", None, Some(body)).await.map(|_| ())
+    }
+
+    /// Reports the runs in progress; returns the ones to stop.
+    pub async fn heartbeat(&self, running: Vec<RunRef>) -> Result<Vec<RunRef>, String> {
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            cancel: Vec<RunRef>,
+        }
+        let path = format!("/v1/agents/{}/heartbeat", self.config.agent_sn);
+        let answer: Answer = self.call("POST", &path, None, Some(json!({ "running": running }))).await?;
+        Ok(answer.cancel)
+    }
+
+    pub async fn poll(&self, wait_seconds: u64) -> Result<Vec<Job>, String> {
+        let path = format!("/v1/agents/{}/jobs", self.config.agent_sn);
+        self.call("GET", &path, Some(&format!("wait_seconds={wait_seconds}")), None).await
+    }
+
+    pub async fn report(&self, job: &Job, exit_code: i32, log: &str) -> Result<bool, String> {
+        let path = format!("/v1/agents/{}/jobs/{}/{}", self.config.agent_sn, job.execute_uuid, job.instance_id);
+        self.call("POST", &path, None, Some(json!({"attempt": job.attempt, "exit_code": exit_code, "log": log}))).await
+    }
+}

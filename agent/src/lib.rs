@@ -1,0 +1,128 @@
+//! The host agent (UniAgent stand-in): registers its host with the COC API,
+//! sends heartbeats, long-polls its jobs, runs them and reports exit code and
+//! log. It authenticates with an access key of its tenant.
+
+pub mod client;
+pub mod runner;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use client::{ApiClient, RunRef};
+use coc_shared::repositories::jobs::Job;
+use tokio::sync::oneshot;
+
+/// How long one job poll waits on the server.
+const POLL_WAIT_SECS: u64 = 20;
+const REPORT_ATTEMPTS: u32 = 5;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub endpoint: String,
+    pub access_key: String,
+    pub secret_key: String,
+    pub project_id: String,
+    pub agent_sn: String,
+    pub resource_id: String,
+    pub region_id: String,
+    pub host_name: String,
+    pub fixed_ip: String,
+    pub heartbeat: Duration,
+}
+
+impl Config {
+    /// COC_ENDPOINT, COC_AK, COC_SK, COC_PROJECT_ID and COC_AGENT_SN are required;
+    /// COC_RESOURCE_ID (default: the agent_sn), COC_REGION_ID (default `local`),
+    /// COC_HOST_NAME, COC_FIXED_IP and COC_HEARTBEAT_SECS (default 10) are not.
+    pub fn from_env() -> Result<Config, String> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let required = |name: &str| var(name).ok_or_else(|| format!("{name} is required"));
+        let agent_sn = required("COC_AGENT_SN")?;
+        Ok(Config {
+            endpoint: required("COC_ENDPOINT")?,
+            access_key: required("COC_AK")?,
+            secret_key: required("COC_SK")?,
+            project_id: required("COC_PROJECT_ID")?,
+            resource_id: var("COC_RESOURCE_ID").unwrap_or_else(|| agent_sn.clone()),
+            region_id: var("COC_REGION_ID").unwrap_or_else(|| "local".into()),
+            host_name: var("COC_HOST_NAME").or_else(|| var("HOSTNAME")).unwrap_or_default(),
+            fixed_ip: var("COC_FIXED_IP").unwrap_or_default(),
+            heartbeat: Duration::from_secs(var("COC_HEARTBEAT_SECS").and_then(|v| v.parse().ok()).unwrap_or(10)),
+            agent_sn,
+        })
+    }
+}
+
+type Running = Arc<Mutex<HashMap<(String, u64, u32), oneshot::Sender<()>>>>;
+
+/// Runs the agent until the task is dropped.
+pub async fn run(config: Config) -> Result<(), String> {
+    let client = ApiClient::new(config.clone())?;
+    let mut backoff = Duration::from_millis(200);
+    while let Err(err) = client.register().await {
+        tracing::warn!(error = %err, "registration failed; retrying");
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(10));
+    }
+    tracing::info!(agent_sn = config.agent_sn, "registered");
+    let running: Running = Arc::default();
+    tokio::spawn(heartbeats(client.clone(), running.clone(), config.heartbeat));
+    loop {
+        match client.poll(POLL_WAIT_SECS).await {
+            Ok(jobs) => {
+                for job in jobs {
+                    tokio::spawn(run_job(client.clone(), running.clone(), job));
+                }
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "polling for jobs failed");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+async fn heartbeats(client: ApiClient, running: Running, every: Duration) {
+    loop {
+        let runs: Vec<RunRef> = running
+            .lock()
+            .expect("running lock")
+            .keys()
+            .map(|(uuid, id, attempt)| RunRef { execute_uuid: uuid.clone(), instance_id: *id, attempt: *attempt })
+            .collect();
+        match client.heartbeat(runs).await {
+            Ok(cancel) => {
+                for run in cancel {
+                    let key = (run.execute_uuid, run.instance_id, run.attempt);
+                    if let Some(stop) = running.lock().expect("running lock").remove(&key) {
+                        tracing::info!(execute_uuid = key.0, instance_id = key.1, "stopping a canceled run");
+                        let _ = stop.send(());
+                    }
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "heartbeat failed"),
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+async fn run_job(client: ApiClient, running: Running, job: Job) {
+    let key = (job.execute_uuid.clone(), job.instance_id, job.attempt);
+    let (stop, cancel) = oneshot::channel();
+    running.lock().expect("running lock").insert(key.clone(), stop);
+    // Never the parameters: they may be secret.
+    tracing::info!(execute_uuid = job.execute_uuid, instance_id = job.instance_id, attempt = job.attempt, "running a job");
+    let outcome = runner::run(&job, cancel).await;
+    running.lock().expect("running lock").remove(&key);
+    for attempt in 1..=REPORT_ATTEMPTS {
+        match client.report(&job, outcome.exit_code, &outcome.log).await {
+            Ok(_) => return,
+            Err(err) => {
+                tracing::warn!(error = %err, attempt, "report failed");
+                tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
+            }
+        }
+    }
+    tracing::error!(execute_uuid = job.execute_uuid, instance_id = job.instance_id, "giving up reporting; the ticket will time out");
+}
