@@ -36,7 +36,13 @@ impl ApiClient {
         Ok(ApiClient { http, config, host })
     }
 
-    async fn call<T: DeserializeOwned>(&self, method: &str, path: &str, query: Option<&str>, body: Option<Value>) -> Result<T, String> {
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        query: Option<&str>,
+        body: Option<Value>,
+    ) -> Result<T, String> {
         let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
         let mut headers = http::HeaderMap::new();
         headers.insert("content-type", http::HeaderValue::from_static("application/json;charset=utf-8"));
@@ -54,7 +60,8 @@ impl ApiClient {
             None => format!("{}{path}", self.config.endpoint.trim_end_matches('/')),
         };
         let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
-        let response = self.http.request(method, url).headers(headers).body(body).send().await.map_err(|e| e.to_string())?;
+        let response =
+            self.http.request(method, url).headers(headers).body(body).send().await.map_err(|e| e.to_string())?;
         let status = response.status();
         let text = response.text().await.map_err(|e| e.to_string())?;
         if !status.is_success() {

@@ -112,7 +112,12 @@ async fn run_job(client: ApiClient, running: Running, job: Job) {
     let (stop, cancel) = oneshot::channel();
     running.lock().expect("running lock").insert(key.clone(), stop);
     // Never the parameters: they may be secret.
-    tracing::info!(execute_uuid = job.execute_uuid, instance_id = job.instance_id, attempt = job.attempt, "running a job");
+    tracing::info!(
+        execute_uuid = job.execute_uuid,
+        instance_id = job.instance_id,
+        attempt = job.attempt,
+        "running a job"
+    );
     let outcome = runner::run(&job, cancel).await;
     running.lock().expect("running lock").remove(&key);
     for attempt in 1..=REPORT_ATTEMPTS {
@@ -124,5 +129,9 @@ async fn run_job(client: ApiClient, running: Running, job: Job) {
             }
         }
     }
-    tracing::error!(execute_uuid = job.execute_uuid, instance_id = job.instance_id, "giving up reporting; the ticket will time out");
+    tracing::error!(
+        execute_uuid = job.execute_uuid,
+        instance_id = job.instance_id,
+        "giving up reporting; the ticket will time out"
+    );
 }

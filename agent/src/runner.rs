@@ -71,12 +71,7 @@ fn command_for(job: &Job) -> Result<Command, String> {
     for param in &job.params {
         command.env(format!("COC_PARAM_{}", param.name), &param.value);
     }
-    command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(true);
+    command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0).kill_on_drop(true);
     Ok(command)
 }
 
@@ -182,7 +177,9 @@ mod tests {
 
     #[tokio::test]
     async fn shell_scripts_get_their_parameters_and_secrets_stay_masked() {
-        let outcome = run_now(&job(ScriptType::Shell, "echo hello ${who}; echo key=${key} env=$COC_PARAM_who >&2; exit 3", 10)).await;
+        let outcome =
+            run_now(&job(ScriptType::Shell, "echo hello ${who}; echo key=${key} env=$COC_PARAM_who >&2; exit 3", 10))
+                .await;
         assert_eq!(outcome.exit_code, 3);
         assert!(outcome.log.contains("hello world"), "{}", outcome.log);
         assert!(outcome.log.contains("key=******"), "{}", outcome.log);
