@@ -35,8 +35,8 @@ aws-local-stop: ## Stop them
 	scripts/aws-local.sh stop
 
 sdk-test: tools ## Only the official-SDK tests against a fresh local server
-	cargo build -p coc-local -p coc-admin
-	COC_LOCAL_BIN=target/debug/coc-local COC_ADMIN_BIN=target/debug/coc-admin .tools/venv/bin/pytest -q tests/sdk
+	cargo build -p coc-local -p coc-admin -p coc-agent
+	COC_LOCAL_BIN=target/debug/coc-local COC_ADMIN_BIN=target/debug/coc-admin COC_AGENT_BIN=target/debug/coc-agent .tools/venv/bin/pytest -q tests/sdk
 
 lambda-tools: tools ## Install cargo-lambda (from PyPI) into .tools/venv
 	.tools/venv/bin/pip install --quiet --disable-pip-version-check cargo-lambda

@@ -29,5 +29,5 @@ step "Rust tests"
 cargo test --workspace --all-features
 
 step "official SDK against the local server"
-cargo build -p coc-local -p coc-admin
-COC_LOCAL_BIN=target/debug/coc-local COC_ADMIN_BIN=target/debug/coc-admin .tools/venv/bin/pytest -q tests/sdk
+cargo build -p coc-local -p coc-admin -p coc-agent
+COC_LOCAL_BIN=target/debug/coc-local COC_ADMIN_BIN=target/debug/coc-admin COC_AGENT_BIN=target/debug/coc-agent .tools/venv/bin/pytest -q tests/sdk
