@@ -5,7 +5,7 @@ SHELL := /bin/bash
 COC_LISTEN ?= 127.0.0.1:8080
 COC_DATA_DIR ?= .coc-data
 
-.PHONY: help run test credential check fmt lint template tools aws-local-start aws-local-stop sdk-test lambda-tools watch lambda-build deploy clean
+.PHONY: help run test credential bench check fmt lint template tools aws-local-start aws-local-stop sdk-test lambda-tools watch lambda-build deploy clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ aws-local-stop: ## Stop them
 sdk-test: tools ## Only the official-SDK tests against a fresh local server
 	cargo build -p coc-local -p coc-admin -p coc-agent
 	COC_LOCAL_BIN=target/debug/coc-local COC_ADMIN_BIN=target/debug/coc-admin COC_AGENT_BIN=target/debug/coc-agent .tools/venv/bin/pytest -q tests/sdk
+
+bench: ## Benchmarks (release build, local server, loopback only); results go in BENCHMARKS.md
+	cargo run --release -q -p coc-bench
 
 lambda-tools: tools ## Install cargo-lambda (from PyPI) into .tools/venv
 	.tools/venv/bin/pip install --quiet --disable-pip-version-check cargo-lambda

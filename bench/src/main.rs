@@ -1,0 +1,162 @@
+//! `make bench`: how much time the ticket machinery adds around scripts.
+//!
+//! Everything runs on this machine: the local server (embedded store and
+//! queue), 200 `coc-agent` loops talking HTTP on loopback, and a trivial script
+//! (`true`). Reported as medians over several runs, with two baselines measured
+//! in the same run: the script run directly by the agent's runner, and a
+//! one-host, one-batch ticket.
+
+use std::time::{Duration, Instant};
+
+use coc_agent::Config;
+use coc_shared::auth::signature::{authorization_header, SignedParts};
+use coc_shared::auth::Credential;
+use coc_shared::domain::job::order::OrderStatus;
+use coc_shared::domain::script::ScriptType;
+use coc_shared::domain::tenant::ProjectId;
+use coc_shared::repositories::jobs::{self, Job};
+use coc_shared::repositories::credentials;
+use coc_shared::App;
+use serde_json::{json, Value};
+
+const HOSTS: usize = 200;
+const BATCHES: usize = 20;
+const RUNS: usize = 5;
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+struct Api {
+    base: String,
+    credential: Credential,
+    http: reqwest::Client,
+}
+
+impl Api {
+    async fn post(&self, path: &str, body: Value) -> Value {
+        let body = body.to_string().into_bytes();
+        let mut headers = http::HeaderMap::new();
+        headers.insert("host", self.base.trim_start_matches("http://").parse().unwrap());
+        headers.insert("content-type", "application/json".parse().unwrap());
+        let date = time::OffsetDateTime::now_utc()
+            .format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))
+            .unwrap();
+        headers.insert("x-sdk-date", date.parse().unwrap());
+        let parts = SignedParts { method: "POST", raw_path: path, raw_query: None, headers: &headers, body: &body };
+        let authorization = authorization_header(&self.credential.access_key, &self.credential.secret_key, &parts);
+        headers.insert("authorization", authorization.parse().unwrap());
+        let response = self.http.post(format!("{}{path}", self.base)).headers(headers).body(body).send().await.unwrap();
+        let status = response.status();
+        let value: Value = response.json().await.unwrap();
+        assert!(status.is_success(), "{path}: {value}");
+        value["data"].clone()
+    }
+}
+
+/// Runs a ticket over `hosts` in `batches` and returns the time from the
+/// execute call to the ticket being FINISHED.
+async fn ticket(api: &Api, app: &App, project: &ProjectId, script: &str, hosts: usize, batches: usize) -> Duration {
+    let per_batch = hosts / batches;
+    let execute_batches: Vec<Value> = (0..batches)
+        .map(|b| {
+            let targets: Vec<Value> = (0..per_batch)
+                .map(|h| {
+                    let sn = format!("bench-{:03}", b * per_batch + h);
+                    json!({"resource_id": sn, "agent_sn": sn, "project_id": "bench", "region_id": "local"})
+                })
+                .collect();
+            json!({"batch_index": b + 1, "rotation_strategy": "CONTINUE", "target_instances": targets})
+        })
+        .collect();
+    let body = json!({"execute_param": {"timeout": 60, "success_rate": 100, "execute_user": "root"}, "execute_batches": execute_batches});
+    let started = Instant::now();
+    let uuid = api.post(&format!("/v1/job/scripts/{script}"), body).await;
+    let uuid = uuid.as_str().unwrap();
+    loop {
+        let order = jobs::get_order(app.store.as_ref(), project, uuid).await.unwrap().unwrap().order;
+        match order.status {
+            OrderStatus::Finished => return started.elapsed(),
+            status if status.is_terminal() => panic!("bench ticket ended {status:?}"),
+            _ => tokio::time::sleep(Duration::from_millis(5)).await,
+        }
+    }
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::embedded(dir.path()).unwrap();
+    let project = ProjectId::parse("bench").unwrap();
+    let credential = Credential::generate(project.clone(), "bench".into(), "bench".into(), 0);
+    credentials::insert(app.store.as_ref(), &credential).await.unwrap();
+    let base = format!("http://{}", coc_local::spawn("127.0.0.1:0", app.clone()).await.unwrap());
+    let api = Api { base: base.clone(), credential: credential.clone(), http: reqwest::Client::new() };
+
+    for i in 0..HOSTS {
+        let config = Config {
+            endpoint: base.clone(),
+            access_key: credential.access_key.clone(),
+            secret_key: credential.secret_key.clone(),
+            project_id: "bench".into(),
+            agent_sn: format!("bench-{i:03}"),
+            resource_id: format!("bench-{i:03}"),
+            region_id: "local".into(),
+            host_name: String::new(),
+            fixed_ip: String::new(),
+            heartbeat: Duration::from_secs(10),
+        };
+        tokio::spawn(coc_agent::run(config));
+    }
+    while jobs::list_agents(app.store.as_ref(), &project).await.unwrap().len() < HOSTS {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let script = api
+        .post("/v1/job/scripts", json!({"name": "noop", "type": "SHELL", "content": "true", "description": "does nothing",
+                                        "properties": {"risk_level": "LOW", "version": "1"}}))
+        .await;
+    let script = script.as_str().unwrap().to_owned();
+
+    // Baseline 1: the script itself, run by the agent's runner directly.
+    let job = Job {
+        execute_uuid: "bench".into(),
+        instance_id: 1,
+        attempt: 1,
+        script_type: ScriptType::Shell,
+        content: "true".into(),
+        params: Vec::new(),
+        execute_user: "root".into(),
+        timeout_secs: 60,
+        claimed_at: None,
+    };
+    let mut direct = Vec::new();
+    for _ in 0..20 {
+        let (_keep, cancel) = tokio::sync::oneshot::channel();
+        let started = Instant::now();
+        coc_agent::runner::run(&job, cancel).await;
+        direct.push(started.elapsed());
+    }
+    // Baseline 2: a ticket of one host in one batch.
+    let mut single = Vec::new();
+    for _ in 0..RUNS {
+        single.push(ticket(&api, &app, &project, &script, 1, 1).await);
+    }
+    // The measured case: 200 hosts in 20 batches of 10.
+    let mut full = Vec::new();
+    for _ in 0..RUNS {
+        full.push(ticket(&api, &app, &project, &script, HOSTS, BATCHES).await);
+    }
+    let (direct, single, full) = (median(direct), median(single), median(full));
+    let per_batch = full / BATCHES as u32;
+    println!("script run directly (median of 20):          {:8.1} ms", ms(direct));
+    println!("1 host, 1 batch ticket (median of {RUNS}):       {:8.1} ms", ms(single));
+    println!("{HOSTS} hosts, {BATCHES} batches ticket (median of {RUNS}):  {:8.1} ms total", ms(full));
+    println!("  per batch:                                 {:8.1} ms", ms(per_batch));
+    println!("  orchestration overhead per batch:          {:8.1} ms (per batch minus the direct script run)", ms(per_batch.saturating_sub(direct)));
+    println!("  ratio per batch / 1-host ticket:           {:8.2}", per_batch.as_secs_f64() / single.as_secs_f64());
+}
