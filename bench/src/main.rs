@@ -14,8 +14,8 @@ use coc_shared::auth::Credential;
 use coc_shared::domain::job::order::OrderStatus;
 use coc_shared::domain::script::ScriptType;
 use coc_shared::domain::tenant::ProjectId;
-use coc_shared::repositories::jobs::{self, Job};
 use coc_shared::repositories::credentials;
+use coc_shared::repositories::jobs::{self, Job};
 use coc_shared::App;
 use serde_json::{json, Value};
 
@@ -117,8 +117,11 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let script = api
-        .post("/v1/job/scripts", json!({"name": "noop", "type": "SHELL", "content": "true", "description": "does nothing",
-                                        "properties": {"risk_level": "LOW", "version": "1"}}))
+        .post(
+            "/v1/job/scripts",
+            json!({"name": "noop", "type": "SHELL", "content": "true", "description": "does nothing",
+                                        "properties": {"risk_level": "LOW", "version": "1"}}),
+        )
         .await;
     let script = script.as_str().unwrap().to_owned();
 
@@ -157,6 +160,9 @@ async fn main() {
     println!("1 host, 1 batch ticket (median of {RUNS}):       {:8.1} ms", ms(single));
     println!("{HOSTS} hosts, {BATCHES} batches ticket (median of {RUNS}):  {:8.1} ms total", ms(full));
     println!("  per batch:                                 {:8.1} ms", ms(per_batch));
-    println!("  orchestration overhead per batch:          {:8.1} ms (per batch minus the direct script run)", ms(per_batch.saturating_sub(direct)));
+    println!(
+        "  orchestration overhead per batch:          {:8.1} ms (per batch minus the direct script run)",
+        ms(per_batch.saturating_sub(direct))
+    );
     println!("  ratio per batch / 1-host ticket:           {:8.2}", per_batch.as_secs_f64() / single.as_secs_f64());
 }
