@@ -27,6 +27,30 @@ pub fn execute_uuid(now_ms: i64) -> String {
     with_timestamp("SCT", now_ms, 26)
 }
 
+fn random_digits(count: usize) -> String {
+    let mut digits = String::new();
+    while digits.len() < count {
+        digits.push_str(&uuid::Uuid::new_v4().as_u128().to_string());
+    }
+    digits[digits.len() - count..].to_owned()
+}
+
+fn stamped_digits(prefix: &str, now_ms: i64, digits: usize) -> String {
+    let mut id = with_timestamp(prefix, now_ms, prefix.len() + 14);
+    id.push_str(&random_digits(digits));
+    id
+}
+
+/// `IM` + time + 10 digits, like `IM202403221515060171753781`.
+pub fn incident_num(now_ms: i64) -> String {
+    stamped_digits("IM", now_ms, 10)
+}
+
+/// `WR` + time + 10 digits, like `WR202403181334366050100030`.
+pub fn warroom_id(now_ms: i64) -> String {
+    stamped_digits("WR", now_ms, 10)
+}
+
 /// A request id for logs and the `X-Request-Id` header.
 pub fn request_id() -> String {
     uuid::Uuid::new_v4().to_string()

@@ -29,6 +29,13 @@ pub enum Operation {
     AgentHeartbeat,
     PollAgentJobs,
     ReportAgentJob,
+    CreateIncident,
+    HandleIncident,
+    GetIncident,
+    CreateIntegration,
+    ListIntegrations,
+    DeleteIntegration,
+    ReportAlarm,
 }
 
 /// Who may call a route.
@@ -93,6 +100,13 @@ pub const ROUTES: &[Route] = &[
         "/v1/agents/{agent_sn}/jobs/{execute_uuid}/{instance_id}",
         "report-agent-job",
     ),
+    route(Operation::CreateIncident, Method::POST, "/v1/external/incident/create", "create-incident"),
+    route(Operation::HandleIncident, Method::POST, "/v1/external/incident/handle", "handle-incident"),
+    route(Operation::GetIncident, Method::GET, "/v1/external/incident/{incident_num}", "get-incident"),
+    route(Operation::CreateIntegration, Method::POST, "/v1/integrations", "create-integration"),
+    route(Operation::ListIntegrations, Method::GET, "/v1/integrations", "list-integrations"),
+    route(Operation::DeleteIntegration, Method::DELETE, "/v1/integrations/{integration_id}", "delete-integration"),
+    public(Operation::ReportAlarm, Method::POST, "/v1/event/huawei/custom/{integration_key}", "report-alarm"),
 ];
 
 pub fn route_for(operation: Operation) -> &'static Route {

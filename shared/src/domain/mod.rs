@@ -3,6 +3,8 @@
 
 #[macro_use]
 mod text;
+pub mod alarm;
+pub mod incident;
 pub mod job;
 pub mod script;
 pub mod tenant;

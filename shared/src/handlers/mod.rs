@@ -2,6 +2,9 @@
 //! or an `ApiError`. `handle` is the whole pipeline for one raw request.
 
 pub mod agents;
+pub mod alarms;
+pub mod incidents;
+pub mod integrations;
 pub mod orders;
 pub mod resources;
 pub mod scripts;
@@ -49,6 +52,13 @@ pub async fn dispatch(
         Operation::AgentHeartbeat => agents::heartbeat(app, caller()?, request).await,
         Operation::PollAgentJobs => agents::poll(app, caller()?, request).await,
         Operation::ReportAgentJob => agents::report(app, caller()?, request).await,
+        Operation::CreateIncident => incidents::create(app, caller()?, request).await,
+        Operation::HandleIncident => incidents::handle(app, caller()?, request).await,
+        Operation::GetIncident => incidents::detail(app, caller()?, request).await,
+        Operation::CreateIntegration => integrations::create(app, caller()?, request).await,
+        Operation::ListIntegrations => integrations::list(app, caller()?, request).await,
+        Operation::DeleteIntegration => integrations::delete(app, caller()?, request).await,
+        Operation::ReportAlarm => alarms::intake(app, request).await,
     }
 }
 

@@ -2,6 +2,7 @@
 //! project, so a request can only ever address its own tenant's items.
 
 pub mod credentials;
+pub mod incidents;
 pub mod jobs;
 pub mod scripts;
 

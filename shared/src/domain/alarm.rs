@@ -1,0 +1,266 @@
+//! Alarm intake (spec 4.4.2): a tenant's monitoring reports alarms to an
+//! integration; duplicates of one alarmId are one alarm, `ok` clears it, and
+//! the integration's rule turns alarms at or above a level into one incident.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::incident::{
+    AlarmLevel, AlarmOrigin, AtMostOne, Description, Flag, Incident, IncidentLevel, IncidentSource, IncidentType,
+    Named, NewIncident, Title, UserRef,
+};
+use crate::domain::tenant::ProjectId;
+
+bounded_text!(IntegrationName, 1, 64);
+bounded_text!(AssigneeRef, 1, 64);
+
+/// The body of `POST /v1/integrations` (ours).
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewIntegration {
+    pub name: IntegrationName,
+    /// Alarms at this level or more severe open an incident.
+    #[serde(default = "default_threshold")]
+    pub alarm_level_threshold: AlarmLevel,
+    #[serde(default = "default_level")]
+    pub incident_level: IncidentLevel,
+    #[serde(default = "default_type")]
+    pub incident_type: IncidentType,
+    /// Who incidents go to; the integration's creator when left out.
+    #[serde(default)]
+    pub incident_assignee: Option<AssigneeRef>,
+}
+
+fn default_threshold() -> AlarmLevel {
+    AlarmLevel::Major
+}
+
+fn default_level() -> IncidentLevel {
+    IncidentLevel::P3
+}
+
+fn default_type() -> IncidentType {
+    IncidentType::Monitoring
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Integration {
+    pub integration_id: String,
+    /// The secret in the intake URL: whoever has it can report alarms to this tenant.
+    pub integration_key: String,
+    pub project_id: ProjectId,
+    pub name: String,
+    pub alarm_level_threshold: AlarmLevel,
+    pub incident_level: IncidentLevel,
+    pub incident_type: IncidentType,
+    pub incident_assignee: String,
+    pub creator: String,
+    pub create_time: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlarmStatus {
+    Alarm,
+    Ok,
+}
+
+/// A checked report (ReportCustomEventRequestBody).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlarmReport {
+    pub alarm_id: String,
+    pub alarm_name: String,
+    pub alarm_level: AlarmLevel,
+    pub time: i64,
+    pub name_space: String,
+    pub region_id: Option<String>,
+    pub application_id: String,
+    pub resource_name: Option<String>,
+    pub resource_id: Option<String>,
+    pub alarm_desc: String,
+    pub url: Option<String>,
+    pub alarm_status: AlarmStatus,
+    pub alarm_source: String,
+    pub additional: Option<Value>,
+}
+
+const MAX_FIELD_CHARS: usize = 1024;
+const MAX_DESC_CHARS: usize = 4096;
+
+impl AlarmReport {
+    /// Checks every field and reports every problem at once, joined by " | "
+    /// as the spec's example error does.
+    pub fn parse(body: &Value) -> Result<AlarmReport, String> {
+        let Some(map) = body.as_object() else { return Err("the body must be a JSON object".into()) };
+        let mut problems = Vec::new();
+        let mut text = |name: &str, required: bool, max: usize| -> Option<String> {
+            match map.get(name) {
+                None | Some(Value::Null) => {
+                    if required {
+                        problems.push(format!("{name} must not be null"));
+                    }
+                    None
+                }
+                Some(Value::String(s)) if s.trim().is_empty() && required => {
+                    problems.push(format!("{name} must not be blank"));
+                    None
+                }
+                Some(Value::String(s)) if s.chars().count() > max => {
+                    problems.push(format!("{name} must be at most {max} characters"));
+                    None
+                }
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(_) => {
+                    problems.push(format!("{name} must be a string"));
+                    None
+                }
+            }
+        };
+        let alarm_id = text("alarmId", true, 256);
+        let alarm_name = text("alarmName", true, MAX_FIELD_CHARS);
+        let level = text("alarmLevel", true, 16);
+        let name_space = text("nameSpace", true, MAX_FIELD_CHARS);
+        let region_id = text("regionId", false, 64);
+        let application_id = text("applicationId", true, 64);
+        let resource_name = text("resourceName", false, MAX_FIELD_CHARS);
+        let resource_id = text("resourceId", false, MAX_FIELD_CHARS);
+        let alarm_desc = text("alarmDesc", true, MAX_DESC_CHARS);
+        let url = text("URL", false, MAX_FIELD_CHARS);
+        let status = text("alarmStatus", false, 16);
+        let alarm_source = text("alarmSource", true, MAX_FIELD_CHARS);
+        let alarm_level = level.as_deref().and_then(|l| {
+            let parsed = AlarmLevel::parse(l);
+            if parsed.is_none() {
+                problems.push(format!("alarmLevel must be one of {}", AlarmLevel::keys()));
+            }
+            parsed
+        });
+        let alarm_status = match status.as_deref() {
+            None | Some("alarm") => Some(AlarmStatus::Alarm),
+            Some("ok") => Some(AlarmStatus::Ok),
+            Some(_) => {
+                problems.push("alarmStatus must be alarm or ok".into());
+                None
+            }
+        };
+        let time = match map.get("time") {
+            Some(Value::Number(n)) if n.as_i64().is_some_and(|t| t >= 0) => n.as_i64(),
+            None | Some(Value::Null) => {
+                problems.push("time must not be null".into());
+                None
+            }
+            Some(_) => {
+                problems.push("time must be a timestamp in milliseconds".into());
+                None
+            }
+        };
+        let additional = match map.get("additional") {
+            None | Some(Value::Null) => None,
+            Some(v @ Value::Object(_)) => Some(v.clone()),
+            Some(_) => {
+                problems.push("additional must be an object".into());
+                None
+            }
+        };
+        if !problems.is_empty() {
+            return Err(problems.join(" | "));
+        }
+        let required = |v: Option<String>| v.expect("checked above");
+        Ok(AlarmReport {
+            alarm_id: required(alarm_id),
+            alarm_name: required(alarm_name),
+            alarm_level: alarm_level.expect("checked above"),
+            time: time.expect("checked above"),
+            name_space: required(name_space),
+            region_id: region_id.filter(|r| !r.is_empty()),
+            application_id: required(application_id),
+            resource_name,
+            resource_id,
+            alarm_desc: required(alarm_desc),
+            url,
+            alarm_status: alarm_status.expect("checked above"),
+            alarm_source: required(alarm_source),
+            additional,
+        })
+    }
+}
+
+/// An alarm as deduplicated by its alarmId.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alarm {
+    pub integration_id: String,
+    pub alarm_id: String,
+    pub status: AlarmStatus,
+    pub occurrences: u64,
+    pub first_seen: i64,
+    pub last_seen: i64,
+    /// The latest report.
+    pub last: AlarmReport,
+    /// The incident this alarm opened, if it met the integration's rule.
+    pub incident_num: Option<String>,
+}
+
+impl Alarm {
+    pub fn first(integration: &Integration, report: AlarmReport, now: i64) -> Alarm {
+        Alarm {
+            integration_id: integration.integration_id.clone(),
+            alarm_id: report.alarm_id.clone(),
+            status: report.alarm_status,
+            occurrences: 1,
+            first_seen: now,
+            last_seen: now,
+            last: report,
+            incident_num: None,
+        }
+    }
+
+    pub fn again(&mut self, report: AlarmReport, now: i64) {
+        self.occurrences += 1;
+        self.last_seen = now;
+        self.status = report.alarm_status;
+        self.last = report;
+    }
+}
+
+fn clip(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
+/// Whether a report, under the integration's rule, calls for an incident.
+pub fn opens_incident(integration: &Integration, report: &AlarmReport) -> bool {
+    report.alarm_status == AlarmStatus::Alarm && report.alarm_level.at_least(integration.alarm_level_threshold)
+}
+
+/// The incident an alarm opens (source: alarm).
+pub fn incident_for(
+    integration: &Integration,
+    report: &AlarmReport,
+    incident_num: String,
+    warroom_id: Option<String>,
+    now: i64,
+) -> Result<Incident, String> {
+    let one = |v: Option<&str>| -> Result<AtMostOne, String> {
+        serde_json::from_value(Value::Array(v.into_iter().map(|s| Value::String(clip(s, 64))).collect()))
+            .map_err(|e| e.to_string())
+    };
+    let new = NewIncident {
+        region: one(report.region_id.as_deref())?,
+        enterprise_project: one(None)?,
+        current_cloud_service: one(Some(&report.application_id))?,
+        incident_level: integration.incident_level,
+        is_service_interrupt: Flag(false),
+        incident_type: integration.incident_type,
+        incident_title: Title::parse(clip(&report.alarm_name, 200))?,
+        incident_description: Description::parse(clip(&report.alarm_desc, 600))?,
+        incident_source: IncidentSource::Alarm,
+        incident_assignee: one(Some(&integration.incident_assignee))?,
+        assignee_scene: None,
+        assignee_role: None,
+        creator: UserRef::parse(integration.creator.clone())?,
+        incident_ownership: None,
+        start_time: Some(report.time),
+    };
+    let mut incident = Incident::create(new, incident_num, warroom_id, integration.project_id.clone(), now);
+    incident.alarm =
+        Some(AlarmOrigin { integration_id: integration.integration_id.clone(), alarm_id: report.alarm_id.clone() });
+    Ok(incident)
+}

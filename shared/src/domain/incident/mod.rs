@@ -1,0 +1,363 @@
+//! Incidents (spec 4.4.1): a ticket from report to verified fix, with a
+//! workflow and a history of every action.
+
+pub mod enums;
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+
+pub use enums::{AlarmLevel, IncidentLevel, IncidentSource, IncidentStatus, IncidentType, Named};
+
+use crate::domain::tenant::ProjectId;
+
+bounded_text!(Title, 1, 200);
+bounded_text!(Description, 1, 600);
+bounded_text!(UserRef, 1, 64);
+bounded_text!(ShortText, 0, 64);
+bounded_text!(ListItem, 0, 64);
+
+pub const MAX_CAUSE_CHARS: usize = 10_000;
+pub const MAX_CONFIRM_COMMENT_CHARS: usize = 300;
+
+/// `true`/`false`, as a JSON boolean or (as the SDK sends it) the strings "true"/"false".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Flag(pub bool);
+
+impl<'de> Deserialize<'de> for Flag {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::Bool(b) => Ok(Flag(b)),
+            Value::String(s) if s == "true" => Ok(Flag(true)),
+            Value::String(s) if s == "false" => Ok(Flag(false)),
+            other => Err(serde::de::Error::custom(format!("must be true or false, got {other}"))),
+        }
+    }
+}
+
+/// A list the spec allows at most one element in ("currently, only one … is supported").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Vec<ListItem>", into = "Vec<ListItem>")]
+pub struct AtMostOne(Vec<ListItem>);
+
+impl TryFrom<Vec<ListItem>> for AtMostOne {
+    type Error = String;
+    fn try_from(items: Vec<ListItem>) -> Result<Self, String> {
+        if items.len() > 1 {
+            return Err(format!("only one element is supported, got {}", items.len()));
+        }
+        Ok(AtMostOne(items))
+    }
+}
+
+impl From<AtMostOne> for Vec<ListItem> {
+    fn from(list: AtMostOne) -> Self {
+        list.0
+    }
+}
+
+impl AtMostOne {
+    pub fn first(&self) -> Option<&str> {
+        self.0.first().map(ListItem::as_str).filter(|s| !s.is_empty())
+    }
+
+    pub fn values(&self) -> Vec<String> {
+        self.0.iter().map(|v| v.to_string()).collect()
+    }
+}
+
+/// The body of `POST /v1/external/incident/create` (CreateExternalIncidentRequest).
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewIncident {
+    #[serde(default)]
+    pub region: AtMostOne,
+    #[serde(default)]
+    pub enterprise_project: AtMostOne,
+    pub current_cloud_service: AtMostOne,
+    pub incident_level: IncidentLevel,
+    pub is_service_interrupt: Flag,
+    pub incident_type: IncidentType,
+    pub incident_title: Title,
+    pub incident_description: Description,
+    pub incident_source: IncidentSource,
+    #[serde(default)]
+    pub incident_assignee: AtMostOne,
+    #[serde(default)]
+    pub assignee_scene: Option<ShortText>,
+    #[serde(default)]
+    pub assignee_role: Option<ShortText>,
+    pub creator: UserRef,
+    #[serde(default)]
+    pub incident_ownership: Option<ShortText>,
+    #[serde(default)]
+    pub start_time: Option<i64>,
+}
+
+impl NewIncident {
+    /// The rules that span fields. Returns the field at fault and why.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        if self.current_cloud_service.first().is_none() {
+            return Err(("current_cloud_service", "must hold the application id".into()));
+        }
+        let scene = self.assignee_scene.as_ref().is_some_and(|s| !s.as_str().is_empty());
+        let role = self.assignee_role.as_ref().is_some_and(|s| !s.as_str().is_empty());
+        if scene != role {
+            return Err(("assignee_role", "assignee_scene and assignee_role go together: set both or neither".into()));
+        }
+        if self.incident_assignee.first().is_none() && !scene {
+            return Err(("incident_assignee", "set incident_assignee, or assignee_scene with assignee_role".into()));
+        }
+        Ok(())
+    }
+}
+
+/// One action in an incident's life.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub operate_key: String,
+    pub operator: String,
+    pub from_status: Option<IncidentStatus>,
+    pub to_status: IncidentStatus,
+    pub time: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// The alarm an incident was opened for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlarmOrigin {
+    pub integration_id: String,
+    pub alarm_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incident {
+    pub incident_num: String,
+    pub project_id: ProjectId,
+    pub region: Vec<String>,
+    pub enterprise_project: Vec<String>,
+    pub current_cloud_service: Vec<String>,
+    pub incident_level: IncidentLevel,
+    pub is_service_interrupt: bool,
+    pub incident_type: IncidentType,
+    pub incident_title: String,
+    pub incident_description: String,
+    pub incident_source: IncidentSource,
+    pub incident_assignee: Vec<String>,
+    pub assignee_scene: String,
+    pub assignee_role: String,
+    pub incident_ownership: String,
+    pub creator: String,
+    pub start_time: Option<i64>,
+    pub create_time: i64,
+    pub status: IncidentStatus,
+    pub handle_time: Option<i64>,
+    pub fault_recovery_time: Option<i64>,
+    pub warroom_id: Option<String>,
+    pub mtm_type: Option<IncidentType>,
+    pub cause: Option<String>,
+    pub solution: Option<String>,
+    pub history: Vec<HistoryEntry>,
+    #[serde(default)]
+    pub alarm: Option<AlarmOrigin>,
+}
+
+/// The workflow's actions (`operate_key`).
+pub const ACCEPT: &str = "acceptedIncident1";
+pub const REJECT: &str = "rejectedIncident1";
+pub const COMMIT_SOLUTION: &str = "commitSolution1";
+pub const CONFIRM: &str = "confirm";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HandleError {
+    /// A parameter is missing or invalid: (field, problem).
+    #[error("{0}: {1}")]
+    Invalid(String, String),
+    #[error("cannot {action} an incident that is {status}")]
+    IllegalTransition { action: &'static str, status: &'static str },
+}
+
+fn invalid(field: &str, problem: impl Into<String>) -> HandleError {
+    HandleError::Invalid(format!("parameter.{field}"), problem.into())
+}
+
+fn text_param(parameter: &Map<String, Value>, field: &str, max: usize) -> Result<String, HandleError> {
+    match parameter.get(field) {
+        Some(Value::String(s)) if !s.trim().is_empty() && s.chars().count() <= max => Ok(s.clone()),
+        Some(Value::String(s)) if !s.trim().is_empty() => {
+            Err(invalid(field, format!("must be at most {max} characters")))
+        }
+        Some(Value::Null) | None => Err(invalid(field, "is required")),
+        Some(_) => Err(invalid(field, "must be a non-empty string")),
+    }
+}
+
+fn flag_param(parameter: &Map<String, Value>, field: &str, default: Option<bool>) -> Result<bool, HandleError> {
+    match parameter.get(field) {
+        Some(value @ (Value::Bool(_) | Value::String(_))) => {
+            serde_json::from_value::<Flag>(value.clone()).map(|f| f.0).map_err(|e| invalid(field, e.to_string()))
+        }
+        Some(Value::Null) | None => default.ok_or_else(|| invalid(field, "is required")),
+        Some(_) => Err(invalid(field, "must be true or false")),
+    }
+}
+
+impl Incident {
+    pub fn create(
+        new: NewIncident,
+        incident_num: String,
+        warroom_id: Option<String>,
+        project_id: ProjectId,
+        now: i64,
+    ) -> Incident {
+        let status = IncidentStatus::Triggered;
+        Incident {
+            history: vec![HistoryEntry {
+                operate_key: "create".into(),
+                operator: new.creator.to_string(),
+                from_status: None,
+                to_status: status,
+                time: now,
+                comment: None,
+            }],
+            incident_num,
+            project_id,
+            warroom_id,
+            region: new.region.values(),
+            enterprise_project: new.enterprise_project.values(),
+            current_cloud_service: new.current_cloud_service.values(),
+            incident_level: new.incident_level,
+            is_service_interrupt: new.is_service_interrupt.0,
+            incident_type: new.incident_type,
+            incident_title: new.incident_title.to_string(),
+            incident_description: new.incident_description.to_string(),
+            incident_source: new.incident_source,
+            incident_assignee: new.incident_assignee.values(),
+            assignee_scene: new.assignee_scene.map(String::from).unwrap_or_default(),
+            assignee_role: new.assignee_role.map(String::from).unwrap_or_default(),
+            incident_ownership: new.incident_ownership.map(String::from).unwrap_or_default(),
+            creator: new.creator.to_string(),
+            start_time: new.start_time,
+            create_time: now,
+            status,
+            handle_time: None,
+            fault_recovery_time: None,
+            mtm_type: None,
+            cause: None,
+            solution: None,
+            alarm: None,
+        }
+    }
+
+    /// Whether the incident is over (nothing more will happen to it).
+    pub fn is_closed(&self) -> bool {
+        matches!(self.status, IncidentStatus::Completed | IncidentStatus::Rejected)
+    }
+
+    /// One workflow action. Checks the transition and the action's parameters;
+    /// changes nothing when either is wrong.
+    pub fn handle(
+        &mut self,
+        operate_key: &str,
+        operator: &str,
+        parameter: &Map<String, Value>,
+        now: i64,
+    ) -> Result<(), HandleError> {
+        let from = self.status;
+        let illegal = |action| HandleError::IllegalTransition { action, status: from.names().1 };
+        let mut comment = None;
+        let to = match operate_key {
+            ACCEPT => {
+                if from != IncidentStatus::Triggered {
+                    return Err(illegal("accept"));
+                }
+                IncidentStatus::Acknowledged
+            }
+            REJECT => {
+                if from != IncidentStatus::Triggered {
+                    return Err(illegal("reject"));
+                }
+                comment = parameter
+                    .get("reason")
+                    .and_then(Value::as_str)
+                    .map(|s| s.chars().take(MAX_CONFIRM_COMMENT_CHARS).collect());
+                IncidentStatus::Rejected
+            }
+            COMMIT_SOLUTION => {
+                if from != IncidentStatus::Acknowledged {
+                    return Err(illegal("submit a solution to"));
+                }
+                let mtm_key = text_param(parameter, "mtm_type", 64)?;
+                let mtm_type = IncidentType::parse(&mtm_key)
+                    .ok_or_else(|| invalid("mtm_type", format!("must be one of {}", IncidentType::keys())))?;
+                let interrupt = flag_param(parameter, "is_service_interrupt", None)?;
+                let cause = text_param(parameter, "cause", MAX_CAUSE_CHARS)?;
+                let solution = text_param(parameter, "solution", MAX_CAUSE_CHARS)?;
+                self.mtm_type = Some(mtm_type);
+                self.is_service_interrupt = interrupt;
+                self.cause = Some(cause);
+                self.solution = Some(solution);
+                self.handle_time = Some(now);
+                IncidentStatus::Resolved
+            }
+            CONFIRM => {
+                if from != IncidentStatus::Resolved {
+                    return Err(illegal("confirm"));
+                }
+                let confirmed = flag_param(parameter, "virtual_confirm_result", Some(true))?;
+                let note = text_param(parameter, "virtual_confirm_comment", MAX_CONFIRM_COMMENT_CHARS)?;
+                comment = Some(note);
+                if confirmed {
+                    self.fault_recovery_time = Some(now);
+                    IncidentStatus::Completed
+                } else {
+                    IncidentStatus::Acknowledged
+                }
+            }
+            other => {
+                return Err(HandleError::Invalid(
+                    "operate_key".into(),
+                    format!("{other:?} is not one of {ACCEPT}, {REJECT}, {COMMIT_SOLUTION}, {CONFIRM}"),
+                ))
+            }
+        };
+        self.status = to;
+        self.history.push(HistoryEntry {
+            operate_key: operate_key.to_owned(),
+            operator: operator.to_owned(),
+            from_status: Some(from),
+            to_status: to,
+            time: now,
+            comment,
+        });
+        Ok(())
+    }
+
+    /// The detail's `enum_data_list`: the names of every enumerated value shown.
+    pub fn enum_data(&self) -> Vec<Value> {
+        let entry = |field: &str, key: &str, zh: &str, en: &str| serde_json::json!({ "filed_key": field, "enum_key": key, "name_zh": zh, "name_en": en });
+        let named = |field: &str, value: &dyn Fn() -> (&'static str, (&'static str, &'static str))| {
+            let (key, (zh, en)) = value();
+            entry(field, key, zh, en)
+        };
+        let mut list = vec![
+            named("level_id", &|| (self.incident_level.key(), self.incident_level.names())),
+            named("work_flow_status", &|| (self.status.key(), self.status.names())),
+            named("mtm_type", &|| {
+                let kind = self.mtm_type.unwrap_or(self.incident_type);
+                (kind.key(), kind.names())
+            }),
+            named("source_id", &|| (self.incident_source.key(), self.incident_source.names())),
+            entry("creator", &self.creator, &self.creator, &self.creator),
+        ];
+        for app in &self.current_cloud_service {
+            list.push(entry("current_cloud_service_id", app, app, app));
+        }
+        for assignee in &self.incident_assignee {
+            list.push(entry("assignee", assignee, assignee, assignee));
+        }
+        list
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,145 @@
+//! `/v1/external/incident/*` (spec 4.4.1). These answer in the incident
+//! envelope `{"provider_code", "error_code", "error_msg", "data"}`, errors included.
+
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use crate::app::App;
+use crate::clock::now_ms;
+use crate::domain::incident::{HandleError, Incident, Named, NewIncident, UserRef};
+use crate::domain::tenant::Caller;
+use crate::error::ApiError;
+use crate::http::{ApiRequest, ApiResponse};
+use crate::ids;
+use crate::ports::StoreError;
+use crate::repositories::incidents;
+
+pub const PROVIDER_CODE: &str = "049";
+pub const SUCCESS: &str = "GOM.00000000";
+/// The spec's code for invalid parameters.
+pub const INVALID: &str = "GOM.00007256";
+/// An action the incident's status does not allow.
+pub const ILLEGAL_TRANSITION: &str = "GOM.00007257";
+pub const NOT_FOUND: &str = "GOM.00007404";
+const WRITE_ATTEMPTS: usize = 10;
+
+fn envelope(result: Result<Value, ApiError>) -> ApiResponse {
+    match result {
+        Ok(data) => ApiResponse::json(
+            http::StatusCode::OK,
+            json!({ "provider_code": PROVIDER_CODE, "error_code": SUCCESS, "error_msg": null, "data": data }),
+        ),
+        Err(err) => {
+            let code = match &err {
+                ApiError::NotFound(_) => NOT_FOUND,
+                ApiError::Conflict(_) => ILLEGAL_TRANSITION,
+                ApiError::InvalidParameter(_) => INVALID,
+                other => other.code(),
+            };
+            // An illegal transition is a bad request to the client, as the spec's codes say.
+            let status =
+                if matches!(err, ApiError::Conflict(_)) { http::StatusCode::BAD_REQUEST } else { err.status() };
+            if let ApiError::Internal(detail) = &err {
+                tracing::error!(detail, "internal error");
+            }
+            ApiResponse::json(
+                status,
+                json!({ "provider_code": PROVIDER_CODE, "error_code": code, "error_msg": err.to_string(), "data": null }),
+            )
+        }
+    }
+}
+
+/// `POST /v1/external/incident/create` → data `{"incident_num"}`.
+pub async fn create(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
+    Ok(envelope(create_incident(app, caller, &request).await))
+}
+
+async fn create_incident(app: &App, caller: &Caller, request: &ApiRequest) -> Result<Value, ApiError> {
+    let new: NewIncident = request.json_body()?;
+    new.check().map_err(|(field, problem)| ApiError::invalid(field, problem))?;
+    let now = now_ms();
+    // A war room is opened for incidents that name their region.
+    let warroom = new.region.first().map(|_| ids::warroom_id(now));
+    let incident = Incident::create(new, ids::incident_num(now), warroom, caller.project_id.clone(), now);
+    app.store.write(vec![incidents::insert_incident_op(&incident)?]).await?;
+    Ok(json!({ "incident_num": incident.incident_num }))
+}
+
+#[derive(Deserialize)]
+struct HandleBody {
+    incident_num: String,
+    operator: UserRef,
+    operate_key: String,
+    #[serde(default)]
+    parameter: Option<Map<String, Value>>,
+}
+
+/// `POST /v1/external/incident/handle` → data `null`.
+pub async fn handle(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
+    Ok(envelope(handle_incident(app, caller, &request).await))
+}
+
+async fn handle_incident(app: &App, caller: &Caller, request: &ApiRequest) -> Result<Value, ApiError> {
+    let body: HandleBody = request.json_body()?;
+    let parameter = body.parameter.unwrap_or_default();
+    for _ in 0..WRITE_ATTEMPTS {
+        let current = incidents::get_incident(app.store.as_ref(), &caller.project_id, &body.incident_num)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("incident {} does not exist", body.incident_num)))?;
+        let mut incident = current.value;
+        incident.handle(&body.operate_key, body.operator.as_str(), &parameter, now_ms()).map_err(|e| match e {
+            HandleError::Invalid(field, problem) => ApiError::invalid(&field, problem),
+            illegal @ HandleError::IllegalTransition { .. } => ApiError::Conflict(illegal.to_string()),
+        })?;
+        match incidents::replace_incident(app.store.as_ref(), &incident, current.version).await {
+            Ok(()) => return Ok(Value::Null),
+            Err(StoreError::ConditionFailed) => continue,
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Err(ApiError::Conflict("the incident is changing fast; try again".into()))
+}
+
+/// `GET /v1/external/incident/{incident_num}` → data IncidentTicketInfoResponseData, plus its history.
+pub async fn detail(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
+    Ok(envelope(incident_detail(app, caller, &request).await))
+}
+
+async fn incident_detail(app: &App, caller: &Caller, request: &ApiRequest) -> Result<Value, ApiError> {
+    let num = request.path_param("incident_num")?;
+    let incident = incidents::get_incident(app.store.as_ref(), &caller.project_id, num)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("incident {num} does not exist")))?
+        .value;
+    Ok(json!({
+        "incident_num": incident.incident_num,
+        "region": incident.region,
+        "enterprise_project": incident.enterprise_project,
+        "current_cloud_service": incident.current_cloud_service,
+        "incident_level": incident.incident_level.key(),
+        "is_service_interrupt": incident.is_service_interrupt,
+        "start_time": incident.start_time,
+        "fault_recovery_time": incident.fault_recovery_time,
+        "fault_delineation_time": incident.handle_time,
+        "incident_ownership": incident.incident_ownership,
+        "incident_type": incident.incident_type.key(),
+        "incident_title": incident.incident_title,
+        "incident_description": incident.incident_description,
+        "incident_source": incident.incident_source.key(),
+        "incident_assignee": incident.incident_assignee,
+        "assignee_scene": incident.assignee_scene,
+        "assignee_role": incident.assignee_role,
+        "warroom_id": incident.warroom_id,
+        "handle_time": incident.handle_time,
+        "status": incident.status.key(),
+        "create_time": incident.create_time,
+        "creator": incident.creator,
+        "enum_data_list": incident.enum_data(),
+        "mtm_type": incident.mtm_type.map(|t| t.key()),
+        "cause": incident.cause,
+        "solution": incident.solution,
+        "alarm": incident.alarm,
+        "history": incident.history,
+    }))
+}
