@@ -82,6 +82,43 @@ async fn consume(app: &App, event: SqsEvent) -> SqsBatchResponse {
     response
 }
 
+/// Alarm intake from a queue: each message is `{"integration_key", "alarm"}`
+/// with the same alarm body the HTTP intake takes. Bad alarms are logged and
+/// dropped (retrying cannot fix them); store failures are retried.
+pub async fn serve_alarm_intake() -> Result<(), Error> {
+    crate::logging::init();
+    let app = App::from_env().await.map_err(Error::from)?;
+    lambda_http::lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
+        let app = &app;
+        async move { Ok::<_, Error>(take_alarms(app, event.payload).await) }
+    }))
+    .await
+}
+
+async fn take_alarms(app: &App, event: SqsEvent) -> SqsBatchResponse {
+    use crate::handlers::alarms::{ingest, IntakeError};
+    let mut response = SqsBatchResponse::default();
+    for record in event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        let message: serde_json::Value =
+            serde_json::from_str(record.body.as_deref().unwrap_or_default()).unwrap_or_default();
+        let key = message["integration_key"].as_str().unwrap_or_default();
+        match ingest(app.store.as_ref(), key, &message["alarm"]).await {
+            Ok(_) => {}
+            Err(err @ (IntakeError::UnknownKey | IntakeError::Invalid(_))) => {
+                tracing::warn!(message_id = id, reason = %err, "dropping an alarm that cannot be taken in");
+            }
+            Err(err) => {
+                tracing::warn!(message_id = id, error = %err, "alarm intake failed; retrying the message");
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = id;
+                response.batch_item_failures.push(failure);
+            }
+        }
+    }
+    response
+}
+
 pub async fn serve(operation: Operation) -> Result<(), Error> {
     crate::logging::init();
     let app = App::from_env().await.map_err(Error::from)?;
@@ -226,6 +263,70 @@ mod tests {
         *tampered.body_mut() = Body::Text(body.replace("from_lambda", "evil"));
         let rejected = respond(&app, create, tampered).await;
         assert_eq!(rejected.status(), 401);
+        std::fs::remove_dir_all(dir).ok();
+    }
+}
+
+#[cfg(test)]
+mod queue_consumer_tests {
+    use super::*;
+    use aws_lambda_events::sqs::SqsMessage;
+
+    fn event(bodies: &[serde_json::Value]) -> SqsEvent {
+        let mut event = SqsEvent::default();
+        for (i, body) in bodies.iter().enumerate() {
+            let mut message = SqsMessage::default();
+            message.message_id = Some(format!("m{i}"));
+            message.body = Some(body.to_string());
+            event.records.push(message);
+        }
+        event
+    }
+
+    #[tokio::test]
+    async fn queued_alarms_are_taken_in_like_posted_ones() {
+        use crate::domain::tenant::{Caller, ProjectId};
+        let dir = std::env::temp_dir().join(format!("coc-alarm-queue-{}", uuid::Uuid::new_v4()));
+        let app = App::embedded(&dir).unwrap();
+        let caller = Caller { project_id: ProjectId::parse("p").unwrap(), user_id: "u".into(), user_name: "u".into() };
+        let request = crate::http::ApiRequest {
+            method: http::Method::POST,
+            path: "/v1/integrations".into(),
+            path_params: Default::default(),
+            query: Vec::new(),
+            raw_query: None,
+            headers: Default::default(),
+            body: bytes::Bytes::from_static(br#"{"name": "prometheus", "alarm_level_threshold": "Critical"}"#),
+        };
+        let created = crate::handlers::integrations::create(&app, &caller, request).await.unwrap();
+        let key = created.body["data"]["integration_key"].as_str().unwrap().to_owned();
+        let alarm = serde_json::json!({"alarmId": "a1", "alarmName": "disk full", "alarmLevel": "Critical", "time": 1,
+            "nameSpace": "ns", "applicationId": "app", "alarmDesc": "d", "alarmSource": "prometheus"});
+        let response = take_alarms(
+            &app,
+            event(&[
+                serde_json::json!({"integration_key": key, "alarm": alarm}),
+                serde_json::json!({"integration_key": key, "alarm": alarm}),
+                serde_json::json!({"integration_key": "unknown", "alarm": alarm}),
+                serde_json::json!({"integration_key": key, "alarm": {"alarmId": "bad"}}),
+            ]),
+        )
+        .await;
+        assert!(response.batch_item_failures.is_empty(), "bad messages are dropped, not retried");
+        let integration =
+            crate::repositories::incidents::integration_by_key(app.store.as_ref(), &key).await.unwrap().unwrap();
+        let alarm = crate::repositories::incidents::get_alarm(
+            app.store.as_ref(),
+            &caller.project_id,
+            &integration.integration_id,
+            "a1",
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .value;
+        assert_eq!(alarm.occurrences, 2);
+        assert!(alarm.incident_num.is_some());
         std::fs::remove_dir_all(dir).ok();
     }
 }
