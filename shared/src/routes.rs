@@ -36,6 +36,7 @@ pub enum Operation {
     ListIntegrations,
     DeleteIntegration,
     ReportAlarm,
+    ListAlarms,
 }
 
 /// Who may call a route.
@@ -106,6 +107,7 @@ pub const ROUTES: &[Route] = &[
     route(Operation::CreateIntegration, Method::POST, "/v1/integrations", "create-integration"),
     route(Operation::ListIntegrations, Method::GET, "/v1/integrations", "list-integrations"),
     route(Operation::DeleteIntegration, Method::DELETE, "/v1/integrations/{integration_id}", "delete-integration"),
+    route(Operation::ListAlarms, Method::GET, "/v1/integrations/{integration_id}/alarms", "list-alarms"),
     public(Operation::ReportAlarm, Method::POST, "/v1/event/huawei/custom/{integration_key}", "report-alarm"),
 ];
 

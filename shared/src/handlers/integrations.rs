@@ -64,3 +64,29 @@ pub async fn delete(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
         Err(other) => Err(other.into()),
     }
 }
+
+/// `GET /v1/integrations/{integration_id}/alarms` → `{"data": [alarms]}`: each
+/// alarm once, with how often it was reported, its state and its incident.
+pub async fn alarms(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let id = request.path_param("integration_id")?;
+    if incidents::get_integration(app.store.as_ref(), &caller.project_id, id).await?.is_none() {
+        return Err(ApiError::NotFound(format!("integration {id} does not exist")));
+    }
+    let alarms = incidents::list_alarms(app.store.as_ref(), &caller.project_id, id).await?;
+    let rows: Vec<_> = alarms
+        .iter()
+        .map(|a| {
+            json!({
+                "alarm_id": a.alarm_id,
+                "alarm_name": a.last.alarm_name,
+                "alarm_level": a.last.alarm_level.key(),
+                "alarm_status": a.status,
+                "occurrences": a.occurrences,
+                "first_seen": a.first_seen,
+                "last_seen": a.last_seen,
+                "incident_num": a.incident_num,
+            })
+        })
+        .collect();
+    ApiResponse::data(rows)
+}

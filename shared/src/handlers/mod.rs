@@ -59,6 +59,7 @@ pub async fn dispatch(
         Operation::ListIntegrations => integrations::list(app, caller()?, request).await,
         Operation::DeleteIntegration => integrations::delete(app, caller()?, request).await,
         Operation::ReportAlarm => alarms::intake(app, request).await,
+        Operation::ListAlarms => integrations::alarms(app, caller()?, request).await,
     }
 }
 
