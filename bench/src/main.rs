@@ -1,4 +1,5 @@
-//! `make bench`: how much time the ticket machinery adds around scripts.
+//! `make bench`: how much time the ticket machinery adds around scripts
+//! (`coc-bench jobs`), and how fast alarms are taken in (`coc-bench alarms`).
 //!
 //! Everything runs on this machine: the local server (embedded store and
 //! queue), 200 `coc-agent` loops talking HTTP on loopback, and a trivial script
@@ -90,6 +91,108 @@ async fn ticket(api: &Api, app: &App, project: &ProjectId, script: &str, hosts: 
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
+    let which = std::env::args().nth(1).unwrap_or_else(|| "all".into());
+    if which == "all" || which == "jobs" {
+        jobs().await;
+    }
+    if which == "all" || which == "alarms" {
+        alarms().await;
+    }
+}
+
+/// Sends `total` requests from `workers` concurrent clients; returns the
+/// throughput (requests per second) and every latency.
+async fn load(url: String, total: usize, workers: usize, body: impl Fn(usize) -> Value + Send + Sync + 'static) -> (f64, Vec<Duration>) {
+    let http = reqwest::Client::new();
+    let body = std::sync::Arc::new(body);
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..workers)
+        .map(|_| {
+            let (http, url, body, next) = (http.clone(), url.clone(), body.clone(), next.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                loop {
+                    let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if n >= total {
+                        return latencies;
+                    }
+                    let sent = Instant::now();
+                    let response = http.post(&url).json(&body(n)).send().await.expect("the server answers");
+                    let status = response.status();
+                    let _ = response.bytes().await;
+                    assert!(status.as_u16() == 200 || status.as_u16() == 404, "unexpected {status}");
+                    latencies.push(sent.elapsed());
+                }
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    (total as f64 / started.elapsed().as_secs_f64(), latencies)
+}
+
+fn percentile(mut samples: Vec<Duration>, p: f64) -> Duration {
+    samples.sort();
+    samples[((samples.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// Alarm intake on the local server: throughput and tail latency under a
+/// bounded load from 32 concurrent clients on loopback.
+async fn alarms() {
+    const TOTAL: usize = 4000;
+    const WORKERS: usize = 32;
+    const ROUNDS: usize = 3;
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::embedded(dir.path()).unwrap();
+    let project = ProjectId::parse("bench").unwrap();
+    let credential = Credential::generate(project.clone(), "bench".into(), "bench".into(), 0);
+    credentials::insert(app.store.as_ref(), &credential).await.unwrap();
+    let base = format!("http://{}", coc_local::spawn("127.0.0.1:0", app.clone()).await.unwrap());
+    let api = Api { base: base.clone(), credential, http: reqwest::Client::new() };
+    let integration = api.post("/v1/integrations", json!({"name": "bench", "alarm_level_threshold": "Critical"})).await;
+    let key = integration["integration_key"].as_str().unwrap().to_owned();
+    let intake = format!("{base}/v1/event/huawei/custom/{key}");
+    let alarm = |id: String, level: &'static str| {
+        json!({"alarmId": id, "alarmName": "bench", "alarmLevel": level, "time": 1, "nameSpace": "ns",
+               "applicationId": "app", "alarmDesc": "d", "alarmSource": "bench"})
+    };
+
+    println!("\nalarm intake: {TOTAL} requests from {WORKERS} concurrent clients, median of {ROUNDS} rounds");
+    let cases: Vec<(&str, String, Box<dyn Fn(usize, usize) -> Value + Send + Sync>)> = vec![
+        ("baseline: unknown route (404, no store)", format!("{base}/v1/nothing"), Box::new(|_, _| json!({}))),
+        ("new alarms below the rule (no incident)", intake.clone(), Box::new(move |r, n| alarm(format!("minor-{r}-{n}"), "Minor"))),
+        ("new alarms opening an incident each", intake.clone(), Box::new(move |r, n| alarm(format!("crit-{r}-{n}"), "Critical"))),
+        ("duplicates of 10 alarms (contended)", intake.clone(), Box::new(move |r, n| alarm(format!("dup-{r}-{}", n % 10), "Critical"))),
+    ];
+    let mut baseline = 0.0;
+    for (name, url, body) in cases {
+        let body = std::sync::Arc::new(body);
+        let (mut rates, mut p50s, mut p99s) = (Vec::new(), Vec::new(), Vec::new());
+        for round in 0..ROUNDS {
+            let body = body.clone();
+            let (rate, latencies) = load(url.clone(), TOTAL, WORKERS, move |n| body(round, n)).await;
+            rates.push(rate);
+            p50s.push(percentile(latencies.clone(), 0.50));
+            p99s.push(percentile(latencies, 0.99));
+        }
+        rates.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        let rate = rates[rates.len() / 2];
+        if baseline == 0.0 {
+            baseline = rate;
+        }
+        println!(
+            "  {name:<42} {rate:8.0} req/s ({:4.2} of baseline)  p50 {:6.2} ms  p99 {:6.2} ms",
+            rate / baseline,
+            ms(median(p50s)),
+            ms(median(p99s))
+        );
+    }
+}
+
+async fn jobs() {
     let dir = tempfile::tempdir().unwrap();
     let app = App::embedded(dir.path()).unwrap();
     let project = ProjectId::parse("bench").unwrap();
