@@ -1,7 +1,8 @@
 //! The agent's side of the agent API, every request signed with the tenant's
 //! AK/SK exactly as the official SDK signs.
 
-use coc_shared::auth::signature::{authorization_header, SignedParts};
+use coc_shared::auth::signature::{sign_headers, AccessKey};
+use coc_shared::clock::now_ms;
 use coc_shared::repositories::jobs::Job;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
@@ -23,6 +24,7 @@ pub struct RunRef {
 }
 
 impl ApiClient {
+    /// A client acting with `config`'s key (the agent fields matter only to the agent calls).
     pub fn new(config: Config) -> Result<Self, String> {
         let url = reqwest::Url::parse(&config.endpoint).map_err(|e| format!("COC_ENDPOINT: {e}"))?;
         let host = match url.port() {
@@ -36,7 +38,8 @@ impl ApiClient {
         Ok(ApiClient { http, config, host })
     }
 
-    async fn call<T: DeserializeOwned>(
+    /// A signed API call; returns the `data` of the answer, or why it failed.
+    pub async fn call<T: DeserializeOwned>(
         &self,
         method: &str,
         path: &str,
@@ -48,13 +51,8 @@ impl ApiClient {
         headers.insert("content-type", http::HeaderValue::from_static("application/json;charset=utf-8"));
         headers.insert("host", self.host.parse().map_err(|_| "bad host")?);
         headers.insert("x-project-id", self.config.project_id.parse().map_err(|_| "bad project id")?);
-        let date = time::OffsetDateTime::now_utc()
-            .format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))
-            .map_err(|e| e.to_string())?;
-        headers.insert("x-sdk-date", date.parse().map_err(|_| "bad date")?);
-        let parts = SignedParts { method, raw_path: path, raw_query: query, headers: &headers, body: &body };
-        let authorization = authorization_header(&self.config.access_key, &self.config.secret_key, &parts);
-        headers.insert("authorization", authorization.parse().map_err(|_| "bad authorization")?);
+        let key = AccessKey { id: &self.config.access_key, secret: &self.config.secret_key };
+        sign_headers(&mut headers, key, method, path, query, &body, now_ms());
         let url = match query {
             Some(q) => format!("{}{path}?{q}", self.config.endpoint.trim_end_matches('/')),
             None => format!("{}{path}", self.config.endpoint.trim_end_matches('/')),

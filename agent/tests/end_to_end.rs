@@ -6,7 +6,8 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use coc_shared::auth::signature::{authorization_header, SignedParts};
+use coc_agent::client::ApiClient;
+use coc_agent::Config;
 use coc_shared::auth::Credential;
 use coc_shared::domain::tenant::ProjectId;
 use coc_shared::repositories::credentials;
@@ -23,40 +24,21 @@ impl Drop for Agent {
 }
 
 struct Api {
-    base: String,
-    credential: Credential,
-    http: reqwest::Client,
+    client: ApiClient,
 }
 
 impl Api {
+    fn new(base: &str, credential: &Credential) -> Api {
+        let config = agent_config(base, credential, "e2e-client");
+        Api { client: ApiClient::new(config).unwrap() }
+    }
+
     async fn call(&self, method: &str, path_and_query: &str, body: Option<Value>) -> Value {
-        let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
         let (path, query) = match path_and_query.split_once('?') {
             Some((p, q)) => (p, Some(q)),
             None => (path_and_query, None),
         };
-        let mut headers = http::HeaderMap::new();
-        headers.insert("host", self.base.trim_start_matches("http://").parse().unwrap());
-        headers.insert("content-type", "application/json".parse().unwrap());
-        let date = time::OffsetDateTime::now_utc()
-            .format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))
-            .unwrap();
-        headers.insert("x-sdk-date", date.parse().unwrap());
-        let parts = SignedParts { method, raw_path: path, raw_query: query, headers: &headers, body: &body };
-        let authorization = authorization_header(&self.credential.access_key, &self.credential.secret_key, &parts);
-        headers.insert("authorization", authorization.parse().unwrap());
-        let response = self
-            .http
-            .request(method.parse().unwrap(), format!("{}{path_and_query}", self.base))
-            .headers(headers)
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        let value: Value = response.json().await.unwrap();
-        assert!(status.is_success(), "{method} {path_and_query}: {status} {value}");
-        value["data"].clone()
+        self.client.call(method, path, query, body).await.unwrap_or_else(|e| panic!("{method} {path_and_query}: {e}"))
     }
 
     async fn order(&self, uuid: &str) -> Value {
@@ -113,6 +95,21 @@ impl Api {
     }
 }
 
+fn agent_config(base: &str, credential: &Credential, agent_sn: &str) -> Config {
+    Config {
+        endpoint: base.to_owned(),
+        access_key: credential.access_key.clone(),
+        secret_key: credential.secret_key.clone(),
+        project_id: credential.project_id.to_string(),
+        agent_sn: agent_sn.to_owned(),
+        resource_id: agent_sn.to_owned(),
+        region_id: "local".into(),
+        host_name: String::new(),
+        fixed_ip: String::new(),
+        heartbeat: Duration::from_secs(1),
+    }
+}
+
 fn start_agent(base: &str, credential: &Credential, agent_sn: &str) -> Agent {
     let child = Command::new(env!("CARGO_BIN_EXE_coc-agent"))
         .env("COC_ENDPOINT", base)
@@ -140,7 +137,7 @@ async fn real_agents_run_real_scripts() {
     let credential = Credential::generate(ProjectId::parse("e2e").unwrap(), "ops".into(), "ops".into(), 0);
     credentials::insert(app.store.as_ref(), &credential).await.unwrap();
     let base = format!("http://{}", coc_local::spawn("127.0.0.1:0", app).await.unwrap());
-    let api = Api { base: base.clone(), credential: credential.clone(), http: reqwest::Client::new() };
+    let api = Api::new(&base, &credential);
     let mut agents: Vec<Agent> = ["a1", "a2", "a3"].iter().map(|sn| start_agent(&base, &credential, sn)).collect();
 
     let deadline = Instant::now() + Duration::from_secs(30);

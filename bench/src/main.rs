@@ -9,8 +9,8 @@
 
 use std::time::{Duration, Instant};
 
+use coc_agent::client::ApiClient;
 use coc_agent::Config;
-use coc_shared::auth::signature::{authorization_header, SignedParts};
 use coc_shared::auth::Credential;
 use coc_shared::domain::job::order::OrderStatus;
 use coc_shared::domain::script::ScriptType;
@@ -33,30 +33,31 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-struct Api {
-    base: String,
-    credential: Credential,
-    http: reqwest::Client,
-}
+/// A signed API client acting with the bench tenant's key.
+struct Api(ApiClient);
 
 impl Api {
+    fn new(base: &str, credential: &Credential) -> Api {
+        Api(ApiClient::new(agent_config(base, credential, "bench-client")).expect("a valid endpoint"))
+    }
+
     async fn post(&self, path: &str, body: Value) -> Value {
-        let body = body.to_string().into_bytes();
-        let mut headers = http::HeaderMap::new();
-        headers.insert("host", self.base.trim_start_matches("http://").parse().unwrap());
-        headers.insert("content-type", "application/json".parse().unwrap());
-        let date = time::OffsetDateTime::now_utc()
-            .format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))
-            .unwrap();
-        headers.insert("x-sdk-date", date.parse().unwrap());
-        let parts = SignedParts { method: "POST", raw_path: path, raw_query: None, headers: &headers, body: &body };
-        let authorization = authorization_header(&self.credential.access_key, &self.credential.secret_key, &parts);
-        headers.insert("authorization", authorization.parse().unwrap());
-        let response = self.http.post(format!("{}{path}", self.base)).headers(headers).body(body).send().await.unwrap();
-        let status = response.status();
-        let value: Value = response.json().await.unwrap();
-        assert!(status.is_success(), "{path}: {value}");
-        value["data"].clone()
+        self.0.call("POST", path, None, Some(body)).await.unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+}
+
+fn agent_config(base: &str, credential: &Credential, agent_sn: &str) -> Config {
+    Config {
+        endpoint: base.to_owned(),
+        access_key: credential.access_key.clone(),
+        secret_key: credential.secret_key.clone(),
+        project_id: credential.project_id.to_string(),
+        agent_sn: agent_sn.to_owned(),
+        resource_id: agent_sn.to_owned(),
+        region_id: "local".into(),
+        host_name: String::new(),
+        fixed_ip: String::new(),
+        heartbeat: Duration::from_secs(10),
     }
 }
 
@@ -102,7 +103,12 @@ async fn main() {
 
 /// Sends `total` requests from `workers` concurrent clients; returns the
 /// throughput (requests per second) and every latency.
-async fn load(url: String, total: usize, workers: usize, body: impl Fn(usize) -> Value + Send + Sync + 'static) -> (f64, Vec<Duration>) {
+async fn load(
+    url: String,
+    total: usize,
+    workers: usize,
+    body: impl Fn(usize) -> Value + Send + Sync + 'static,
+) -> (f64, Vec<Duration>) {
     let http = reqwest::Client::new();
     let body = std::sync::Arc::new(body);
     let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -134,6 +140,9 @@ async fn load(url: String, total: usize, workers: usize, body: impl Fn(usize) ->
     (total as f64 / started.elapsed().as_secs_f64(), latencies)
 }
 
+/// A request body for (round, request number).
+type BodyOf = Box<dyn Fn(usize, usize) -> Value + Send + Sync>;
+
 fn percentile(mut samples: Vec<Duration>, p: f64) -> Duration {
     samples.sort();
     samples[((samples.len() as f64 - 1.0) * p).round() as usize]
@@ -151,7 +160,7 @@ async fn alarms() {
     let credential = Credential::generate(project.clone(), "bench".into(), "bench".into(), 0);
     credentials::insert(app.store.as_ref(), &credential).await.unwrap();
     let base = format!("http://{}", coc_local::spawn("127.0.0.1:0", app.clone()).await.unwrap());
-    let api = Api { base: base.clone(), credential, http: reqwest::Client::new() };
+    let api = Api::new(&base, &credential);
     let integration = api.post("/v1/integrations", json!({"name": "bench", "alarm_level_threshold": "Critical"})).await;
     let key = integration["integration_key"].as_str().unwrap().to_owned();
     let intake = format!("{base}/v1/event/huawei/custom/{key}");
@@ -161,11 +170,23 @@ async fn alarms() {
     };
 
     println!("\nalarm intake: {TOTAL} requests from {WORKERS} concurrent clients, median of {ROUNDS} rounds");
-    let cases: Vec<(&str, String, Box<dyn Fn(usize, usize) -> Value + Send + Sync>)> = vec![
+    let cases: Vec<(&str, String, BodyOf)> = vec![
         ("baseline: unknown route (404, no store)", format!("{base}/v1/nothing"), Box::new(|_, _| json!({}))),
-        ("new alarms below the rule (no incident)", intake.clone(), Box::new(move |r, n| alarm(format!("minor-{r}-{n}"), "Minor"))),
-        ("new alarms opening an incident each", intake.clone(), Box::new(move |r, n| alarm(format!("crit-{r}-{n}"), "Critical"))),
-        ("duplicates of 10 alarms (contended)", intake.clone(), Box::new(move |r, n| alarm(format!("dup-{r}-{}", n % 10), "Critical"))),
+        (
+            "new alarms below the rule (no incident)",
+            intake.clone(),
+            Box::new(move |r, n| alarm(format!("minor-{r}-{n}"), "Minor")),
+        ),
+        (
+            "new alarms opening an incident each",
+            intake.clone(),
+            Box::new(move |r, n| alarm(format!("crit-{r}-{n}"), "Critical")),
+        ),
+        (
+            "duplicates of 10 alarms (contended)",
+            intake.clone(),
+            Box::new(move |r, n| alarm(format!("dup-{r}-{}", n % 10), "Critical")),
+        ),
     ];
     let mut baseline = 0.0;
     for (name, url, body) in cases {
@@ -199,22 +220,10 @@ async fn jobs() {
     let credential = Credential::generate(project.clone(), "bench".into(), "bench".into(), 0);
     credentials::insert(app.store.as_ref(), &credential).await.unwrap();
     let base = format!("http://{}", coc_local::spawn("127.0.0.1:0", app.clone()).await.unwrap());
-    let api = Api { base: base.clone(), credential: credential.clone(), http: reqwest::Client::new() };
+    let api = Api::new(&base, &credential);
 
     for i in 0..HOSTS {
-        let config = Config {
-            endpoint: base.clone(),
-            access_key: credential.access_key.clone(),
-            secret_key: credential.secret_key.clone(),
-            project_id: "bench".into(),
-            agent_sn: format!("bench-{i:03}"),
-            resource_id: format!("bench-{i:03}"),
-            region_id: "local".into(),
-            host_name: String::new(),
-            fixed_ip: String::new(),
-            heartbeat: Duration::from_secs(10),
-        };
-        tokio::spawn(coc_agent::run(config));
+        tokio::spawn(coc_agent::run(agent_config(&base, &credential, &format!("bench-{i:03}"))));
     }
     while jobs::list_agents(app.store.as_ref(), &project).await.unwrap().len() < HOSTS {
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -14,18 +14,13 @@ const SK: &str = "PROCESSTESTSK000000000000000000000000000";
 
 /// The headers the SDK would send, signed with the bootstrap key.
 fn signed(method: &str, base: &str, path: &str, query: Option<&str>, body: &[u8]) -> reqwest::header::HeaderMap {
-    use coc_shared::auth::signature::{authorization_header, SignedParts};
+    use coc_shared::auth::signature::{sign_headers, AccessKey};
     let mut headers = http::HeaderMap::new();
     headers.insert("host", base.trim_start_matches("http://").parse().unwrap());
     headers.insert("content-type", "application/json".parse().unwrap());
     headers.insert("x-project-id", "p1".parse().unwrap());
-    let date = time::OffsetDateTime::now_utc()
-        .format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))
-        .unwrap();
-    headers.insert("x-sdk-date", date.parse().unwrap());
-    let parts = SignedParts { method, raw_path: path, raw_query: query, headers: &headers, body };
-    let authorization = authorization_header(AK, SK, &parts);
-    headers.insert("authorization", authorization.parse().unwrap());
+    let key = AccessKey { id: AK, secret: SK };
+    sign_headers(&mut headers, key, method, path, query, body, coc_shared::clock::now_ms());
     headers
 }
 

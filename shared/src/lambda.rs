@@ -177,7 +177,7 @@ fn to_api_request(route: &Route, event: Request) -> Result<ApiRequest, ApiError>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::signature::{authorization_header, SignedParts};
+    use crate::auth::signature::{sign_headers, AccessKey};
     use crate::auth::Credential;
     use crate::domain::tenant::ProjectId;
     use crate::repositories::credentials;
@@ -189,19 +189,9 @@ mod tests {
         headers.insert("host", "api.example.com".parse().unwrap());
         headers.insert("content-type", "application/json".parse().unwrap());
         headers.insert("x-project-id", credential.project_id.as_str().parse().unwrap());
-        let date = time::OffsetDateTime::now_utc()
-            .format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))
-            .unwrap();
-        headers.insert("x-sdk-date", date.parse().unwrap());
-        let parts = SignedParts {
-            method,
-            raw_path: path,
-            raw_query: (!raw_query.is_empty()).then_some(raw_query),
-            headers: &headers,
-            body: body.unwrap_or_default().as_bytes(),
-        };
-        let authorization = authorization_header(&credential.access_key, &credential.secret_key, &parts);
-        headers.insert("authorization", authorization.parse().unwrap());
+        let key = AccessKey { id: &credential.access_key, secret: &credential.secret_key };
+        let query = (!raw_query.is_empty()).then_some(raw_query);
+        sign_headers(&mut headers, key, method, path, query, body.unwrap_or_default().as_bytes(), now_ms());
         let header_json: serde_json::Map<_, _> = headers
             .iter()
             .map(|(k, v)| (k.as_str().to_owned(), serde_json::Value::String(v.to_str().unwrap().to_owned())))

@@ -13,6 +13,7 @@ use std::time::Duration;
 use coc_shared::adapters::dynamodb::DynamoStore;
 use coc_shared::adapters::sqlite::{SqliteDb, SqliteQueue, SqliteStore};
 use coc_shared::adapters::sqs::SqsQueue;
+pub use coc_shared::auth::signature::sdk_date;
 use coc_shared::auth::signature::{authorization_header, SignedParts};
 use coc_shared::auth::Credential;
 use coc_shared::clock::now_ms;
@@ -235,12 +236,6 @@ impl Client {
     pub async fn delete(&self, path: &str) -> Reply {
         self.send("DELETE", path, None).await
     }
-}
-
-/// `YYYYMMDDTHHMMSSZ`, the X-Sdk-Date format.
-pub fn sdk_date(ms: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(ms / 1000).unwrap();
-    format!("{:04}{:02}{:02}T{:02}{:02}{:02}Z", t.year(), t.month() as u8, t.day(), t.hour(), t.minute(), t.second())
 }
 
 /// A valid create-script body to vary in tests.
