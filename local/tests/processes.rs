@@ -163,3 +163,89 @@ async fn first_start_prints_a_random_credential_once() {
     let second = first_start_output(dir.path()).await;
     assert!(!second.contains(secret) && !second.contains("secret key"), "printed again: {second}");
 }
+
+async fn call(
+    http: &reqwest::Client,
+    base: &str,
+    method: &str,
+    path_and_query: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let (path, query) = match path_and_query.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path_and_query, None),
+    };
+    let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+    let response = http
+        .request(method.parse().unwrap(), format!("{base}{path_and_query}"))
+        .headers(signed(method, base, path, query, &bytes))
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn wait_status(http: &reqwest::Client, base: &str, uuid: &str, status: &str) {
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let (_, order) = call(http, base, "GET", &format!("/v1/job/script/orders/{uuid}"), None).await;
+        if order["data"]["status"] == status {
+            return;
+        }
+        assert!(Instant::now() < deadline, "ticket {uuid} never became {status}: {order}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn running_tickets_resume_after_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let http = reqwest::Client::new();
+    let mut server = start(dir.path()).await;
+    let base = server.base.clone();
+    for agent in ["a1", "a2", "a3"] {
+        let body = json!({"agent_sn": agent, "resource_id": agent, "region_id": "local"});
+        assert_eq!(call(&http, &base, "POST", "/v1/agents", Some(body)).await.0, 200);
+    }
+    let (_, script) = call(&http, &base, "POST", "/v1/job/scripts", Some(body("resumable"))).await;
+    let script = script["data"].as_str().unwrap().to_owned();
+    let batches = |agents: &[&str]| {
+        let batches: Vec<Value> = agents
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                json!({"batch_index": i + 1, "rotation_strategy": "CONTINUE",
+                "target_instances": [{"resource_id": a, "agent_sn": a, "project_id": "p1", "region_id": "local"}]})
+            })
+            .collect();
+        json!({"execute_param": {"timeout": 5, "success_rate": 1, "execute_user": "root"}, "execute_batches": batches})
+    };
+    let (_, two) = call(&http, &base, "POST", &format!("/v1/job/scripts/{script}"), Some(batches(&["a1", "a2"]))).await;
+    let two = two["data"].as_str().unwrap().to_owned();
+    let (_, jobs) = call(&http, &base, "GET", "/v1/agents/a1/jobs?wait_seconds=10", None).await;
+    let job = jobs["data"][0].clone();
+    // A ticket whose only host never answers: its timeout must still fire after the crash.
+    let (_, silent) = call(&http, &base, "POST", &format!("/v1/job/scripts/{script}"), Some(batches(&["a3"]))).await;
+    let silent = silent["data"].as_str().unwrap().to_owned();
+    let (_, taken) = call(&http, &base, "GET", "/v1/agents/a3/jobs?wait_seconds=10", None).await;
+    assert_eq!(taken["data"].as_array().unwrap().len(), 1);
+
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    let restarted = start(dir.path()).await;
+    let base = restarted.base.clone();
+
+    let report = json!({"attempt": job["attempt"], "exit_code": 0, "log": "ok"});
+    let (status, _) =
+        call(&http, &base, "POST", &format!("/v1/agents/a1/jobs/{two}/{}", job["instance_id"]), Some(report)).await;
+    assert_eq!(status, 200);
+    let (_, next) = call(&http, &base, "GET", "/v1/agents/a2/jobs?wait_seconds=10", None).await;
+    let next = next["data"][0].clone();
+    assert_eq!(next["execute_uuid"], two.as_str(), "batch 2 starts after the restart");
+    let report = json!({"attempt": next["attempt"], "exit_code": 0, "log": "ok"});
+    call(&http, &base, "POST", &format!("/v1/agents/a2/jobs/{two}/{}", next["instance_id"]), Some(report)).await;
+    wait_status(&http, &base, &two, "FINISHED").await;
+    wait_status(&http, &base, &silent, "ABNORMAL").await;
+}
