@@ -32,6 +32,23 @@ pub struct Config {
 }
 
 impl Config {
+    /// An agent (or a plain API client) acting with this key: resource id = agent_sn,
+    /// region `local`, a heartbeat every 10 seconds.
+    pub fn new(endpoint: &str, access_key: &str, secret_key: &str, project_id: &str, agent_sn: &str) -> Config {
+        Config {
+            endpoint: endpoint.to_owned(),
+            access_key: access_key.to_owned(),
+            secret_key: secret_key.to_owned(),
+            project_id: project_id.to_owned(),
+            agent_sn: agent_sn.to_owned(),
+            resource_id: agent_sn.to_owned(),
+            region_id: "local".into(),
+            host_name: String::new(),
+            fixed_ip: String::new(),
+            heartbeat: Duration::from_secs(10),
+        }
+    }
+
     /// COC_ENDPOINT, COC_AK, COC_SK, COC_PROJECT_ID and COC_AGENT_SN are required;
     /// COC_RESOURCE_ID (default: the agent_sn), COC_REGION_ID (default `local`),
     /// COC_HOST_NAME, COC_FIXED_IP and COC_HEARTBEAT_SECS (default 10) are not.
@@ -39,18 +56,21 @@ impl Config {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let required = |name: &str| var(name).ok_or_else(|| format!("{name} is required"));
         let agent_sn = required("COC_AGENT_SN")?;
-        Ok(Config {
-            endpoint: required("COC_ENDPOINT")?,
-            access_key: required("COC_AK")?,
-            secret_key: required("COC_SK")?,
-            project_id: required("COC_PROJECT_ID")?,
-            resource_id: var("COC_RESOURCE_ID").unwrap_or_else(|| agent_sn.clone()),
-            region_id: var("COC_REGION_ID").unwrap_or_else(|| "local".into()),
-            host_name: var("COC_HOST_NAME").or_else(|| var("HOSTNAME")).unwrap_or_default(),
-            fixed_ip: var("COC_FIXED_IP").unwrap_or_default(),
-            heartbeat: Duration::from_secs(var("COC_HEARTBEAT_SECS").and_then(|v| v.parse().ok()).unwrap_or(10)),
-            agent_sn,
-        })
+        let mut config = Config::new(
+            &required("COC_ENDPOINT")?,
+            &required("COC_AK")?,
+            &required("COC_SK")?,
+            &required("COC_PROJECT_ID")?,
+            &agent_sn,
+        );
+        config.resource_id = var("COC_RESOURCE_ID").unwrap_or(agent_sn);
+        config.region_id = var("COC_REGION_ID").unwrap_or(config.region_id);
+        config.host_name = var("COC_HOST_NAME").or_else(|| var("HOSTNAME")).unwrap_or_default();
+        config.fixed_ip = var("COC_FIXED_IP").unwrap_or_default();
+        if let Some(secs) = var("COC_HEARTBEAT_SECS").and_then(|v| v.parse().ok()) {
+            config.heartbeat = Duration::from_secs(secs);
+        }
+        Ok(config)
     }
 }
 

@@ -96,18 +96,10 @@ impl Api {
 }
 
 fn agent_config(base: &str, credential: &Credential, agent_sn: &str) -> Config {
-    Config {
-        endpoint: base.to_owned(),
-        access_key: credential.access_key.clone(),
-        secret_key: credential.secret_key.clone(),
-        project_id: credential.project_id.to_string(),
-        agent_sn: agent_sn.to_owned(),
-        resource_id: agent_sn.to_owned(),
-        region_id: "local".into(),
-        host_name: String::new(),
-        fixed_ip: String::new(),
-        heartbeat: Duration::from_secs(1),
-    }
+    let mut config =
+        Config::new(base, &credential.access_key, &credential.secret_key, credential.project_id.as_str(), agent_sn);
+    config.heartbeat = Duration::from_secs(1);
+    config
 }
 
 fn start_agent(base: &str, credential: &Credential, agent_sn: &str) -> Agent {

@@ -47,18 +47,26 @@ impl Api {
 }
 
 fn agent_config(base: &str, credential: &Credential, agent_sn: &str) -> Config {
-    Config {
-        endpoint: base.to_owned(),
-        access_key: credential.access_key.clone(),
-        secret_key: credential.secret_key.clone(),
-        project_id: credential.project_id.to_string(),
-        agent_sn: agent_sn.to_owned(),
-        resource_id: agent_sn.to_owned(),
-        region_id: "local".into(),
-        host_name: String::new(),
-        fixed_ip: String::new(),
-        heartbeat: Duration::from_secs(10),
-    }
+    Config::new(base, &credential.access_key, &credential.secret_key, credential.project_id.as_str(), agent_sn)
+}
+
+/// A local server on a fresh embedded store, with the bench tenant's key.
+struct Setup {
+    app: App,
+    project: ProjectId,
+    credential: Credential,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::embedded(dir.path()).unwrap();
+    let project = ProjectId::parse("bench").unwrap();
+    let credential = Credential::generate(project.clone(), "bench".into(), "bench".into(), 0);
+    credentials::insert(app.store.as_ref(), &credential).await.unwrap();
+    let base = format!("http://{}", coc_local::spawn("127.0.0.1:0", app.clone()).await.unwrap());
+    Setup { app, project, credential, base, _dir: dir }
 }
 
 /// Runs a ticket over `hosts` in `batches` and returns the time from the
@@ -154,13 +162,9 @@ async fn alarms() {
     const TOTAL: usize = 4000;
     const WORKERS: usize = 32;
     const ROUNDS: usize = 3;
-    let dir = tempfile::tempdir().unwrap();
-    let app = App::embedded(dir.path()).unwrap();
-    let project = ProjectId::parse("bench").unwrap();
-    let credential = Credential::generate(project.clone(), "bench".into(), "bench".into(), 0);
-    credentials::insert(app.store.as_ref(), &credential).await.unwrap();
-    let base = format!("http://{}", coc_local::spawn("127.0.0.1:0", app.clone()).await.unwrap());
-    let api = Api::new(&base, &credential);
+    let setup = setup().await;
+    let Setup { ref credential, ref base, .. } = setup;
+    let api = Api::new(base, credential);
     let integration = api.post("/v1/integrations", json!({"name": "bench", "alarm_level_threshold": "Critical"})).await;
     let key = integration["integration_key"].as_str().unwrap().to_owned();
     let intake = format!("{base}/v1/event/huawei/custom/{key}");
@@ -214,18 +218,14 @@ async fn alarms() {
 }
 
 async fn jobs() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = App::embedded(dir.path()).unwrap();
-    let project = ProjectId::parse("bench").unwrap();
-    let credential = Credential::generate(project.clone(), "bench".into(), "bench".into(), 0);
-    credentials::insert(app.store.as_ref(), &credential).await.unwrap();
-    let base = format!("http://{}", coc_local::spawn("127.0.0.1:0", app.clone()).await.unwrap());
-    let api = Api::new(&base, &credential);
+    let setup = setup().await;
+    let Setup { ref app, ref project, ref credential, ref base, .. } = setup;
+    let api = Api::new(base, credential);
 
     for i in 0..HOSTS {
-        tokio::spawn(coc_agent::run(agent_config(&base, &credential, &format!("bench-{i:03}"))));
+        tokio::spawn(coc_agent::run(agent_config(base, credential, &format!("bench-{i:03}"))));
     }
-    while jobs::list_agents(app.store.as_ref(), &project).await.unwrap().len() < HOSTS {
+    while jobs::list_agents(app.store.as_ref(), project).await.unwrap().len() < HOSTS {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let script = api
@@ -259,12 +259,12 @@ async fn jobs() {
     // Baseline 2: a ticket of one host in one batch.
     let mut single = Vec::new();
     for _ in 0..RUNS {
-        single.push(ticket(&api, &app, &project, &script, 1, 1).await);
+        single.push(ticket(&api, app, project, &script, 1, 1).await);
     }
     // The measured case: 200 hosts in 20 batches of 10.
     let mut full = Vec::new();
     for _ in 0..RUNS {
-        full.push(ticket(&api, &app, &project, &script, HOSTS, BATCHES).await);
+        full.push(ticket(&api, app, project, &script, HOSTS, BATCHES).await);
     }
     let (direct, single, full) = (median(direct), median(single), median(full));
     let per_batch = full / BATCHES as u32;

@@ -49,30 +49,44 @@ async fn authorize(
     response
 }
 
-/// The job engine: consumes the SQS work queue. Messages whose step fails are
-/// reported as batch item failures, so only they come back (and, after five
-/// tries, go to the dead-letter queue).
-pub async fn serve_engine() -> Result<(), Error> {
+/// What became of one queue message.
+enum QueueOutcome {
+    Done,
+    /// It can never succeed (unreadable, unknown key): logged and acknowledged.
+    Drop(String),
+    /// It failed for now: reported as a batch item failure, so SQS delivers it
+    /// again (and, after five tries, moves it to the dead-letter queue).
+    Retry(String),
+}
+
+/// Runs `handle` on every message of each SQS batch, reporting partial failures.
+async fn serve_queue<F, Fut>(handle: F) -> Result<(), Error>
+where
+    F: Fn(App, String) -> Fut + Copy,
+    Fut: std::future::Future<Output = QueueOutcome>,
+{
     crate::logging::init();
     let app = App::from_env().await.map_err(Error::from)?;
     lambda_http::lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
-        let app = &app;
-        async move { Ok::<_, Error>(consume(app, event.payload).await) }
+        let app = app.clone();
+        async move { Ok::<_, Error>(consume(event.payload, |body| handle(app.clone(), body)).await) }
     }))
     .await
 }
 
-async fn consume(app: &App, event: SqsEvent) -> SqsBatchResponse {
+async fn consume<F, Fut>(event: SqsEvent, handle: F) -> SqsBatchResponse
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = QueueOutcome>,
+{
     let mut response = SqsBatchResponse::default();
     for record in event.records {
         let id = record.message_id.clone().unwrap_or_default();
-        match crate::engine::handle_message(app, record.body.as_deref().unwrap_or_default()).await {
-            Ok(()) => {}
-            Err(crate::engine::EngineError::BadMessage(reason)) => {
-                tracing::error!(message_id = id, reason, "dropping an unreadable engine message");
-            }
-            Err(err) => {
-                tracing::warn!(message_id = id, error = %err, "engine step failed; retrying the message");
+        match handle(record.body.unwrap_or_default()).await {
+            QueueOutcome::Done => {}
+            QueueOutcome::Drop(reason) => tracing::error!(message_id = id, reason, "dropping a message"),
+            QueueOutcome::Retry(reason) => {
+                tracing::warn!(message_id = id, reason, "a message failed; it will be retried");
                 let mut failure = BatchItemFailure::default();
                 failure.item_identifier = id;
                 response.batch_item_failures.push(failure);
@@ -80,43 +94,36 @@ async fn consume(app: &App, event: SqsEvent) -> SqsBatchResponse {
         }
     }
     response
+}
+
+/// The job engine, on the SQS work queue.
+pub async fn serve_engine() -> Result<(), Error> {
+    serve_queue(engine_step).await
+}
+
+async fn engine_step(app: App, body: String) -> QueueOutcome {
+    match crate::engine::handle_message(&app, &body).await {
+        Ok(()) => QueueOutcome::Done,
+        Err(err @ crate::engine::EngineError::BadMessage(_)) => QueueOutcome::Drop(err.to_string()),
+        Err(err) => QueueOutcome::Retry(err.to_string()),
+    }
 }
 
 /// Alarm intake from a queue: each message is `{"integration_key", "alarm"}`
-/// with the same alarm body the HTTP intake takes. Bad alarms are logged and
-/// dropped (retrying cannot fix them); store failures are retried.
+/// with the same alarm body the HTTP intake takes.
 pub async fn serve_alarm_intake() -> Result<(), Error> {
-    crate::logging::init();
-    let app = App::from_env().await.map_err(Error::from)?;
-    lambda_http::lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
-        let app = &app;
-        async move { Ok::<_, Error>(take_alarms(app, event.payload).await) }
-    }))
-    .await
+    serve_queue(take_alarm).await
 }
 
-async fn take_alarms(app: &App, event: SqsEvent) -> SqsBatchResponse {
+async fn take_alarm(app: App, body: String) -> QueueOutcome {
     use crate::handlers::alarms::{ingest, IntakeError};
-    let mut response = SqsBatchResponse::default();
-    for record in event.records {
-        let id = record.message_id.clone().unwrap_or_default();
-        let message: serde_json::Value =
-            serde_json::from_str(record.body.as_deref().unwrap_or_default()).unwrap_or_default();
-        let key = message["integration_key"].as_str().unwrap_or_default();
-        match ingest(app.store.as_ref(), key, &message["alarm"]).await {
-            Ok(_) => {}
-            Err(err @ (IntakeError::UnknownKey | IntakeError::Invalid(_))) => {
-                tracing::warn!(message_id = id, reason = %err, "dropping an alarm that cannot be taken in");
-            }
-            Err(err) => {
-                tracing::warn!(message_id = id, error = %err, "alarm intake failed; retrying the message");
-                let mut failure = BatchItemFailure::default();
-                failure.item_identifier = id;
-                response.batch_item_failures.push(failure);
-            }
-        }
+    let message: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    let key = message["integration_key"].as_str().unwrap_or_default();
+    match ingest(app.store.as_ref(), key, &message["alarm"]).await {
+        Ok(_) => QueueOutcome::Done,
+        Err(err @ (IntakeError::UnknownKey | IntakeError::Invalid(_))) => QueueOutcome::Drop(err.to_string()),
+        Err(err) => QueueOutcome::Retry(err.to_string()),
     }
-    response
 }
 
 pub async fn serve(operation: Operation) -> Result<(), Error> {
@@ -292,14 +299,14 @@ mod queue_consumer_tests {
         let key = created.body["data"]["integration_key"].as_str().unwrap().to_owned();
         let alarm = serde_json::json!({"alarmId": "a1", "alarmName": "disk full", "alarmLevel": "Critical", "time": 1,
             "nameSpace": "ns", "applicationId": "app", "alarmDesc": "d", "alarmSource": "prometheus"});
-        let response = take_alarms(
-            &app,
+        let response = consume(
             event(&[
                 serde_json::json!({"integration_key": key, "alarm": alarm}),
                 serde_json::json!({"integration_key": key, "alarm": alarm}),
                 serde_json::json!({"integration_key": "unknown", "alarm": alarm}),
                 serde_json::json!({"integration_key": key, "alarm": {"alarmId": "bad"}}),
             ]),
+            |body| take_alarm(app.clone(), body),
         )
         .await;
         assert!(response.batch_item_failures.is_empty(), "bad messages are dropped, not retried");
