@@ -109,6 +109,23 @@ async fn engine_step(app: App, body: String) -> QueueOutcome {
     }
 }
 
+/// The engine's safety net on AWS, run on a schedule: kicks every unfinished
+/// ticket, so one whose kick was lost (a crash between saving it and sending
+/// its message) still moves on.
+pub async fn serve_engine_sweep() -> Result<(), Error> {
+    crate::logging::init();
+    let app = App::from_env().await.map_err(Error::from)?;
+    lambda_http::lambda_runtime::run(service_fn(|_event: LambdaEvent<serde_json::Value>| {
+        let app = app.clone();
+        async move {
+            let kicked = crate::engine::resume_active(&app).await.map_err(|e| Error::from(e.to_string()))?;
+            tracing::info!(kicked, "swept unfinished tickets");
+            Ok::<_, Error>(serde_json::json!({ "kicked": kicked }))
+        }
+    }))
+    .await
+}
+
 /// Alarm intake from a queue: each message is `{"integration_key", "alarm"}`
 /// with the same alarm body the HTTP intake takes.
 pub async fn serve_alarm_intake() -> Result<(), Error> {
