@@ -89,7 +89,7 @@ async fn ticket(api: &Api, app: &App, project: &ProjectId, script: &str, hosts: 
     let uuid = api.post(&format!("/v1/job/scripts/{script}"), body).await;
     let uuid = uuid.as_str().unwrap();
     loop {
-        let order = jobs::get_order(app.store.as_ref(), project, uuid).await.unwrap().unwrap().order;
+        let order = jobs::get_order(app.store.as_ref(), project, uuid).await.unwrap().unwrap().value;
         match order.status {
             OrderStatus::Finished => return started.elapsed(),
             status if status.is_terminal() => panic!("bench ticket ended {status:?}"),

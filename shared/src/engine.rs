@@ -63,9 +63,9 @@ pub async fn step(app: &App, tick: &Tick) -> Result<(), EngineError> {
             return Ok(());
         };
         let now = now_ms();
-        let mut order = current.order.clone();
+        let mut order = current.value.clone();
         let effects = order.advance(now);
-        let changed = order != current.order;
+        let changed = order != current.value;
         if changed {
             match jobs::save_order(app.store.as_ref(), &order, current.version, &effects).await {
                 Ok(()) => {}

@@ -68,7 +68,7 @@ pub async fn heartbeat(app: &App, caller: &Caller, request: ApiRequest) -> Resul
     let mut cancel = Vec::new();
     for run in beat.running {
         let order = jobs::get_order(app.store.as_ref(), &caller.project_id, &run.execute_uuid).await?;
-        let wanted = order.as_ref().and_then(|o| o.order.instance(run.instance_id)).is_some_and(|i| {
+        let wanted = order.as_ref().and_then(|o| o.value.instance(run.instance_id)).is_some_and(|i| {
             i.status == InstanceStatus::Processing
                 && i.attempt == run.attempt
                 && i.target.agent_sn.as_str() == agent.agent_sn
@@ -128,7 +128,7 @@ pub async fn report(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
         let current = jobs::get_order(store, &caller.project_id, execute_uuid)
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("ticket {execute_uuid} does not exist")))?;
-        let mut order = current.order;
+        let mut order = current.value;
         let target = order.instance(instance_id).map(|i| i.target.agent_sn.to_string());
         match target {
             None => return Err(ApiError::NotFound(format!("instance {instance_id} is not in ticket {execute_uuid}"))),

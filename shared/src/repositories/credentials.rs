@@ -2,6 +2,7 @@
 //! tenant is known, so they live in partitions of their own:
 //! `CREDENTIAL#{access_key}` and `TOKEN#{sha256(token)}`.
 
+use super::{decode, encode};
 use crate::auth::signature::sha256_hex;
 use crate::auth::{Credential, TokenRecord};
 use crate::ports::{Condition, Item, Store, StoreError, WriteOp};
@@ -17,14 +18,6 @@ fn token_pk(token: &str) -> String {
     format!("TOKEN#{}", sha256_hex(token.as_bytes()))
 }
 
-fn encode<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError::Backend(format!("cannot encode: {e}")))
-}
-
-fn decode<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, StoreError> {
-    serde_json::from_str(&item.data).map_err(|e| StoreError::Backend(format!("{} is unreadable: {e}", item.pk)))
-}
-
 /// The write that stores a new credential; fails if the access key exists.
 pub fn insert_op(credential: &Credential) -> Result<WriteOp, StoreError> {
     let item = Item::new(credential_pk(&credential.access_key), CREDENTIAL_SK, encode(credential)?, 1);
@@ -36,7 +29,7 @@ pub async fn insert(store: &dyn Store, credential: &Credential) -> Result<(), St
 }
 
 pub async fn get(store: &dyn Store, access_key: &str) -> Result<Option<Credential>, StoreError> {
-    store.get(&credential_pk(access_key), CREDENTIAL_SK).await?.map(decode).transpose()
+    store.get(&credential_pk(access_key), CREDENTIAL_SK).await?.as_ref().map(decode).transpose()
 }
 
 pub async fn insert_token(store: &dyn Store, token: &str, record: &TokenRecord) -> Result<(), StoreError> {
@@ -45,5 +38,5 @@ pub async fn insert_token(store: &dyn Store, token: &str, record: &TokenRecord) 
 }
 
 pub async fn get_token(store: &dyn Store, token: &str) -> Result<Option<TokenRecord>, StoreError> {
-    store.get(&token_pk(token), TOKEN_SK).await?.map(decode).transpose()
+    store.get(&token_pk(token), TOKEN_SK).await?.as_ref().map(decode).transpose()
 }

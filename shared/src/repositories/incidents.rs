@@ -10,31 +10,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::tenant_pk;
+use super::{decode, encode, tenant_pk, versioned, Versioned};
 use crate::domain::alarm::{Alarm, Integration};
 use crate::domain::incident::Incident;
 use crate::domain::tenant::ProjectId;
 use crate::ports::{Condition, Item, Store, StoreError, WriteOp};
-
-fn encode<T: Serialize>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError::Backend(format!("cannot encode: {e}")))
-}
-
-fn decode<T: serde::de::DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
-    serde_json::from_str(&item.data)
-        .map_err(|e| StoreError::Backend(format!("{}/{} is unreadable: {e}", item.pk, item.sk)))
-}
-
-/// A record as read, with the version a later write must match.
-#[derive(Debug, Clone)]
-pub struct Versioned<T> {
-    pub value: T,
-    pub version: u64,
-}
-
-fn versioned<T: serde::de::DeserializeOwned>(item: Option<Item>) -> Result<Option<Versioned<T>>, StoreError> {
-    item.map(|item| Ok(Versioned { value: decode(&item)?, version: item.version })).transpose()
-}
 
 // ---- incidents -------------------------------------------------------------
 

@@ -12,7 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::tenant_pk;
+use super::{decode, encode, tenant_pk, versioned, Versioned};
 use crate::domain::job::agent::Agent;
 use crate::domain::job::order::{Effects, Order, ResolvedParam};
 use crate::domain::script::ScriptType;
@@ -38,22 +38,6 @@ pub struct Job {
     /// When an agent took it; a job is handed out once.
     #[serde(default)]
     pub claimed_at: Option<i64>,
-}
-
-/// A ticket as read, with the version a later write must match.
-#[derive(Debug, Clone)]
-pub struct VersionedOrder {
-    pub order: Order,
-    pub version: u64,
-}
-
-fn encode<T: Serialize>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError::Backend(format!("cannot encode: {e}")))
-}
-
-fn decode<T: serde::de::DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
-    serde_json::from_str(&item.data)
-        .map_err(|e| StoreError::Backend(format!("{}/{} is unreadable: {e}", item.pk, item.sk)))
 }
 
 fn order_sk(execute_uuid: &str) -> String {
@@ -115,9 +99,9 @@ pub async fn get_order(
     store: &dyn Store,
     project: &ProjectId,
     execute_uuid: &str,
-) -> Result<Option<VersionedOrder>, StoreError> {
+) -> Result<Option<Versioned<Order>>, StoreError> {
     let item = store.get(&tenant_pk(project), &order_sk(execute_uuid)).await?;
-    item.map(|item| Ok(VersionedOrder { order: decode(&item)?, version: item.version })).transpose()
+    versioned(item)
 }
 
 pub async fn list_orders(store: &dyn Store, project: &ProjectId) -> Result<Vec<Order>, StoreError> {

@@ -6,8 +6,32 @@ pub mod incidents;
 pub mod jobs;
 pub mod scripts;
 
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
 use crate::domain::tenant::ProjectId;
+use crate::ports::{Item, StoreError};
 
 pub(crate) fn tenant_pk(project: &ProjectId) -> String {
     format!("PROJECT#{project}")
+}
+
+/// A record as read, with the version a later write must match.
+#[derive(Debug, Clone)]
+pub struct Versioned<T> {
+    pub value: T,
+    pub version: u64,
+}
+
+pub(crate) fn encode<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Backend(format!("cannot encode a record: {e}")))
+}
+
+pub(crate) fn decode<T: DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
+    serde_json::from_str(&item.data)
+        .map_err(|e| StoreError::Backend(format!("{}/{} is unreadable: {e}", item.pk, item.sk)))
+}
+
+pub(crate) fn versioned<T: DeserializeOwned>(item: Option<Item>) -> Result<Option<Versioned<T>>, StoreError> {
+    item.map(|item| Ok(Versioned { value: decode(&item)?, version: item.version })).transpose()
 }

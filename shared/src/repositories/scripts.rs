@@ -8,18 +8,11 @@ use crate::domain::script::Script;
 use crate::domain::tenant::ProjectId;
 use crate::ports::{Condition, Item, Store, StoreError, WriteOp};
 
-use super::tenant_pk;
+use super::{decode, encode, tenant_pk, versioned, Versioned};
 
 const SCRIPT_PREFIX: &str = "SCRIPT#";
 const NAME_PREFIX: &str = "SCRIPT_NAME#";
 const ID_COUNTER: &str = "SCRIPT_ID";
-
-/// A script as read, with the version a later write must match.
-#[derive(Debug, Clone)]
-pub struct Versioned<T> {
-    pub value: T,
-    pub version: u64,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum InsertError {
@@ -27,16 +20,6 @@ pub enum InsertError {
     NameTaken,
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-fn encode(script: &Script) -> Result<String, StoreError> {
-    serde_json::to_string(script).map_err(|e| StoreError::Backend(format!("cannot encode script: {e}")))
-}
-
-fn decode(item: &Item) -> Result<Versioned<Script>, StoreError> {
-    let value = serde_json::from_str(&item.data)
-        .map_err(|e| StoreError::Backend(format!("stored script {}/{} is unreadable: {e}", item.pk, item.sk)))?;
-    Ok(Versioned { value, version: item.version })
 }
 
 fn script_item(script: &Script, version: u64) -> Result<Item, StoreError> {
@@ -77,13 +60,13 @@ pub async fn get(
     script_uuid: &str,
 ) -> Result<Option<Versioned<Script>>, StoreError> {
     let item = store.get(&tenant_pk(project), &format!("{SCRIPT_PREFIX}{script_uuid}")).await?;
-    item.as_ref().map(decode).transpose()
+    versioned(item)
 }
 
 /// Every script of the tenant, in id order.
 pub async fn list(store: &dyn Store, project: &ProjectId) -> Result<Vec<Script>, StoreError> {
     let items = store.query_prefix(&tenant_pk(project), SCRIPT_PREFIX).await?;
-    let mut scripts = items.iter().map(|item| decode(item).map(|v| v.value)).collect::<Result<Vec<_>, _>>()?;
+    let mut scripts = items.iter().map(decode).collect::<Result<Vec<Script>, _>>()?;
     scripts.sort_by_key(|s| s.id);
     Ok(scripts)
 }

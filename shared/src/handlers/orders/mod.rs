@@ -15,13 +15,14 @@ use crate::engine;
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::ports::StoreError;
-use crate::repositories::jobs::{self, VersionedOrder};
+use crate::repositories::jobs;
+use crate::repositories::Versioned;
 
 const EXECUTE_UUID: &str = "execute_uuid";
 const MAX_LIMIT: usize = 100;
 const WRITE_ATTEMPTS: usize = 10;
 
-async fn load(app: &App, caller: &Caller, request: &ApiRequest) -> Result<VersionedOrder, ApiError> {
+async fn load(app: &App, caller: &Caller, request: &ApiRequest) -> Result<Versioned<Order>, ApiError> {
     let execute_uuid = request.path_param(EXECUTE_UUID)?;
     jobs::get_order(app.store.as_ref(), &caller.project_id, execute_uuid)
         .await?
@@ -39,19 +40,19 @@ fn limit(request: &ApiRequest, required: bool) -> Result<usize, ApiError> {
 
 /// `GET /v1/job/script/orders/{execute_uuid}`.
 pub async fn info(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let order = load(app, caller, &request).await?.order;
+    let order = load(app, caller, &request).await?.value;
     ApiResponse::data(views::OrderInfo::new(&order, now_ms()))
 }
 
 /// `GET /v1/job/script/orders/{execute_uuid}/batches` → `{"data": [batches]}`.
 pub async fn batches(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let order = load(app, caller, &request).await?.order;
+    let order = load(app, caller, &request).await?.value;
     ApiResponse::data(views::batch_list(&order))
 }
 
 /// `GET /v1/job/script/orders/{execute_uuid}/statistics`.
 pub async fn statistics(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let order = load(app, caller, &request).await?.order;
+    let order = load(app, caller, &request).await?.value;
     ApiResponse::data(views::statistics(&order))
 }
 
@@ -68,7 +69,7 @@ pub async fn batch(app: &App, caller: &Caller, request: ApiRequest) -> Result<Ap
         .transpose()?;
     let limit = limit(&request, true)?;
     let marker = request.query_param::<u64>("marker")?.unwrap_or(0);
-    let order = load(app, caller, &request).await?.order;
+    let order = load(app, caller, &request).await?.value;
     if index == 0 || index as usize > order.batches.len() {
         return Err(ApiError::NotFound(format!("batch {index} is not in ticket {}", order.execute_uuid)));
     }
@@ -174,7 +175,7 @@ pub async fn operate(app: &App, caller: &Caller, request: ApiRequest) -> Result<
     }
     for _ in 0..WRITE_ATTEMPTS {
         let current = load(app, caller, &request).await?;
-        let mut order = current.order;
+        let mut order = current.value;
         let withdrawn =
             order.operate(body.operation_type, batch_index, body.instance_id, now_ms()).map_err(|e| match e {
                 OperationError::Missing(field) => ApiError::invalid(field, "is required for this operation_type"),
