@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::retry::{landed, until_written};
 use crate::app::App;
 use crate::clock::now_ms;
 use crate::domain::job::agent::{Agent, AgentRegistration};
@@ -15,7 +16,6 @@ use crate::engine;
 use crate::error::ApiError;
 use crate::handlers::orders::redact;
 use crate::http::{ApiRequest, ApiResponse};
-use crate::ports::StoreError;
 use crate::repositories::jobs;
 
 /// The longest a job poll waits for work.
@@ -23,7 +23,6 @@ pub const MAX_POLL_WAIT: Duration = Duration::from_secs(20);
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// Logs are capped at 1 MB (spec 4.2.1); the agent caps them, the server enforces it.
 pub const MAX_LOG_BYTES: usize = 1024 * 1024;
-const WRITE_ATTEMPTS: usize = 10;
 
 async fn agent_of(app: &App, caller: &Caller, request: &ApiRequest) -> Result<Agent, ApiError> {
     let agent_sn = request.path_param("agent_sn")?;
@@ -124,13 +123,12 @@ pub async fn report(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
         .parse()
         .map_err(|_| ApiError::invalid("instance_id", "must be a whole number"))?;
     let store = app.store.as_ref();
-    for _ in 0..WRITE_ATTEMPTS {
+    let recorded = until_written(&format!("ticket {execute_uuid}"), || async {
         let current = jobs::get_order(store, &caller.project_id, execute_uuid)
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("ticket {execute_uuid} does not exist")))?;
         let mut order = current.value;
-        let target = order.instance(instance_id).map(|i| i.target.agent_sn.to_string());
-        match target {
+        match order.instance(instance_id).map(|i| i.target.agent_sn.as_str()) {
             None => return Err(ApiError::NotFound(format!("instance {instance_id} is not in ticket {execute_uuid}"))),
             Some(sn) if sn != agent.agent_sn => {
                 return Err(ApiError::Forbidden(format!(
@@ -143,20 +141,18 @@ pub async fn report(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
         let log = redact(&report.log, &order.secrets());
         let summary = format!("exit code {}", report.exit_code);
         if !order.report(instance_id, report.attempt, report.exit_code, &summary, now_ms()) {
-            return ApiResponse::data(false);
+            // No longer wanted (canceled, timed out, retried): nothing to write.
+            return Ok(Some(false));
         }
         jobs::put_log(store, &caller.project_id, execute_uuid, instance_id, report.attempt, &log).await?;
         let effects = Effects { withdraw: vec![instance_id], ..Effects::default() };
-        match jobs::save_order(store, &order, current.version, &effects).await {
-            Ok(()) => {
-                engine::kick(app.queue.as_ref(), &caller.project_id, execute_uuid)
-                    .await
-                    .map_err(|e| ApiError::Internal(e.to_string()))?;
-                return ApiResponse::data(true);
-            }
-            Err(StoreError::ConditionFailed) => continue,
-            Err(other) => return Err(other.into()),
-        }
+        landed(jobs::save_order(store, &order, current.version, &effects).await, true)
+    })
+    .await?;
+    if recorded {
+        engine::kick(app.queue.as_ref(), &caller.project_id, execute_uuid)
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
     }
-    Err(ApiError::Conflict("the ticket is changing fast; report again".into()))
+    ApiResponse::data(recorded)
 }

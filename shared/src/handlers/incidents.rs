@@ -4,6 +4,7 @@
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use super::retry::{landed, until_written};
 use crate::app::App;
 use crate::clock::now_ms;
 use crate::domain::incident::{HandleError, Incident, Named, NewIncident, UserRef};
@@ -11,7 +12,6 @@ use crate::domain::tenant::Caller;
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::ids;
-use crate::ports::StoreError;
 use crate::repositories::incidents;
 
 pub const PROVIDER_CODE: &str = "049";
@@ -21,7 +21,6 @@ pub const INVALID: &str = "GOM.00007256";
 /// An action the incident's status does not allow.
 pub const ILLEGAL_TRANSITION: &str = "GOM.00007257";
 pub const NOT_FOUND: &str = "GOM.00007404";
-const WRITE_ATTEMPTS: usize = 10;
 
 fn envelope(result: Result<Value, ApiError>) -> ApiResponse {
     match result {
@@ -83,7 +82,7 @@ pub async fn handle(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
 async fn handle_incident(app: &App, caller: &Caller, request: &ApiRequest) -> Result<Value, ApiError> {
     let body: HandleBody = request.json_body()?;
     let parameter = body.parameter.unwrap_or_default();
-    for _ in 0..WRITE_ATTEMPTS {
+    until_written(&format!("incident {}", body.incident_num), || async {
         let current = incidents::get_incident(app.store.as_ref(), &caller.project_id, &body.incident_num)
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("incident {} does not exist", body.incident_num)))?;
@@ -92,13 +91,9 @@ async fn handle_incident(app: &App, caller: &Caller, request: &ApiRequest) -> Re
             HandleError::Invalid(field, problem) => ApiError::invalid(&field, problem),
             illegal @ HandleError::IllegalTransition { .. } => ApiError::Conflict(illegal.to_string()),
         })?;
-        match incidents::replace_incident(app.store.as_ref(), &incident, current.version).await {
-            Ok(()) => return Ok(Value::Null),
-            Err(StoreError::ConditionFailed) => continue,
-            Err(other) => return Err(other.into()),
-        }
-    }
-    Err(ApiError::Conflict("the incident is changing fast; try again".into()))
+        landed(incidents::replace_incident(app.store.as_ref(), &incident, current.version).await, Value::Null)
+    })
+    .await
 }
 
 /// `GET /v1/external/incident/{incident_num}` → data IncidentTicketInfoResponseData, plus its history.

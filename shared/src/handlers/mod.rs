@@ -7,6 +7,7 @@ pub mod incidents;
 pub mod integrations;
 pub mod orders;
 pub mod resources;
+mod retry;
 pub mod scripts;
 pub mod tokens;
 

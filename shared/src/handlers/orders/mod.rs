@@ -6,21 +6,20 @@ pub use views::redact;
 
 use serde::Deserialize;
 
+use super::retry::{landed, until_written};
 use crate::app::App;
 use crate::clock::now_ms;
-use crate::domain::job::order::{InstanceStatus, OperationError, OperationType, Order, OrderStatus};
+use crate::domain::job::order::{Effects, InstanceStatus, OperationError, OperationType, Order, OrderStatus};
 use crate::domain::script::parse_enum;
 use crate::domain::tenant::Caller;
 use crate::engine;
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
-use crate::ports::StoreError;
 use crate::repositories::jobs;
 use crate::repositories::Versioned;
 
 const EXECUTE_UUID: &str = "execute_uuid";
 const MAX_LIMIT: usize = 100;
-const WRITE_ATTEMPTS: usize = 10;
 
 async fn load(app: &App, caller: &Caller, request: &ApiRequest) -> Result<Versioned<Order>, ApiError> {
     let execute_uuid = request.path_param(EXECUTE_UUID)?;
@@ -173,7 +172,8 @@ pub async fn operate(app: &App, caller: &Caller, request: ApiRequest) -> Result<
     if body.instance_id == Some(0) {
         return Err(ApiError::invalid("instance_id", "must be at least 1"));
     }
-    for _ in 0..WRITE_ATTEMPTS {
+    let execute_uuid = request.path_param(EXECUTE_UUID)?;
+    until_written(&format!("ticket {execute_uuid}"), || async {
         let current = load(app, caller, &request).await?;
         let mut order = current.value;
         let withdrawn =
@@ -182,17 +182,12 @@ pub async fn operate(app: &App, caller: &Caller, request: ApiRequest) -> Result<
                 OperationError::NotFound(m) => ApiError::NotFound(m),
                 OperationError::NotAllowed(m) => ApiError::Conflict(m),
             })?;
-        let effects = crate::domain::job::order::Effects { withdraw: withdrawn, ..Default::default() };
-        match jobs::save_order(app.store.as_ref(), &order, current.version, &effects).await {
-            Ok(()) => {
-                engine::kick(app.queue.as_ref(), &caller.project_id, &order.execute_uuid)
-                    .await
-                    .map_err(|e| ApiError::Internal(e.to_string()))?;
-                return ApiResponse::data(&order.execute_uuid);
-            }
-            Err(StoreError::ConditionFailed) => continue,
-            Err(other) => return Err(other.into()),
-        }
-    }
-    Err(ApiError::Conflict("the ticket is changing fast; try again".into()))
+        let effects = Effects { withdraw: withdrawn, ..Default::default() };
+        landed(jobs::save_order(app.store.as_ref(), &order, current.version, &effects).await, ())
+    })
+    .await?;
+    engine::kick(app.queue.as_ref(), &caller.project_id, execute_uuid)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    ApiResponse::data(execute_uuid)
 }

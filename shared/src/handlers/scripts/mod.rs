@@ -17,14 +17,12 @@ pub use list::list;
 pub use review::review;
 pub use update::update;
 
+use super::retry::{landed, until_written};
 use crate::domain::script::Script;
 use crate::domain::tenant::Caller;
 use crate::error::ApiError;
-use crate::ports::{Store, StoreError};
+use crate::ports::Store;
 use crate::repositories::scripts;
-
-/// How many times a read-modify-write is tried when other writers keep winning.
-const WRITE_ATTEMPTS: usize = 5;
 
 const SCRIPT_UUID: &str = "script_uuid";
 
@@ -33,24 +31,19 @@ fn not_found(script_uuid: &str) -> ApiError {
 }
 
 /// Reads the caller's script, applies `change`, and writes it back only if
-/// nobody wrote in between; otherwise starts over from a fresh read, so the
-/// change is always judged against the latest state.
+/// nobody wrote in between (otherwise starts over from a fresh read).
 async fn modify(
     store: &dyn Store,
     caller: &Caller,
     script_uuid: &str,
-    mut change: impl FnMut(&mut Script) -> Result<(), ApiError>,
+    change: impl Fn(&mut Script) -> Result<(), ApiError>,
 ) -> Result<Script, ApiError> {
-    for _ in 0..WRITE_ATTEMPTS {
+    until_written(&format!("script {script_uuid}"), || async {
         let current =
             scripts::get(store, &caller.project_id, script_uuid).await?.ok_or_else(|| not_found(script_uuid))?;
         let mut script = current.value;
         change(&mut script)?;
-        match scripts::replace(store, &script, current.version).await {
-            Ok(()) => return Ok(script),
-            Err(StoreError::ConditionFailed) => continue,
-            Err(other) => return Err(other.into()),
-        }
-    }
-    Err(ApiError::Conflict(format!("script {script_uuid} is being changed by others; try again")))
+        landed(scripts::replace(store, &script, current.version).await, script)
+    })
+    .await
 }
