@@ -33,8 +33,8 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
-    #[error("method {method} is not allowed on {path}")]
-    MethodNotAllowed { method: String, path: String },
+    #[error("method {method} is not allowed on {path}; use {allowed}")]
+    MethodNotAllowed { method: String, path: String, allowed: String },
     /// The request is valid but the resource is not in a state that allows it.
     #[error("{0}")]
     Conflict(String),

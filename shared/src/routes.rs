@@ -160,13 +160,15 @@ fn bind(pattern: &[&str], actual: &[&str]) -> Option<HashMap<String, String>> {
 /// The route for a request, with its path parameters. A path no route has is a
 /// 404; a known path with another method is a 405.
 pub fn resolve(method: &Method, path: &str) -> Result<(&'static Route, HashMap<String, String>), ApiError> {
-    let mut path_known = false;
+    let mut allowed: Vec<&str> = Vec::new();
     let mut best: Option<(&Route, HashMap<String, String>)> = None;
     for route in ROUTES {
         let Some(params) = route.match_exact(path) else {
             continue;
         };
-        path_known = true;
+        if !allowed.contains(&route.method.as_str()) {
+            allowed.push(route.method.as_str());
+        }
         // Literal segments beat parameters: `/x/action` is not `/x/{id}`.
         if route.method == method && best.as_ref().is_none_or(|(b, _)| route.literal_segments() > b.literal_segments())
         {
@@ -175,7 +177,11 @@ pub fn resolve(method: &Method, path: &str) -> Result<(&'static Route, HashMap<S
     }
     match best {
         Some(found) => Ok(found),
-        None if path_known => Err(ApiError::MethodNotAllowed { method: method.to_string(), path: path.to_owned() }),
+        None if !allowed.is_empty() => Err(ApiError::MethodNotAllowed {
+            method: method.to_string(),
+            path: path.to_owned(),
+            allowed: allowed.join(", "),
+        }),
         None => Err(ApiError::NotFound(format!("no API at {path}"))),
     }
 }

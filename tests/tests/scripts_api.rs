@@ -443,6 +443,12 @@ async fn unknown_routes_methods_and_huge_bodies_get_json_errors() {
         assert_eq!(reply.error_code(), code);
         assert!(!reply.error_msg().is_empty());
         assert!(reply.headers.contains_key("x-request-id"), "{method} {path}: errors carry X-Request-Id");
+        if status == 405 {
+            assert!(
+                reply.headers["allow"].to_str().unwrap().contains("GET"),
+                "{method} {path}: 405 says what is allowed"
+            );
+        }
     }
     let huge = client.send("POST", SCRIPTS, Some("x".repeat(9 * 1024 * 1024))).await;
     assert_eq!(huge.status, 413);

@@ -26,7 +26,11 @@ impl ApiResponse {
     }
 
     pub fn error(err: &ApiError) -> Self {
-        Self::json(err.status(), err.body())
+        let response = Self::json(err.status(), err.body());
+        match err {
+            ApiError::MethodNotAllowed { allowed, .. } => response.with_header("Allow", allowed.clone()),
+            _ => response,
+        }
     }
 
     pub fn with_header(mut self, name: &'static str, value: String) -> Self {
