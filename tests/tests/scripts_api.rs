@@ -444,10 +444,8 @@ async fn unknown_routes_methods_and_huge_bodies_get_json_errors() {
         assert!(!reply.error_msg().is_empty());
         assert!(reply.headers.contains_key("x-request-id"), "{method} {path}: errors carry X-Request-Id");
         if status == 405 {
-            assert!(
-                reply.headers["allow"].to_str().unwrap().contains("GET"),
-                "{method} {path}: 405 says what is allowed"
-            );
+            let allow = reply.headers["allow"].to_str().unwrap();
+            assert!(!allow.is_empty() && !allow.contains(method), "{method} {path}: 405 says what is allowed: {allow}");
         }
     }
     let huge = client.send("POST", SCRIPTS, Some("x".repeat(9 * 1024 * 1024))).await;
