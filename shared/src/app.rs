@@ -18,11 +18,16 @@ pub const QUEUE_VISIBILITY_TIMEOUT: Duration = Duration::from_secs(60);
 pub struct App {
     pub store: Arc<dyn Store>,
     pub queue: Arc<dyn Queue>,
+    /// Rung when the engine hands out jobs, so that agents' polls waiting in this
+    /// process answer at once instead of at their next look at the store.
+    /// Only a shortcut: polls in other processes (other Lambda instances) still
+    /// find the jobs by looking.
+    pub jobs_handed_out: Arc<tokio::sync::Notify>,
 }
 
 impl App {
     pub fn new(store: Arc<dyn Store>, queue: Arc<dyn Queue>) -> Self {
-        App { store, queue }
+        App { store, queue, jobs_handed_out: Arc::default() }
     }
 
     /// The embedded, durable default: one SQLite file in `data_dir`.

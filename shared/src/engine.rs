@@ -72,6 +72,9 @@ pub async fn step(app: &App, tick: &Tick) -> Result<(), EngineError> {
                 Err(StoreError::ConditionFailed) => continue,
                 Err(other) => return Err(other.into()),
             }
+            if !effects.dispatch.is_empty() {
+                app.jobs_handed_out.notify_waiters();
+            }
         }
         // A timer is set when runs start; a timer that fired early (delays are
         // capped at 15 minutes) is set again.

@@ -96,7 +96,11 @@ pub async fn poll(app: &App, caller: &Caller, request: ApiRequest) -> Result<Api
         if !jobs.is_empty() || tokio::time::Instant::now() >= deadline {
             return ApiResponse::data(jobs);
         }
-        tokio::time::sleep(POLL_INTERVAL).await;
+        // Woken early when this process hands out jobs; the interval covers other processes.
+        tokio::select! {
+            _ = app.jobs_handed_out.notified() => {}
+            _ = tokio::time::sleep(POLL_INTERVAL) => {}
+        }
     }
 }
 

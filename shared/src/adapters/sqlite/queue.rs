@@ -1,7 +1,9 @@
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use rusqlite::{params, TransactionBehavior};
+use tokio::sync::Notify;
 
 use super::SqliteDb;
 use crate::clock::now_ms;
@@ -17,11 +19,14 @@ pub struct SqliteQueue {
     db: SqliteDb,
     name: String,
     visibility_timeout: Duration,
+    /// Wakes receivers in this process when a message is sent from it; other
+    /// processes sharing the file are found by polling.
+    sent: Arc<Notify>,
 }
 
 impl SqliteQueue {
     pub fn new(db: SqliteDb, name: impl Into<String>, visibility_timeout: Duration) -> Self {
-        SqliteQueue { db, name: name.into(), visibility_timeout }
+        SqliteQueue { db, name: name.into(), visibility_timeout, sent: Arc::default() }
     }
 
     async fn receive_visible(&self, max: usize) -> Result<Vec<ReceivedMessage>, QueueError> {
@@ -79,7 +84,11 @@ impl Queue for SqliteQueue {
                 .map(|_| ())
             })
             .await
-            .map_err(QueueError::Backend)
+            .map_err(QueueError::Backend)?;
+        if delay.is_zero() {
+            self.sent.notify_waiters();
+        }
+        Ok(())
     }
 
     async fn receive(&self, max: usize, wait: Duration) -> Result<Vec<ReceivedMessage>, QueueError> {
@@ -92,7 +101,10 @@ impl Queue for SqliteQueue {
             if !received.is_empty() || tokio::time::Instant::now() >= deadline {
                 return Ok(received);
             }
-            tokio::time::sleep(POLL_INTERVAL).await;
+            tokio::select! {
+                _ = self.sent.notified() => {}
+                _ = tokio::time::sleep(POLL_INTERVAL) => {}
+            }
         }
     }
 
