@@ -3,7 +3,7 @@
 
 use http::StatusCode;
 
-use crate::ports::StoreError;
+use crate::ports::{QueueError, StoreError};
 
 /// Error codes. The spec names `COC.00040601` (bad parameter, duplicate name) and
 /// `COC.00040701` (internal error); the others follow the same pattern with the
@@ -83,6 +83,12 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
+        ApiError::Internal(err.to_string())
+    }
+}
+
+impl From<QueueError> for ApiError {
+    fn from(err: QueueError) -> Self {
         ApiError::Internal(err.to_string())
     }
 }

@@ -13,8 +13,7 @@ use std::time::Duration;
 use coc_shared::adapters::dynamodb::DynamoStore;
 use coc_shared::adapters::sqlite::{SqliteDb, SqliteQueue, SqliteStore};
 use coc_shared::adapters::sqs::SqsQueue;
-pub use coc_shared::auth::signature::sdk_date;
-use coc_shared::auth::signature::{authorization_header, SignedParts};
+use coc_shared::auth::signature::{sdk_date, sign_headers, AccessKey};
 use coc_shared::auth::Credential;
 use coc_shared::clock::now_ms;
 use coc_shared::domain::tenant::ProjectId;
@@ -179,21 +178,24 @@ impl Client {
     }
 
     /// The headers the SDK would send for this request, signed.
-    pub fn signed_headers(&self, method: &str, path_and_query: &str, body: &[u8], date: &str) -> HeaderMap {
+    pub fn signed_headers(&self, method: &str, path_and_query: &str, body: &[u8], at_ms: i64) -> HeaderMap {
         let host = self.base.trim_start_matches("http://").to_owned();
         let mut headers = HeaderMap::new();
         headers.insert("content-type", HeaderValue::from_static("application/json;charset=utf-8"));
         headers.insert("host", HeaderValue::from_str(&host).unwrap());
         headers.insert("x-project-id", HeaderValue::from_str(&self.project).unwrap());
-        headers.insert("x-sdk-date", HeaderValue::from_str(date).unwrap());
-        if let Some(credential) = &self.credential {
-            let (path, query) = match path_and_query.split_once('?') {
-                Some((p, q)) => (p, Some(q)),
-                None => (path_and_query, None),
-            };
-            let parts = SignedParts { method, raw_path: path, raw_query: query, headers: &headers, body };
-            let value = authorization_header(&credential.access_key, &credential.secret_key, &parts);
-            headers.insert("authorization", HeaderValue::from_str(&value).unwrap());
+        let (path, query) = match path_and_query.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (path_and_query, None),
+        };
+        match &self.credential {
+            Some(c) => {
+                let key = AccessKey { id: &c.access_key, secret: &c.secret_key };
+                sign_headers(&mut headers, key, method, path, query, body, at_ms);
+            }
+            None => {
+                headers.insert("x-sdk-date", HeaderValue::from_str(&sdk_date(at_ms)).unwrap());
+            }
         }
         headers
     }
@@ -217,7 +219,7 @@ impl Client {
 
     pub async fn send(&self, method: &str, path: &str, body: Option<String>) -> Reply {
         let body = body.unwrap_or_default().into_bytes();
-        let headers = self.signed_headers(method, path, &body, &sdk_date(now_ms()));
+        let headers = self.signed_headers(method, path, &body, now_ms());
         self.send_raw(method, path, headers, body).await
     }
 

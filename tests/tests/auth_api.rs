@@ -8,7 +8,7 @@ use coc_shared::auth::{Credential, TokenRecord};
 use coc_shared::clock::now_ms;
 use coc_shared::domain::tenant::ProjectId;
 use coc_shared::repositories::credentials;
-use coc_tests::{backends, script_body, sdk_date, serve, Client, Reply};
+use coc_tests::{backends, script_body, serve, Client, Reply};
 
 const SCRIPTS: &str = "/v1/job/scripts";
 
@@ -29,32 +29,32 @@ async fn signatures_must_match_the_request_exactly() {
         let name = backend.name;
         let client = Client::new(&serve(backend.app()).await, backend.store.clone(), "p-auth").await;
         let body = script_body("signed").to_string().into_bytes();
-        let now = sdk_date(now_ms());
+        let now = now_ms();
 
-        let headers = client.signed_headers("POST", SCRIPTS, &body, &now);
+        let headers = client.signed_headers("POST", SCRIPTS, &body, now);
         assert_eq!(client.send_raw("POST", SCRIPTS, headers, body.clone()).await.status, 200, "{name}");
 
         let tampered = script_body("tampered").to_string().into_bytes();
-        let headers = client.signed_headers("POST", SCRIPTS, &body, &now);
+        let headers = client.signed_headers("POST", SCRIPTS, &body, now);
         assert_unauthorized(&client.send_raw("POST", SCRIPTS, headers, tampered).await, "tampered body");
 
-        let headers = client.signed_headers("GET", &format!("{SCRIPTS}?limit=1"), b"", &now);
+        let headers = client.signed_headers("GET", &format!("{SCRIPTS}?limit=1"), b"", now);
         let reply = client.send_raw("GET", &format!("{SCRIPTS}?limit=2"), headers, Vec::new()).await;
         assert_unauthorized(&reply, "tampered query");
 
-        let headers = client.signed_headers("GET", &format!("{SCRIPTS}/SCa"), b"", &now);
+        let headers = client.signed_headers("GET", &format!("{SCRIPTS}/SCa"), b"", now);
         assert_unauthorized(
             &client.send_raw("GET", &format!("{SCRIPTS}/SCb"), headers, Vec::new()).await,
             "tampered path",
         );
 
-        let headers = client.signed_headers("GET", &format!("{SCRIPTS}/SCa"), b"", &now);
+        let headers = client.signed_headers("GET", &format!("{SCRIPTS}/SCa"), b"", now);
         assert_unauthorized(
             &client.send_raw("DELETE", &format!("{SCRIPTS}/SCa"), headers, Vec::new()).await,
             "other method",
         );
 
-        let mut headers = client.signed_headers("POST", SCRIPTS, &body, &now);
+        let mut headers = client.signed_headers("POST", SCRIPTS, &body, now);
         headers.insert("host", HeaderValue::from_static("elsewhere.example.com"));
         assert_unauthorized(&client.send_raw("POST", SCRIPTS, headers, body.clone()).await, "other host");
 
@@ -71,10 +71,9 @@ async fn signatures_must_match_the_request_exactly() {
         assert_unauthorized(&unknown.get(&format!("{SCRIPTS}?limit=1")).await, "unknown access key");
 
         for (offset_min, ok) in [(-16, false), (16, false), (-14, true), (14, true)] {
-            let date = sdk_date(now_ms() + offset_min * 60_000);
+            let at = now_ms() + offset_min * 60_000;
             let path = format!("{SCRIPTS}?limit=1");
-            let reply =
-                client.send_raw("GET", &path, client.signed_headers("GET", &path, b"", &date), Vec::new()).await;
+            let reply = client.send_raw("GET", &path, client.signed_headers("GET", &path, b"", at), Vec::new()).await;
             if ok {
                 assert_eq!(reply.status, 200, "{name}: {offset_min} minutes of skew is allowed");
             } else {
@@ -82,14 +81,14 @@ async fn signatures_must_match_the_request_exactly() {
             }
         }
 
-        let mut no_date = client.signed_headers("GET", &format!("{SCRIPTS}?limit=1"), b"", &now);
+        let mut no_date = client.signed_headers("GET", &format!("{SCRIPTS}?limit=1"), b"", now);
         no_date.remove("x-sdk-date");
         assert_unauthorized(
             &client.send_raw("GET", &format!("{SCRIPTS}?limit=1"), no_date, Vec::new()).await,
             "no date",
         );
 
-        let mut other_algorithm = client.signed_headers("GET", &format!("{SCRIPTS}?limit=1"), b"", &now);
+        let mut other_algorithm = client.signed_headers("GET", &format!("{SCRIPTS}?limit=1"), b"", now);
         let value = other_algorithm["authorization"].to_str().unwrap().replace("SDK-HMAC-SHA256", "SDK-HMAC-SM3");
         other_algorithm.insert("authorization", HeaderValue::from_str(&value).unwrap());
         assert_unauthorized(
@@ -109,7 +108,7 @@ async fn a_header_signed_twice_still_verifies() {
     let client = Client::new(&serve(backend.app()).await, backend.store.clone(), "p-dup").await;
     let credential = client.credential.clone().unwrap();
     let path = format!("{SCRIPTS}?limit=1");
-    let mut headers = client.signed_headers("GET", &path, b"", &sdk_date(now_ms()));
+    let mut headers = client.signed_headers("GET", &path, b"", now_ms());
     let signed = "content-type;host;x-project-id;x-project-id;x-sdk-date";
     let mut canonical = format!("GET\n{SCRIPTS}/\nlimit=1\n");
     for name in signed.split(';') {

@@ -154,9 +154,7 @@ pub async fn report(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
     })
     .await?;
     if recorded {
-        engine::kick(app.queue.as_ref(), &caller.project_id, execute_uuid)
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        engine::kick(app.queue.as_ref(), &caller.project_id, execute_uuid).await?;
     }
     ApiResponse::data(recorded)
 }

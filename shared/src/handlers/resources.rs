@@ -2,11 +2,9 @@
 //! registered them. They are ECS servers to the API: provider `ecs`, type `cloudservers`.
 
 use serde_json::json;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 use crate::app::App;
-use crate::clock::now_ms;
+use crate::clock::{iso8601, now_ms};
 use crate::domain::tenant::Caller;
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
@@ -15,10 +13,6 @@ use crate::repositories::jobs;
 pub const PROVIDER: &str = "ecs";
 pub const RESOURCE_TYPE: &str = "cloudservers";
 const MAX_LIMIT: usize = 100;
-
-fn iso(ms: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(ms / 1000).ok().and_then(|t| t.format(&Rfc3339).ok()).unwrap_or_default()
-}
 
 fn required(request: &ApiRequest, name: &str) -> Result<String, ApiError> {
     request.query_param::<String>(name)?.filter(|v| !v.is_empty()).ok_or_else(|| ApiError::invalid(name, "is required"))
@@ -29,10 +23,7 @@ fn required(request: &ApiRequest, name: &str) -> Result<String, ApiError> {
 pub async fn list(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
     let provider = required(&request, "provider")?;
     let resource_type = required(&request, "type")?;
-    let limit = request.query_param::<usize>("limit")?.ok_or_else(|| ApiError::invalid("limit", "is required"))?;
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::invalid("limit", format!("must be 1 to {MAX_LIMIT}, got {limit}")));
-    }
+    let limit = request.limit(MAX_LIMIT, true)?;
     let marker = request.query_param::<String>("marker")?;
     let wanted_ids = request.query_all("resource_id_list");
     let now = now_ms();
@@ -59,8 +50,8 @@ pub async fn list(app: &App, caller: &Caller, request: ApiRequest) -> Result<Api
                 "agent_state": a.state(now),
                 "inner_ip": a.fixed_ip,
                 "properties": { "host_name": a.host_name, "fixed_ip": a.fixed_ip, "os_type": a.os_type },
-                "create_time": iso(a.registered_at),
-                "update_time": iso(a.last_heartbeat),
+                "create_time": iso8601(a.registered_at),
+                "update_time": iso8601(a.last_heartbeat),
             })
         })
         .collect();

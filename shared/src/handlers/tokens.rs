@@ -3,12 +3,10 @@
 //! Like IAM, the token comes back in the `X-Subject-Token` header.
 
 use http::StatusCode;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 use crate::app::App;
 use crate::auth::{issue_token, verify_signature};
-use crate::clock::now_ms;
+use crate::clock::{iso8601, now_ms};
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::repositories::credentials;
@@ -25,10 +23,7 @@ pub async fn issue(app: &App, request: ApiRequest) -> Result<ApiResponse, ApiErr
     let credential = verify_signature(app.store.as_ref(), &request, authorization, now).await?;
     let (token, record) = issue_token(&credential, now);
     credentials::insert_token(app.store.as_ref(), &token, &record).await?;
-    let expires_at = OffsetDateTime::from_unix_timestamp(record.expires_at / 1000)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default();
+    let expires_at = iso8601(record.expires_at);
     let body = serde_json::json!({
         "token": {
             "expires_at": expires_at,

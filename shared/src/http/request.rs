@@ -59,6 +59,34 @@ impl ApiRequest {
         value.parse().map(Some).map_err(|e| ApiError::invalid(name, format!("{e} (got {value:?})")))
     }
 
+    /// The page size: `limit` from 1 to `max`. Absent, it is an error when
+    /// `required`, else `max`.
+    pub fn limit(&self, max: usize, required: bool) -> Result<usize, ApiError> {
+        match self.query_param::<usize>("limit")? {
+            Some(limit) if (1..=max).contains(&limit) => Ok(limit),
+            Some(limit) => Err(ApiError::invalid("limit", format!("must be 1 to {max}, got {limit}"))),
+            None if required => Err(ApiError::invalid("limit", "is required")),
+            None => Ok(max),
+        }
+    }
+
+    /// A text query parameter of 1 to `max` characters.
+    pub fn query_text(&self, name: &str, max: usize) -> Result<Option<String>, ApiError> {
+        match self.query_param::<String>(name)? {
+            Some(v) if v.is_empty() || v.chars().count() > max => {
+                Err(ApiError::invalid(name, format!("must be 1 to {max} characters")))
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// A query parameter naming one value of an enum, with the error the JSON decoder would give.
+    pub fn query_enum<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, ApiError> {
+        self.query_param::<String>(name)?
+            .map(|v| serde_json::from_value(serde_json::Value::String(v)).map_err(|e| ApiError::invalid(name, e)))
+            .transpose()
+    }
+
     /// Every value of a repeated query parameter (`k=a&k=b`), in order.
     pub fn query_all(&self, name: &str) -> Vec<&str> {
         self.query.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str()).collect()

@@ -52,8 +52,10 @@ fn job_sk(agent_sn: &str, execute_uuid: &str, instance_id: u64) -> String {
     format!("{}{execute_uuid}#{instance_id:05}", job_prefix(agent_sn))
 }
 
-fn active_sk(project: &ProjectId, execute_uuid: &str) -> String {
-    format!("{project}#{execute_uuid}")
+/// The ticket's entry in the list of unfinished tickets.
+fn active_item(order: &Order) -> Item {
+    let data = serde_json::json!({ "project_id": order.project_id, "execute_uuid": order.execute_uuid }).to_string();
+    Item::new(ACTIVE_PK, format!("{}#{}", order.project_id, order.execute_uuid), data, 1)
 }
 
 // ---- agents ----------------------------------------------------------------
@@ -80,17 +82,13 @@ pub async fn next_order_id(store: &dyn Store, project: &ProjectId) -> Result<u64
 /// Stores a new ticket and marks it active, both or neither.
 pub async fn insert_order(store: &dyn Store, order: &Order) -> Result<(), StoreError> {
     let pk = tenant_pk(&order.project_id);
-    let active = serde_json::json!({ "project_id": order.project_id, "execute_uuid": order.execute_uuid }).to_string();
     store
         .write(vec![
             WriteOp::Put {
                 item: Item::new(pk, order_sk(&order.execute_uuid), encode(order)?, 1),
                 condition: Condition::NotExists,
             },
-            WriteOp::Put {
-                item: Item::new(ACTIVE_PK, active_sk(&order.project_id, &order.execute_uuid), active, 1),
-                condition: Condition::Always,
-            },
+            WriteOp::Put { item: active_item(order), condition: Condition::Always },
         ])
         .await
 }
@@ -149,13 +147,11 @@ pub async fn save_order(store: &dyn Store, order: &Order, version: u64, effects:
             ops.push(WriteOp::Put { item: Item::new(pk.clone(), sk, encode(&job)?, 1), condition: Condition::Always });
         }
     }
-    let active = active_sk(&order.project_id, &order.execute_uuid);
+    let active = active_item(order);
     if order.status.is_terminal() {
-        ops.push(WriteOp::Delete { pk: ACTIVE_PK.into(), sk: active, condition: Condition::Always });
+        ops.push(WriteOp::Delete { pk: active.pk, sk: active.sk, condition: Condition::Always });
     } else {
-        let data =
-            serde_json::json!({ "project_id": order.project_id, "execute_uuid": order.execute_uuid }).to_string();
-        ops.push(WriteOp::Put { item: Item::new(ACTIVE_PK, active, data, 1), condition: Condition::Always });
+        ops.push(WriteOp::Put { item: active, condition: Condition::Always });
     }
     store.write(ops).await
 }

@@ -334,19 +334,18 @@ impl Incident {
 
     /// The detail's `enum_data_list`: the names of every enumerated value shown.
     pub fn enum_data(&self) -> Vec<Value> {
-        let entry = |field: &str, key: &str, zh: &str, en: &str| serde_json::json!({ "filed_key": field, "enum_key": key, "name_zh": zh, "name_en": en });
-        let named = |field: &str, value: &dyn Fn() -> (&'static str, (&'static str, &'static str))| {
-            let (key, (zh, en)) = value();
-            entry(field, key, zh, en)
-        };
+        fn entry(field: &str, key: &str, zh: &str, en: &str) -> Value {
+            serde_json::json!({ "filed_key": field, "enum_key": key, "name_zh": zh, "name_en": en })
+        }
+        fn named<T: Named>(field: &str, value: T) -> Value {
+            let (zh, en) = value.names();
+            entry(field, value.key(), zh, en)
+        }
         let mut list = vec![
-            named("level_id", &|| (self.incident_level.key(), self.incident_level.names())),
-            named("work_flow_status", &|| (self.status.key(), self.status.names())),
-            named("mtm_type", &|| {
-                let kind = self.mtm_type.unwrap_or(self.incident_type);
-                (kind.key(), kind.names())
-            }),
-            named("source_id", &|| (self.incident_source.key(), self.incident_source.names())),
+            named("level_id", self.incident_level),
+            named("work_flow_status", self.status),
+            named("mtm_type", self.mtm_type.unwrap_or(self.incident_type)),
+            named("source_id", self.incident_source),
             entry("creator", &self.creator, &self.creator, &self.creator),
         ];
         for app in &self.current_cloud_service {

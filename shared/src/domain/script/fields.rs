@@ -80,9 +80,3 @@ pub enum ScriptStatus {
     Approved,
     Rejected,
 }
-
-/// Parses a query-string value into one of the enums above, with the error the
-/// JSON decoder would give.
-pub fn parse_enum<T: serde::de::DeserializeOwned>(value: &str) -> Result<T, String> {
-    serde_json::from_value(serde_json::Value::String(value.to_owned())).map_err(|e| e.to_string())
-}

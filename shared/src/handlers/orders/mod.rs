@@ -10,7 +10,6 @@ use super::retry::{landed, until_written};
 use crate::app::App;
 use crate::clock::now_ms;
 use crate::domain::job::order::{Effects, InstanceStatus, OperationError, OperationType, Order, OrderStatus};
-use crate::domain::script::parse_enum;
 use crate::domain::tenant::Caller;
 use crate::engine;
 use crate::error::ApiError;
@@ -26,15 +25,6 @@ async fn load(app: &App, caller: &Caller, request: &ApiRequest) -> Result<Versio
     jobs::get_order(app.store.as_ref(), &caller.project_id, execute_uuid)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("ticket {execute_uuid} does not exist")))
-}
-
-fn limit(request: &ApiRequest, required: bool) -> Result<usize, ApiError> {
-    match request.query_param::<usize>("limit")? {
-        Some(limit) if (1..=MAX_LIMIT).contains(&limit) => Ok(limit),
-        Some(limit) => Err(ApiError::invalid("limit", format!("must be 1 to {MAX_LIMIT}, got {limit}"))),
-        None if required => Err(ApiError::invalid("limit", "is required")),
-        None => Ok(MAX_LIMIT),
-    }
 }
 
 /// `GET /v1/job/script/orders/{execute_uuid}`.
@@ -62,11 +52,8 @@ pub async fn batch(app: &App, caller: &Caller, request: ApiRequest) -> Result<Ap
         .path_param("batch_index")?
         .parse()
         .map_err(|_| ApiError::invalid("batch_index", "must be a whole number"))?;
-    let status: Option<InstanceStatus> = request
-        .query_param::<String>("status")?
-        .map(|s| parse_enum(&s).map_err(|e| ApiError::invalid("status", e)))
-        .transpose()?;
-    let limit = limit(&request, true)?;
+    let status: Option<InstanceStatus> = request.query_enum("status")?;
+    let limit = request.limit(MAX_LIMIT, true)?;
     let marker = request.query_param::<u64>("marker")?.unwrap_or(0);
     let order = load(app, caller, &request).await?.value;
     if index == 0 || index as usize > order.batches.len() {
@@ -95,18 +82,12 @@ pub async fn batch(app: &App, caller: &Caller, request: ApiRequest) -> Result<Ap
 /// `GET /v1/job/script/orders?limit=&marker=&start_time=&end_time=&creator=&status=`,
 /// newest first; `marker` is the order_id of the last row of the previous page.
 pub async fn list(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let limit = limit(&request, false)?;
+    let limit = request.limit(MAX_LIMIT, false)?;
     let marker = request.query_param::<u64>("marker")?;
     let start = request.query_param::<i64>("start_time")?;
     let end = request.query_param::<i64>("end_time")?;
-    let creator = request.query_param::<String>("creator")?;
-    if creator.as_ref().is_some_and(|c| c.is_empty() || c.chars().count() > 64) {
-        return Err(ApiError::invalid("creator", "must be 1 to 64 characters"));
-    }
-    let status: Option<OrderStatus> = request
-        .query_param::<String>("status")?
-        .map(|s| parse_enum(&s).map_err(|e| ApiError::invalid("status", e)))
-        .transpose()?;
+    let creator = request.query_text("creator", 64)?;
+    let status: Option<OrderStatus> = request.query_enum("status")?;
     if let (Some(s), Some(e)) = (start, end) {
         if s > e {
             return Err(ApiError::invalid("start_time", "must not be after end_time"));
@@ -186,8 +167,6 @@ pub async fn operate(app: &App, caller: &Caller, request: ApiRequest) -> Result<
         landed(jobs::save_order(app.store.as_ref(), &order, current.version, &effects).await, ())
     })
     .await?;
-    engine::kick(app.queue.as_ref(), &caller.project_id, execute_uuid)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    engine::kick(app.queue.as_ref(), &caller.project_id, execute_uuid).await?;
     ApiResponse::data(execute_uuid)
 }

@@ -41,8 +41,6 @@ pub async fn execute(app: &App, caller: &Caller, request: ApiRequest) -> Result<
         .map_err(ApiError::InvalidParameter)?;
     jobs::insert_order(store, &order).await?;
     // Were this lost, the engine's sweep of active tickets would still start it.
-    engine::kick(app.queue.as_ref(), &caller.project_id, &order.execute_uuid)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    engine::kick(app.queue.as_ref(), &caller.project_id, &order.execute_uuid).await?;
     ApiResponse::data(&order.execute_uuid)
 }

@@ -2,14 +2,13 @@ use serde::Serialize;
 
 use super::views::ScriptListRow;
 use crate::app::App;
-use crate::domain::char_len;
-use crate::domain::script::{parse_enum, RiskLevel, Script, ScriptType};
+use crate::domain::script::{RiskLevel, Script, ScriptType};
 use crate::domain::tenant::Caller;
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::repositories::scripts;
 
-const MAX_LIMIT: u32 = 100;
+const MAX_LIMIT: usize = 100;
 
 /// The list query (spec table 4-10), checked.
 struct ListQuery {
@@ -22,37 +21,21 @@ struct ListQuery {
     enterprise_project_id: Option<String>,
 }
 
-fn bounded(request: &ApiRequest, name: &str, max: usize) -> Result<Option<String>, ApiError> {
-    match request.query_param::<String>(name)? {
-        Some(v) if v.is_empty() || char_len(&v) > max => {
-            Err(ApiError::invalid(name, format!("must be 1 to {max} characters")))
-        }
-        other => Ok(other),
-    }
-}
-
-fn enum_param<T: serde::de::DeserializeOwned>(request: &ApiRequest, name: &str) -> Result<Option<T>, ApiError> {
-    request.query_param::<String>(name)?.map(|v| parse_enum(&v).map_err(|e| ApiError::invalid(name, e))).transpose()
-}
-
 impl ListQuery {
     fn parse(request: &ApiRequest) -> Result<Self, ApiError> {
-        let limit = request.query_param::<u32>("limit")?.ok_or_else(|| ApiError::invalid("limit", "is required"))?;
-        if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::invalid("limit", format!("must be 1 to {MAX_LIMIT}, got {limit}")));
-        }
+        let limit = request.limit(MAX_LIMIT, true)?;
         let marker = request.query_param::<u64>("marker")?.unwrap_or(0);
         if marker > i64::MAX as u64 {
             return Err(ApiError::invalid("marker", format!("must be at most {}", i64::MAX)));
         }
         Ok(ListQuery {
-            limit: limit as usize,
+            limit,
             marker,
-            name_like: bounded(request, "name_like", 32)?,
-            creator: bounded(request, "creator", 64)?,
-            risk_level: enum_param(request, "risk_level")?,
-            script_type: enum_param(request, "type")?,
-            enterprise_project_id: bounded(request, "enterprise_project_id", 64)?,
+            name_like: request.query_text("name_like", 32)?,
+            creator: request.query_text("creator", 64)?,
+            risk_level: request.query_enum("risk_level")?,
+            script_type: request.query_enum("type")?,
+            enterprise_project_id: request.query_text("enterprise_project_id", 64)?,
         })
     }
 
