@@ -85,7 +85,7 @@ def test_execute_watch_and_steer_a_ticket(tenant):
                 "the ticket finishes")
     assert info.properties.script_uuid == script_uuid
     assert info.properties.execute_param.execute_user == "root"
-    assert [p.param_value for p in info.properties.execute_param.script_params] == ["sdk", "******"]
+    assert [p.param_value for p in info.properties.execute_param.script_params] == ["sdk", "*****************"]
     assert isinstance(info.gmt_finished, int)
 
     batches = client.list_script_job_batches(ListScriptJobBatchesRequest(execute_uuid=execute_uuid)).data
@@ -96,7 +96,7 @@ def test_execute_watch_and_steer_a_ticket(tenant):
     detail = client.get_script_job_batch(GetScriptJobBatchRequest(execute_uuid=execute_uuid, batch_index=1, limit=10, marker=0)).data
     instance = detail.execute_instances[0]
     assert instance.status == "FINISHED"
-    assert instance.message.strip() == "hello sdk ******"
+    assert instance.message.strip() == "hello sdk *****************"
     assert instance.target_instance.agent_sn == agent_sn
     page = client.list_script_jobs(ListScriptJobsRequest(limit=10, status="FINISHED")).data
     assert page.total == 1 and page.data[0].execute_uuid == execute_uuid and page.data[0].order_name == "sdk_job"

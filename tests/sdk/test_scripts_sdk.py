@@ -51,7 +51,7 @@ def test_script_lifecycle(make_client):
     assert detail.properties.risk_level == "MEDIUM"
     assert detail.properties.protocol == "EMAIL"
     assert [p.param_name for p in detail.script_params] == ["who", "key"]
-    assert detail.script_params[1].param_value == "******"
+    assert detail.script_params[1].param_value == "*****************"
     assert isinstance(detail.gmt_created, int)
 
     page = client.list_scripts(ListScriptsRequest(limit=10, name_like="hello")).data
@@ -64,7 +64,7 @@ def test_script_lifecycle(make_client):
     assert updated.data == script_uuid
     after = client.get_script(GetScriptRequest(script_uuid=script_uuid)).data
     assert after.content == "echo ${who}!"
-    assert after.script_params[1].param_value == "******"
+    assert after.script_params[1].param_value == "*****************"
 
     deleted = client.delete_script(DeleteScriptRequest(script_uuid=script_uuid))
     assert deleted.data == script_uuid

@@ -54,7 +54,7 @@ async fn create_then_read_back() {
         assert!(d["gmt_created"].as_i64().unwrap() > 1_700_000_000_000);
         let params = d["script_params"].as_array().unwrap();
         assert_eq!(params[0]["param_value"], "hello");
-        assert_eq!(params[1]["param_value"], "******", "{backend}: sensitive values are masked");
+        assert_eq!(params[1]["param_value"], "*****************", "{backend}: sensitive values are masked");
         assert_eq!(params[1]["sensitive"], true);
         assert!(!detail.body.to_string().contains("s3cret"), "{backend}: the secret never leaves the server");
     }

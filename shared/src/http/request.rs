@@ -7,6 +7,7 @@ use percent_encoding::percent_decode_str;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use crate::limits::{Chars, Range};
 
 /// The largest body accepted: room for an agent's report with a full 1 MB log
 /// (JSON-escaped); every other valid request is far below it.
@@ -59,25 +60,30 @@ impl ApiRequest {
         value.parse().map(Some).map_err(|e| ApiError::invalid(name, format!("{e} (got {value:?})")))
     }
 
-    /// The page size: `limit` from 1 to `max`. Absent, it is an error when
-    /// `required`, else `max`.
-    pub fn limit(&self, max: usize, required: bool) -> Result<usize, ApiError> {
-        match self.query_param::<usize>("limit")? {
-            Some(limit) if (1..=max).contains(&limit) => Ok(limit),
-            Some(limit) => Err(ApiError::invalid("limit", format!("must be 1 to {max}, got {limit}"))),
+    /// The page size: `limit` within `range`. Absent, it is an error when
+    /// `required`, else the largest page.
+    pub fn limit(&self, range: Range, required: bool) -> Result<usize, ApiError> {
+        match self.query_number("limit", range)? {
+            Some(limit) => Ok(limit as usize),
             None if required => Err(ApiError::invalid("limit", "is required")),
-            None => Ok(max),
+            None => Ok(range.max as usize),
         }
     }
 
-    /// A text query parameter of 1 to `max` characters.
-    pub fn query_text(&self, name: &str, max: usize) -> Result<Option<String>, ApiError> {
-        match self.query_param::<String>(name)? {
-            Some(v) if v.is_empty() || v.chars().count() > max => {
-                Err(ApiError::invalid(name, format!("must be 1 to {max} characters")))
-            }
-            other => Ok(other),
+    /// A whole-number query parameter within `range`.
+    pub fn query_number(&self, name: &str, range: Range) -> Result<Option<i64>, ApiError> {
+        let Some(value) = self.query_param::<i64>(name)? else { return Ok(None) };
+        range.check(value).map_err(|problem| ApiError::invalid(name, problem))?;
+        Ok(Some(value))
+    }
+
+    /// A text query parameter within `limit`.
+    pub fn query_text(&self, name: &str, limit: Chars) -> Result<Option<String>, ApiError> {
+        let value = self.query_param::<String>(name)?;
+        if let Some(v) = &value {
+            limit.check(v).map_err(|problem| ApiError::invalid(name, problem))?;
         }
+        Ok(value)
     }
 
     /// A query parameter naming one value of an enum, with the error the JSON decoder would give.

@@ -15,7 +15,7 @@ use crate::domain::tenant::{Caller, ProjectId};
 pub struct ScriptProperties {
     pub risk_level: RiskLevel,
     pub version: ScriptVersion,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::absent::null_is_default")]
     pub reviewers: Reviewers,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol: Option<NotifyProtocol>,
@@ -32,7 +32,7 @@ pub struct NewScript {
     pub content: ScriptContent,
     #[serde(default)]
     pub enterprise_project_id: Option<EnterpriseProjectId>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::absent::null_is_default")]
     pub script_params: ScriptParams,
 }
 
@@ -56,7 +56,7 @@ pub enum ReviewVerdict {
     Rejected,
 }
 
-bounded_text!(ReviewComments, 0, 256);
+bounded_text!(ReviewComments, crate::limits::REVIEW_COMMENTS);
 
 /// The body of `POST /v1/job/scripts/{script_uuid}/action` (the SDK's
 /// ApprovalJobScriptModel, sent by `accept_script`).
