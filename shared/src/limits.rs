@@ -215,6 +215,10 @@ const fn query(operation: Operation, field: &'static str, rule: Rule) -> FieldLi
     FieldLimit { operation, place: Place::Query, field, rule }
 }
 
+const fn path(operation: Operation, field: &'static str, rule: Rule) -> FieldLimit {
+    FieldLimit { operation, place: Place::Path, field, rule }
+}
+
 use Operation::*;
 use Rule::{Chars as C, Items as I, Range as R};
 
@@ -266,7 +270,7 @@ pub const TABLE: &[FieldLimit] = &[
     body(ExecuteScript, "execute_batches[0].target_instances[0].region_id", C(REGION_ID)),
     query(GetScriptJobBatch, "limit", R(BATCH_PAGE)),
     query(GetScriptJobBatch, "marker", R(BATCH_MARKER)),
-    FieldLimit { operation: GetScriptJobBatch, place: Place::Path, field: "batch_index", rule: R(BATCH_INDEX) },
+    path(GetScriptJobBatch, "batch_index", R(BATCH_INDEX)),
     query(ListScriptJobs, "limit", R(ORDERS_PAGE)),
     query(ListScriptJobs, "marker", R(ORDERS_MARKER)),
     query(ListScriptJobs, "start_time", R(ORDERS_TIME)),

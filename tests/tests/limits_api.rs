@@ -292,6 +292,8 @@ async fn null_optional_fields_are_absent_as_terraform_sends_them() {
         assert_eq!(edited.status, 200, "{backend}: {}", edited.body);
 
         register(&client, "a1").await;
+        let beat = client.post("/v1/agents/a1/heartbeat", &json!({"running": null})).await;
+        assert_eq!(beat.status, 200, "{backend}: {}", beat.body);
         let execute = json!({
             "execute_param": {"timeout": 60, "success_rate": 100, "execute_user": "root", "resourceful": null,
                               "script_params": null},
