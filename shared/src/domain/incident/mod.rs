@@ -42,7 +42,7 @@ pub struct AtMostOne(Vec<ListItem>);
 impl TryFrom<Vec<ListItem>> for AtMostOne {
     type Error = String;
     fn try_from(items: Vec<ListItem>) -> Result<Self, String> {
-        limits::INCIDENT_LIST.check(items.len(), "elements (only one is supported)")?;
+        limits::INCIDENT_LIST.check(items.len(), "elements").map_err(|e| format!("{e} (only one is supported)"))?;
         Ok(AtMostOne(items))
     }
 }
