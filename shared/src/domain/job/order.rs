@@ -74,6 +74,9 @@ pub struct ScriptSnapshot {
     pub script_type: ScriptType,
     pub content: String,
     pub params: Vec<ResolvedParam>,
+    /// The script's revision, the one its approval was about (the spec's `script_version_uuid`).
+    #[serde(default)]
+    pub revision: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -212,6 +215,7 @@ impl Order {
                 script_type: script.script_type,
                 content: script.content.to_string(),
                 params,
+                revision: script.revision,
             },
             batches: execution
                 .execute_batches
