@@ -4,11 +4,14 @@
 mod fields;
 mod params;
 mod submission;
+#[cfg(test)]
+mod submission_tests;
 
 use serde::{Deserialize, Serialize};
 
 pub use fields::*;
 pub use params::*;
+use submission::{change_beyond_risk_level, is_new_revision};
 pub use submission::{fingerprint, EditError};
 
 use crate::domain::tenant::{Caller, ProjectId};
@@ -179,40 +182,32 @@ impl Script {
     /// reviewers waits for them again. A reviewer who does not own the script may change only
     /// the risk level (spec 4.2.3).
     pub fn edit(&mut self, edit: ScriptEdit, caller: &Caller, now: i64) -> Result<(), EditError> {
-        let script_params = match edit.script_params {
-            Some(params) => params.keep_masked_secrets(&self.script_params),
-            None => self.script_params.clone(),
-        };
-        let properties = edit.properties.unwrap_or_else(|| self.properties.clone());
-        if self.properties.reviewers.includes(&caller.user_id, &caller.user_name) && caller.user_id != self.creator_id {
-            let changed = [
-                ("description", self.description != edit.description),
-                ("content", self.content != edit.content),
-                ("script_params", self.script_params != script_params),
-                ("properties.version", self.properties.version != properties.version),
-                ("properties.reviewers", self.properties.reviewers != properties.reviewers),
-                ("properties.protocol", self.properties.protocol != properties.protocol),
-            ];
-            if let Some((field, _)) = changed.into_iter().find(|(_, changed)| *changed) {
+        let mut next = self.clone();
+        next.description = edit.description;
+        next.content = edit.content;
+        if let Some(params) = edit.script_params {
+            next.script_params = params.keep_masked_secrets(&self.script_params);
+        }
+        if let Some(properties) = edit.properties {
+            next.properties = properties;
+        }
+        let reviewer_only =
+            self.properties.reviewers.includes(&caller.user_id, &caller.user_name) && caller.user_id != self.creator_id;
+        if reviewer_only {
+            if let Some(field) = change_beyond_risk_level(self, &next) {
                 return Err(EditError::ReviewerMayOnlyChangeRiskLevel(field));
             }
         }
-        let resubmitted = self.content != edit.content
-            || self.script_params != script_params
-            || self.properties.reviewers != properties.reviewers;
-        self.description = edit.description;
-        self.content = edit.content;
-        self.script_params = script_params;
-        self.properties = properties;
-        if resubmitted {
-            self.revision += 1;
-            if !self.unapproved_authors.contains(&caller.user_id) {
-                self.unapproved_authors.push(caller.user_id.clone());
+        if is_new_revision(self, &next) {
+            next.revision += 1;
+            if !next.unapproved_authors.contains(&caller.user_id) {
+                next.unapproved_authors.push(caller.user_id.clone());
             }
-            self.status = initial_status(&self.properties);
+            next.status = initial_status(&next.properties);
         }
-        self.operator = caller.user_name.clone();
-        self.gmt_modified = now;
+        next.operator = caller.user_name.clone();
+        next.gmt_modified = now;
+        *self = next;
         Ok(())
     }
 

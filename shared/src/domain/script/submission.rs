@@ -13,6 +13,29 @@ pub enum EditError {
     ReviewerMayOnlyChangeRiskLevel(&'static str),
 }
 
+/// Whether `after` differs from `before` in what a reviewer judges: the content, any parameter
+/// (a secret's value too) or the reviewers. The type cannot change.
+pub(super) fn is_new_revision(before: &Script, after: &Script) -> bool {
+    before.content != after.content
+        || before.script_params != after.script_params
+        || before.properties.reviewers != after.properties.reviewers
+}
+
+/// The first field, by its JSON path, other than the risk level that `after` changes.
+pub(super) fn change_beyond_risk_level(before: &Script, after: &Script) -> Option<&'static str> {
+    let (was, is) = (&before.properties, &after.properties);
+    [
+        ("description", before.description != after.description),
+        ("content", before.content != after.content),
+        ("script_params", before.script_params != after.script_params),
+        ("properties.version", was.version != is.version),
+        ("properties.reviewers", was.reviewers != is.reviewers),
+        ("properties.protocol", was.protocol != is.protocol),
+    ]
+    .into_iter()
+    .find_map(|(field, changed)| changed.then_some(field))
+}
+
 /// The reviewable part of a script, as a reviewer reads it.
 #[derive(Serialize)]
 struct Reviewed<'a> {
