@@ -153,6 +153,7 @@ async fn a_ticket_runs_batch_by_batch_with_pause_and_continue() {
 
         assert_eq!(done["properties"]["script_uuid"], setup.script_uuid.as_str());
         assert_eq!(done["properties"]["script_name"], "deploy");
+        assert_eq!(done["properties"]["script_version_uuid"], 1, "{name}: the ticket names the revision that ran");
         assert_eq!(done["properties"]["execute_param"]["timeout"], 60);
         assert_eq!(
             done["properties"]["execute_param"]["script_params"][0]["param_value"], "*****************",

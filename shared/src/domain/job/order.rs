@@ -78,6 +78,9 @@ pub struct ScriptSnapshot {
     pub script_type: ScriptType,
     pub content: String,
     pub params: Vec<ResolvedParam>,
+    /// The script's revision, the one its approval was about (the spec's `script_version_uuid`).
+    #[serde(default)]
+    pub revision: u64,
 }
 
 /// The spec's `script_version_uuid` is a number (Long) naming the version of
@@ -225,6 +228,7 @@ impl Order {
                 script_type: script.script_type,
                 content: script.content.to_string(),
                 params,
+                revision: script.revision,
             },
             batches: execution
                 .execute_batches

@@ -40,6 +40,7 @@ impl OrderInfo {
                 "script_name": order.script.name,
                 "script_version_uuid": order.script.version_uuid,
                 "script_version_name": order.script.version,
+                "script_version_uuid": order.script.revision,
                 "current_execute_batch_index": order.current_batch_index.min(order.batches.len() as u32),
                 "execute_param": execute_param,
                 "script_source": "CUSTOM_SCRIPT",
