@@ -136,7 +136,7 @@ async fn ticket_details_name_the_script_version_and_the_hosts_properties() {
         assert_eq!(info.status, 200, "{backend}: {}", info.body);
         let properties = &info.body["data"]["properties"];
         assert!(properties["script_version_uuid"].is_u64(), "{backend}: a number, as the SDK types it: {properties}");
-        assert_eq!(properties["script_version_uuid"], script["gmt_modified"], "{backend}: the version that ran");
+        assert_eq!(properties["script_version_uuid"], script["revision"], "{backend}: the revision that ran");
         assert_eq!(properties["script_version_name"], "1.0.0");
 
         let batch = client.get(&format!("{ORDERS}/{execute_uuid}/batches/1?limit=10&marker=0")).await;

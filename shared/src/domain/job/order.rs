@@ -70,9 +70,6 @@ pub struct ResolvedParam {
 pub struct ScriptSnapshot {
     pub script_uuid: String,
     pub name: String,
-    /// The ticket details' `script_version_uuid`: which version of the script ran.
-    #[serde(default)]
-    pub version_uuid: u64,
     /// The script's version name (`properties.version`).
     pub version: String,
     pub script_type: ScriptType,
@@ -81,14 +78,6 @@ pub struct ScriptSnapshot {
     /// The script's revision, the one its approval was about (the spec's `script_version_uuid`).
     #[serde(default)]
     pub revision: u64,
-}
-
-/// The spec's `script_version_uuid` is a number (Long) naming the version of
-/// the script that ran. Every change of a script moves its `gmt_modified`, so
-/// within a script that time names the version; a script version id of its
-/// own, when scripts get one, belongs here instead.
-fn script_version_uuid(script: &Script) -> u64 {
-    u64::try_from(script.gmt_modified).unwrap_or(0)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -223,7 +212,6 @@ impl Order {
             script: ScriptSnapshot {
                 script_uuid: script.script_uuid.clone(),
                 name: script.name.to_string(),
-                version_uuid: script_version_uuid(script),
                 version: script.properties.version.to_string(),
                 script_type: script.script_type,
                 content: script.content.to_string(),

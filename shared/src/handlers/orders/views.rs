@@ -38,7 +38,6 @@ impl OrderInfo {
             properties: json!({
                 "script_uuid": order.script.script_uuid,
                 "script_name": order.script.name,
-                "script_version_uuid": order.script.version_uuid,
                 "script_version_name": order.script.version,
                 "script_version_uuid": order.script.revision,
                 "current_execute_batch_index": order.current_batch_index.min(order.batches.len() as u32),
