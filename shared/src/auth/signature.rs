@@ -8,7 +8,8 @@
 //!
 //! The last line of the canonical request is the body's hash, taken from the
 //! body received (see `payload_hash`): a client's `X-Sdk-Content-Sha256` only
-//! counts when it is signed, and then only as APIG's `UNSIGNED-PAYLOAD`.
+//! counts when it is signed, and then only as APIG's `UNSIGNED-PAYLOAD` or as
+//! the body's own hash.
 
 use hmac::{Hmac, Mac};
 use http::HeaderMap;
