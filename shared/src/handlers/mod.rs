@@ -67,7 +67,9 @@ pub async fn dispatch(
 /// Authenticates (where the route asks for it) and runs a routed request.
 async fn run(app: &App, route: &Route, request: ApiRequest) -> Result<(ApiResponse, Option<Caller>), ApiError> {
     let caller = match route.access {
-        Access::Authenticated => Some(auth::authenticate(app.store.as_ref(), &request, now_ms()).await?),
+        Access::Authenticated => {
+            Some(auth::authenticate(app.store.as_ref(), &app.public_hosts, &request, now_ms()).await?)
+        }
         Access::Public => None,
     };
     let response = dispatch(app, route.operation, caller.as_ref(), request).await?;

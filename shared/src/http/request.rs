@@ -28,13 +28,16 @@ pub struct ApiRequest {
     pub body: Bytes,
 }
 
-/// Splits a raw query string into decoded pairs (`+` is a space, as in forms).
+/// Splits a raw query string into decoded pairs, in order. `+` is a plus, not a
+/// space: the SDK sends a space as `%20` and signs `+` as a plus
+/// (`auth::signature::canonical_query` decodes the same way), so a handler
+/// never sees a value other than the one the signature covers.
 pub fn parse_query(raw: &str) -> Vec<(String, String)> {
     raw.split('&')
         .filter(|pair| !pair.is_empty())
         .map(|pair| {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let decode = |s: &str| percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
+            let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
             (decode(name), decode(value))
         })
         .collect()
@@ -187,12 +190,14 @@ mod tests {
     #[test]
     fn query_pairs_are_decoded() {
         assert_eq!(
-            parse_query("limit=10&name_like=hel%20lo%2F%C3%A9&x=a+b&flag"),
+            parse_query("limit=10&name_like=hel%20lo%2F%C3%A9&x=a+b&y=a%2Bb&flag&=v"),
             vec![
                 ("limit".into(), "10".into()),
                 ("name_like".into(), "hel lo/é".into()),
-                ("x".into(), "a b".into()),
-                ("flag".into(), "".into())
+                ("x".into(), "a+b".into()),
+                ("y".into(), "a+b".into()),
+                ("flag".into(), "".into()),
+                ("".into(), "v".into())
             ]
         );
     }
