@@ -78,7 +78,7 @@ async fn read_body(body: Incoming, limit: usize, timeout: Duration) -> Result<By
 /// request's head and body have their timeouts, and a failed accept is retried.
 pub async fn serve(listener: TcpListener, app: App, limits: Limits) {
     let app = Arc::new(app);
-    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let slots = Arc::new(Semaphore::new(limits.max_connections.min(Semaphore::MAX_PERMITS)));
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
     loop {
