@@ -237,8 +237,8 @@ async fn agent_reports_keep_the_large_body_limit() {
     assert_eq!(reply.status(), 413, "2 MiB is over an ordinary route's limit");
 }
 
-/// Waits for the server to close `stream` (an answer before it is allowed),
-/// for at most `within`; how long that took.
+/// Sends what `trickle` gives every 200 ms until the server closes `stream`
+/// (an answer it sends first is skipped), for at most `within`; how long that took.
 async fn time_until_closed(
     stream: &mut TcpStream,
     within: Duration,
