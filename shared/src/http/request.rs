@@ -9,9 +9,16 @@ use serde::de::DeserializeOwned;
 use crate::error::ApiError;
 use crate::limits::{Chars, Range};
 
-/// The largest body accepted: room for an agent's report with a full 1 MB log
-/// (JSON-escaped); every other valid request is far below it.
+/// The largest body any route accepts: room for an agent's report with a full
+/// 1 MB log (JSON-escaped). Only the agent report route takes it.
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// The body limit of the other authenticated routes: a script (4,096 characters
+/// of content, its parameters) or a 200-host ticket is far below it.
+pub const API_BODY_BYTES: usize = 1024 * 1024;
+/// The body limit of the public routes (token issuing, alarm intake). Their
+/// bodies are read before anyone is known, so it is kept small: it bounds what a
+/// flood of anonymous requests can make the server hold.
+pub const PUBLIC_BODY_BYTES: usize = 128 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct ApiRequest {
