@@ -302,7 +302,12 @@ mod queue_consumer_tests {
         use crate::domain::tenant::{Caller, ProjectId};
         let dir = std::env::temp_dir().join(format!("coc-alarm-queue-{}", uuid::Uuid::new_v4()));
         let app = App::embedded(&dir).unwrap();
-        let caller = Caller { project_id: ProjectId::parse("p").unwrap(), user_id: "u".into(), user_name: "u".into() };
+        let caller = Caller {
+            project_id: ProjectId::parse("p").unwrap(),
+            user_id: "u".into(),
+            user_name: "u".into(),
+            agent_sn: None,
+        };
         let request = crate::http::ApiRequest {
             method: http::Method::POST,
             path: "/v1/integrations".into(),

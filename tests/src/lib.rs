@@ -7,7 +7,8 @@
 //! When `COC_REQUIRE_AWS_LOCAL=1` (as `make test` sets) their absence fails the
 //! tests instead of skipping them.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use coc_shared::adapters::dynamodb::DynamoStore;
@@ -108,6 +109,8 @@ pub struct Client {
     pub project: String,
     /// None: requests go out unauthenticated.
     pub credential: Option<Credential>,
+    /// The credentials of the agents this tenant's users registered, by agent_sn.
+    agents: Arc<Mutex<HashMap<String, Credential>>>,
     store: Arc<dyn Store>,
     http: reqwest::Client,
 }
@@ -150,9 +153,44 @@ impl Client {
             base: base.to_owned(),
             project: project.to_owned(),
             credential: Some(credential),
+            agents: Arc::default(),
             store,
             http: reqwest::Client::new(),
         }
+    }
+
+    /// A client signing with the credential a registration returned (its `data`).
+    pub fn with_agent_credential(&self, data: &serde_json::Value) -> Self {
+        let text = |name: &str| data[name].as_str().unwrap_or_else(|| panic!("no {name} in {data}")).to_owned();
+        let credential = Credential {
+            access_key: text("access_key"),
+            secret_key: text("secret_key"),
+            project_id: ProjectId::parse(text("project_id")).expect("valid project id"),
+            user_id: String::new(),
+            user_name: String::new(),
+            created_at: 0,
+            agent_sn: Some(text("agent_sn")),
+        };
+        Client { credential: Some(credential), ..self.clone() }
+    }
+
+    /// Registers an agent with this client's key; `agent(agent_sn)` then acts as it.
+    pub async fn register_agent(&self, body: &serde_json::Value) -> Reply {
+        let reply = self.post("/v1/agents", body).await;
+        if reply.status == 200 {
+            let agent = self.with_agent_credential(&reply.body["data"]);
+            let credential = agent.credential.expect("a credential was just set");
+            let agent_sn = credential.agent_sn.clone().expect("an agent credential");
+            self.agents.lock().expect("agents lock").insert(agent_sn, credential);
+        }
+        reply
+    }
+
+    /// A client signing with the credential of agent `agent_sn`, registered by `register_agent`.
+    pub fn agent(&self, agent_sn: &str) -> Self {
+        let credential = self.agents.lock().expect("agents lock").get(agent_sn).cloned();
+        let credential = credential.unwrap_or_else(|| panic!("agent {agent_sn} was not registered by this client"));
+        Client { credential: Some(credential), ..self.clone() }
     }
 
     /// Another user of the same project, with an access key of their own.
@@ -165,7 +203,7 @@ impl Client {
     pub async fn in_project(&self, project: &str) -> Self {
         let (id, name) = self.credential.as_ref().map(|c| (c.user_id.clone(), c.user_name.clone())).unwrap_or_default();
         let credential = create_credential(self.store.as_ref(), project, &id, &name).await;
-        Client { project: project.to_owned(), credential: Some(credential), ..self.clone() }
+        Client { project: project.to_owned(), credential: Some(credential), agents: Arc::default(), ..self.clone() }
     }
 
     /// The same key, sending another project's id in X-Project-Id.

@@ -50,6 +50,7 @@ pub async fn bootstrap(store: &dyn Store, config: &BootstrapConfig, now: i64) ->
                 user_id: BOOTSTRAP_USER.into(),
                 user_name: BOOTSTRAP_USER.into(),
                 created_at: now,
+                agent_sn: None,
             };
             match stored::get(store, ak).await.map_err(|e| e.to_string())? {
                 Some(existing) if existing.secret_key == *sk && existing.project_id == credential.project_id => {}

@@ -1,13 +1,14 @@
 //! Handlers: small functions of (ports, caller, request) returning a response
 //! or an `ApiError`. `handle` is the whole pipeline for one raw request.
 
+pub mod agent_identity;
 pub mod agents;
 pub mod alarms;
 pub mod incidents;
 pub mod integrations;
 pub mod orders;
 pub mod resources;
-mod retry;
+pub(crate) mod retry;
 pub mod scripts;
 pub mod tokens;
 
@@ -25,7 +26,7 @@ use crate::http::{ApiRequest, ApiResponse};
 use crate::routes::{self, Access, Operation, Route};
 
 /// Runs the handler of `operation`. `caller` is the authenticated caller of an
-/// `Access::Authenticated` route.
+/// `Access::Authenticated` or `Access::Agent` route.
 pub async fn dispatch(
     app: &App,
     operation: Operation,
@@ -49,7 +50,9 @@ pub async fn dispatch(
         Operation::ListScriptJobs => orders::list(app, caller()?, request).await,
         Operation::OperateScriptJob => orders::operate(app, caller()?, request).await,
         Operation::ListResources => resources::list(app, caller()?, request).await,
-        Operation::RegisterAgent => agents::register(app, caller()?, request).await,
+        Operation::RegisterAgent => agent_identity::register(app, request).await,
+        Operation::CreateAgentActivation => agent_identity::create_activation(app, caller()?, request).await,
+        Operation::RevokeAgent => agent_identity::revoke(app, caller()?, request).await,
         Operation::AgentHeartbeat => agents::heartbeat(app, caller()?, request).await,
         Operation::PollAgentJobs => agents::poll(app, caller()?, request).await,
         Operation::ReportAgentJob => agents::report(app, caller()?, request).await,
@@ -68,6 +71,7 @@ pub async fn dispatch(
 async fn run(app: &App, route: &Route, request: ApiRequest) -> Result<(ApiResponse, Option<Caller>), ApiError> {
     let caller = match route.access {
         Access::Authenticated => Some(auth::authenticate(app.store.as_ref(), &request, now_ms()).await?),
+        Access::Agent => Some(auth::authenticate_agent(app.store.as_ref(), &request, now_ms()).await?),
         Access::Public => None,
     };
     let response = dispatch(app, route.operation, caller.as_ref(), request).await?;
