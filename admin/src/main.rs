@@ -73,7 +73,7 @@ async fn run(cli: Cli) -> Result<serde_json::Value, String> {
             let project = ProjectId::parse(project_id).map_err(|e| format!("--project-id {e}"))?;
             let user_name = user_name.unwrap_or_else(|| user_id.clone());
             let credential = Credential::generate(project, user_id, user_name, now_ms());
-            credentials::insert(app.store.as_ref(), &credential).await.map_err(|e| e.to_string())?;
+            credentials::insert(app.store.as_ref(), &app.secrets, &credential).await.map_err(|e| e.to_string())?;
             Ok(json!({
                 "access_key": credential.access_key,
                 "secret_key": credential.secret_key,
@@ -115,7 +115,7 @@ async fn run(cli: Cli) -> Result<serde_json::Value, String> {
         }
         Command::IssueToken { access_key } => {
             let app = App::from_env().await?;
-            let credential = credentials::get(app.store.as_ref(), &access_key)
+            let credential = credentials::get(app.store.as_ref(), &app.secrets, &access_key)
                 .await
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("access key {access_key} is unknown"))?;

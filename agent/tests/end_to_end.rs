@@ -147,7 +147,7 @@ async fn real_agents_run_real_scripts() {
     let dir = tempfile::tempdir().unwrap();
     let app = App::embedded(dir.path()).unwrap();
     let credential = Credential::generate(ProjectId::parse("e2e").unwrap(), "ops".into(), "ops".into(), 0);
-    credentials::insert(app.store.as_ref(), &credential).await.unwrap();
+    credentials::insert(app.store.as_ref(), &app.secrets, &credential).await.unwrap();
     let wanted = ActivationRequest { max_registrations: Some(2), expires_in_seconds: Some(600) };
     let activation = create_activation(app.store.as_ref(), &credential.caller(), &wanted, now_ms()).await.unwrap();
     let base = format!("http://{}", coc_local::spawn("127.0.0.1:0", app).await.unwrap());

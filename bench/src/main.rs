@@ -64,7 +64,7 @@ async fn setup() -> Setup {
     let app = App::embedded(dir.path()).unwrap();
     let project = ProjectId::parse("bench").unwrap();
     let credential = Credential::generate(project.clone(), "bench".into(), "bench".into(), 0);
-    credentials::insert(app.store.as_ref(), &credential).await.unwrap();
+    credentials::insert(app.store.as_ref(), &app.secrets, &credential).await.unwrap();
     let base = format!("http://{}", coc_local::spawn("127.0.0.1:0", app.clone()).await.unwrap());
     Setup { app, project, credential, base, _dir: dir }
 }

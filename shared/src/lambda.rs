@@ -251,7 +251,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("coc-lambda-{}", uuid::Uuid::new_v4()));
         let app = App::embedded(&dir).unwrap();
         let credential = Credential::generate(ProjectId::parse("p-lambda").unwrap(), "u".into(), "n".into(), 0);
-        credentials::insert(app.store.as_ref(), &credential).await.unwrap();
+        credentials::insert(app.store.as_ref(), &app.secrets, &credential).await.unwrap();
 
         let create = route_for(Operation::CreateScript);
         let body = r#"{"name":"from_lambda","type":"SHELL","content":"id","description":"d","properties":{"risk_level":"LOW","version":"1"}}"#;
@@ -371,7 +371,7 @@ mod authorizer_tests {
         let app = App::embedded(&dir).unwrap();
         let now = 1_767_225_600_000; // 2026-01-01T00:00:00Z
         let credential = Credential::generate(ProjectId::parse("p1").unwrap(), "u".into(), "n".into(), now);
-        credentials::insert(app.store.as_ref(), &credential).await.unwrap();
+        credentials::insert(app.store.as_ref(), &app.secrets, &credential).await.unwrap();
         let (token, record) = issue_token(&credential, now);
         credentials::insert_token(app.store.as_ref(), &token, &record).await.unwrap();
         let signed =

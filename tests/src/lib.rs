@@ -20,6 +20,7 @@ use coc_shared::clock::now_ms;
 use coc_shared::domain::tenant::ProjectId;
 use coc_shared::ports::{Queue, Store};
 use coc_shared::repositories::credentials;
+use coc_shared::secrets::SecretBox;
 use coc_shared::App;
 use reqwest::header::{HeaderMap, HeaderValue};
 
@@ -141,7 +142,8 @@ impl Reply {
 pub async fn create_credential(store: &dyn Store, project: &str, user_id: &str, user_name: &str) -> Credential {
     let project = ProjectId::parse(project).expect("valid project id");
     let credential = Credential::generate(project, user_id.to_owned(), user_name.to_owned(), now_ms());
-    credentials::insert(store, &credential).await.expect("store credential");
+    // Every App of a test process seals with the same process-wide key (App::new).
+    credentials::insert(store, &SecretBox::ephemeral(), &credential).await.expect("store credential");
     credential
 }
 
@@ -157,6 +159,11 @@ impl Client {
             store,
             http: reqwest::Client::new(),
         }
+    }
+
+    /// The same client signing with `credential`.
+    pub fn with_credential(&self, credential: Credential) -> Self {
+        Client { credential: Some(credential), ..self.clone() }
     }
 
     /// A client signing with the credential a registration returned (its `data`).

@@ -14,6 +14,7 @@ use crate::error::ApiError;
 use crate::handlers::retry::{landed, until_written};
 use crate::ports::{Store, WriteOp};
 use crate::repositories::{credentials, jobs};
+use crate::secrets::SecretBox;
 
 /// How many agents one activation may register at most (as SSM: 1 to 1000).
 pub const MAX_ACTIVATION_REGISTRATIONS: u32 = 1000;
@@ -126,6 +127,7 @@ pub async fn usable_activation(
 /// so that its holder cannot take over an existing agent.
 pub async fn register(
     store: &dyn Store,
+    secrets: &SecretBox,
     enrollment: &Enrollment,
     registration: AgentRegistration,
     now: i64,
@@ -162,7 +164,7 @@ pub async fn register(
             (None, _) => {}
         }
         ops.push(jobs::agent_put_op(&agent, existing.as_ref().map(|e| e.version))?);
-        ops.push(credentials::insert_op(&credential)?);
+        ops.push(credentials::insert_op(secrets, &credential).await?);
         landed(store.write(ops).await, (agent.clone(), credential.clone()))
     })
     .await

@@ -20,6 +20,7 @@ use crate::error::ApiError;
 use crate::http::ApiRequest;
 use crate::ports::Store;
 use crate::repositories::credentials as stored;
+use crate::secrets::SecretBox;
 use signature::{parse_authorization, signature_matches, string_to_sign, SignedParts, DATE_HEADER};
 
 /// How far X-Sdk-Date may be from the server's clock, either way.
@@ -44,9 +45,14 @@ pub fn parse_sdk_date(value: &str) -> Option<i64> {
 
 /// The user a request proves it acts for, or why it does not. An agent's
 /// credential is refused here: it may call only its agent's endpoints.
-pub async fn authenticate(store: &dyn Store, request: &ApiRequest, now: i64) -> Result<Caller, ApiError> {
+pub async fn authenticate(
+    store: &dyn Store,
+    secrets: &SecretBox,
+    request: &ApiRequest,
+    now: i64,
+) -> Result<Caller, ApiError> {
     let caller = if let Some(authorization) = header(request, "authorization") {
-        let credential = verify_signature(store, request, authorization, now).await?;
+        let credential = verify_signature(store, secrets, request, authorization, now).await?;
         if credential.agent_sn.is_some() {
             return Err(ApiError::Forbidden("an agent's credential may call only that agent's endpoints".into()));
         }
@@ -74,14 +80,19 @@ fn same_project(request: &ApiRequest, caller: Caller) -> Result<Caller, ApiError
 /// The agent a request proves it acts as: only a signature made with an agent's
 /// own credential passes. Users' keys and tokens are refused (403), so a leaked
 /// user key cannot poll jobs, read their sensitive parameters or report results.
-pub async fn authenticate_agent(store: &dyn Store, request: &ApiRequest, now: i64) -> Result<Caller, ApiError> {
+pub async fn authenticate_agent(
+    store: &dyn Store,
+    secrets: &SecretBox,
+    request: &ApiRequest,
+    now: i64,
+) -> Result<Caller, ApiError> {
     let Some(authorization) = header(request, "authorization") else {
         return Err(match header(request, TOKEN_HEADER) {
             Some(_) => ApiError::Forbidden("agent endpoints accept only an agent's own credential, not tokens".into()),
             None => unauthorized("the request is not authenticated: sign it with the agent's credential"),
         });
     };
-    let credential = verify_signature(store, request, authorization, now).await?;
+    let credential = verify_signature(store, secrets, request, authorization, now).await?;
     if credential.agent_sn.is_none() {
         return Err(ApiError::Forbidden(
             "agent endpoints accept only an agent's own credential; register the agent to get one".into(),
@@ -93,6 +104,7 @@ pub async fn authenticate_agent(store: &dyn Store, request: &ApiRequest, now: i6
 /// Checks an SDK-HMAC-SHA256 signature and returns the credential that made it.
 pub async fn verify_signature(
     store: &dyn Store,
+    secrets: &SecretBox,
     request: &ApiRequest,
     authorization: &str,
     now: i64,
@@ -103,8 +115,9 @@ pub async fn verify_signature(
     if (now - signed_at).abs() > MAX_CLOCK_SKEW_MS {
         return Err(unauthorized("X-Sdk-Date is more than 15 minutes away from the server's time"));
     }
-    let credential =
-        stored::get(store, &parsed.access_key).await?.ok_or_else(|| unauthorized("the access key is unknown"))?;
+    let credential = stored::get(store, secrets, &parsed.access_key)
+        .await?
+        .ok_or_else(|| unauthorized("the access key is unknown"))?;
     let parts = SignedParts {
         method: request.method.as_str(),
         raw_path: &request.path,
@@ -142,7 +155,11 @@ pub async fn precheck(store: &dyn Store, headers: &http::HeaderMap, now: i64) ->
         if (now - signed_at).abs() > MAX_CLOCK_SKEW_MS {
             return Err(unauthorized("X-Sdk-Date is more than 15 minutes away from the server's time"));
         }
-        stored::get(store, &parsed.access_key).await?.ok_or_else(|| unauthorized("the access key is unknown"))?.caller()
+        // The secret key stays sealed: the authorizer cannot check the signature anyway.
+        stored::get_sealed(store, &parsed.access_key)
+            .await?
+            .ok_or_else(|| unauthorized("the access key is unknown"))?
+            .caller()
     } else if let Some(token) = header(TOKEN_HEADER) {
         verify_token(store, token, now).await?.caller()
     } else {

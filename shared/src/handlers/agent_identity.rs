@@ -31,7 +31,7 @@ pub async fn register(app: &App, request: ApiRequest) -> Result<ApiResponse, Api
             agents::usable_activation(store, id, code, now).await?;
             Enrollment::Activation { id: id.to_owned(), code: code.to_owned() }
         }
-        (None, None) => Enrollment::User(authenticate(store, &request, now).await?),
+        (None, None) => Enrollment::User(authenticate(store, &app.secrets, &request, now).await?),
         _ => {
             return Err(ApiError::Unauthorized(
                 "send both X-Activation-Id and X-Activation-Code, or sign with a user's key".into(),
@@ -39,7 +39,7 @@ pub async fn register(app: &App, request: ApiRequest) -> Result<ApiResponse, Api
         }
     };
     let registration: AgentRegistration = request.json_body()?;
-    let (agent, credential) = agents::register(store, &enrollment, registration, now).await?;
+    let (agent, credential) = agents::register(store, &app.secrets, &enrollment, registration, now).await?;
     ApiResponse::data(json!({
         "agent_sn": agent.agent_sn,
         "project_id": credential.project_id,

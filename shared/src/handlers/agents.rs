@@ -18,6 +18,7 @@ use crate::handlers::orders::redact;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::ports::StoreError;
 use crate::repositories::{jobs, Versioned};
+use crate::secrets;
 
 /// The longest a job poll waits for work.
 pub const MAX_POLL_WAIT: Duration = Duration::from_secs(20);
@@ -89,8 +90,11 @@ pub async fn poll(app: &App, caller: &Caller, request: ApiRequest) -> Result<Api
     let agent = agent_of(app, caller, &request).await?.value;
     let deadline = tokio::time::Instant::now() + wait;
     loop {
-        let jobs = jobs::claim_jobs(app.store.as_ref(), &caller.project_id, &agent.agent_sn, now_ms()).await?;
+        let mut jobs = jobs::claim_jobs(app.store.as_ref(), &caller.project_id, &agent.agent_sn, now_ms()).await?;
         if !jobs.is_empty() || tokio::time::Instant::now() >= deadline {
+            for job in &mut jobs {
+                secrets::open_job(&app.secrets, job).await?;
+            }
             return ApiResponse::data(jobs);
         }
         // Woken early when this process hands out jobs; the interval covers other processes.
@@ -139,7 +143,7 @@ pub async fn report(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
             }
             Some(_) => {}
         }
-        let log = redact(&report.log, &order.secrets());
+        let log = redact(&report.log, &secrets::order_secrets(&app.secrets, &order).await?);
         let summary = format!("exit code {}", report.exit_code);
         if !order.report(instance_id, report.attempt, report.exit_code, &summary, now_ms()) {
             // No longer wanted (canceled, timed out, retried): nothing to write.

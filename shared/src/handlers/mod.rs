@@ -70,8 +70,8 @@ pub async fn dispatch(
 /// Authenticates (where the route asks for it) and runs a routed request.
 async fn run(app: &App, route: &Route, request: ApiRequest) -> Result<(ApiResponse, Option<Caller>), ApiError> {
     let caller = match route.access {
-        Access::Authenticated => Some(auth::authenticate(app.store.as_ref(), &request, now_ms()).await?),
-        Access::Agent => Some(auth::authenticate_agent(app.store.as_ref(), &request, now_ms()).await?),
+        Access::Authenticated => Some(auth::authenticate(app.store.as_ref(), &app.secrets, &request, now_ms()).await?),
+        Access::Agent => Some(auth::authenticate_agent(app.store.as_ref(), &app.secrets, &request, now_ms()).await?),
         Access::Public => None,
     };
     let response = dispatch(app, route.operation, caller.as_ref(), request).await?;

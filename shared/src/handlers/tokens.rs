@@ -20,7 +20,7 @@ pub async fn issue(app: &App, request: ApiRequest) -> Result<ApiResponse, ApiErr
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| ApiError::Unauthorized("tokens are issued only to AK/SK-signed requests".into()))?;
-    let credential = verify_signature(app.store.as_ref(), &request, authorization, now).await?;
+    let credential = verify_signature(app.store.as_ref(), &app.secrets, &request, authorization, now).await?;
     if credential.agent_sn.is_some() {
         return Err(ApiError::Forbidden("an agent's credential may call only that agent's endpoints".into()));
     }

@@ -6,7 +6,8 @@ use super::{decode, encode, versioned, Versioned};
 use crate::auth::agents::Activation;
 use crate::auth::signature::sha256_hex;
 use crate::auth::{Credential, TokenRecord};
-use crate::ports::{Condition, Item, Store, StoreError, WriteOp};
+use crate::ports::{Condition, Item, KeyringError, Store, StoreError, WriteOp};
+use crate::secrets::SecretBox;
 
 const CREDENTIAL_SK: &str = "CREDENTIAL";
 const TOKEN_SK: &str = "TOKEN";
@@ -20,9 +21,17 @@ fn token_pk(token: &str) -> String {
     format!("TOKEN#{}", sha256_hex(token.as_bytes()))
 }
 
-/// The write that stores a new credential; fails if the access key exists.
-pub fn insert_op(credential: &Credential) -> Result<WriteOp, StoreError> {
-    let item = Item::new(credential_pk(&credential.access_key), CREDENTIAL_SK, encode(credential)?, 1);
+fn keyring_failed(e: KeyringError) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// The write that stores a new credential, its secret key sealed; fails if the access key exists.
+pub async fn insert_op(secrets: &SecretBox, credential: &Credential) -> Result<WriteOp, StoreError> {
+    let stored = Credential {
+        secret_key: secrets.seal(&credential.secret_key).await.map_err(keyring_failed)?,
+        ..credential.clone()
+    };
+    let item = Item::new(credential_pk(&credential.access_key), CREDENTIAL_SK, encode(&stored)?, 1);
     Ok(WriteOp::Put { item, condition: Condition::NotExists })
 }
 
@@ -31,11 +40,21 @@ pub fn delete_op(access_key: &str) -> WriteOp {
     WriteOp::Delete { pk: credential_pk(access_key), sk: CREDENTIAL_SK.into(), condition: Condition::Always }
 }
 
-pub async fn insert(store: &dyn Store, credential: &Credential) -> Result<(), StoreError> {
-    store.write(vec![insert_op(credential)?]).await
+pub async fn insert(store: &dyn Store, secrets: &SecretBox, credential: &Credential) -> Result<(), StoreError> {
+    store.write(vec![insert_op(secrets, credential).await?]).await
 }
 
-pub async fn get(store: &dyn Store, access_key: &str) -> Result<Option<Credential>, StoreError> {
+/// The credential with its secret key opened.
+pub async fn get(store: &dyn Store, secrets: &SecretBox, access_key: &str) -> Result<Option<Credential>, StoreError> {
+    let Some(mut credential) = get_sealed(store, access_key).await? else {
+        return Ok(None);
+    };
+    credential.secret_key = secrets.open(&credential.secret_key).await.map_err(keyring_failed)?;
+    Ok(Some(credential))
+}
+
+/// The credential as stored, its secret key still sealed: enough to know whose it is.
+pub async fn get_sealed(store: &dyn Store, access_key: &str) -> Result<Option<Credential>, StoreError> {
     store.get(&credential_pk(access_key), CREDENTIAL_SK).await?.as_ref().map(decode).transpose()
 }
 
