@@ -4,9 +4,11 @@
 
 use clap::{Parser, Subcommand};
 use coc_shared::adapters::dynamodb::DynamoStore;
+use coc_shared::auth::agents::{self, ActivationRequest};
 use coc_shared::auth::{issue_token, Credential};
+use coc_shared::clock::iso8601;
 use coc_shared::clock::now_ms;
-use coc_shared::domain::tenant::ProjectId;
+use coc_shared::domain::tenant::{Caller, ProjectId};
 use coc_shared::repositories::credentials;
 use coc_shared::App;
 use serde_json::json;
@@ -35,6 +37,25 @@ enum Command {
         #[arg(long)]
         access_key: String,
     },
+    /// Creates an activation with which agents register themselves into a project
+    /// (COC_ACTIVATION_ID / COC_ACTIVATION_CODE of `coc-agent`); prints its code once as JSON.
+    CreateActivation {
+        #[arg(long)]
+        project_id: String,
+        /// How many agents it may register (1 to 1000).
+        #[arg(long, default_value_t = 1)]
+        max_registrations: u32,
+        /// How long it is valid, in seconds (60 to 2592000 = 30 days).
+        #[arg(long, default_value_t = agents::DEFAULT_ACTIVATION_LIFETIME_SECS)]
+        expires_in_secs: u64,
+    },
+    /// Revokes an agent: its credential stops working at once.
+    RevokeAgent {
+        #[arg(long)]
+        project_id: String,
+        #[arg(long)]
+        agent_sn: String,
+    },
     /// Creates the DynamoDB table named by COC_TABLE_NAME with the key schema of template.yaml
     /// (for DynamoDB Local; on AWS, SAM creates it).
     CreateTable,
@@ -52,7 +73,7 @@ async fn run(cli: Cli) -> Result<serde_json::Value, String> {
             let project = ProjectId::parse(project_id).map_err(|e| format!("--project-id {e}"))?;
             let user_name = user_name.unwrap_or_else(|| user_id.clone());
             let credential = Credential::generate(project, user_id, user_name, now_ms());
-            credentials::insert(app.store.as_ref(), &credential).await.map_err(|e| e.to_string())?;
+            credentials::insert(app.store.as_ref(), &app.secrets, &credential).await.map_err(|e| e.to_string())?;
             Ok(json!({
                 "access_key": credential.access_key,
                 "secret_key": credential.secret_key,
@@ -61,9 +82,40 @@ async fn run(cli: Cli) -> Result<serde_json::Value, String> {
                 "user_name": credential.user_name,
             }))
         }
+        Command::CreateActivation { project_id, max_registrations, expires_in_secs } => {
+            let app = App::from_env().await?;
+            let operator = Caller {
+                project_id: ProjectId::parse(project_id).map_err(|e| format!("--project-id {e}"))?,
+                user_id: "coc-admin".into(),
+                user_name: "coc-admin".into(),
+                agent_sn: None,
+            };
+            let wanted = ActivationRequest {
+                max_registrations: Some(max_registrations),
+                expires_in_seconds: Some(expires_in_secs),
+            };
+            let created = agents::create_activation(app.store.as_ref(), &operator, &wanted, now_ms())
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(json!({
+                "activation_id": created.activation.activation_id,
+                "activation_code": created.code,
+                "project_id": created.activation.project_id,
+                "max_registrations": created.activation.max_registrations,
+                "expires_at": iso8601(created.activation.expires_at),
+            }))
+        }
+        Command::RevokeAgent { project_id, agent_sn } => {
+            let app = App::from_env().await?;
+            let project = ProjectId::parse(project_id).map_err(|e| format!("--project-id {e}"))?;
+            if !agents::revoke(app.store.as_ref(), &project, &agent_sn).await.map_err(|e| e.to_string())? {
+                return Err(format!("agent {agent_sn} is not registered in project {project}"));
+            }
+            Ok(json!({ "revoked": agent_sn }))
+        }
         Command::IssueToken { access_key } => {
             let app = App::from_env().await?;
-            let credential = credentials::get(app.store.as_ref(), &access_key)
+            let credential = credentials::get(app.store.as_ref(), &app.secrets, &access_key)
                 .await
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("access key {access_key} is unknown"))?;

@@ -1,5 +1,6 @@
-//! The agent's side of the agent API, every request signed with the tenant's
-//! AK/SK exactly as the official SDK signs.
+//! The agent's side of the agent API, every request signed exactly as the
+//! official SDK signs: with the agent's own credential, or (for the first
+//! registration, or as a plain API client) with a user's AK/SK.
 
 use coc_shared::auth::signature::{sign_headers, AccessKey};
 use coc_shared::clock::now_ms;
@@ -7,6 +8,7 @@ use coc_shared::repositories::jobs::Job;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
+use crate::identity::{Activation, AgentCredential};
 use crate::Config;
 
 #[derive(Clone)]
@@ -46,13 +48,34 @@ impl ApiClient {
         query: Option<&str>,
         body: Option<Value>,
     ) -> Result<T, String> {
+        self.send(method, path, query, body, None).await
+    }
+
+    /// An API call signed with the configured key, or, with `activation`,
+    /// carrying the activation's id and code instead of a signature.
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        query: Option<&str>,
+        body: Option<Value>,
+        activation: Option<&Activation>,
+    ) -> Result<T, String> {
         let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
         let mut headers = http::HeaderMap::new();
         headers.insert("content-type", http::HeaderValue::from_static("application/json;charset=utf-8"));
         headers.insert("host", self.host.parse().map_err(|_| "bad host")?);
-        headers.insert("x-project-id", self.config.project_id.parse().map_err(|_| "bad project id")?);
-        let key = AccessKey { id: &self.config.access_key, secret: &self.config.secret_key };
-        sign_headers(&mut headers, key, method, path, query, &body, now_ms());
+        match activation {
+            Some(activation) => {
+                headers.insert("x-activation-id", activation.id.parse().map_err(|_| "bad activation id")?);
+                headers.insert("x-activation-code", activation.code.parse().map_err(|_| "bad activation code")?);
+            }
+            None => {
+                headers.insert("x-project-id", self.config.project_id.parse().map_err(|_| "bad project id")?);
+                let key = AccessKey { id: &self.config.access_key, secret: &self.config.secret_key };
+                sign_headers(&mut headers, key, method, path, query, &body, now_ms());
+            }
+        }
         let url = match query {
             Some(q) => format!("{}{path}?{q}", self.config.endpoint.trim_end_matches('/')),
             None => format!("{}{path}", self.config.endpoint.trim_end_matches('/')),
@@ -69,11 +92,13 @@ impl ApiClient {
         serde_json::from_value(value["data"].clone()).map_err(|e| format!("{path}: {e}"))
     }
 
-    pub async fn register(&self) -> Result<(), String> {
+    /// Registers the host, with the configured user's key or with `activation`,
+    /// and returns the agent's own credential (the server shows it only now).
+    pub async fn register(&self, activation: Option<&Activation>) -> Result<AgentCredential, String> {
         let c = &self.config;
         let body = json!({"agent_sn": c.agent_sn, "resource_id": c.resource_id, "region_id": c.region_id,
                           "host_name": c.host_name, "fixed_ip": c.fixed_ip, "os_type": std::env::consts::OS});
-        self.call::<String>("POST", "/v1/agents", None, Some(body)).await.map(|_| ())
+        self.send("POST", "/v1/agents", None, Some(body), activation).await
     }
 
     /// Reports the runs in progress; returns the ones to stop.

@@ -1,34 +1,57 @@
 //! The host agent (UniAgent stand-in): registers its host with the COC API,
 //! sends heartbeats, long-polls its jobs, runs them and reports exit code and
-//! log. It authenticates with an access key of its tenant.
+//! log. It acts with its own credential (see `identity`), got by registering once.
 
 pub mod client;
+pub mod identity;
 pub mod runner;
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use client::{ApiClient, RunRef};
 use coc_shared::repositories::jobs::Job;
+use identity::{Activation, AgentCredential};
 use tokio::sync::oneshot;
 
 /// How long one job poll waits on the server.
 const POLL_WAIT_SECS: u64 = 20;
 const REPORT_ATTEMPTS: u32 = 5;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     pub endpoint: String,
+    /// The key requests are signed with: a user's, to register the agent the
+    /// first time (or for a plain API client), then the agent's own.
     pub access_key: String,
     pub secret_key: String,
     pub project_id: String,
+    /// Where the agent keeps its credential.
+    pub state_dir: PathBuf,
+    /// Registers the agent without a user's key, the first time.
+    pub activation: Option<Activation>,
     pub agent_sn: String,
     pub resource_id: String,
     pub region_id: String,
     pub host_name: String,
     pub fixed_ip: String,
     pub heartbeat: Duration,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("endpoint", &self.endpoint)
+            .field("access_key", &self.access_key)
+            .field("secret_key", &"<redacted>")
+            .field("project_id", &self.project_id)
+            .field("state_dir", &self.state_dir)
+            .field("activation", &self.activation)
+            .field("agent_sn", &self.agent_sn)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Config {
@@ -40,6 +63,8 @@ impl Config {
             access_key: access_key.to_owned(),
             secret_key: secret_key.to_owned(),
             project_id: project_id.to_owned(),
+            state_dir: PathBuf::from(identity::DEFAULT_STATE_DIR),
+            activation: None,
             agent_sn: agent_sn.to_owned(),
             resource_id: agent_sn.to_owned(),
             region_id: "local".into(),
@@ -49,20 +74,30 @@ impl Config {
         }
     }
 
-    /// COC_ENDPOINT, COC_AK, COC_SK, COC_PROJECT_ID and COC_AGENT_SN are required;
-    /// COC_RESOURCE_ID (default: the agent_sn), COC_REGION_ID (default `local`),
-    /// COC_HOST_NAME, COC_FIXED_IP and COC_HEARTBEAT_SECS (default 10) are not.
+    /// COC_ENDPOINT and COC_AGENT_SN are required. To register the first time
+    /// (while COC_AGENT_STATE_DIR, default `.coc-agent`, holds no credential):
+    /// COC_ACTIVATION_ID and COC_ACTIVATION_CODE, or a user's COC_AK, COC_SK and
+    /// COC_PROJECT_ID. COC_RESOURCE_ID (default: the agent_sn), COC_REGION_ID
+    /// (default `local`), COC_HOST_NAME, COC_FIXED_IP and COC_HEARTBEAT_SECS
+    /// (default 10) are optional.
     pub fn from_env() -> Result<Config, String> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let var = |name: &str| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
         let required = |name: &str| var(name).ok_or_else(|| format!("{name} is required"));
         let agent_sn = required("COC_AGENT_SN")?;
-        let mut config = Config::new(
-            &required("COC_ENDPOINT")?,
-            &required("COC_AK")?,
-            &required("COC_SK")?,
-            &required("COC_PROJECT_ID")?,
-            &agent_sn,
-        );
+        let (access_key, secret_key) = (var("COC_AK").unwrap_or_default(), var("COC_SK").unwrap_or_default());
+        let project_id = match access_key.is_empty() {
+            true => var("COC_PROJECT_ID").unwrap_or_default(),
+            false => required("COC_PROJECT_ID")?,
+        };
+        let mut config = Config::new(&required("COC_ENDPOINT")?, &access_key, &secret_key, &project_id, &agent_sn);
+        config.activation = match (var("COC_ACTIVATION_ID"), var("COC_ACTIVATION_CODE")) {
+            (Some(id), Some(code)) => Some(Activation { id, code }),
+            (None, None) => None,
+            _ => return Err("set both COC_ACTIVATION_ID and COC_ACTIVATION_CODE, or neither".into()),
+        };
+        if let Some(dir) = var("COC_AGENT_STATE_DIR") {
+            config.state_dir = PathBuf::from(dir);
+        }
         config.resource_id = var("COC_RESOURCE_ID").unwrap_or(agent_sn);
         config.region_id = var("COC_REGION_ID").unwrap_or(config.region_id);
         config.host_name = var("COC_HOST_NAME").or_else(|| var("HOSTNAME")).unwrap_or_default();
@@ -72,20 +107,25 @@ impl Config {
         }
         Ok(config)
     }
+
+    /// This configuration signing with the agent's own credential.
+    pub fn acting_as(mut self, credential: &AgentCredential) -> Config {
+        self.access_key = credential.access_key.clone();
+        self.secret_key = credential.secret_key.clone();
+        self.project_id = credential.project_id.clone();
+        self.activation = None;
+        self
+    }
 }
 
 type Running = Arc<Mutex<HashMap<(String, u64, u32), oneshot::Sender<()>>>>;
 
 /// Runs the agent until the task is dropped.
 pub async fn run(config: Config) -> Result<(), String> {
+    let credential = identity::establish(&config).await?;
+    let config = config.acting_as(&credential);
     let client = ApiClient::new(config.clone())?;
-    let mut backoff = Duration::from_millis(200);
-    while let Err(err) = client.register().await {
-        tracing::warn!(error = %err, "registration failed; retrying");
-        tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(Duration::from_secs(10));
-    }
-    tracing::info!(agent_sn = config.agent_sn, "registered");
+    tracing::info!(agent_sn = config.agent_sn, "acting with its own credential");
     let running: Running = Arc::default();
     tokio::spawn(heartbeats(client.clone(), running.clone(), config.heartbeat));
     loop {

@@ -1,14 +1,21 @@
 //! The whole path with real processes: the local server, three `coc-agent`
-//! processes on this machine, real scripts. Batches with pause and continue, a
-//! cancel that kills running scripts, a script killed at its timeout, and an
-//! agent killed in the middle of a run.
+//! processes on this machine, real scripts. Agents registering once (with an
+//! activation or a user's key) and restarting on their stored credential,
+//! batches with pause and continue, a cancel that kills running scripts, a
+//! script killed at its timeout, an agent killed in the middle of a run, and
+//! a revoked agent refused.
 
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use coc_agent::client::ApiClient;
+use coc_agent::identity::credential_path;
 use coc_agent::Config;
+use coc_shared::auth::agents::{create_activation, ActivationRequest};
 use coc_shared::auth::Credential;
+use coc_shared::clock::now_ms;
 use coc_shared::domain::tenant::ProjectId;
 use coc_shared::repositories::credentials;
 use coc_shared::App;
@@ -102,20 +109,33 @@ fn agent_config(base: &str, credential: &Credential, agent_sn: &str) -> Config {
     config
 }
 
-fn start_agent(base: &str, credential: &Credential, agent_sn: &str) -> Agent {
+/// Starts `coc-agent` keeping its state in `state_dir/agent_sn`, with `enrollment`
+/// (the environment it registers with, the first time) added.
+fn start_agent(base: &str, state_dir: &Path, agent_sn: &str, enrollment: &[(&str, &str)]) -> Agent {
     let child = Command::new(env!("CARGO_BIN_EXE_coc-agent"))
         .env("COC_ENDPOINT", base)
-        .env("COC_AK", &credential.access_key)
-        .env("COC_SK", &credential.secret_key)
-        .env("COC_PROJECT_ID", credential.project_id.as_str())
         .env("COC_AGENT_SN", agent_sn)
+        .env("COC_AGENT_STATE_DIR", state_dir.join(agent_sn))
         .env("COC_HOST_NAME", format!("host-{agent_sn}"))
         .env("COC_HEARTBEAT_SECS", "1")
         .env("RUST_LOG", "warn")
+        .envs(enrollment.iter().copied())
         .stdout(Stdio::null())
         .spawn()
         .expect("start coc-agent");
     Agent(child)
+}
+
+async fn wait_online(api: &Api, count: usize) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let hosts = api.call("GET", "/v1/resources?provider=ecs&type=cloudservers&limit=10", None).await;
+        if hosts.as_array().unwrap().iter().filter(|h| h["agent_state"] == "ONLINE").count() == count {
+            return hosts;
+        }
+        assert!(Instant::now() < deadline, "the agents never registered: {hosts}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 fn script_running(tag: &str) -> bool {
@@ -127,21 +147,38 @@ async fn real_agents_run_real_scripts() {
     let dir = tempfile::tempdir().unwrap();
     let app = App::embedded(dir.path()).unwrap();
     let credential = Credential::generate(ProjectId::parse("e2e").unwrap(), "ops".into(), "ops".into(), 0);
-    credentials::insert(app.store.as_ref(), &credential).await.unwrap();
+    credentials::insert(app.store.as_ref(), &app.secrets, &credential).await.unwrap();
+    let wanted = ActivationRequest { max_registrations: Some(2), expires_in_seconds: Some(600) };
+    let activation = create_activation(app.store.as_ref(), &credential.caller(), &wanted, now_ms()).await.unwrap();
     let base = format!("http://{}", coc_local::spawn("127.0.0.1:0", app).await.unwrap());
     let api = Api::new(&base, &credential);
-    let mut agents: Vec<Agent> = ["a1", "a2", "a3"].iter().map(|sn| start_agent(&base, &credential, sn)).collect();
-
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let hosts = api.call("GET", "/v1/resources?provider=ecs&type=cloudservers&limit=10", None).await;
-        if hosts.as_array().unwrap().iter().filter(|h| h["agent_state"] == "ONLINE").count() == 3 {
-            assert_eq!(hosts[1]["name"], "host-a2");
-            break;
-        }
-        assert!(Instant::now() < deadline, "the agents never registered: {hosts}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    let states = tempfile::tempdir().unwrap();
+    // a1 and a2 register with the operator's activation, a3 with a user's key.
+    let with_activation = [
+        ("COC_ACTIVATION_ID", activation.activation.activation_id.as_str()),
+        ("COC_ACTIVATION_CODE", &activation.code),
+    ];
+    let with_user_key = [
+        ("COC_AK", credential.access_key.as_str()),
+        ("COC_SK", &credential.secret_key),
+        ("COC_PROJECT_ID", credential.project_id.as_str()),
+    ];
+    let mut agents = vec![
+        start_agent(&base, states.path(), "a1", &with_activation),
+        start_agent(&base, states.path(), "a2", &with_activation),
+        start_agent(&base, states.path(), "a3", &with_user_key),
+    ];
+    let hosts = wait_online(&api, 3).await;
+    assert_eq!(hosts[1]["name"], "host-a2");
+    for sn in ["a1", "a2", "a3"] {
+        let file = credential_path(&states.path().join(sn));
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{sn}'s credential file is its owner's alone");
+        let stored = std::fs::read_to_string(&file).unwrap();
+        assert!(!stored.contains(&credential.secret_key), "{sn} keeps its own credential, not the user's");
     }
+    // Restarted without any enrollment, a1 acts with its stored credential (it runs batch 1 below).
+    drop(std::mem::replace(&mut agents[0], start_agent(&base, states.path(), "a1", &[])));
 
     // A nap of 31.7 s makes the script easy to find with pgrep.
     let tag = format!("coc-e2e-{}", std::process::id());
@@ -205,4 +242,19 @@ async fn real_agents_run_real_scripts() {
     api.wait_status(&uuid, "ABNORMAL", Duration::from_secs(40)).await;
     let instance = &api.instances(&uuid, 1).await[0];
     assert!(instance["message"].as_str().unwrap().contains("did not report"), "{instance}");
+
+    // Revoked, a3 is refused at its very next request.
+    api.call("DELETE", "/v1/agents/a3", None).await;
+    let stored: Value =
+        serde_json::from_slice(&std::fs::read(credential_path(&states.path().join("a3"))).unwrap()).unwrap();
+    let a3 = ApiClient::new(Config::new(
+        &base,
+        stored["access_key"].as_str().unwrap(),
+        stored["secret_key"].as_str().unwrap(),
+        "e2e",
+        "a3",
+    ))
+    .unwrap();
+    let refused = a3.poll(0).await.unwrap_err();
+    assert!(refused.contains("401"), "{refused}");
 }

@@ -64,7 +64,7 @@ async fn setup() -> Setup {
     let app = App::embedded(dir.path()).unwrap();
     let project = ProjectId::parse("bench").unwrap();
     let credential = Credential::generate(project.clone(), "bench".into(), "bench".into(), 0);
-    credentials::insert(app.store.as_ref(), &credential).await.unwrap();
+    credentials::insert(app.store.as_ref(), &app.secrets, &credential).await.unwrap();
     let base = format!("http://{}", coc_local::spawn("127.0.0.1:0", app.clone()).await.unwrap());
     Setup { app, project, credential, base, _dir: dir }
 }
@@ -220,11 +220,15 @@ async fn alarms() {
 
 async fn jobs() {
     let setup = setup().await;
-    let Setup { ref app, ref project, ref credential, ref base, .. } = setup;
+    let Setup { ref app, ref project, ref credential, ref base, ref _dir } = setup;
     let api = Api::new(base, credential);
 
+    // Each agent registers once with the tenant's key and keeps its own credential.
     for i in 0..HOSTS {
-        tokio::spawn(coc_agent::run(agent_config(base, credential, &format!("bench-{i:03}"))));
+        let agent_sn = format!("bench-{i:03}");
+        let mut config = agent_config(base, credential, &agent_sn);
+        config.state_dir = _dir.path().join("agents").join(&agent_sn);
+        tokio::spawn(coc_agent::run(config));
     }
     while jobs::list_agents(app.store.as_ref(), project).await.unwrap().len() < HOSTS {
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -10,7 +10,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let limits = Limits::from_env()?;
     let data_dir = App::data_dir_from_env();
     let app = App::embedded(&data_dir)?.with_public_hosts(PublicHosts::from_env()?);
-    if let Some(created) = bootstrap(app.store.as_ref(), &BootstrapConfig::from_env(), now_ms()).await? {
+    if let Some(created) = bootstrap(app.store.as_ref(), &app.secrets, &BootstrapConfig::from_env(), now_ms()).await? {
         // Printed once, on stdout and not through the log: there is no other way to learn it.
         println!("First start: created a tenant and an access key for it. Keep them; they are not shown again.");
         println!("  project_id: {}", created.project_id);

@@ -8,9 +8,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use coc_shared::auth::signature::AccessKey;
 use serde_json::{json, Value};
 
-use common::{free_port, signed, start};
+use common::{free_port, signed, signed_as, start, AK, SK};
 
 fn body(name: &str) -> Value {
     json!({"name": name, "type": "SHELL", "content": "uptime", "description": "d",
@@ -121,6 +122,29 @@ async fn call(
     path_and_query: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
+    call_as(AccessKey { id: AK, secret: SK }, http, base, method, path_and_query, body).await
+}
+
+/// What an agent calls: signed with its own credential, `(access key, secret key)`.
+async fn call_agent(
+    key: &(String, String),
+    http: &reqwest::Client,
+    base: &str,
+    method: &str,
+    path_and_query: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    call_as(AccessKey { id: &key.0, secret: &key.1 }, http, base, method, path_and_query, body).await
+}
+
+async fn call_as(
+    key: AccessKey<'_>,
+    http: &reqwest::Client,
+    base: &str,
+    method: &str,
+    path_and_query: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
     let (path, query) = match path_and_query.split_once('?') {
         Some((p, q)) => (p, Some(q)),
         None => (path_and_query, None),
@@ -128,7 +152,7 @@ async fn call(
     let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
     let response = http
         .request(method.parse().unwrap(), format!("{base}{path_and_query}"))
-        .headers(signed(method, base, path, query, &bytes))
+        .headers(signed_as(key, method, base, path, query, &bytes))
         .body(bytes)
         .send()
         .await
@@ -155,9 +179,13 @@ async fn running_tickets_resume_after_a_crash() {
     let http = reqwest::Client::new();
     let mut server = start(dir.path()).await;
     let base = server.base.clone();
+    let mut keys = std::collections::HashMap::new();
     for agent in ["a1", "a2", "a3"] {
         let body = json!({"agent_sn": agent, "resource_id": agent, "region_id": "local"});
-        assert_eq!(call(&http, &base, "POST", "/v1/agents", Some(body)).await.0, 200);
+        let (status, registered) = call(&http, &base, "POST", "/v1/agents", Some(body)).await;
+        assert_eq!(status, 200);
+        let key = |name: &str| registered["data"][name].as_str().unwrap().to_owned();
+        keys.insert(agent, (key("access_key"), key("secret_key")));
     }
     let (_, script) = call(&http, &base, "POST", "/v1/job/scripts", Some(body("resumable"))).await;
     let script = script["data"].as_str().unwrap().to_owned();
@@ -174,12 +202,12 @@ async fn running_tickets_resume_after_a_crash() {
     };
     let (_, two) = call(&http, &base, "POST", &format!("/v1/job/scripts/{script}"), Some(batches(&["a1", "a2"]))).await;
     let two = two["data"].as_str().unwrap().to_owned();
-    let (_, jobs) = call(&http, &base, "GET", "/v1/agents/a1/jobs?wait_seconds=10", None).await;
+    let (_, jobs) = call_agent(&keys["a1"], &http, &base, "GET", "/v1/agents/a1/jobs?wait_seconds=10", None).await;
     let job = jobs["data"][0].clone();
     // A ticket whose only host never answers: its timeout must still fire after the crash.
     let (_, silent) = call(&http, &base, "POST", &format!("/v1/job/scripts/{script}"), Some(batches(&["a3"]))).await;
     let silent = silent["data"].as_str().unwrap().to_owned();
-    let (_, taken) = call(&http, &base, "GET", "/v1/agents/a3/jobs?wait_seconds=10", None).await;
+    let (_, taken) = call_agent(&keys["a3"], &http, &base, "GET", "/v1/agents/a3/jobs?wait_seconds=10", None).await;
     assert_eq!(taken["data"].as_array().unwrap().len(), 1);
 
     server.child.kill().unwrap();
@@ -188,14 +216,29 @@ async fn running_tickets_resume_after_a_crash() {
     let base = restarted.base.clone();
 
     let report = json!({"attempt": job["attempt"], "exit_code": 0, "log": "ok"});
-    let (status, _) =
-        call(&http, &base, "POST", &format!("/v1/agents/a1/jobs/{two}/{}", job["instance_id"]), Some(report)).await;
+    let (status, _) = call_agent(
+        &keys["a1"],
+        &http,
+        &base,
+        "POST",
+        &format!("/v1/agents/a1/jobs/{two}/{}", job["instance_id"]),
+        Some(report),
+    )
+    .await;
     assert_eq!(status, 200);
-    let (_, next) = call(&http, &base, "GET", "/v1/agents/a2/jobs?wait_seconds=10", None).await;
+    let (_, next) = call_agent(&keys["a2"], &http, &base, "GET", "/v1/agents/a2/jobs?wait_seconds=10", None).await;
     let next = next["data"][0].clone();
     assert_eq!(next["execute_uuid"], two.as_str(), "batch 2 starts after the restart");
     let report = json!({"attempt": next["attempt"], "exit_code": 0, "log": "ok"});
-    call(&http, &base, "POST", &format!("/v1/agents/a2/jobs/{two}/{}", next["instance_id"]), Some(report)).await;
+    call_agent(
+        &keys["a2"],
+        &http,
+        &base,
+        "POST",
+        &format!("/v1/agents/a2/jobs/{two}/{}", next["instance_id"]),
+        Some(report),
+    )
+    .await;
     wait_status(&http, &base, &two, "FINISHED").await;
     wait_status(&http, &base, &silent, "ABNORMAL").await;
 }

@@ -4,9 +4,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::adapters::local_keyring::{LocalKeyring, KEY_FILE};
 use crate::adapters::sqlite::{SqliteDb, SqliteQueue, SqliteStore};
 use crate::auth::PublicHosts;
 use crate::ports::{Queue, Store};
+use crate::secrets::SecretBox;
 
 /// Where the embedded store keeps its file when `COC_DATA_DIR` is not set.
 pub const DEFAULT_DATA_DIR: &str = ".coc-data";
@@ -26,24 +28,45 @@ pub struct App {
     pub jobs_handed_out: Arc<tokio::sync::Notify>,
     /// The hosts signatures must be made for (`COC_PUBLIC_HOSTS`); any by default.
     pub public_hosts: PublicHosts,
+    /// Seals what the store must not hold in clear: secret keys and sensitive values.
+    pub secrets: SecretBox,
 }
 
 impl App {
+    /// Ports with a master key that lives only in this process (see
+    /// [`SecretBox::ephemeral`]); `embedded` and `from_env` use a durable one.
     pub fn new(store: Arc<dyn Store>, queue: Arc<dyn Queue>) -> Self {
-        App { store, queue, jobs_handed_out: Arc::default(), public_hosts: PublicHosts::any() }
+        App {
+            store,
+            queue,
+            jobs_handed_out: Arc::default(),
+            public_hosts: PublicHosts::any(),
+            secrets: SecretBox::ephemeral(),
+        }
     }
 
     pub fn with_public_hosts(self, public_hosts: PublicHosts) -> Self {
         App { public_hosts, ..self }
     }
 
-    /// The embedded, durable default: one SQLite file in `data_dir`.
+    pub fn with_secrets(self, secrets: SecretBox) -> Self {
+        App { secrets, ..self }
+    }
+
+    /// The embedded, durable default: one SQLite file in `data_dir`, and the
+    /// master key in COC_KEY_FILE (default `data_dir/master.key`).
     pub fn embedded(data_dir: &std::path::Path) -> Result<Self, String> {
         let db = SqliteDb::open_dir(data_dir)?;
-        Ok(App::new(
+        let app = App::new(
             Arc::new(SqliteStore::new(db.clone())),
             Arc::new(SqliteQueue::new(db, EMBEDDED_QUEUE, QUEUE_VISIBILITY_TIMEOUT)),
-        ))
+        );
+        Ok(app.with_secrets(Self::local_secrets(data_dir)?))
+    }
+
+    fn local_secrets(data_dir: &std::path::Path) -> Result<SecretBox, String> {
+        let path = std::env::var_os("COC_KEY_FILE").map(PathBuf::from).unwrap_or_else(|| data_dir.join(KEY_FILE));
+        Ok(SecretBox::new(Arc::new(LocalKeyring::open_or_create(&path)?)))
     }
 
     pub fn data_dir_from_env() -> PathBuf {
@@ -52,10 +75,12 @@ impl App {
 
     /// DynamoDB when `COC_TABLE_NAME` is set and SQS when `COC_QUEUE_URL` is set;
     /// otherwise the embedded store and queue in `COC_DATA_DIR`. The public
-    /// hosts come from `COC_PUBLIC_HOSTS`.
+    /// hosts come from `COC_PUBLIC_HOSTS`. The master key is in KMS when
+    /// `COC_KMS_KEY_ID` is set, otherwise in the local key file.
     #[cfg(feature = "aws")]
     pub async fn from_env() -> Result<Self, String> {
         use crate::adapters::dynamodb::DynamoStore;
+        use crate::adapters::kms::KmsKeyring;
         use crate::adapters::sqs::SqsQueue;
 
         let table = std::env::var("COC_TABLE_NAME").ok().filter(|v| !v.is_empty());
@@ -72,6 +97,14 @@ impl App {
             Some(url) => Arc::new(SqsQueue::from_env(url, QUEUE_VISIBILITY_TIMEOUT).await),
             None => embedded.as_ref().expect("embedded is opened without a queue").queue.clone(),
         };
-        Ok(App::new(store, queue).with_public_hosts(PublicHosts::from_env()?))
+        let secrets = match std::env::var("COC_KMS_KEY_ID").ok().filter(|v| !v.is_empty()) {
+            Some(key_id) => SecretBox::new(Arc::new(KmsKeyring::from_env(key_id).await)),
+            None => {
+                let data_dir = Self::data_dir_from_env();
+                std::fs::create_dir_all(&data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+                Self::local_secrets(&data_dir)?
+            }
+        };
+        Ok(App::new(store, queue).with_secrets(secrets).with_public_hosts(PublicHosts::from_env()?))
     }
 }

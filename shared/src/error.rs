@@ -93,6 +93,12 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::ports::KeyringError> for ApiError {
+    fn from(err: crate::ports::KeyringError) -> Self {
+        ApiError::Internal(err.to_string())
+    }
+}
+
 impl From<QueueError> for ApiError {
     fn from(err: QueueError) -> Self {
         ApiError::Internal(err.to_string())

@@ -216,7 +216,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("coc-lambda-{}", uuid::Uuid::new_v4()));
         let app = App::embedded(&dir).unwrap();
         let credential = Credential::generate(ProjectId::parse("p-lambda").unwrap(), "u".into(), "n".into(), 0);
-        credentials::insert(app.store.as_ref(), &credential).await.unwrap();
+        credentials::insert(app.store.as_ref(), &app.secrets, &credential).await.unwrap();
         (app, credential, dir)
     }
 
@@ -298,7 +298,7 @@ mod tests {
         let signed = event(&credential, "GET", "/v1/job/scripts", "name_like=a+b%20c&limit=1&flag", None);
         let request = to_api_request(list, signed).unwrap();
         // `+` is a plus, as the signature check reads it, not a space as in forms.
-        assert_eq!(request.query_text("name_like", 32).unwrap().as_deref(), Some("a+b c"));
+        assert_eq!(request.query_text("name_like", crate::limits::NAME_LIKE).unwrap().as_deref(), Some("a+b c"));
         assert_eq!(request.query_all("flag"), [""]);
         let signed = event(&credential, "GET", "/v1/job/scripts", "name_like=a+b%20c&limit=1", None);
         assert_eq!(respond(&app, list, signed).await.status(), 200);
@@ -341,7 +341,12 @@ mod queue_consumer_tests {
         use crate::domain::tenant::{Caller, ProjectId};
         let dir = std::env::temp_dir().join(format!("coc-alarm-queue-{}", uuid::Uuid::new_v4()));
         let app = App::embedded(&dir).unwrap();
-        let caller = Caller { project_id: ProjectId::parse("p").unwrap(), user_id: "u".into(), user_name: "u".into() };
+        let caller = Caller {
+            project_id: ProjectId::parse("p").unwrap(),
+            user_id: "u".into(),
+            user_name: "u".into(),
+            agent_sn: None,
+        };
         let request = crate::http::ApiRequest {
             method: http::Method::POST,
             path: "/v1/integrations".into(),
@@ -405,7 +410,7 @@ mod authorizer_tests {
         let app = App::embedded(&dir).unwrap();
         let now = 1_767_225_600_000; // 2026-01-01T00:00:00Z
         let credential = Credential::generate(ProjectId::parse("p1").unwrap(), "u".into(), "n".into(), now);
-        credentials::insert(app.store.as_ref(), &credential).await.unwrap();
+        credentials::insert(app.store.as_ref(), &app.secrets, &credential).await.unwrap();
         let (token, record) = issue_token(&credential, now);
         credentials::insert_token(app.store.as_ref(), &token, &record).await.unwrap();
         let signed =
@@ -443,7 +448,7 @@ mod authorizer_tests {
         let app = App::embedded(&dir).unwrap().with_public_hosts(public);
         let now = 1_767_225_600_000; // 2026-01-01T00:00:00Z
         let credential = Credential::generate(ProjectId::parse("p1").unwrap(), "u".into(), "n".into(), now);
-        credentials::insert(app.store.as_ref(), &credential).await.unwrap();
+        credentials::insert(app.store.as_ref(), &app.secrets, &credential).await.unwrap();
         let signed =
             format!("SDK-HMAC-SHA256 Access={}, SignedHeaders=host;x-sdk-date, Signature=00", credential.access_key);
         let signed_for =

@@ -19,6 +19,7 @@ pub mod logging;
 pub mod ports;
 pub mod repositories;
 pub mod routes;
+pub mod secrets;
 
 pub use app::App;
 pub use error::ApiError;

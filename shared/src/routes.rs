@@ -27,6 +27,8 @@ pub enum Operation {
     OperateScriptJob,
     ListResources,
     RegisterAgent,
+    CreateAgentActivation,
+    RevokeAgent,
     AgentHeartbeat,
     PollAgentJobs,
     ReportAgentJob,
@@ -43,8 +45,10 @@ pub enum Operation {
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// A caller proven by signature or token; the handler gets it.
+    /// A user proven by signature or token; the handler gets it. Agents' credentials are refused.
     Authenticated,
+    /// An agent proven by a signature with its own credential; users' keys are refused.
+    Agent,
     /// No caller is established before the handler, which checks what it needs
     /// itself (token issuing verifies the AK/SK signature).
     Public,
@@ -65,6 +69,10 @@ pub struct Route {
 
 const fn route(operation: Operation, method: Method, path: &'static str, function: &'static str) -> Route {
     Route { operation, method, path, function, access: Access::Authenticated, body_limit: API_BODY_BYTES }
+}
+
+const fn agent(operation: Operation, method: Method, path: &'static str, function: &'static str) -> Route {
+    Route { operation, method, path, function, access: Access::Agent, body_limit: API_BODY_BYTES }
 }
 
 const fn public(operation: Operation, method: Method, path: &'static str, function: &'static str) -> Route {
@@ -102,10 +110,13 @@ pub const ROUTES: &[Route] = &[
     route(Operation::GetScriptJobBatch, Method::GET, order_path!("/batches/{batch_index}"), "get-script-job-batch"),
     route(Operation::OperateScriptJob, Method::PUT, order_path!("/operation"), "operate-script-job"),
     route(Operation::ListResources, Method::GET, "/v1/resources", "list-resources"),
-    route(Operation::RegisterAgent, Method::POST, "/v1/agents", "register-agent"),
-    route(Operation::AgentHeartbeat, Method::POST, "/v1/agents/{agent_sn}/heartbeat", "agent-heartbeat"),
-    route(Operation::PollAgentJobs, Method::GET, "/v1/agents/{agent_sn}/jobs", "poll-agent-jobs"),
-    route(
+    // A user's key or an activation; the handler settles which before reading the body.
+    public(Operation::RegisterAgent, Method::POST, "/v1/agents", "register-agent"),
+    route(Operation::CreateAgentActivation, Method::POST, "/v1/agent-activations", "create-agent-activation"),
+    route(Operation::RevokeAgent, Method::DELETE, "/v1/agents/{agent_sn}", "revoke-agent"),
+    agent(Operation::AgentHeartbeat, Method::POST, "/v1/agents/{agent_sn}/heartbeat", "agent-heartbeat"),
+    agent(Operation::PollAgentJobs, Method::GET, "/v1/agents/{agent_sn}/jobs", "poll-agent-jobs"),
+    agent(
         Operation::ReportAgentJob,
         Method::POST,
         "/v1/agents/{agent_sn}/jobs/{execute_uuid}/{instance_id}",

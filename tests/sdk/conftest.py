@@ -52,15 +52,25 @@ def endpoint():
     process.wait(timeout=10)
 
 
-def create_credential(project_id, user_id="sdk-user", user_name=None):
-    """A new access key, made by the operator CLI in the server's data directory."""
+def _admin(*args):
+    """Runs the operator CLI on the server's data directory; returns its JSON output."""
     binary = os.environ.get("COC_ADMIN_BIN", "target/debug/coc-admin")
-    args = [binary, "create-credential", "--project-id", project_id, "--user-id", user_id]
-    if user_name:
-        args += ["--user-name", user_name]
     env = dict(os.environ, COC_DATA_DIR=DATA_DIR)
     env.pop("COC_TABLE_NAME", None)
-    return json.loads(subprocess.run(args, env=env, check=True, capture_output=True, text=True).stdout)
+    return json.loads(subprocess.run([binary, *args], env=env, check=True, capture_output=True, text=True).stdout)
+
+
+def create_credential(project_id, user_id="sdk-user", user_name=None):
+    """A new access key, made by the operator CLI in the server's data directory."""
+    args = ["create-credential", "--project-id", project_id, "--user-id", user_id]
+    if user_name:
+        args += ["--user-name", user_name]
+    return _admin(*args)
+
+
+def create_activation(project_id, max_registrations=1):
+    """An activation agents of the project register with, made by the operator CLI."""
+    return _admin("create-activation", "--project-id", project_id, "--max-registrations", str(max_registrations))
 
 
 def client_for(endpoint, access_key, secret_key, project_id):

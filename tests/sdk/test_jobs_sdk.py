@@ -28,16 +28,21 @@ from huaweicloudsdkcoc.v1 import (
 )
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 
-from conftest import client_for, create_credential
+from conftest import client_for, create_activation, create_credential
 
 
 @pytest.fixture
-def tenant(endpoint):
-    """A project with a key, an SDK client and one running agent."""
+def tenant(endpoint, tmp_path):
+    """A project with a key, an SDK client and one running agent, registered
+    with an operator's activation (`coc-admin create-activation`)."""
     key = create_credential(uuid.uuid4().hex, user_id="ops", user_name="ops")
+    activation = create_activation(key["project_id"])
     agent_sn = "sdk-" + uuid.uuid4().hex[:8]
-    env = dict(os.environ, COC_ENDPOINT=endpoint, COC_AK=key["access_key"], COC_SK=key["secret_key"],
-               COC_PROJECT_ID=key["project_id"], COC_AGENT_SN=agent_sn, COC_HEARTBEAT_SECS="1", RUST_LOG="warn")
+    env = dict(os.environ, COC_ENDPOINT=endpoint, COC_ACTIVATION_ID=activation["activation_id"],
+               COC_ACTIVATION_CODE=activation["activation_code"], COC_AGENT_STATE_DIR=str(tmp_path / "agent"),
+               COC_AGENT_SN=agent_sn, COC_HEARTBEAT_SECS="1", RUST_LOG="warn")
+    for name in ("COC_AK", "COC_SK", "COC_PROJECT_ID"):
+        env.pop(name, None)
     agent = subprocess.Popen([os.environ.get("COC_AGENT_BIN", "target/debug/coc-agent")], env=env)
     client = client_for(endpoint, key["access_key"], key["secret_key"], key["project_id"])
     yield client, key["project_id"], agent_sn

@@ -7,7 +7,8 @@
 //! When `COC_REQUIRE_AWS_LOCAL=1` (as `make test` sets) their absence fails the
 //! tests instead of skipping them.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use coc_shared::adapters::dynamodb::DynamoStore;
@@ -19,6 +20,7 @@ use coc_shared::clock::now_ms;
 use coc_shared::domain::tenant::ProjectId;
 use coc_shared::ports::{Queue, Store};
 use coc_shared::repositories::credentials;
+use coc_shared::secrets::SecretBox;
 use coc_shared::App;
 use reqwest::header::{HeaderMap, HeaderValue};
 
@@ -108,6 +110,8 @@ pub struct Client {
     pub project: String,
     /// None: requests go out unauthenticated.
     pub credential: Option<Credential>,
+    /// The credentials of the agents this tenant's users registered, by agent_sn.
+    agents: Arc<Mutex<HashMap<String, Credential>>>,
     store: Arc<dyn Store>,
     http: reqwest::Client,
 }
@@ -138,7 +142,8 @@ impl Reply {
 pub async fn create_credential(store: &dyn Store, project: &str, user_id: &str, user_name: &str) -> Credential {
     let project = ProjectId::parse(project).expect("valid project id");
     let credential = Credential::generate(project, user_id.to_owned(), user_name.to_owned(), now_ms());
-    credentials::insert(store, &credential).await.expect("store credential");
+    // Every App of a test process seals with the same process-wide key (App::new).
+    credentials::insert(store, &SecretBox::ephemeral(), &credential).await.expect("store credential");
     credential
 }
 
@@ -150,9 +155,49 @@ impl Client {
             base: base.to_owned(),
             project: project.to_owned(),
             credential: Some(credential),
+            agents: Arc::default(),
             store,
             http: reqwest::Client::new(),
         }
+    }
+
+    /// The same client signing with `credential`.
+    pub fn with_credential(&self, credential: Credential) -> Self {
+        Client { credential: Some(credential), ..self.clone() }
+    }
+
+    /// A client signing with the credential a registration returned (its `data`).
+    pub fn with_agent_credential(&self, data: &serde_json::Value) -> Self {
+        let text = |name: &str| data[name].as_str().unwrap_or_else(|| panic!("no {name} in {data}")).to_owned();
+        let credential = Credential {
+            access_key: text("access_key"),
+            secret_key: text("secret_key"),
+            project_id: ProjectId::parse(text("project_id")).expect("valid project id"),
+            user_id: String::new(),
+            user_name: String::new(),
+            created_at: 0,
+            agent_sn: Some(text("agent_sn")),
+        };
+        Client { credential: Some(credential), ..self.clone() }
+    }
+
+    /// Registers an agent with this client's key; `agent(agent_sn)` then acts as it.
+    pub async fn register_agent(&self, body: &serde_json::Value) -> Reply {
+        let reply = self.post("/v1/agents", body).await;
+        if reply.status == 200 {
+            let agent = self.with_agent_credential(&reply.body["data"]);
+            let credential = agent.credential.expect("a credential was just set");
+            let agent_sn = credential.agent_sn.clone().expect("an agent credential");
+            self.agents.lock().expect("agents lock").insert(agent_sn, credential);
+        }
+        reply
+    }
+
+    /// A client signing with the credential of agent `agent_sn`, registered by `register_agent`.
+    pub fn agent(&self, agent_sn: &str) -> Self {
+        let credential = self.agents.lock().expect("agents lock").get(agent_sn).cloned();
+        let credential = credential.unwrap_or_else(|| panic!("agent {agent_sn} was not registered by this client"));
+        Client { credential: Some(credential), ..self.clone() }
     }
 
     /// Another user of the same project, with an access key of their own.
@@ -165,7 +210,7 @@ impl Client {
     pub async fn in_project(&self, project: &str) -> Self {
         let (id, name) = self.credential.as_ref().map(|c| (c.user_id.clone(), c.user_name.clone())).unwrap_or_default();
         let credential = create_credential(self.store.as_ref(), project, &id, &name).await;
-        Client { project: project.to_owned(), credential: Some(credential), ..self.clone() }
+        Client { project: project.to_owned(), credential: Some(credential), agents: Arc::default(), ..self.clone() }
     }
 
     /// The same key, sending another project's id in X-Project-Id.

@@ -202,7 +202,7 @@ async fn stored_keys_decide_the_tenant() {
     // A key of another project, even for a user of the same name, sees nothing of it.
     let credential =
         Credential::generate(ProjectId::parse("p-other").unwrap(), "u-alice".into(), "alice".into(), now_ms());
-    credentials::insert(backend.store.as_ref(), &credential).await.unwrap();
+    credentials::insert(backend.store.as_ref(), &backend.app().secrets, &credential).await.unwrap();
     let mut other = owner.claiming_project("p-other");
     other.credential = Some(credential);
     assert_eq!(other.get(&format!("{SCRIPTS}/{uuid}")).await.status, 404);

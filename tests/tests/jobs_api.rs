@@ -45,7 +45,7 @@ async fn setups(agents: usize) -> Vec<Setup> {
 async fn register(client: &Client, agent_sn: &str) {
     let body = json!({"agent_sn": agent_sn, "resource_id": format!("res-{agent_sn}"), "region_id": "cn-north-4",
                       "host_name": format!("host-{agent_sn}"), "fixed_ip": "10.0.0.1", "os_type": "linux"});
-    let reply = client.post("/v1/agents", &body).await;
+    let reply = client.register_agent(&body).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
 }
 
@@ -98,21 +98,22 @@ async fn wait_status(client: &Client, uuid: &str, status: &str) -> Value {
 
 /// The jobs waiting for an agent, waiting up to 5 s for them.
 async fn poll(client: &Client, agent_sn: &str) -> Vec<Value> {
-    let reply = client.get(&format!("/v1/agents/{agent_sn}/jobs?wait_seconds=5")).await;
+    let reply = client.agent(agent_sn).get(&format!("/v1/agents/{agent_sn}/jobs?wait_seconds=5")).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     reply.body["data"].as_array().unwrap().clone()
 }
 
 /// Whether an agent has no job waiting, after a short wait.
 async fn idle(client: &Client, agent_sn: &str) -> bool {
-    let reply = client.get(&format!("/v1/agents/{agent_sn}/jobs?wait_seconds=1")).await;
+    let reply = client.agent(agent_sn).get(&format!("/v1/agents/{agent_sn}/jobs?wait_seconds=1")).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     reply.body["data"].as_array().unwrap().is_empty()
 }
 
 async fn report(client: &Client, agent_sn: &str, job: &Value, exit_code: i32, log: &str) -> Value {
     let path = format!("/v1/agents/{agent_sn}/jobs/{}/{}", job["execute_uuid"].as_str().unwrap(), job["instance_id"]);
-    let reply = client.post(&path, &json!({"attempt": job["attempt"], "exit_code": exit_code, "log": log})).await;
+    let body = json!({"attempt": job["attempt"], "exit_code": exit_code, "log": log});
+    let reply = client.agent(agent_sn).post(&path, &body).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     reply.body["data"].clone()
 }
@@ -253,6 +254,7 @@ async fn users_cancel_skip_retry_and_pause() {
         assert_eq!(cancel.status, 200, "{name}: {}", cancel.body);
         assert_eq!(cancel.data_str(), uuid);
         let beat = client
+            .agent("a1")
             .post(
                 "/v1/agents/a1/heartbeat",
                 &json!({"running": [
@@ -382,7 +384,7 @@ async fn tickets_and_agents_belong_to_their_tenant() {
         assert_eq!(other.get(&format!("{ORDERS}/{uuid}/statistics")).await.status, 404);
         assert_eq!(operate(&other, &uuid, json!({"operation_type": "CANCEL_ORDER"})).await.status, 404);
         assert_eq!(other.get(&format!("{ORDERS}?limit=10")).await.body["data"]["total"], 0);
-        assert_eq!(other.get("/v1/agents/a1/jobs").await.status, 404, "{name}: another tenant's agent");
+        assert_eq!(other.get("/v1/agents/a1/jobs").await.status, 403, "{name}: a user's key is no agent's");
         let resources = other.get("/v1/resources?provider=ecs&type=cloudservers&limit=10").await;
         assert_eq!(resources.body["data"], json!([]));
         // An agent of the same name in another tenant is another agent.

@@ -61,3 +61,40 @@ fn every_routed_function_has_its_binary_crate() {
         );
     }
 }
+
+/// The KMS actions a function's policies allow on the secrets key.
+fn kms_actions(template: &Value, binary: &str) -> BTreeSet<String> {
+    let mut actions = BTreeSet::new();
+    for (_, resource) in template["Resources"].as_mapping().expect("Resources") {
+        if resource["Metadata"]["BuildProperties"]["Binary"].as_str() != Some(binary) {
+            continue;
+        }
+        for policy in resource["Properties"]["Policies"].as_sequence().into_iter().flatten() {
+            for statement in policy["Statement"].as_sequence().into_iter().flatten() {
+                // `!GetAtt SecretsKey.Arn` reads as a tagged value: its text names the key.
+                if serde_yaml::to_string(&statement["Resource"]).unwrap().contains("SecretsKey") {
+                    for action in statement["Action"].as_sequence().into_iter().flatten() {
+                        actions.insert(action.as_str().unwrap_or_default().to_owned());
+                    }
+                }
+            }
+        }
+    }
+    actions
+}
+
+#[test]
+fn functions_that_check_signatures_can_open_secrets_and_only_sealers_can_seal() {
+    let text = std::fs::read_to_string(workspace_root().join("template.yaml")).expect("template.yaml");
+    let template: Value = serde_yaml::from_str(&text).expect("template.yaml is YAML");
+    assert!(text.contains("COC_KMS_KEY_ID: !Ref SecretsKey"), "the functions are told the key");
+    for route in ROUTES {
+        let actions = kms_actions(&template, route.function);
+        let checks_signatures = route.access != coc_shared::routes::Access::Public
+            || matches!(route.function, "issue-token" | "register-agent");
+        assert_eq!(actions.contains("kms:Decrypt"), checks_signatures, "{}: {actions:?}", route.function);
+        let seals = matches!(route.function, "register-agent" | "execute-script");
+        assert_eq!(actions.contains("kms:GenerateDataKey"), seals, "{}: {actions:?}", route.function);
+    }
+    assert!(kms_actions(&template, "authorizer").is_empty(), "the authorizer never opens a secret");
+}

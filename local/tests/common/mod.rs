@@ -8,17 +8,29 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use coc_shared::auth::signature::{sign_headers, AccessKey};
+
 pub const AK: &str = "PROCESSTESTAK0000000";
 pub const SK: &str = "PROCESSTESTSK000000000000000000000000000";
 
 /// The headers the SDK would send, signed with the bootstrap key.
 pub fn signed(method: &str, base: &str, path: &str, query: Option<&str>, body: &[u8]) -> reqwest::header::HeaderMap {
-    use coc_shared::auth::signature::{sign_headers, AccessKey};
+    signed_as(AccessKey { id: AK, secret: SK }, method, base, path, query, body)
+}
+
+/// The headers the SDK would send, signed with `key`.
+pub fn signed_as(
+    key: AccessKey<'_>,
+    method: &str,
+    base: &str,
+    path: &str,
+    query: Option<&str>,
+    body: &[u8],
+) -> reqwest::header::HeaderMap {
     let mut headers = http::HeaderMap::new();
     headers.insert("host", base.trim_start_matches("http://").parse().unwrap());
     headers.insert("content-type", "application/json".parse().unwrap());
     headers.insert("x-project-id", "p1".parse().unwrap());
-    let key = AccessKey { id: AK, secret: SK };
     sign_headers(&mut headers, key, method, path, query, body, coc_shared::clock::now_ms());
     headers
 }

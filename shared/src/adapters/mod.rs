@@ -1,8 +1,11 @@
-//! Adapters behind the ports: SQLite (the embedded default) and, with the `aws`
-//! feature, DynamoDB and SQS.
+//! Adapters behind the ports: SQLite and a local key file (the embedded
+//! default) and, with the `aws` feature, DynamoDB, SQS and KMS.
 
 #[cfg(feature = "aws")]
 pub mod dynamodb;
+#[cfg(feature = "aws")]
+pub mod kms;
+pub mod local_keyring;
 pub mod sqlite;
 #[cfg(feature = "aws")]
 pub mod sqs;

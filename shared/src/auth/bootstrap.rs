@@ -7,6 +7,7 @@ use super::Credential;
 use crate::domain::tenant::ProjectId;
 use crate::ports::{Condition, Item, Store, StoreError, WriteOp};
 use crate::repositories::credentials as stored;
+use crate::secrets::SecretBox;
 
 const MARKER_PK: &str = "SYSTEM";
 const MARKER_SK: &str = "BOOTSTRAP";
@@ -32,7 +33,12 @@ impl BootstrapConfig {
 
 /// Makes sure a first credential exists. Returns a credential only when it was
 /// generated now at random, so that its secret can be shown once.
-pub async fn bootstrap(store: &dyn Store, config: &BootstrapConfig, now: i64) -> Result<Option<Credential>, String> {
+pub async fn bootstrap(
+    store: &dyn Store,
+    secrets: &SecretBox,
+    config: &BootstrapConfig,
+    now: i64,
+) -> Result<Option<Credential>, String> {
     let project = match &config.project_id {
         Some(p) => ProjectId::parse(p.clone()).map_err(|e| format!("COC_BOOTSTRAP_PROJECT_ID {e}"))?,
         None => ProjectId::parse(super::random_hex(32)).expect("hex is a valid project id"),
@@ -50,11 +56,12 @@ pub async fn bootstrap(store: &dyn Store, config: &BootstrapConfig, now: i64) ->
                 user_id: BOOTSTRAP_USER.into(),
                 user_name: BOOTSTRAP_USER.into(),
                 created_at: now,
+                agent_sn: None,
             };
-            match stored::get(store, ak).await.map_err(|e| e.to_string())? {
+            match stored::get(store, secrets, ak).await.map_err(|e| e.to_string())? {
                 Some(existing) if existing.secret_key == *sk && existing.project_id == credential.project_id => {}
                 Some(_) => return Err(format!("access key {ak} exists with another secret or project; not changed")),
-                None => match stored::insert(store, &credential).await {
+                None => match stored::insert(store, secrets, &credential).await {
                     Ok(()) | Err(StoreError::ConditionFailed) => {}
                     Err(e) => return Err(e.to_string()),
                 },
@@ -67,7 +74,7 @@ pub async fn bootstrap(store: &dyn Store, config: &BootstrapConfig, now: i64) ->
                 return Ok(None);
             }
             let credential = Credential::generate(project, BOOTSTRAP_USER.into(), BOOTSTRAP_USER.into(), now);
-            let ops = vec![marker, stored::insert_op(&credential).map_err(|e| e.to_string())?];
+            let ops = vec![marker, stored::insert_op(secrets, &credential).await.map_err(|e| e.to_string())?];
             match store.write(ops).await {
                 Ok(()) => Ok(Some(credential)),
                 // Another process bootstrapped at the same moment.

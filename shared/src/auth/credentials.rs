@@ -7,9 +7,9 @@ use crate::domain::tenant::{Caller, ProjectId};
 /// How long an issued X-Auth-Token is valid.
 pub const TOKEN_LIFETIME_MS: i64 = 24 * 60 * 60 * 1000;
 
-/// An AK/SK pair bound to one user of one tenant. The secret key is needed in
-/// clear to check HMAC signatures, so it is stored; it is never logged or returned
-/// after creation.
+/// An AK/SK pair bound to one user of one tenant, or to one agent of it. The
+/// secret key is needed to check HMAC signatures, so it is stored (sealed); it
+/// is never logged or returned after creation.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Credential {
     pub access_key: String,
@@ -18,6 +18,9 @@ pub struct Credential {
     pub user_id: String,
     pub user_name: String,
     pub created_at: i64,
+    /// Set for an agent's credential: it may call only that agent's endpoints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_sn: Option<String>,
 }
 
 impl std::fmt::Debug for Credential {
@@ -28,12 +31,13 @@ impl std::fmt::Debug for Credential {
             .field("project_id", &self.project_id)
             .field("user_id", &self.user_id)
             .field("user_name", &self.user_name)
+            .field("agent_sn", &self.agent_sn)
             .finish()
     }
 }
 
 /// Random upper-case letters and digits from the OS random source (through uuid v4).
-fn random_text(len: usize) -> String {
+pub fn random_text(len: usize) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     let mut out = String::with_capacity(len);
     while out.len() < len {
@@ -67,11 +71,32 @@ impl Credential {
             user_id,
             user_name,
             created_at: now,
+            agent_sn: None,
+        }
+    }
+
+    /// A fresh credential for one agent alone. Its access key starts with
+    /// `AGENT` so that operators can tell it apart; the server never relies on that.
+    pub fn for_agent(project_id: ProjectId, agent_sn: &str, now: i64) -> Self {
+        let user = format!("agent/{agent_sn}");
+        Credential {
+            access_key: format!("AGENT{}", random_text(15)),
+            secret_key: random_text(40),
+            project_id,
+            user_id: user.clone(),
+            user_name: user,
+            created_at: now,
+            agent_sn: Some(agent_sn.to_owned()),
         }
     }
 
     pub fn caller(&self) -> Caller {
-        Caller { project_id: self.project_id.clone(), user_id: self.user_id.clone(), user_name: self.user_name.clone() }
+        Caller {
+            project_id: self.project_id.clone(),
+            user_id: self.user_id.clone(),
+            user_name: self.user_name.clone(),
+            agent_sn: self.agent_sn.clone(),
+        }
     }
 }
 
@@ -87,8 +112,14 @@ pub struct TokenRecord {
 }
 
 impl TokenRecord {
+    /// Tokens are issued to users only, never to agents.
     pub fn caller(&self) -> Caller {
-        Caller { project_id: self.project_id.clone(), user_id: self.user_id.clone(), user_name: self.user_name.clone() }
+        Caller {
+            project_id: self.project_id.clone(),
+            user_id: self.user_id.clone(),
+            user_name: self.user_name.clone(),
+            agent_sn: None,
+        }
     }
 }
 

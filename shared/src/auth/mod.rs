@@ -4,6 +4,7 @@
 //! every Lambda function (API Gateway authorizers never see the body, which the
 //! signature covers).
 
+pub mod agents;
 mod bootstrap;
 mod credentials;
 pub mod public_hosts;
@@ -15,7 +16,7 @@ use time::macros::format_description;
 use time::PrimitiveDateTime;
 
 pub use bootstrap::{bootstrap, BootstrapConfig};
-pub use credentials::{issue_token, random_hex, Credential, TokenRecord, TOKEN_LIFETIME_MS};
+pub use credentials::{issue_token, random_hex, random_text, Credential, TokenRecord, TOKEN_LIFETIME_MS};
 pub use public_hosts::PublicHosts;
 
 use crate::domain::tenant::Caller;
@@ -23,6 +24,7 @@ use crate::error::ApiError;
 use crate::http::ApiRequest;
 use crate::ports::Store;
 use crate::repositories::credentials as stored;
+use crate::secrets::SecretBox;
 use signature::{parse_authorization, signature_matches, string_to_sign, SignedParts, DATE_HEADER};
 
 /// How far X-Sdk-Date may be from the server's clock, either way. Within it a
@@ -47,15 +49,21 @@ pub fn parse_sdk_date(value: &str) -> Option<i64> {
     Some(parsed.assume_utc().unix_timestamp() * 1000)
 }
 
-/// The caller a request proves it acts for, or why it does not.
+/// The user a request proves it acts for, or why it does not. An agent's
+/// credential is refused here: it may call only its agent's endpoints.
 pub async fn authenticate(
     store: &dyn Store,
+    secrets: &SecretBox,
     public_hosts: &PublicHosts,
     request: &ApiRequest,
     now: i64,
 ) -> Result<Caller, ApiError> {
     let caller = if let Some(authorization) = header(request, "authorization") {
-        verify_signature(store, public_hosts, request, authorization, now).await?.caller()
+        let credential = verify_signature(store, secrets, public_hosts, request, authorization, now).await?;
+        if credential.agent_sn.is_some() {
+            return Err(ApiError::Forbidden("an agent's credential may call only that agent's endpoints".into()));
+        }
+        credential.caller()
     } else if let Some(token) = header(request, TOKEN_HEADER) {
         verify_token(store, token, now).await?.caller()
     } else {
@@ -63,7 +71,11 @@ pub async fn authenticate(
             "the request is not authenticated: sign it with AK/SK (SDK-HMAC-SHA256) or send X-Auth-Token",
         ));
     };
-    // The credential decides the tenant; naming another project is refused, not obeyed.
+    same_project(request, caller)
+}
+
+/// The credential decides the tenant; naming another project is refused, not obeyed.
+fn same_project(request: &ApiRequest, caller: Caller) -> Result<Caller, ApiError> {
     if let Some(project) = header(request, PROJECT_HEADER) {
         if project != caller.project_id.as_str() {
             return Err(ApiError::Forbidden(format!("the credential is not valid for project {project}")));
@@ -72,10 +84,36 @@ pub async fn authenticate(
     Ok(caller)
 }
 
+/// The agent a request proves it acts as: only a signature made with an agent's
+/// own credential passes. Users' keys and tokens are refused (403), so a leaked
+/// user key cannot poll jobs, read their sensitive parameters or report results.
+pub async fn authenticate_agent(
+    store: &dyn Store,
+    secrets: &SecretBox,
+    public_hosts: &PublicHosts,
+    request: &ApiRequest,
+    now: i64,
+) -> Result<Caller, ApiError> {
+    let Some(authorization) = header(request, "authorization") else {
+        return Err(match header(request, TOKEN_HEADER) {
+            Some(_) => ApiError::Forbidden("agent endpoints accept only an agent's own credential, not tokens".into()),
+            None => unauthorized("the request is not authenticated: sign it with the agent's credential"),
+        });
+    };
+    let credential = verify_signature(store, secrets, public_hosts, request, authorization, now).await?;
+    if credential.agent_sn.is_none() {
+        return Err(ApiError::Forbidden(
+            "agent endpoints accept only an agent's own credential; register the agent to get one".into(),
+        ));
+    }
+    same_project(request, credential.caller())
+}
+
 /// Checks an SDK-HMAC-SHA256 signature, made for one of `public_hosts`, and
 /// returns the credential that made it.
 pub async fn verify_signature(
     store: &dyn Store,
+    secrets: &SecretBox,
     public_hosts: &PublicHosts,
     request: &ApiRequest,
     authorization: &str,
@@ -89,8 +127,9 @@ pub async fn verify_signature(
     }
     // Host is always signed (parse_authorization insists), so this is the host the signature is for.
     public_hosts.check(&request.headers)?;
-    let credential =
-        stored::get(store, &parsed.access_key).await?.ok_or_else(|| unauthorized("the access key is unknown"))?;
+    let credential = stored::get(store, secrets, &parsed.access_key)
+        .await?
+        .ok_or_else(|| unauthorized("the access key is unknown"))?;
     let parts = SignedParts {
         method: request.method.as_str(),
         raw_path: &request.path,
@@ -128,7 +167,11 @@ pub async fn precheck(store: &dyn Store, headers: &http::HeaderMap, now: i64) ->
         if (now - signed_at).abs() > MAX_CLOCK_SKEW_MS {
             return Err(unauthorized("X-Sdk-Date is more than 15 minutes away from the server's time"));
         }
-        stored::get(store, &parsed.access_key).await?.ok_or_else(|| unauthorized("the access key is unknown"))?.caller()
+        // The secret key stays sealed: the authorizer cannot check the signature anyway.
+        stored::get_sealed(store, &parsed.access_key)
+            .await?
+            .ok_or_else(|| unauthorized("the access key is unknown"))?
+            .caller()
     } else if let Some(token) = header(TOKEN_HEADER) {
         verify_token(store, token, now).await?.caller()
     } else {

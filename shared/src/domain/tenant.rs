@@ -22,4 +22,6 @@ pub struct Caller {
     pub project_id: ProjectId,
     pub user_id: String,
     pub user_name: String,
+    /// The agent a request acts as, when it is signed with an agent's credential.
+    pub agent_sn: Option<String>,
 }

@@ -1,6 +1,6 @@
-//! `/v1/agents` (ours): what host agents call. An agent acts with an access key
-//! of its tenant, registers its host, sends heartbeats, long-polls for jobs and
-//! reports their results.
+//! `/v1/agents/{agent_sn}/…` (ours): what host agents call. An agent acts with
+//! its own credential (see `auth::agents`; registering is in `agent_identity`),
+//! sends heartbeats, long-polls for its jobs and reports their results.
 
 use std::time::Duration;
 
@@ -10,14 +10,16 @@ use super::retry::{landed, until_written};
 use crate::app::App;
 use crate::clock::now_ms;
 use crate::domain::absent::null_is_default;
-use crate::domain::job::agent::{Agent, AgentRegistration};
+use crate::domain::job::agent::Agent;
 use crate::domain::job::order::{Effects, InstanceStatus};
 use crate::domain::tenant::Caller;
 use crate::engine;
 use crate::error::ApiError;
 use crate::handlers::orders::redact;
 use crate::http::{ApiRequest, ApiResponse};
-use crate::repositories::jobs;
+use crate::ports::StoreError;
+use crate::repositories::{jobs, Versioned};
+use crate::secrets;
 
 /// The longest a job poll waits for work.
 pub const MAX_POLL_WAIT: Duration = Duration::from_secs(20);
@@ -25,24 +27,16 @@ const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// Logs are capped at 1 MB (spec 4.2.1); the agent caps them, the server enforces it.
 pub const MAX_LOG_BYTES: usize = 1024 * 1024;
 
-async fn agent_of(app: &App, caller: &Caller, request: &ApiRequest) -> Result<Agent, ApiError> {
+/// The agent of the path, which must be the one whose credential signed the
+/// request: an agent reaches only its own jobs.
+async fn agent_of(app: &App, caller: &Caller, request: &ApiRequest) -> Result<Versioned<Agent>, ApiError> {
     let agent_sn = request.path_param("agent_sn")?;
-    jobs::get_agent(app.store.as_ref(), &caller.project_id, agent_sn)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("agent {agent_sn} is not registered in this project")))
-}
-
-/// `POST /v1/agents` → `{"data": agent_sn}`. Registering again updates the host's details.
-pub async fn register(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let registration: AgentRegistration = request.json_body()?;
-    let now = now_ms();
-    let existing = jobs::get_agent(app.store.as_ref(), &caller.project_id, registration.agent_sn.as_str()).await?;
-    let mut agent = Agent::register(registration, caller.project_id.clone(), now);
-    if let Some(existing) = existing {
-        agent.registered_at = existing.registered_at;
+    if caller.agent_sn.as_deref() != Some(agent_sn) {
+        return Err(ApiError::Forbidden(format!("this credential is not agent {agent_sn}'s")));
     }
-    jobs::put_agent(app.store.as_ref(), &agent).await?;
-    ApiResponse::data(&agent.agent_sn)
+    jobs::get_agent_versioned(app.store.as_ref(), &caller.project_id, agent_sn)
+        .await?
+        .ok_or_else(|| ApiError::Unauthorized(format!("agent {agent_sn} has been revoked")))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,9 +56,13 @@ struct Heartbeat {
 /// `{"data": {"cancel": [runs to stop]}}`: runs that were canceled, skipped or timed out.
 pub async fn heartbeat(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
     let beat: Heartbeat = request.json_body()?;
-    let mut agent = agent_of(app, caller, &request).await?;
+    let Versioned { value: mut agent, version } = agent_of(app, caller, &request).await?;
     agent.last_heartbeat = now_ms();
-    jobs::put_agent(app.store.as_ref(), &agent).await?;
+    // Lost to a concurrent write (another beat, a revocation): this beat's time does not matter.
+    match app.store.write(vec![jobs::agent_put_op(&agent, Some(version))?]).await {
+        Ok(()) | Err(StoreError::ConditionFailed) => {}
+        Err(other) => return Err(other.into()),
+    }
     let mut cancel = Vec::new();
     for run in beat.running {
         let order = jobs::get_order(app.store.as_ref(), &caller.project_id, &run.execute_uuid).await?;
@@ -90,11 +88,14 @@ pub async fn poll(app: &App, caller: &Caller, request: ApiRequest) -> Result<Api
         Some(secs) => Duration::from_secs(secs),
         None => Duration::ZERO,
     };
-    let agent = agent_of(app, caller, &request).await?;
+    let agent = agent_of(app, caller, &request).await?.value;
     let deadline = tokio::time::Instant::now() + wait;
     loop {
-        let jobs = jobs::claim_jobs(app.store.as_ref(), &caller.project_id, &agent.agent_sn, now_ms()).await?;
+        let mut jobs = jobs::claim_jobs(app.store.as_ref(), &caller.project_id, &agent.agent_sn, now_ms()).await?;
         if !jobs.is_empty() || tokio::time::Instant::now() >= deadline {
+            for job in &mut jobs {
+                secrets::open_job(&app.secrets, job).await?;
+            }
             return ApiResponse::data(jobs);
         }
         // Woken early when this process hands out jobs; the interval covers other processes.
@@ -121,7 +122,7 @@ pub async fn report(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
     if report.log.len() > MAX_LOG_BYTES {
         return Err(ApiError::invalid("log", format!("must be at most {MAX_LOG_BYTES} bytes")));
     }
-    let agent = agent_of(app, caller, &request).await?;
+    let agent = agent_of(app, caller, &request).await?.value;
     let execute_uuid = request.path_param("execute_uuid")?;
     let instance_id: u64 = request
         .path_param("instance_id")?
@@ -143,7 +144,7 @@ pub async fn report(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
             }
             Some(_) => {}
         }
-        let log = redact(&report.log, &order.secrets());
+        let log = redact(&report.log, &secrets::order_secrets(&app.secrets, &order).await?);
         let summary = format!("exit code {}", report.exit_code);
         if !order.report(instance_id, report.attempt, report.exit_code, &summary, now_ms()) {
             // No longer wanted (canceled, timed out, retried): nothing to write.

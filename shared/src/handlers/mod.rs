@@ -2,13 +2,14 @@
 //! or an `ApiError`. `admit` then `handle_route` is the whole pipeline for one
 //! raw request.
 
+pub mod agent_identity;
 pub mod agents;
 pub mod alarms;
 pub mod incidents;
 pub mod integrations;
 pub mod orders;
 pub mod resources;
-mod retry;
+pub(crate) mod retry;
 pub mod scripts;
 pub mod tokens;
 
@@ -26,7 +27,7 @@ use crate::http::{ApiRequest, ApiResponse};
 use crate::routes::{self, Access, Operation, Route};
 
 /// Runs the handler of `operation`. `caller` is the authenticated caller of an
-/// `Access::Authenticated` route.
+/// `Access::Authenticated` or `Access::Agent` route.
 pub async fn dispatch(
     app: &App,
     operation: Operation,
@@ -50,7 +51,9 @@ pub async fn dispatch(
         Operation::ListScriptJobs => orders::list(app, caller()?, request).await,
         Operation::OperateScriptJob => orders::operate(app, caller()?, request).await,
         Operation::ListResources => resources::list(app, caller()?, request).await,
-        Operation::RegisterAgent => agents::register(app, caller()?, request).await,
+        Operation::RegisterAgent => agent_identity::register(app, request).await,
+        Operation::CreateAgentActivation => agent_identity::create_activation(app, caller()?, request).await,
+        Operation::RevokeAgent => agent_identity::revoke(app, caller()?, request).await,
         Operation::AgentHeartbeat => agents::heartbeat(app, caller()?, request).await,
         Operation::PollAgentJobs => agents::poll(app, caller()?, request).await,
         Operation::ReportAgentJob => agents::report(app, caller()?, request).await,
@@ -73,8 +76,11 @@ async fn run(app: &App, route: &Route, request: ApiRequest) -> Result<(ApiRespon
     }
     let caller = match route.access {
         Access::Authenticated => {
-            Some(auth::authenticate(app.store.as_ref(), &app.public_hosts, &request, now_ms()).await?)
+            Some(auth::authenticate(app.store.as_ref(), &app.secrets, &app.public_hosts, &request, now_ms()).await?)
         }
+        Access::Agent => Some(
+            auth::authenticate_agent(app.store.as_ref(), &app.secrets, &app.public_hosts, &request, now_ms()).await?,
+        ),
         Access::Public => None,
     };
     let response = dispatch(app, route.operation, caller.as_ref(), request).await?;
@@ -128,7 +134,7 @@ pub async fn admit(
     let started = Instant::now();
     let checked = async {
         let (route, path_params) = routes::resolve(&method, path)?;
-        if route.access == Access::Authenticated {
+        if matches!(route.access, Access::Authenticated | Access::Agent) {
             auth::precheck(app.store.as_ref(), &headers, now_ms()).await?;
         }
         if declared_length(&headers).is_some_and(|length| length > route.body_limit as u64) {
@@ -190,7 +196,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("coc-admit-{}", uuid::Uuid::new_v4()));
         let app = App::embedded(&dir).unwrap();
         let credential = Credential::generate(ProjectId::parse("p1").unwrap(), "u".into(), "n".into(), now_ms());
-        credentials::insert(app.store.as_ref(), &credential).await.unwrap();
+        credentials::insert(app.store.as_ref(), &app.secrets, &credential).await.unwrap();
         (app, credential, dir)
     }
 

@@ -20,7 +20,11 @@ pub async fn issue(app: &App, request: ApiRequest) -> Result<ApiResponse, ApiErr
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| ApiError::Unauthorized("tokens are issued only to AK/SK-signed requests".into()))?;
-    let credential = verify_signature(app.store.as_ref(), &app.public_hosts, &request, authorization, now).await?;
+    let credential =
+        verify_signature(app.store.as_ref(), &app.secrets, &app.public_hosts, &request, authorization, now).await?;
+    if credential.agent_sn.is_some() {
+        return Err(ApiError::Forbidden("an agent's credential may call only that agent's endpoints".into()));
+    }
     let (token, record) = issue_token(&credential, now);
     credentials::insert_token(app.store.as_ref(), &token, &record).await?;
     let expires_at = iso8601(record.expires_at);

@@ -1,7 +1,9 @@
 //! Ports: the small traits the handlers talk to. Adapters live in `crate::adapters`.
 
+mod keyring;
 mod queue;
 mod store;
 
+pub use keyring::{DataKey, Keyring, KeyringError, DATA_KEY_LEN};
 pub use queue::{Queue, QueueError, ReceivedMessage, MAX_DELAY};
 pub use store::{Condition, Item, Store, StoreError, WriteOp};

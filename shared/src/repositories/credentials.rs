@@ -1,14 +1,17 @@
-//! Credentials and tokens in the table. They are looked up by key before the
-//! tenant is known, so they live in partitions of their own:
-//! `CREDENTIAL#{access_key}` and `TOKEN#{sha256(token)}`.
+//! Credentials, tokens and agent activations in the table. They are looked up
+//! by key before the tenant is known, so they live in partitions of their own:
+//! `CREDENTIAL#{access_key}`, `TOKEN#{sha256(token)}` and `ACTIVATION#{activation_id}`.
 
-use super::{decode, encode};
+use super::{decode, encode, versioned, Versioned};
+use crate::auth::agents::Activation;
 use crate::auth::signature::sha256_hex;
 use crate::auth::{Credential, TokenRecord};
-use crate::ports::{Condition, Item, Store, StoreError, WriteOp};
+use crate::ports::{Condition, Item, KeyringError, Store, StoreError, WriteOp};
+use crate::secrets::SecretBox;
 
 const CREDENTIAL_SK: &str = "CREDENTIAL";
 const TOKEN_SK: &str = "TOKEN";
+const ACTIVATION_SK: &str = "ACTIVATION";
 
 fn credential_pk(access_key: &str) -> String {
     format!("CREDENTIAL#{access_key}")
@@ -18,17 +21,40 @@ fn token_pk(token: &str) -> String {
     format!("TOKEN#{}", sha256_hex(token.as_bytes()))
 }
 
-/// The write that stores a new credential; fails if the access key exists.
-pub fn insert_op(credential: &Credential) -> Result<WriteOp, StoreError> {
-    let item = Item::new(credential_pk(&credential.access_key), CREDENTIAL_SK, encode(credential)?, 1);
+fn keyring_failed(e: KeyringError) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// The write that stores a new credential, its secret key sealed; fails if the access key exists.
+pub async fn insert_op(secrets: &SecretBox, credential: &Credential) -> Result<WriteOp, StoreError> {
+    let stored = Credential {
+        secret_key: secrets.seal(&credential.secret_key).await.map_err(keyring_failed)?,
+        ..credential.clone()
+    };
+    let item = Item::new(credential_pk(&credential.access_key), CREDENTIAL_SK, encode(&stored)?, 1);
     Ok(WriteOp::Put { item, condition: Condition::NotExists })
 }
 
-pub async fn insert(store: &dyn Store, credential: &Credential) -> Result<(), StoreError> {
-    store.write(vec![insert_op(credential)?]).await
+/// The write that removes a credential: the next request signed with it is refused.
+pub fn delete_op(access_key: &str) -> WriteOp {
+    WriteOp::Delete { pk: credential_pk(access_key), sk: CREDENTIAL_SK.into(), condition: Condition::Always }
 }
 
-pub async fn get(store: &dyn Store, access_key: &str) -> Result<Option<Credential>, StoreError> {
+pub async fn insert(store: &dyn Store, secrets: &SecretBox, credential: &Credential) -> Result<(), StoreError> {
+    store.write(vec![insert_op(secrets, credential).await?]).await
+}
+
+/// The credential with its secret key opened.
+pub async fn get(store: &dyn Store, secrets: &SecretBox, access_key: &str) -> Result<Option<Credential>, StoreError> {
+    let Some(mut credential) = get_sealed(store, access_key).await? else {
+        return Ok(None);
+    };
+    credential.secret_key = secrets.open(&credential.secret_key).await.map_err(keyring_failed)?;
+    Ok(Some(credential))
+}
+
+/// The credential as stored, its secret key still sealed: enough to know whose it is.
+pub async fn get_sealed(store: &dyn Store, access_key: &str) -> Result<Option<Credential>, StoreError> {
     store.get(&credential_pk(access_key), CREDENTIAL_SK).await?.as_ref().map(decode).transpose()
 }
 
@@ -39,4 +65,27 @@ pub async fn insert_token(store: &dyn Store, token: &str, record: &TokenRecord) 
 
 pub async fn get_token(store: &dyn Store, token: &str) -> Result<Option<TokenRecord>, StoreError> {
     store.get(&token_pk(token), TOKEN_SK).await?.as_ref().map(decode).transpose()
+}
+
+fn activation_pk(activation_id: &str) -> String {
+    format!("ACTIVATION#{activation_id}")
+}
+
+pub async fn insert_activation(store: &dyn Store, activation: &Activation) -> Result<(), StoreError> {
+    let item = Item::new(activation_pk(&activation.activation_id), ACTIVATION_SK, encode(activation)?, 1);
+    store.write(vec![WriteOp::Put { item, condition: Condition::NotExists }]).await
+}
+
+pub async fn get_activation(
+    store: &dyn Store,
+    activation_id: &str,
+) -> Result<Option<Versioned<Activation>>, StoreError> {
+    versioned(store.get(&activation_pk(activation_id), ACTIVATION_SK).await?)
+}
+
+/// The write that records one more use of an activation read at `version`:
+/// of two registrations racing for its last use, only one lands.
+pub fn activation_use_op(activation: &Activation, version: u64) -> Result<WriteOp, StoreError> {
+    let item = Item::new(activation_pk(&activation.activation_id), ACTIVATION_SK, encode(activation)?, version + 1);
+    Ok(WriteOp::Put { item, condition: Condition::VersionIs(version) })
 }

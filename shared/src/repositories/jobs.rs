@@ -60,13 +60,41 @@ fn active_item(order: &Order) -> Item {
 
 // ---- agents ----------------------------------------------------------------
 
-pub async fn put_agent(store: &dyn Store, agent: &Agent) -> Result<(), StoreError> {
-    let item = Item::new(tenant_pk(&agent.project_id), format!("AGENT#{}", agent.agent_sn), encode(agent)?, 1);
-    store.write(vec![WriteOp::Put { item, condition: Condition::Always }]).await
+fn agent_sk(agent_sn: &str) -> String {
+    format!("AGENT#{agent_sn}")
+}
+
+/// The write that stores `agent`: new (`read_at` None, fails if it exists) or
+/// over the version read (fails if anyone wrote or deleted it since).
+pub fn agent_put_op(agent: &Agent, read_at: Option<u64>) -> Result<WriteOp, StoreError> {
+    let (version, condition) = match read_at {
+        None => (1, Condition::NotExists),
+        Some(v) => (v + 1, Condition::VersionIs(v)),
+    };
+    let item = Item::new(tenant_pk(&agent.project_id), agent_sk(&agent.agent_sn), encode(agent)?, version);
+    Ok(WriteOp::Put { item, condition })
+}
+
+/// The write that removes an agent read at `version`.
+pub fn agent_delete_op(agent: &Agent, version: u64) -> WriteOp {
+    WriteOp::Delete {
+        pk: tenant_pk(&agent.project_id),
+        sk: agent_sk(&agent.agent_sn),
+        condition: Condition::VersionIs(version),
+    }
 }
 
 pub async fn get_agent(store: &dyn Store, project: &ProjectId, agent_sn: &str) -> Result<Option<Agent>, StoreError> {
-    store.get(&tenant_pk(project), &format!("AGENT#{agent_sn}")).await?.as_ref().map(decode).transpose()
+    Ok(get_agent_versioned(store, project, agent_sn).await?.map(|a| a.value))
+}
+
+/// The agent with the version a later write must match.
+pub async fn get_agent_versioned(
+    store: &dyn Store,
+    project: &ProjectId,
+    agent_sn: &str,
+) -> Result<Option<Versioned<Agent>>, StoreError> {
+    versioned(store.get(&tenant_pk(project), &agent_sk(agent_sn)).await?)
 }
 
 pub async fn list_agents(store: &dyn Store, project: &ProjectId) -> Result<Vec<Agent>, StoreError> {

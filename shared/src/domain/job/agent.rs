@@ -50,6 +50,10 @@ pub struct Agent {
     pub os_type: String,
     pub registered_at: i64,
     pub last_heartbeat: i64,
+    /// The access key of the agent's own credential (one at a time), so that
+    /// revoking the agent or registering it again removes it.
+    #[serde(default)]
+    pub access_key: Option<String>,
 }
 
 impl Agent {
@@ -66,6 +70,7 @@ impl Agent {
             os_type: registration.os_type.map(String::from).unwrap_or_default(),
             registered_at: now,
             last_heartbeat: now,
+            access_key: None,
         }
     }
 

@@ -8,7 +8,7 @@ use crate::domain::script::{NewScript, Script};
 use crate::domain::tenant::{Caller, ProjectId};
 
 fn caller() -> Caller {
-    Caller { project_id: ProjectId::parse("p").unwrap(), user_id: "u".into(), user_name: "n".into() }
+    Caller { project_id: ProjectId::parse("p").unwrap(), user_id: "u".into(), user_name: "n".into(), agent_sn: None }
 }
 
 fn script() -> Script {

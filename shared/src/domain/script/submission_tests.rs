@@ -6,7 +6,12 @@ use super::{fingerprint, NewScript, ReviewDecision, ReviewError, Script, ScriptE
 use crate::domain::tenant::{Caller, ProjectId};
 
 fn caller(user: &str) -> Caller {
-    Caller { project_id: ProjectId::parse("p").unwrap(), user_id: format!("u-{user}"), user_name: user.into() }
+    Caller {
+        project_id: ProjectId::parse("p").unwrap(),
+        user_id: format!("u-{user}"),
+        user_name: user.into(),
+        agent_sn: None,
+    }
 }
 
 fn script(secret: &str) -> Script {

@@ -10,6 +10,7 @@ use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::ids;
 use crate::repositories::{jobs, scripts};
+use crate::secrets;
 
 /// `POST /v1/job/scripts/{script_uuid}`: runs an approved script on registered
 /// agents of the tenant, batch by batch → `{"data": execute_uuid}`.
@@ -37,8 +38,9 @@ pub async fn execute(app: &App, caller: &Caller, request: ApiRequest) -> Result<
     }
     let now = now_ms();
     let order_id = jobs::next_order_id(store, &caller.project_id).await?;
-    let order = Order::create(execution, &script, order_id, ids::execute_uuid(now), caller, now)
+    let mut order = Order::create(execution, &script, order_id, ids::execute_uuid(now), caller, now)
         .map_err(ApiError::InvalidParameter)?;
+    secrets::seal_order(&app.secrets, &mut order).await?;
     jobs::insert_order(store, &order).await?;
     // Were this lost, the engine's sweep of active tickets would still start it.
     engine::kick(app.queue.as_ref(), &caller.project_id, &order.execute_uuid).await?;
