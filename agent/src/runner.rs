@@ -81,9 +81,9 @@ fn user_exists(name: &str) -> bool {
     }
 }
 
+/// Environment names are case-sensitive: `user` is free, `USER` is not.
 fn reserved(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    RESERVED_NAMES.contains(&upper.as_str()) || RESERVED_PREFIXES.iter().any(|p| upper.starts_with(p))
+    RESERVED_NAMES.contains(&name) || RESERVED_PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
 /// The command line: the interpreter reads the script from standard input, so
@@ -176,8 +176,11 @@ pub async fn run_with(job: &Job, cancel: oneshot::Receiver<()>, settings: &Setti
     let capture = Arc::new(Mutex::new(Capture::default()));
     let mut reading = tokio::spawn(collect(reader, capture.clone()));
     if let Some(mut stdin) = child.stdin.take() {
-        // A script that exits before reading all of itself closes the pipe; that is its business.
-        let _ = stdin.write_all(job.content.as_bytes()).await;
+        // Fed alongside, not before the timeout starts: the interpreter reads its script as it
+        // goes, and one stuck before its end must still be killed at the timeout. A script that
+        // exits before reading all of itself closes the pipe; that is its business.
+        let content = job.content.clone();
+        tokio::spawn(async move { stdin.write_all(content.as_bytes()).await });
     }
     let timeout = Duration::from_secs(u64::from(job.timeout_secs));
     let mut notes = Vec::new();
@@ -291,6 +294,8 @@ mod tests {
         let outcome = run_now(&with_param(job(ScriptType::Shell, "echo hi", 10), "LD_PRELOAD", "/tmp/x.so")).await;
         assert_eq!(outcome.exit_code, EXIT_CANNOT_RUN);
         assert!(outcome.log.contains("parameter LD_PRELOAD"), "{}", outcome.log);
+        let lower = run_now(&with_param(job(ScriptType::Shell, "echo \"$path $user\"", 10), "path", "p")).await;
+        assert_eq!(lower.log, "p \n", "names differ from the reserved ones by case");
     }
 
     #[tokio::test]
@@ -313,6 +318,16 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(20), "the run ended at its timeout");
         tokio::time::sleep(Duration::from_secs(4)).await;
         assert!(!marker.exists(), "a child of the script outlived the kill");
+    }
+
+    #[tokio::test]
+    async fn a_long_script_stuck_before_its_end_is_killed_at_the_timeout() {
+        // More script than a pipe holds, so feeding it waits on the interpreter.
+        let script = format!("sleep 30\n{}", "# padding\n".repeat(50_000));
+        let started = std::time::Instant::now();
+        let outcome = run_now(&job(ScriptType::Shell, &script, 1)).await;
+        assert_eq!(outcome.exit_code, EXIT_TIMED_OUT);
+        assert!(started.elapsed() < Duration::from_secs(20), "killed at the timeout, not after the sleep");
     }
 
     /// Children that left the process group: a new session, job control, a double fork.
