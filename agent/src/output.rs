@@ -149,7 +149,7 @@ mod tests {
     #[test]
     fn secrets_are_masked_across_reads_and_at_the_cut() {
         let log = render(&capture(&[b"key=hun", b"ter2 again hunter", b"2\n"]), &["hunter2"], &[]);
-        assert_eq!(log, "key=****** again ******\n");
+        assert_eq!(log, format!("key={MASK} again {MASK}\n"));
         // The cap falls inside a secret: no part of it is kept.
         let mut out = vec![b'a'; MAX_LOG_BYTES - 4];
         out.extend_from_slice(b"hunter2 tail");

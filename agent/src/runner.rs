@@ -221,6 +221,7 @@ pub async fn run_with(job: &Job, cancel: oneshot::Receiver<()>, settings: &Setti
 mod tests {
     use super::*;
     use coc_shared::domain::job::order::ResolvedParam;
+    use coc_shared::domain::script::MASK;
 
     fn job(kind: ScriptType, content: &str, timeout_secs: u32) -> Job {
         Job {
@@ -260,7 +261,7 @@ mod tests {
                 .await;
         assert_eq!(outcome.exit_code, 3);
         assert!(outcome.log.contains("hello world"), "{}", outcome.log);
-        assert!(outcome.log.contains("key=******"), "{}", outcome.log);
+        assert!(outcome.log.contains(&format!("key={MASK}")), "{}", outcome.log);
         assert!(outcome.log.contains("env=world"), "{}", outcome.log);
         assert!(!outcome.log.contains("hunter2"));
     }
@@ -390,7 +391,7 @@ mod tests {
     #[tokio::test]
     async fn a_secret_written_in_pieces_is_still_masked() {
         let outcome = run_now(&job(ScriptType::Shell, "printf 'key=hun'; sleep 0.3; printf 'ter2\\n' >&2", 10)).await;
-        assert_eq!(outcome.log, "key=******\n");
+        assert_eq!(outcome.log, format!("key={MASK}\n"));
     }
 
     #[tokio::test]

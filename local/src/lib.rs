@@ -2,64 +2,119 @@
 //! and queue. Routing is the same code the Lambda functions run.
 
 use std::convert::Infallible;
+use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use coc_shared::engine;
 use coc_shared::error::ApiError;
-use coc_shared::http::{ApiResponse, MAX_BODY_BYTES};
+use coc_shared::handlers::{self, Admitted};
 use coc_shared::ids;
 use coc_shared::App;
-use coc_shared::{engine, handlers};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+mod limits;
+
+pub use limits::Limits;
 
 /// The address `make run` listens on when `COC_LISTEN` is not set.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
-async fn answer(app: Arc<App>, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+/// How long accepting pauses after an error such as running out of descriptors.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// One request: its head is admitted first, and only then is its body read,
+/// under the route's size limit and the body timeout. A refused request's body
+/// is never read; hyper closes its connection after the answer instead.
+async fn answer(
+    app: Arc<App>,
+    limits: Limits,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let request_id = ids::request_id();
     let (parts, body) = request.into_parts();
-    let response = match Limited::new(body, MAX_BODY_BYTES).collect().await {
-        Ok(collected) => {
-            handlers::handle(
-                &app,
-                parts.method,
-                parts.uri.path(),
-                parts.uri.query(),
-                parts.headers,
-                collected.to_bytes(),
-                &request_id,
-            )
-            .await
-        }
-        Err(err) if err.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
-            ApiResponse::error(&ApiError::PayloadTooLarge(MAX_BODY_BYTES))
-        }
-        Err(err) => ApiResponse::error(&ApiError::InvalidParameter(format!("cannot read request body: {err}"))),
+    let admitted =
+        handlers::admit(&app, parts.method, parts.uri.path(), parts.uri.query(), parts.headers, &request_id).await;
+    let response = match admitted {
+        Err(refused) => refused,
+        Ok(Admitted { route, mut request }) => match read_body(body, route.body_limit, limits.body_timeout).await {
+            Ok(bytes) => {
+                request.body = bytes;
+                handlers::handle_route(&app, route, request, &request_id).await
+            }
+            Err(err) => {
+                tracing::info!(request_id, path = request.path, status = err.status().as_u16(), reason = %err, "request body refused");
+                handlers::error_response(&err, &request_id)
+            }
+        },
     };
     Ok(response.into_http(&request_id).map(|body| Full::new(Bytes::from(body))))
 }
 
-/// Serves the API on `listener` until the future is dropped.
-pub async fn serve(listener: TcpListener, app: App) -> std::io::Result<()> {
+/// The body, if it is at most `limit` bytes and arrives whole within `timeout`.
+async fn read_body(body: Incoming, limit: usize, timeout: Duration) -> Result<Bytes, ApiError> {
+    match tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(err)) if err.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::PayloadTooLarge(limit)),
+        Ok(Err(err)) => Err(ApiError::InvalidParameter(format!("cannot read request body: {err}"))),
+        Err(_) => Err(ApiError::RequestTimeout(format!(
+            "the request body did not arrive within {} seconds",
+            timeout.as_secs()
+        ))),
+    }
+}
+
+/// Serves the API on `listener` until the future is dropped. Nothing a client
+/// does ends it: at most `limits.max_connections` are served at once, each
+/// request's head and body have their timeouts, and a failed accept is retried.
+pub async fn serve(listener: TcpListener, app: App, limits: Limits) {
     let app = Arc::new(app);
+    let slots = Arc::new(Semaphore::new(limits.max_connections.min(Semaphore::MAX_PERMITS)));
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
     loop {
-        let (stream, peer) = listener.accept().await?;
-        let app = app.clone();
+        // A slot is taken before accepting: while all are busy, new connections
+        // wait in the kernel's backlog and cost this process no descriptor.
+        let slot = slots.clone().acquire_owned().await.expect("the semaphore is never closed");
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(err) => {
+                accept_failed(&err).await;
+                continue;
+            }
+        };
+        let (app, http) = (app.clone(), http.clone());
         tokio::spawn(async move {
-            let service = service_fn(move |request| answer(app.clone(), request));
-            if let Err(err) = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await {
+            let service = service_fn(move |request| answer(app.clone(), limits, request));
+            if let Err(err) = http.serve_connection(TokioIo::new(stream), service).await {
                 tracing::debug!(%peer, error = %err, "connection ended with an error");
             }
+            drop(slot);
         });
     }
+}
+
+/// An accept error never ends the server. Running out of descriptors (EMFILE,
+/// ENFILE) or memory passes as connections close, so accepting pauses briefly
+/// (at once again would spin: the listener stays readable); a connection that
+/// was reset before it was accepted concerns only itself.
+async fn accept_failed(err: &io::Error) {
+    use io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if matches!(err.kind(), ConnectionAborted | ConnectionRefused | ConnectionReset) {
+        tracing::debug!(error = %err, "a connection was lost before it was accepted");
+        return;
+    }
+    tracing::warn!(error = %err, "cannot accept connections; trying again shortly");
+    tokio::time::sleep(ACCEPT_BACKOFF).await;
 }
 
 /// How often unfinished tickets are kicked again, in case a kick was lost.
@@ -81,12 +136,12 @@ pub fn start_engine(app: App) {
     });
 }
 
-/// Binds `addr`, serves the API and runs the engine in the background; returns
-/// the bound address (port 0 picks one).
+/// Binds `addr`, serves the API with the default limits and runs the engine in
+/// the background; returns the bound address (port 0 picks one).
 pub async fn spawn(addr: &str, app: App) -> std::io::Result<SocketAddr> {
     let listener = TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     start_engine(app.clone());
-    tokio::spawn(serve(listener, app));
+    tokio::spawn(serve(listener, app, Limits::default()));
     Ok(bound)
 }

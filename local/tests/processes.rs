@@ -2,65 +2,15 @@
 //! Several processes may share one data directory, and a crash loses nothing
 //! that was acknowledged.
 
-use std::net::TcpListener;
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-const AK: &str = "PROCESSTESTAK0000000";
-const SK: &str = "PROCESSTESTSK000000000000000000000000000";
-
-/// The headers the SDK would send, signed with the bootstrap key.
-fn signed(method: &str, base: &str, path: &str, query: Option<&str>, body: &[u8]) -> reqwest::header::HeaderMap {
-    use coc_shared::auth::signature::{sign_headers, AccessKey};
-    let mut headers = http::HeaderMap::new();
-    headers.insert("host", base.trim_start_matches("http://").parse().unwrap());
-    headers.insert("content-type", "application/json".parse().unwrap());
-    headers.insert("x-project-id", "p1".parse().unwrap());
-    let key = AccessKey { id: AK, secret: SK };
-    sign_headers(&mut headers, key, method, path, query, body, coc_shared::clock::now_ms());
-    headers
-}
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn start(data_dir: &Path) -> Server {
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_coc-local"))
-        .env("COC_LISTEN", format!("127.0.0.1:{port}"))
-        .env("COC_DATA_DIR", data_dir)
-        .env("COC_BOOTSTRAP_PROJECT_ID", "p1")
-        .env("COC_BOOTSTRAP_AK", AK)
-        .env("COC_BOOTSTRAP_SK", SK)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start coc-local");
-    let server = Server { child, base: format!("http://127.0.0.1:{port}") };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while reqwest::get(format!("{}/v1/job/scripts", server.base)).await.is_err() {
-        assert!(Instant::now() < deadline, "coc-local did not start listening");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    server
-}
+use common::{free_port, signed, start};
 
 fn body(name: &str) -> Value {
     json!({"name": name, "type": "SHELL", "content": "uptime", "description": "d",

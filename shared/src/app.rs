@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::adapters::sqlite::{SqliteDb, SqliteQueue, SqliteStore};
+use crate::auth::PublicHosts;
 use crate::ports::{Queue, Store};
 
 /// Where the embedded store keeps its file when `COC_DATA_DIR` is not set.
@@ -23,11 +24,17 @@ pub struct App {
     /// Only a shortcut: polls in other processes (other Lambda instances) still
     /// find the jobs by looking.
     pub jobs_handed_out: Arc<tokio::sync::Notify>,
+    /// The hosts signatures must be made for (`COC_PUBLIC_HOSTS`); any by default.
+    pub public_hosts: PublicHosts,
 }
 
 impl App {
     pub fn new(store: Arc<dyn Store>, queue: Arc<dyn Queue>) -> Self {
-        App { store, queue, jobs_handed_out: Arc::default() }
+        App { store, queue, jobs_handed_out: Arc::default(), public_hosts: PublicHosts::any() }
+    }
+
+    pub fn with_public_hosts(self, public_hosts: PublicHosts) -> Self {
+        App { public_hosts, ..self }
     }
 
     /// The embedded, durable default: one SQLite file in `data_dir`.
@@ -44,7 +51,8 @@ impl App {
     }
 
     /// DynamoDB when `COC_TABLE_NAME` is set and SQS when `COC_QUEUE_URL` is set;
-    /// otherwise the embedded store and queue in `COC_DATA_DIR`.
+    /// otherwise the embedded store and queue in `COC_DATA_DIR`. The public
+    /// hosts come from `COC_PUBLIC_HOSTS`.
     #[cfg(feature = "aws")]
     pub async fn from_env() -> Result<Self, String> {
         use crate::adapters::dynamodb::DynamoStore;
@@ -64,6 +72,6 @@ impl App {
             Some(url) => Arc::new(SqsQueue::from_env(url, QUEUE_VISIBILITY_TIMEOUT).await),
             None => embedded.as_ref().expect("embedded is opened without a queue").queue.clone(),
         };
-        Ok(App::new(store, queue))
+        Ok(App::new(store, queue).with_public_hosts(PublicHosts::from_env()?))
     }
 }

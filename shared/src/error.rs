@@ -16,6 +16,7 @@ pub mod codes {
     pub const NOT_FOUND: &str = "COC.00040404";
     pub const METHOD_NOT_ALLOWED: &str = "COC.00040405";
     pub const CONFLICT: &str = "COC.00040409";
+    pub const REQUEST_TIMEOUT: &str = "COC.00040408";
     pub const PAYLOAD_TOO_LARGE: &str = "COC.00040413";
 }
 
@@ -38,6 +39,9 @@ pub enum ApiError {
     /// The request is valid but the resource is not in a state that allows it.
     #[error("{0}")]
     Conflict(String),
+    /// The client took too long to send the request body.
+    #[error("{0}")]
+    RequestTimeout(String),
     #[error("request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
     /// Details go to the log, never to the client.
@@ -58,6 +62,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -71,6 +76,7 @@ impl ApiError {
             ApiError::NotFound(_) => codes::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => codes::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => codes::CONFLICT,
+            ApiError::RequestTimeout(_) => codes::REQUEST_TIMEOUT,
             ApiError::PayloadTooLarge(_) => codes::PAYLOAD_TOO_LARGE,
             ApiError::Internal(_) => codes::INTERNAL,
         }

@@ -36,7 +36,14 @@ async fn authorize(
     now: i64,
 ) -> ApiGatewayV2CustomAuthorizerSimpleResponse {
     let mut response = ApiGatewayV2CustomAuthorizerSimpleResponse::default();
-    match precheck(app.store.as_ref(), &event.headers, now).await {
+    let verdict = match precheck(app.store.as_ref(), &event.headers, now).await {
+        // A signature (not a token) must also be made for one of the public hosts.
+        Ok(caller) if event.headers.contains_key(http::header::AUTHORIZATION) => {
+            app.public_hosts.check(&event.headers).map(|()| caller)
+        }
+        other => other,
+    };
+    match verdict {
         Ok(caller) => {
             response.is_authorized = true;
             response.context = serde_json::json!({ "project_id": caller.project_id, "user_id": caller.user_id });
@@ -166,28 +173,25 @@ async fn respond(app: &App, route: &'static Route, event: Request) -> Response<B
 fn to_api_request(route: &Route, event: Request) -> Result<ApiRequest, ApiError> {
     let path = event.uri().path().to_owned();
     let path_params = route.match_tail(&path).ok_or_else(|| ApiError::NotFound(format!("no API at {path}")))?;
-    let query_map = event.query_string_parameters();
-    let query: Vec<(String, String)> = query_map
-        .iter()
-        .flat_map(|(name, _)| {
-            query_map.all(name).unwrap_or_default().into_iter().map(move |v| (name.to_owned(), v.to_owned()))
-        })
-        .collect();
-    // API Gateway hands over the query as sent; rebuild it only if it is missing.
-    let raw_query = event.uri().query().map(str::to_owned).or_else(|| {
-        (!query.is_empty()).then(|| {
-            query
+    // API Gateway hands over the query as sent: decode it the way the signature
+    // check does (`+` is a plus), so handlers see exactly what was signed.
+    // Only an event without it (REST API payload 1.0) is rebuilt from the map.
+    let (query, raw_query) = match event.uri().query() {
+        Some(raw) => (crate::http::parse_query(raw), Some(raw.to_owned())),
+        None => {
+            let query_map = event.query_string_parameters();
+            let query: Vec<(String, String)> = query_map
                 .iter()
-                .map(|(n, v): &(String, String)| {
-                    let encode = |s: &str| {
-                        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
-                    };
-                    format!("{}={}", encode(n), encode(v))
+                .flat_map(|(name, _)| {
+                    query_map.all(name).unwrap_or_default().into_iter().map(move |v| (name.to_owned(), v.to_owned()))
                 })
-                .collect::<Vec<_>>()
-                .join("&")
-        })
-    });
+                .collect();
+            let encode =
+                |s: &str| percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string();
+            let raw = query.iter().map(|(n, v)| format!("{}={}", encode(n), encode(v))).collect::<Vec<_>>().join("&");
+            (query, (!raw.is_empty()).then_some(raw))
+        }
+    };
     let (parts, body) = event.into_parts();
     let body = match body {
         Body::Empty => Bytes::new(),
@@ -203,8 +207,18 @@ mod tests {
     use super::*;
     use crate::auth::signature::{sign_headers, AccessKey};
     use crate::auth::Credential;
+    use crate::auth::PublicHosts;
     use crate::domain::tenant::ProjectId;
     use crate::repositories::credentials;
+
+    /// An embedded app in a fresh directory, with an access key of project `p-lambda`.
+    async fn app_with_key() -> (App, Credential, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("coc-lambda-{}", uuid::Uuid::new_v4()));
+        let app = App::embedded(&dir).unwrap();
+        let credential = Credential::generate(ProjectId::parse("p-lambda").unwrap(), "u".into(), "n".into(), 0);
+        credentials::insert(app.store.as_ref(), &credential).await.unwrap();
+        (app, credential, dir)
+    }
 
     /// An API Gateway HTTP API (payload 2.0) event, as the functions receive it,
     /// signed with `credential` like the SDK signs.
@@ -248,10 +262,7 @@ mod tests {
 
     #[tokio::test]
     async fn signed_api_gateway_events_reach_the_handlers() {
-        let dir = std::env::temp_dir().join(format!("coc-lambda-{}", uuid::Uuid::new_v4()));
-        let app = App::embedded(&dir).unwrap();
-        let credential = Credential::generate(ProjectId::parse("p-lambda").unwrap(), "u".into(), "n".into(), 0);
-        credentials::insert(app.store.as_ref(), &credential).await.unwrap();
+        let (app, credential, dir) = app_with_key().await;
 
         let create = route_for(Operation::CreateScript);
         let body = r#"{"name":"from_lambda","type":"SHELL","content":"id","description":"d","properties":{"risk_level":"LOW","version":"1"}}"#;
@@ -277,6 +288,34 @@ mod tests {
         *tampered.body_mut() = Body::Text(body.replace("from_lambda", "evil"));
         let rejected = respond(&app, create, tampered).await;
         assert_eq!(rejected.status(), 401);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[tokio::test]
+    async fn handlers_see_the_query_that_was_signed() {
+        let (app, credential, dir) = app_with_key().await;
+        let list = route_for(Operation::ListScripts);
+        let signed = event(&credential, "GET", "/v1/job/scripts", "name_like=a+b%20c&limit=1&flag", None);
+        let request = to_api_request(list, signed).unwrap();
+        // `+` is a plus, as the signature check reads it, not a space as in forms.
+        assert_eq!(request.query_text("name_like", 32).unwrap().as_deref(), Some("a+b c"));
+        assert_eq!(request.query_all("flag"), [""]);
+        let signed = event(&credential, "GET", "/v1/job/scripts", "name_like=a+b%20c&limit=1", None);
+        assert_eq!(respond(&app, list, signed).await.status(), 200);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[tokio::test]
+    async fn functions_refuse_signatures_made_for_other_hosts() {
+        let (app, credential, dir) = app_with_key().await;
+        let list = route_for(Operation::ListScripts);
+        let here = app.clone().with_public_hosts(PublicHosts::parse("api.example.com").unwrap());
+        let signed = || event(&credential, "GET", "/v1/job/scripts", "limit=1", None);
+        assert_eq!(respond(&here, list, signed()).await.status(), 200);
+        let elsewhere = app.with_public_hosts(PublicHosts::parse("coc.example.org").unwrap());
+        let refused = respond(&elsewhere, list, signed()).await;
+        assert_eq!(refused.status(), 401);
+        assert!(json(&refused)["error_msg"].as_str().unwrap().contains("api.example.com"), "{:?}", refused.body());
         std::fs::remove_dir_all(dir).ok();
     }
 }
@@ -394,6 +433,28 @@ mod authorizer_tests {
         }
         let expired = now + crate::auth::TOKEN_LIFETIME_MS + 1;
         assert!(!authorize(&app, event(&[("x-auth-token", &token)]), expired).await.is_authorized);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[tokio::test]
+    async fn the_authorizer_refuses_signatures_made_for_other_hosts() {
+        let dir = std::env::temp_dir().join(format!("coc-authorizer-{}", uuid::Uuid::new_v4()));
+        let public = crate::auth::PublicHosts::parse("api.example.com").unwrap();
+        let app = App::embedded(&dir).unwrap().with_public_hosts(public);
+        let now = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+        let credential = Credential::generate(ProjectId::parse("p1").unwrap(), "u".into(), "n".into(), now);
+        credentials::insert(app.store.as_ref(), &credential).await.unwrap();
+        let signed =
+            format!("SDK-HMAC-SHA256 Access={}, SignedHeaders=host;x-sdk-date, Signature=00", credential.access_key);
+        let signed_for =
+            |host| event(&[("authorization", &signed), ("x-sdk-date", "20260101T000000Z"), ("host", host)]);
+        assert!(authorize(&app, signed_for("api.example.com"), now).await.is_authorized);
+        assert!(!authorize(&app, signed_for("other.example.com"), now).await.is_authorized);
+        // A token is not bound to a host.
+        let (token, record) = issue_token(&credential, now);
+        credentials::insert_token(app.store.as_ref(), &token, &record).await.unwrap();
+        let with_token = event(&[("x-auth-token", &token), ("host", "other.example.com")]);
+        assert!(authorize(&app, with_token, now).await.is_authorized);
         std::fs::remove_dir_all(dir).ok();
     }
 }

@@ -14,6 +14,7 @@ pub mod http;
 pub mod ids;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+pub mod limits;
 pub mod logging;
 pub mod ports;
 pub mod repositories;

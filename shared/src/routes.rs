@@ -7,6 +7,7 @@ use http::Method;
 use percent_encoding::percent_decode_str;
 
 use crate::error::ApiError;
+use crate::http::{API_BODY_BYTES, MAX_BODY_BYTES, PUBLIC_BODY_BYTES};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Operation {
@@ -58,14 +59,23 @@ pub struct Route {
     /// The Lambda function (and binary, and `functions/` folder) serving it.
     pub function: &'static str,
     pub access: Access,
+    /// The largest body it takes, in bytes; a longer one is a 413.
+    pub body_limit: usize,
 }
 
 const fn route(operation: Operation, method: Method, path: &'static str, function: &'static str) -> Route {
-    Route { operation, method, path, function, access: Access::Authenticated }
+    Route { operation, method, path, function, access: Access::Authenticated, body_limit: API_BODY_BYTES }
 }
 
 const fn public(operation: Operation, method: Method, path: &'static str, function: &'static str) -> Route {
-    Route { operation, method, path, function, access: Access::Public }
+    Route { operation, method, path, function, access: Access::Public, body_limit: PUBLIC_BODY_BYTES }
+}
+
+impl Route {
+    const fn with_body_limit(mut self, body_limit: usize) -> Route {
+        self.body_limit = body_limit;
+        self
+    }
 }
 
 const SCRIPT: &str = "/v1/job/scripts/{script_uuid}";
@@ -100,7 +110,8 @@ pub const ROUTES: &[Route] = &[
         Method::POST,
         "/v1/agents/{agent_sn}/jobs/{execute_uuid}/{instance_id}",
         "report-agent-job",
-    ),
+    )
+    .with_body_limit(MAX_BODY_BYTES),
     route(Operation::CreateIncident, Method::POST, "/v1/external/incident/create", "create-incident"),
     route(Operation::HandleIncident, Method::POST, "/v1/external/incident/handle", "handle-incident"),
     route(Operation::GetIncident, Method::GET, "/v1/external/incident/{incident_num}", "get-incident"),

@@ -85,18 +85,24 @@ def test_execute_watch_and_steer_a_ticket(tenant):
                 "the ticket finishes")
     assert info.properties.script_uuid == script_uuid
     assert info.properties.execute_param.execute_user == "root"
-    assert [p.param_value for p in info.properties.execute_param.script_params] == ["sdk", "******"]
+    assert [p.param_value for p in info.properties.execute_param.script_params] == ["sdk", "*****************"]
     assert isinstance(info.gmt_finished, int)
+    # The version that ran, typed as the SDK types it.
+    assert isinstance(info.properties.script_version_uuid, int) and info.properties.script_version_uuid > 0
+    assert info.properties.script_version_name == "1"
 
     batches = client.list_script_job_batches(ListScriptJobBatchesRequest(execute_uuid=execute_uuid)).data
     assert [(b.batch_index, b.total_instances, b.rotation_strategy) for b in batches] == [(1, 1, "PAUSE")]
     stats = client.get_script_job_statistics(GetScriptJobStatisticsRequest(execute_uuid=execute_uuid)).data
     assert stats.total_instance == 1
     assert {s.instance_status: s.instance_count for s in stats.execute_statistics}["FINISHED"] == 1
-    detail = client.get_script_job_batch(GetScriptJobBatchRequest(execute_uuid=execute_uuid, batch_index=1, limit=10, marker=0)).data
+    # The Terraform provider pages batch details by 100 (the reference says 50).
+    detail = client.get_script_job_batch(GetScriptJobBatchRequest(execute_uuid=execute_uuid, batch_index=1, limit=100, marker=0)).data
     instance = detail.execute_instances[0]
+    assert instance.target_instance.properties.region_id == "local"
+    assert instance.target_instance.properties.project_id == project_id
     assert instance.status == "FINISHED"
-    assert instance.message.strip() == "hello sdk ******"
+    assert instance.message.strip() == "hello sdk *****************"
     assert instance.target_instance.agent_sn == agent_sn
     page = client.list_script_jobs(ListScriptJobsRequest(limit=10, status="FINISHED")).data
     assert page.total == 1 and page.data[0].execute_uuid == execute_uuid and page.data[0].order_name == "sdk_job"

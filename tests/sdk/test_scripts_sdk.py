@@ -51,7 +51,7 @@ def test_script_lifecycle(make_client):
     assert detail.properties.risk_level == "MEDIUM"
     assert detail.properties.protocol == "EMAIL"
     assert [p.param_name for p in detail.script_params] == ["who", "key"]
-    assert detail.script_params[1].param_value == "******"
+    assert detail.script_params[1].param_value == "*****************"
     assert isinstance(detail.gmt_created, int)
 
     page = client.list_scripts(ListScriptsRequest(limit=10, name_like="hello")).data
@@ -64,7 +64,7 @@ def test_script_lifecycle(make_client):
     assert updated.data == script_uuid
     after = client.get_script(GetScriptRequest(script_uuid=script_uuid)).data
     assert after.content == "echo ${who}!"
-    assert after.script_params[1].param_value == "******"
+    assert after.script_params[1].param_value == "*****************"
 
     deleted = client.delete_script(DeleteScriptRequest(script_uuid=script_uuid))
     assert deleted.data == script_uuid
@@ -109,6 +109,55 @@ def test_review_through_accept_script(make_client):
     detail = author.get_script(GetScriptRequest(script_uuid=script_uuid)).data
     assert detail.status == "APPROVED"
     assert detail.creator == "author"
+
+
+def test_review_is_bound_to_what_was_reviewed(make_client):
+    tenant = project()
+    author = make_client(tenant, user_id="u-author", user_name="author")
+    reviewer = make_client(tenant, user_id="u-rita", user_name="rita")
+    reviewers = [
+        ReviewerInfo(reviewer_name="rita", reviewer_id="u-rita"),
+        ReviewerInfo(reviewer_name="author", reviewer_id="u-author"),
+    ]
+    script_uuid = author.create_script(CreateScriptRequest(body=new_script("bound_review", reviewers))).data
+
+    def approve(client):
+        body = ApprovalJobScriptModel(status="APPROVED")
+        return client.accept_script(AcceptScriptRequest(script_uuid=script_uuid, body=body))
+
+    def edit_from(detail, **changes):
+        edit = EditScriptModel(
+            description=detail.description,
+            content=detail.content,
+            properties=detail.properties,
+            script_params=detail.script_params,
+        )
+        for name, value in changes.items():
+            setattr(edit, name, value)
+        return UpdateScriptRequest(script_uuid=script_uuid, body=edit)
+
+    with pytest.raises(ClientRequestException) as own:
+        approve(author)
+    assert own.value.status_code == 403  # a reviewer, but the author
+    assert approve(reviewer).data is True
+
+    # The reviewer sends back what she read with only the risk level changed: allowed, still approved.
+    detail = reviewer.get_script(GetScriptRequest(script_uuid=script_uuid)).data
+    detail.properties.risk_level = "HIGH"
+    reviewer.update_script(edit_from(detail))
+    detail = author.get_script(GetScriptRequest(script_uuid=script_uuid)).data
+    assert (detail.properties.risk_level, detail.status) == ("HIGH", "APPROVED")
+
+    with pytest.raises(ClientRequestException) as refused:
+        reviewer.update_script(edit_from(detail, content="echo rita was here"))
+    assert refused.value.status_code == 403
+    assert "content" in refused.value.error_msg
+
+    # The author's change of content needs a new approval.
+    author.update_script(edit_from(detail, content="echo ${who} changed"))
+    assert author.get_script(GetScriptRequest(script_uuid=script_uuid)).data.status == "PENDING_APPROVE"
+    assert approve(reviewer).data is True
+    assert author.get_script(GetScriptRequest(script_uuid=script_uuid)).data.content == "echo ${who} changed"
 
 
 def test_projects_are_isolated(make_client):

@@ -1,10 +1,11 @@
 //! Authentication over HTTP on every backend: SDK-HMAC-SHA256 signatures and
 //! X-Auth-Token tokens decide who a request acts for; everything else is a 401.
 
-use reqwest::header::HeaderValue;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::json;
 
-use coc_shared::auth::{Credential, TokenRecord};
+use coc_shared::auth::signature::{sha256_hex, sign_headers, AccessKey, UNSIGNED_PAYLOAD};
+use coc_shared::auth::{Credential, PublicHosts, TokenRecord};
 use coc_shared::clock::now_ms;
 use coc_shared::domain::tenant::ProjectId;
 use coc_shared::repositories::credentials;
@@ -17,6 +18,22 @@ fn assert_unauthorized(reply: &Reply, what: &str) {
     assert_eq!(reply.error_code(), "COC.00040401", "{what}");
     assert!(!reply.error_msg().is_empty(), "{what}");
     assert!(reply.headers.contains_key("x-request-id"), "{what}: errors carry X-Request-Id");
+}
+
+/// The headers of a request signed, like the SDK signs, for `host` and over `extra` headers too.
+fn signed_for(client: &Client, host: &str, extra: &[(&str, &str)], method: &str, path: &str, body: &[u8]) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert("content-type", HeaderValue::from_static("application/json;charset=utf-8"));
+    headers.insert("host", HeaderValue::from_str(host).unwrap());
+    headers.insert("x-project-id", HeaderValue::from_str(&client.project).unwrap());
+    for (name, value) in extra {
+        headers.insert(HeaderName::from_bytes(name.as_bytes()).unwrap(), HeaderValue::from_str(value).unwrap());
+    }
+    let credential = client.credential.as_ref().unwrap();
+    let key = AccessKey { id: &credential.access_key, secret: &credential.secret_key };
+    let (path, query) = path.split_once('?').map_or((path, None), |(p, q)| (p, Some(q)));
+    sign_headers(&mut headers, key, method, path, query, body, now_ms());
+    headers
 }
 
 async fn script_count(client: &Client) -> u64 {
@@ -191,4 +208,66 @@ async fn stored_keys_decide_the_tenant() {
     assert_eq!(other.get(&format!("{SCRIPTS}/{uuid}")).await.status, 404);
     assert_eq!(other.put(&format!("{SCRIPTS}/{uuid}"), &json!({"description": "d", "content": "c"})).await.status, 404);
     assert_eq!(owner.get(&format!("{SCRIPTS}/{uuid}")).await.body["data"]["content"], "echo ${greeting} ${token}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_captured_request_cannot_carry_another_body() {
+    let backend = coc_tests::sqlite_backend();
+    let client = Client::new(&serve(backend.app()).await, backend.store.clone(), "p-replay").await;
+    let body = script_body("captured").to_string().into_bytes();
+    let captured = client.signed_headers("POST", SCRIPTS, &body, now_ms());
+    let evil = script_body("evil").to_string().into_bytes();
+
+    // An X-Sdk-Content-Sha256 the signature does not cover is anyone's to set: it is ignored.
+    for claimed in [sha256_hex(&body).as_str(), UNSIGNED_PAYLOAD] {
+        let mut replayed = captured.clone();
+        replayed.insert("x-sdk-content-sha256", HeaderValue::from_str(claimed).unwrap());
+        let reply = client.send_raw("POST", SCRIPTS, replayed, evil.clone()).await;
+        assert_unauthorized(&reply, &format!("another body with an unsigned X-Sdk-Content-Sha256: {claimed}"));
+    }
+    assert_eq!(script_count(&client).await, 0, "no replay wrote anything");
+
+    // Signed, it must be UNSIGNED-PAYLOAD or the hash of the body received.
+    let host = client.base.trim_start_matches("http://");
+    let sign_with_hash =
+        |claimed: &str| signed_for(&client, host, &[("x-sdk-content-sha256", claimed)], "POST", SCRIPTS, &body);
+    let reply = client.send_raw("POST", SCRIPTS, sign_with_hash(&sha256_hex(b"another body")), body.clone()).await;
+    assert_unauthorized(&reply, "a signed hash of another body");
+    assert!(reply.error_msg().contains("X-Sdk-Content-Sha256"), "{}", reply.body);
+    let reply = client.send_raw("POST", SCRIPTS, sign_with_hash(&sha256_hex(&body)), body.clone()).await;
+    assert_eq!(reply.status, 200, "a signed hash of the body: {}", reply.body);
+
+    // A signed UNSIGNED-PAYLOAD is APIG's "the body is not signed": the signature
+    // binds everything but the body, so another body goes through (see the README).
+    let headers = sign_with_hash(UNSIGNED_PAYLOAD);
+    let reply = client.send_raw("POST", SCRIPTS, headers, script_body("not_signed").to_string().into_bytes()).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(script_count(&client).await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signatures_must_be_made_for_a_public_host() {
+    let backend = coc_tests::sqlite_backend();
+    let public = PublicHosts::parse("coc.example.com,coc.example.com:8443").unwrap();
+    let client =
+        Client::new(&serve(backend.app().with_public_hosts(public)).await, backend.store.clone(), "p-host").await;
+
+    // Signed for the address the test reached the server at, which is not one of its public hosts.
+    let reply = client.get(&format!("{SCRIPTS}?limit=1")).await;
+    assert_unauthorized(&reply, "signed for another host");
+    let own_host = client.base.trim_start_matches("http://");
+    assert!(reply.error_msg().contains("host") && reply.error_msg().contains(own_host), "{}", reply.body);
+    assert_unauthorized(&client.send("POST", "/v1/auth/tokens", None).await, "a token for another host");
+
+    for host in ["coc.example.com", "COC.example.com:8443"] {
+        let body = script_body(&format!("for_{}", host.len())).to_string().into_bytes();
+        let headers = signed_for(&client, host, &[], "POST", SCRIPTS, &body);
+        let reply = client.send_raw("POST", SCRIPTS, headers, body).await;
+        assert_eq!(reply.status, 200, "{host}: {}", reply.body);
+    }
+    let listed = format!("{SCRIPTS}?limit=100");
+    let headers = signed_for(&client, "coc.example.com:443", &[], "GET", &listed, b"");
+    assert_unauthorized(&client.send_raw("GET", &listed, headers, Vec::new()).await, "an unlisted port");
+    let headers = signed_for(&client, "coc.example.com", &[], "GET", &listed, b"");
+    assert_eq!(client.send_raw("GET", &listed, headers, Vec::new()).await.body["data"]["total"], 2);
 }

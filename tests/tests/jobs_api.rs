@@ -153,8 +153,12 @@ async fn a_ticket_runs_batch_by_batch_with_pause_and_continue() {
 
         assert_eq!(done["properties"]["script_uuid"], setup.script_uuid.as_str());
         assert_eq!(done["properties"]["script_name"], "deploy");
+        assert_eq!(done["properties"]["script_version_uuid"], 1, "{name}: the ticket names the revision that ran");
         assert_eq!(done["properties"]["execute_param"]["timeout"], 60);
-        assert_eq!(done["properties"]["execute_param"]["script_params"][0]["param_value"], "******", "{name}");
+        assert_eq!(
+            done["properties"]["execute_param"]["script_params"][0]["param_value"], "*****************",
+            "{name}"
+        );
         assert!(done["gmt_finished"].as_i64().unwrap() >= done["gmt_created"].as_i64().unwrap());
         assert_eq!(done["creator"], "alice");
 
@@ -184,7 +188,7 @@ async fn a_ticket_runs_batch_by_batch_with_pause_and_continue() {
         assert_eq!(instances[0]["target_instance"]["agent_sn"], "a1");
         assert_eq!(instances[0]["target_instance"]["agent_status"], "ONLINE");
         assert_eq!(instances[0]["status"], "FINISHED");
-        assert_eq!(instances[0]["message"], "ran on a1 with ******", "{name}: secrets are masked in logs");
+        assert_eq!(instances[0]["message"], "ran on a1 with *****************", "{name}: secrets are masked in logs");
         assert!(!detail.body.to_string().contains("s3cr3t-value"));
         let page = client.get(&format!("{ORDERS}/{uuid}/batches/1?limit=1&marker={}", instances[0]["id"])).await;
         assert_eq!(page.body["data"]["execute_instances"][0]["target_instance"]["agent_sn"], "a2");

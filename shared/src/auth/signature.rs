@@ -5,15 +5,25 @@
 //!                     signed header names \n hex(SHA-256(body))
 //! string to sign    = "SDK-HMAC-SHA256" \n X-Sdk-Date \n hex(SHA-256(canonical request))
 //! signature         = hex(HMAC-SHA256(SK, string to sign))
+//!
+//! The last line of the canonical request is the body's hash, taken from the
+//! body received (see `payload_hash`): a client's `X-Sdk-Content-Sha256` only
+//! counts when it is signed, and then only as APIG's `UNSIGNED-PAYLOAD` or as
+//! the body's own hash.
 
 use hmac::{Hmac, Mac};
 use http::HeaderMap;
-use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::{percent_decode_str, percent_encode, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 
 pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
 pub const DATE_HEADER: &str = "x-sdk-date";
-const CONTENT_SHA256_HEADER: &str = "x-sdk-content-sha256";
+pub const CONTENT_SHA256_HEADER: &str = "x-sdk-content-sha256";
+/// The `X-Sdk-Content-Sha256` value with which the APIG signer (and the SDK, for
+/// bodies that are not JSON) leaves the body out of the signature.
+pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+/// SHA-256 of nothing: the payload line of every request without a body.
+const EMPTY_BODY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 /// Everything but `A–Z a–z 0–9 - _ . ~` is percent-encoded, with upper-case hex.
 const SDK_ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
@@ -48,6 +58,8 @@ pub enum SignatureError {
     MissingSignedHeader(String),
     #[error("the signature must cover the {0} header")]
     UnsignedRequiredHeader(&'static str),
+    #[error("X-Sdk-Content-Sha256 is signed but is neither UNSIGNED-PAYLOAD nor the SHA-256 of the body received")]
+    ContentHashMismatch,
 }
 
 pub fn parse_authorization(value: &str) -> Result<Authorization, SignatureError> {
@@ -96,19 +108,29 @@ pub fn canonical_uri(raw_path: &str) -> String {
     uri
 }
 
-/// Pairs decoded, sorted by name then value, re-encoded (space is `%20`).
+/// Pairs decoded, sorted by name then value, re-encoded (space is `%20`), as
+/// the SDK's signer builds it from its parameters. `+` is a literal plus, as in
+/// the signer (it decodes with `unquote`, never `unquote_plus`); a bare `k` is
+/// `k=`. Names and values are compared and re-encoded as bytes: for UTF-8 that
+/// is the SDK's code-point order, and bytes that are not UTF-8 stay distinct
+/// instead of all becoming U+FFFD. `http::parse_query` decodes the same way, so
+/// handlers see exactly the pairs the signature covers.
 pub fn canonical_query(raw_query: Option<&str>) -> String {
-    let mut pairs: Vec<(String, String)> = raw_query
+    let mut pairs: Vec<(Vec<u8>, Vec<u8>)> = raw_query
         .unwrap_or_default()
         .split('&')
         .filter(|p| !p.is_empty())
         .map(|p| {
             let (name, value) = p.split_once('=').unwrap_or((p, ""));
-            (decode(name), decode(value))
+            (percent_decode_str(name).collect(), percent_decode_str(value).collect())
         })
         .collect();
     pairs.sort();
-    pairs.iter().map(|(n, v)| format!("{}={}", encode(n), encode(v))).collect::<Vec<_>>().join("&")
+    pairs
+        .iter()
+        .map(|(n, v)| format!("{}={}", percent_encode(n, SDK_ENCODE), percent_encode(v, SDK_ENCODE)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 fn header_value(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -120,14 +142,47 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// The last line of the canonical request: what the signature says about the body.
+///
+/// It is the hash of the body received. `X-Sdk-Content-Sha256` is honoured only
+/// when it is one of the signed headers (an unsigned one could be set by anyone
+/// replaying a captured request with another body), and then only as
+/// `UNSIGNED-PAYLOAD`, which APIG defines as "the body is not signed", or as the
+/// body's own hash (which binds the body anyway); any other signed value is
+/// refused. Without a body the line is always the empty hash, as the SDK signs it.
+pub fn payload_hash(parts: &SignedParts<'_>, signed_headers: &[String]) -> Result<String, SignatureError> {
+    if parts.body.is_empty() {
+        return Ok(EMPTY_BODY_SHA256.to_owned());
+    }
+    let body_hash = sha256_hex(parts.body);
+    if !signed_headers.iter().any(|h| h == CONTENT_SHA256_HEADER) {
+        return Ok(body_hash);
+    }
+    match header_value(parts.headers, CONTENT_SHA256_HEADER) {
+        Some(claimed) if claimed == UNSIGNED_PAYLOAD => Ok(claimed),
+        // Kept as sent: the SDK signs the header's text, whatever its case.
+        Some(claimed) if claimed.eq_ignore_ascii_case(&body_hash) => Ok(claimed),
+        Some(_) => Err(SignatureError::ContentHashMismatch),
+        None => Err(SignatureError::MissingSignedHeader(CONTENT_SHA256_HEADER.to_owned())),
+    }
+}
+
+/// The canonical request a verifier rebuilds from what it received.
 pub fn canonical_request(parts: &SignedParts<'_>, signed_headers: &[String]) -> Result<String, SignatureError> {
+    canonical_request_with(parts, signed_headers, &payload_hash(parts, signed_headers)?)
+}
+
+fn canonical_request_with(
+    parts: &SignedParts<'_>,
+    signed_headers: &[String],
+    payload_hash: &str,
+) -> Result<String, SignatureError> {
     let mut headers = String::new();
     for name in signed_headers {
         let value =
             header_value(parts.headers, name).ok_or_else(|| SignatureError::MissingSignedHeader(name.clone()))?;
         headers.push_str(&format!("{name}:{value}\n"));
     }
-    let payload_hash = header_value(parts.headers, CONTENT_SHA256_HEADER).unwrap_or_else(|| sha256_hex(parts.body));
     Ok(format!(
         "{}\n{}\n{}\n{}\n{}\n{}",
         parts.method.to_uppercase(),
@@ -200,7 +255,12 @@ pub fn authorization_header(access_key: &str, secret_key: &str, parts: &SignedPa
         parts.headers.keys().map(|k| k.as_str().to_owned()).filter(|n| !n.contains('_')).collect();
     names.sort();
     names.dedup();
-    let canonical = canonical_request(parts, &names).expect("every listed header is present");
+    // What the SDK's signer puts there: the header's value, whatever it is, if the body is not empty.
+    let payload = match header_value(parts.headers, CONTENT_SHA256_HEADER) {
+        Some(claimed) if !parts.body.is_empty() => claimed,
+        _ => sha256_hex(parts.body),
+    };
+    let canonical = canonical_request_with(parts, &names, &payload).expect("every listed header is present");
     let date = header_value(parts.headers, DATE_HEADER).unwrap_or_default();
     let signature = sign(secret_key, &string_to_sign(&date, &canonical));
     format!("{ALGORITHM} Access={access_key}, SignedHeaders={}, Signature={signature}", names.join(";"))
@@ -307,6 +367,46 @@ mod tests {
             sign(SK, &string_to_sign(DATE, &canonical)),
             "0a926ff2a1cfad745b23468457efaea2cb0506237a6940a4664348d057fa40c4"
         );
+    }
+
+    #[test]
+    fn the_payload_hash_comes_from_the_body_received() {
+        let body = br#"{"content": "rm -rf /"}"#;
+        let captured = sha256_hex(br#"{"content": "id"}"#);
+        let h = headers(&[("host", "h"), ("x-sdk-content-sha256", &captured), ("x-sdk-date", DATE)]);
+        let parts = SignedParts { method: "POST", raw_path: "/", raw_query: None, headers: &h, body };
+        // Not signed: whoever replays a request can set it, so it is ignored.
+        assert_eq!(payload_hash(&parts, &signed("host;x-sdk-date")).unwrap(), sha256_hex(body));
+        // Signed, it must be UNSIGNED-PAYLOAD or the body's own hash.
+        assert_eq!(
+            payload_hash(&parts, &signed("host;x-sdk-content-sha256;x-sdk-date")),
+            Err(SignatureError::ContentHashMismatch)
+        );
+        assert!(SignatureError::ContentHashMismatch.to_string().contains("X-Sdk-Content-Sha256"));
+        let own = sha256_hex(body).to_uppercase();
+        let h = headers(&[("host", "h"), ("x-sdk-content-sha256", &own), ("x-sdk-date", DATE)]);
+        let parts = SignedParts { method: "POST", raw_path: "/", raw_query: None, headers: &h, body };
+        assert_eq!(payload_hash(&parts, &signed("host;x-sdk-content-sha256;x-sdk-date")).unwrap(), own);
+    }
+
+    #[test]
+    fn only_a_signed_unsigned_payload_leaves_the_body_out() {
+        let h = headers(&[("host", "h"), ("x-sdk-content-sha256", UNSIGNED_PAYLOAD), ("x-sdk-date", DATE)]);
+        let parts = SignedParts { method: "POST", raw_path: "/", raw_query: None, headers: &h, body: b"data" };
+        assert_eq!(payload_hash(&parts, &signed("host;x-sdk-content-sha256;x-sdk-date")).unwrap(), UNSIGNED_PAYLOAD);
+        assert_eq!(payload_hash(&parts, &signed("host;x-sdk-date")).unwrap(), sha256_hex(b"data"));
+        // Like the SDK, a request without a body signs the empty hash whatever the header says.
+        let empty = SignedParts { body: b"", ..parts };
+        assert_eq!(payload_hash(&empty, &signed("host;x-sdk-content-sha256;x-sdk-date")).unwrap(), sha256_hex(b""));
+    }
+
+    #[test]
+    fn query_pairs_are_compared_as_bytes() {
+        // Bytes that are not UTF-8 stay distinct instead of all becoming U+FFFD.
+        assert_eq!(canonical_query(Some("k=%FF")), "k=%FF");
+        assert_ne!(canonical_query(Some("k=%FF")), canonical_query(Some("k=%FE")));
+        assert_eq!(canonical_query(Some("k=a+b&k=a%2bb&k")), "k=&k=a%2Bb&k=a%2Bb");
+        assert_eq!(canonical_query(Some("k=%zz")), canonical_query(Some("k=%25zz")));
     }
 
     #[test]

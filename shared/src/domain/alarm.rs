@@ -9,21 +9,23 @@ use super::incident::{
     AlarmLevel, AlarmOrigin, AtMostOne, Description, Flag, Incident, IncidentLevel, IncidentSource, IncidentType,
     Named, NewIncident, Title, UserRef,
 };
+use crate::domain::absent::null_or;
 use crate::domain::tenant::ProjectId;
+use crate::limits::{self, Chars};
 
-bounded_text!(IntegrationName, 1, 64);
-bounded_text!(AssigneeRef, 1, 64);
+bounded_text!(IntegrationName, limits::INTEGRATION_NAME);
+bounded_text!(AssigneeRef, limits::INTEGRATION_ASSIGNEE);
 
 /// The body of `POST /v1/integrations` (ours).
 #[derive(Debug, Clone, Deserialize)]
 pub struct NewIntegration {
     pub name: IntegrationName,
     /// Alarms at this level or more severe open an incident.
-    #[serde(default = "default_threshold")]
+    #[serde(default = "default_threshold", deserialize_with = "threshold_or_default")]
     pub alarm_level_threshold: AlarmLevel,
-    #[serde(default = "default_level")]
+    #[serde(default = "default_level", deserialize_with = "level_or_default")]
     pub incident_level: IncidentLevel,
-    #[serde(default = "default_type")]
+    #[serde(default = "default_type", deserialize_with = "type_or_default")]
     pub incident_type: IncidentType,
     /// Who incidents go to; the integration's creator when left out.
     #[serde(default)]
@@ -40,6 +42,18 @@ fn default_level() -> IncidentLevel {
 
 fn default_type() -> IncidentType {
     IncidentType::Monitoring
+}
+
+fn threshold_or_default<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<AlarmLevel, D::Error> {
+    null_or(deserializer, default_threshold)
+}
+
+fn level_or_default<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<IncidentLevel, D::Error> {
+    null_or(deserializer, default_level)
+}
+
+fn type_or_default<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<IncidentType, D::Error> {
+    null_or(deserializer, default_type)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,16 +97,14 @@ pub struct AlarmReport {
     pub additional: Option<Value>,
 }
 
-const MAX_FIELD_CHARS: usize = 1024;
-const MAX_DESC_CHARS: usize = 4096;
-
 impl AlarmReport {
     /// Checks every field and reports every problem at once, joined by " | "
     /// as the spec's example error does.
     pub fn parse(body: &Value) -> Result<AlarmReport, String> {
         let Some(map) = body.as_object() else { return Err("the body must be a JSON object".into()) };
         let mut problems = Vec::new();
-        let mut text = |name: &str, required: bool, max: usize| -> Option<String> {
+        let mut text = |name: &str, limit: Chars| -> Option<String> {
+            let required = limit.min > 0;
             match map.get(name) {
                 None | Some(Value::Null) => {
                     if required {
@@ -104,29 +116,31 @@ impl AlarmReport {
                     problems.push(format!("{name} must not be blank"));
                     None
                 }
-                Some(Value::String(s)) if s.chars().count() > max => {
-                    problems.push(format!("{name} must be at most {max} characters"));
-                    None
-                }
-                Some(Value::String(s)) => Some(s.clone()),
+                Some(Value::String(s)) => match limit.check(s) {
+                    Ok(()) => Some(s.clone()),
+                    Err(problem) => {
+                        problems.push(format!("{name} {problem}"));
+                        None
+                    }
+                },
                 Some(_) => {
                     problems.push(format!("{name} must be a string"));
                     None
                 }
             }
         };
-        let alarm_id = text("alarmId", true, 256);
-        let alarm_name = text("alarmName", true, MAX_FIELD_CHARS);
-        let level = text("alarmLevel", true, 16);
-        let name_space = text("nameSpace", true, MAX_FIELD_CHARS);
-        let region_id = text("regionId", false, 64);
-        let application_id = text("applicationId", true, 64);
-        let resource_name = text("resourceName", false, MAX_FIELD_CHARS);
-        let resource_id = text("resourceId", false, MAX_FIELD_CHARS);
-        let alarm_desc = text("alarmDesc", true, MAX_DESC_CHARS);
-        let url = text("URL", false, MAX_FIELD_CHARS);
-        let status = text("alarmStatus", false, 16);
-        let alarm_source = text("alarmSource", true, MAX_FIELD_CHARS);
+        let alarm_id = text("alarmId", limits::ALARM_TEXT);
+        let alarm_name = text("alarmName", limits::ALARM_TEXT);
+        let level = text("alarmLevel", limits::ALARM_TEXT);
+        let name_space = text("nameSpace", limits::ALARM_TEXT);
+        let region_id = text("regionId", limits::ALARM_OPTIONAL_TEXT);
+        let application_id = text("applicationId", limits::ALARM_TEXT);
+        let resource_name = text("resourceName", limits::ALARM_OPTIONAL_TEXT);
+        let resource_id = text("resourceId", limits::ALARM_OPTIONAL_TEXT);
+        let alarm_desc = text("alarmDesc", limits::ALARM_TEXT);
+        let url = text("URL", limits::ALARM_OPTIONAL_TEXT);
+        let status = text("alarmStatus", limits::ALARM_OPTIONAL_TEXT);
+        let alarm_source = text("alarmSource", limits::ALARM_TEXT);
         let alarm_level = level.as_deref().and_then(|l| {
             let parsed = AlarmLevel::parse(l);
             if parsed.is_none() {
@@ -135,7 +149,7 @@ impl AlarmReport {
             parsed
         });
         let alarm_status = match status.as_deref() {
-            None | Some("alarm") => Some(AlarmStatus::Alarm),
+            None | Some("") | Some("alarm") => Some(AlarmStatus::Alarm),
             Some("ok") => Some(AlarmStatus::Ok),
             Some(_) => {
                 problems.push("alarmStatus must be alarm or ok".into());
@@ -239,8 +253,10 @@ pub fn incident_for(
     now: i64,
 ) -> Result<Incident, String> {
     let one = |v: Option<&str>| -> Result<AtMostOne, String> {
-        serde_json::from_value(Value::Array(v.into_iter().map(|s| Value::String(clip(s, 64))).collect()))
-            .map_err(|e| e.to_string())
+        serde_json::from_value(Value::Array(
+            v.into_iter().map(|s| Value::String(clip(s, limits::INCIDENT_LIST_ITEM.max))).collect(),
+        ))
+        .map_err(|e| e.to_string())
     };
     let new = NewIncident {
         region: one(report.region_id.as_deref())?,
@@ -249,8 +265,8 @@ pub fn incident_for(
         incident_level: integration.incident_level,
         is_service_interrupt: Flag(false),
         incident_type: integration.incident_type,
-        incident_title: Title::parse(clip(&report.alarm_name, 200))?,
-        incident_description: Description::parse(clip(&report.alarm_desc, 600))?,
+        incident_title: Title::parse(clip(&report.alarm_name, limits::INCIDENT_TITLE.max))?,
+        incident_description: Description::parse(clip(&report.alarm_desc, limits::INCIDENT_DESCRIPTION.max))?,
         incident_source: IncidentSource::Alarm,
         incident_assignee: one(Some(&integration.incident_assignee))?,
         assignee_scene: None,

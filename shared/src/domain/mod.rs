@@ -3,6 +3,7 @@
 
 #[macro_use]
 mod text;
+pub mod absent;
 pub mod alarm;
 pub mod incident;
 pub mod job;

@@ -13,7 +13,7 @@ fn project_id_rule(value: &str) -> Result<(), String> {
 bounded_text!(
     /// A tenant. Every record is stored under its project and no request can
     /// reach another project's records.
-    ProjectId, 1, 64, project_id_rule
+    ProjectId, crate::limits::PROJECT_ID, project_id_rule
 );
 
 /// The authenticated caller of a request.

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::retry::{landed, until_written};
 use crate::app::App;
 use crate::clock::now_ms;
+use crate::domain::absent::null_is_default;
 use crate::domain::job::agent::{Agent, AgentRegistration};
 use crate::domain::job::order::{Effects, InstanceStatus};
 use crate::domain::tenant::Caller;
@@ -53,7 +54,7 @@ pub struct RunRef {
 
 #[derive(Deserialize)]
 struct Heartbeat {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_is_default")]
     running: Vec<RunRef>,
 }
 
@@ -108,7 +109,7 @@ pub async fn poll(app: &App, caller: &Caller, request: ApiRequest) -> Result<Api
 struct Report {
     attempt: u32,
     exit_code: i32,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_is_default")]
     log: String,
 }
 

@@ -1,13 +1,12 @@
 //! `/v1/external/incident/*` (spec 4.4.1). These answer in the incident
 //! envelope `{"provider_code", "error_code", "error_msg", "data"}`, errors included.
 
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::retry::{landed, until_written};
 use crate::app::App;
 use crate::clock::now_ms;
-use crate::domain::incident::{HandleError, Incident, Named, NewIncident, UserRef};
+use crate::domain::incident::{HandleError, HandleRequest, Incident, Named, NewIncident};
 use crate::domain::tenant::Caller;
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
@@ -65,25 +64,16 @@ async fn create_incident(app: &App, caller: &Caller, request: &ApiRequest) -> Re
     Ok(json!({ "incident_num": incident.incident_num }))
 }
 
-#[derive(Deserialize)]
-struct HandleBody {
-    incident_num: String,
-    operator: UserRef,
-    operate_key: String,
-    #[serde(default)]
-    parameter: Option<Map<String, Value>>,
-}
-
 /// `POST /v1/external/incident/handle` → data `null`.
 pub async fn handle(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
     Ok(envelope(handle_incident(app, caller, &request).await))
 }
 
 async fn handle_incident(app: &App, caller: &Caller, request: &ApiRequest) -> Result<Value, ApiError> {
-    let body: HandleBody = request.json_body()?;
+    let body: HandleRequest = request.json_body()?;
     let parameter = body.parameter.unwrap_or_default();
     until_written(&format!("incident {}", body.incident_num), || async {
-        let current = incidents::get_incident(app.store.as_ref(), &caller.project_id, &body.incident_num)
+        let current = incidents::get_incident(app.store.as_ref(), &caller.project_id, body.incident_num.as_str())
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("incident {} does not exist", body.incident_num)))?;
         let mut incident = current.value;

@@ -1,5 +1,6 @@
 //! Handlers: small functions of (ports, caller, request) returning a response
-//! or an `ApiError`. `handle` is the whole pipeline for one raw request.
+//! or an `ApiError`. `admit` then `handle_route` is the whole pipeline for one
+//! raw request.
 
 pub mod agents;
 pub mod alarms;
@@ -66,8 +67,14 @@ pub async fn dispatch(
 
 /// Authenticates (where the route asks for it) and runs a routed request.
 async fn run(app: &App, route: &Route, request: ApiRequest) -> Result<(ApiResponse, Option<Caller>), ApiError> {
+    // The local server never reads more than this; a Lambda event arrives whole.
+    if request.body.len() > route.body_limit {
+        return Err(ApiError::PayloadTooLarge(route.body_limit));
+    }
     let caller = match route.access {
-        Access::Authenticated => Some(auth::authenticate(app.store.as_ref(), &request, now_ms()).await?),
+        Access::Authenticated => {
+            Some(auth::authenticate(app.store.as_ref(), &app.public_hosts, &request, now_ms()).await?)
+        }
         Access::Public => None,
     };
     let response = dispatch(app, route.operation, caller.as_ref(), request).await?;
@@ -97,34 +104,70 @@ pub async fn handle_route(app: &App, route: &Route, request: ApiRequest, request
     response
 }
 
-/// Routes and runs a raw request: the local server's entry.
-pub async fn handle(
+/// A request whose head has been routed and admitted; its body is not read yet.
+pub struct Admitted {
+    pub route: &'static Route,
+    /// The request with an empty body, to be filled in once it is read.
+    pub request: ApiRequest,
+}
+
+/// Decides what the head of a raw request allows before its body is read (the
+/// local server's entry): the route; for authenticated routes the credential
+/// headers (`auth::precheck`; the signature covers the body, so `handle_route`
+/// checks it once the body is there); then the declared length against the
+/// route's limit. So nobody unauthenticated makes the server read a body, and
+/// an oversized one is refused before a byte of it arrives.
+pub async fn admit(
     app: &App,
     method: Method,
     path: &str,
     raw_query: Option<&str>,
     headers: HeaderMap,
-    body: Bytes,
     request_id: &str,
-) -> ApiResponse {
-    match routes::resolve(&method, path) {
-        Ok((route, path_params)) => {
-            let request = ApiRequest {
+) -> Result<Admitted, ApiResponse> {
+    let started = Instant::now();
+    let checked = async {
+        let (route, path_params) = routes::resolve(&method, path)?;
+        if route.access == Access::Authenticated {
+            auth::precheck(app.store.as_ref(), &headers, now_ms()).await?;
+        }
+        if declared_length(&headers).is_some_and(|length| length > route.body_limit as u64) {
+            return Err(ApiError::PayloadTooLarge(route.body_limit));
+        }
+        Ok((route, path_params))
+    }
+    .await;
+    match checked {
+        Ok((route, path_params)) => Ok(Admitted {
+            route,
+            request: ApiRequest {
                 method,
                 path: path.to_owned(),
                 path_params,
                 query: raw_query.map(crate::http::parse_query).unwrap_or_default(),
                 raw_query: raw_query.map(str::to_owned),
                 headers,
-                body,
-            };
-            handle_route(app, route, request, request_id).await
-        }
+                body: Bytes::new(),
+            },
+        }),
         Err(err) => {
-            tracing::info!(request_id, %method, path, status = err.status().as_u16(), "unrouted request");
-            ApiResponse::error(&err)
+            tracing::info!(
+                request_id,
+                %method,
+                path,
+                status = err.status().as_u16(),
+                elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+                "request refused before its body"
+            );
+            Err(error_response(&err, request_id))
         }
     }
+}
+
+/// The body length the client announced in `Content-Length` (hyper has already
+/// refused a malformed one; a chunked body has none and is capped while read).
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers.get(http::header::CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
 }
 
 pub fn error_response(err: &ApiError, request_id: &str) -> ApiResponse {
@@ -132,4 +175,94 @@ pub fn error_response(err: &ApiError, request_id: &str) -> ApiResponse {
         tracing::error!(request_id, detail, "internal error");
     }
     ApiResponse::error(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::signature::{sign_headers, AccessKey};
+    use crate::auth::Credential;
+    use crate::domain::tenant::ProjectId;
+    use crate::http::{API_BODY_BYTES, MAX_BODY_BYTES, PUBLIC_BODY_BYTES};
+    use crate::repositories::credentials;
+
+    async fn app_with_key() -> (App, Credential, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("coc-admit-{}", uuid::Uuid::new_v4()));
+        let app = App::embedded(&dir).unwrap();
+        let credential = Credential::generate(ProjectId::parse("p1").unwrap(), "u".into(), "n".into(), now_ms());
+        credentials::insert(app.store.as_ref(), &credential).await.unwrap();
+        (app, credential, dir)
+    }
+
+    /// A head signed over an empty body, claiming `length` bytes.
+    fn signed_head(credential: &Credential, method: &str, path: &str, length: usize) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("host", "localhost".parse().unwrap());
+        headers.insert(http::header::CONTENT_LENGTH, length.to_string().parse().unwrap());
+        let key = AccessKey { id: &credential.access_key, secret: &credential.secret_key };
+        sign_headers(&mut headers, key, method, path, None, b"", now_ms());
+        headers
+    }
+
+    fn status(admitted: Result<Admitted, ApiResponse>) -> u16 {
+        match admitted {
+            Ok(_) => 200,
+            Err(refused) => refused.status.as_u16(),
+        }
+    }
+
+    #[tokio::test]
+    async fn heads_are_judged_by_credentials_then_by_the_routes_body_limit() {
+        let (app, credential, dir) = app_with_key().await;
+        let admit = |method: Method, path: &'static str, headers: HeaderMap| {
+            let app = app.clone();
+            async move { status(admit(&app, method, path, None, headers, "r").await) }
+        };
+        let scripts = "/v1/job/scripts";
+        let report = "/v1/agents/a1/jobs/SO1/i1";
+        let mut anonymous = HeaderMap::new();
+        anonymous.insert(http::header::CONTENT_LENGTH, "10".parse().unwrap());
+        assert_eq!(admit(Method::POST, scripts, anonymous.clone()).await, 401);
+        let mut forged = anonymous.clone();
+        forged.insert(
+            "authorization",
+            "SDK-HMAC-SHA256 Access=UNKNOWN, SignedHeaders=host, Signature=00".parse().unwrap(),
+        );
+        assert_eq!(admit(Method::POST, scripts, forged).await, 401, "an unknown key is refused before the body");
+        let huge = signed_head(&credential, "POST", scripts, 1 << 40);
+        assert_eq!(admit(Method::POST, scripts, huge).await, 413);
+        let at_limit = signed_head(&credential, "POST", scripts, API_BODY_BYTES);
+        assert_eq!(admit(Method::POST, scripts, at_limit).await, 200);
+        let over = signed_head(&credential, "POST", scripts, API_BODY_BYTES + 1);
+        assert_eq!(admit(Method::POST, scripts, over).await, 413);
+        let large_report = signed_head(&credential, "POST", report, MAX_BODY_BYTES);
+        assert_eq!(admit(Method::POST, report, large_report).await, 200, "agent reports take the large limit");
+        let mut public = HeaderMap::new();
+        public.insert(http::header::CONTENT_LENGTH, (PUBLIC_BODY_BYTES + 1).to_string().parse().unwrap());
+        assert_eq!(admit(Method::POST, "/v1/auth/tokens", public).await, 413);
+        assert_eq!(admit(Method::GET, "/v1/nothing", HeaderMap::new()).await, 404);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_routes_limit_is_refused_even_when_it_arrived_whole() {
+        let (app, credential, dir) = app_with_key().await;
+        let route = routes::route_for(Operation::CreateScript);
+        let body = Bytes::from(vec![b' '; API_BODY_BYTES + 1]);
+        let mut headers = HeaderMap::new();
+        headers.insert("host", "localhost".parse().unwrap());
+        let key = AccessKey { id: &credential.access_key, secret: &credential.secret_key };
+        sign_headers(&mut headers, key, "POST", route.path, None, &body, now_ms());
+        let request = ApiRequest {
+            method: Method::POST,
+            path: route.path.to_owned(),
+            path_params: Default::default(),
+            query: Vec::new(),
+            raw_query: None,
+            headers,
+            body,
+        };
+        assert_eq!(handle_route(&app, route, request, "r").await.status, 413);
+        std::fs::remove_dir_all(dir).ok();
+    }
 }

@@ -8,11 +8,11 @@ use crate::clock::{iso8601, now_ms};
 use crate::domain::tenant::Caller;
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
+use crate::limits;
 use crate::repositories::jobs;
 
 pub const PROVIDER: &str = "ecs";
 pub const RESOURCE_TYPE: &str = "cloudservers";
-const MAX_LIMIT: usize = 100;
 
 fn required(request: &ApiRequest, name: &str) -> Result<String, ApiError> {
     request.query_param::<String>(name)?.filter(|v| !v.is_empty()).ok_or_else(|| ApiError::invalid(name, "is required"))
@@ -23,7 +23,7 @@ fn required(request: &ApiRequest, name: &str) -> Result<String, ApiError> {
 pub async fn list(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
     let provider = required(&request, "provider")?;
     let resource_type = required(&request, "type")?;
-    let limit = request.limit(MAX_LIMIT, true)?;
+    let limit = request.limit(limits::RESOURCES_PAGE, true)?;
     let marker = request.query_param::<String>("marker")?;
     let wanted_ids = request.query_all("resource_id_list");
     let now = now_ms();

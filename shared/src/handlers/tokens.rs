@@ -20,7 +20,7 @@ pub async fn issue(app: &App, request: ApiRequest) -> Result<ApiResponse, ApiErr
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| ApiError::Unauthorized("tokens are issued only to AK/SK-signed requests".into()))?;
-    let credential = verify_signature(app.store.as_ref(), &request, authorization, now).await?;
+    let credential = verify_signature(app.store.as_ref(), &app.public_hosts, &request, authorization, now).await?;
     let (token, record) = issue_token(&credential, now);
     credentials::insert_token(app.store.as_ref(), &token, &record).await?;
     let expires_at = iso8601(record.expires_at);

@@ -7,10 +7,18 @@ use percent_encoding::percent_decode_str;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use crate::limits::{Chars, Range};
 
-/// The largest body accepted: room for an agent's report with a full 1 MB log
-/// (JSON-escaped); every other valid request is far below it.
+/// The largest body any route accepts: room for an agent's report with a full
+/// 1 MB log (JSON-escaped). Only the agent report route takes it.
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// The body limit of the other authenticated routes: a script (4,096 characters
+/// of content, its parameters) or a 200-host ticket is far below it.
+pub const API_BODY_BYTES: usize = 1024 * 1024;
+/// The body limit of the public routes (token issuing, alarm intake). Their
+/// bodies are read before anyone is known, so it is kept small: it bounds what a
+/// flood of anonymous requests can make the server hold.
+pub const PUBLIC_BODY_BYTES: usize = 128 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct ApiRequest {
@@ -27,13 +35,16 @@ pub struct ApiRequest {
     pub body: Bytes,
 }
 
-/// Splits a raw query string into decoded pairs (`+` is a space, as in forms).
+/// Splits a raw query string into decoded pairs, in order. `+` is a plus, not a
+/// space: the SDK sends a space as `%20` and signs `+` as a plus
+/// (`auth::signature::canonical_query` decodes the same way), so a handler
+/// never sees a value other than the one the signature covers.
 pub fn parse_query(raw: &str) -> Vec<(String, String)> {
     raw.split('&')
         .filter(|pair| !pair.is_empty())
         .map(|pair| {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let decode = |s: &str| percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
+            let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
             (decode(name), decode(value))
         })
         .collect()
@@ -59,25 +70,30 @@ impl ApiRequest {
         value.parse().map(Some).map_err(|e| ApiError::invalid(name, format!("{e} (got {value:?})")))
     }
 
-    /// The page size: `limit` from 1 to `max`. Absent, it is an error when
-    /// `required`, else `max`.
-    pub fn limit(&self, max: usize, required: bool) -> Result<usize, ApiError> {
-        match self.query_param::<usize>("limit")? {
-            Some(limit) if (1..=max).contains(&limit) => Ok(limit),
-            Some(limit) => Err(ApiError::invalid("limit", format!("must be 1 to {max}, got {limit}"))),
+    /// The page size: `limit` within `range`. Absent, it is an error when
+    /// `required`, else the largest page.
+    pub fn limit(&self, range: Range, required: bool) -> Result<usize, ApiError> {
+        match self.query_number("limit", range)? {
+            Some(limit) => Ok(limit as usize),
             None if required => Err(ApiError::invalid("limit", "is required")),
-            None => Ok(max),
+            None => Ok(range.max as usize),
         }
     }
 
-    /// A text query parameter of 1 to `max` characters.
-    pub fn query_text(&self, name: &str, max: usize) -> Result<Option<String>, ApiError> {
-        match self.query_param::<String>(name)? {
-            Some(v) if v.is_empty() || v.chars().count() > max => {
-                Err(ApiError::invalid(name, format!("must be 1 to {max} characters")))
-            }
-            other => Ok(other),
+    /// A whole-number query parameter within `range`.
+    pub fn query_number(&self, name: &str, range: Range) -> Result<Option<i64>, ApiError> {
+        let Some(value) = self.query_param::<i64>(name)? else { return Ok(None) };
+        range.check(value).map_err(|problem| ApiError::invalid(name, problem))?;
+        Ok(Some(value))
+    }
+
+    /// A text query parameter within `limit`.
+    pub fn query_text(&self, name: &str, limit: Chars) -> Result<Option<String>, ApiError> {
+        let value = self.query_param::<String>(name)?;
+        if let Some(v) = &value {
+            limit.check(v).map_err(|problem| ApiError::invalid(name, problem))?;
         }
+        Ok(value)
     }
 
     /// A query parameter naming one value of an enum, with the error the JSON decoder would give.
@@ -181,12 +197,14 @@ mod tests {
     #[test]
     fn query_pairs_are_decoded() {
         assert_eq!(
-            parse_query("limit=10&name_like=hel%20lo%2F%C3%A9&x=a+b&flag"),
+            parse_query("limit=10&name_like=hel%20lo%2F%C3%A9&x=a+b&y=a%2Bb&flag&=v"),
             vec![
                 ("limit".into(), "10".into()),
                 ("name_like".into(), "hel lo/é".into()),
-                ("x".into(), "a b".into()),
-                ("flag".into(), "".into())
+                ("x".into(), "a+b".into()),
+                ("y".into(), "a+b".into()),
+                ("flag".into(), "".into()),
+                ("".into(), "v".into())
             ]
         );
     }

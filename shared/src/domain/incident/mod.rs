@@ -8,16 +8,16 @@ use serde_json::{Map, Value};
 
 pub use enums::{AlarmLevel, IncidentLevel, IncidentSource, IncidentStatus, IncidentType, Named};
 
+use crate::domain::absent::null_is_default;
 use crate::domain::tenant::ProjectId;
+use crate::limits::{self, Chars};
 
-bounded_text!(Title, 1, 200);
-bounded_text!(Description, 1, 600);
-bounded_text!(UserRef, 1, 64);
-bounded_text!(ShortText, 0, 64);
-bounded_text!(ListItem, 0, 64);
-
-pub const MAX_CAUSE_CHARS: usize = 10_000;
-pub const MAX_CONFIRM_COMMENT_CHARS: usize = 300;
+bounded_text!(Title, limits::INCIDENT_TITLE);
+bounded_text!(Description, limits::INCIDENT_DESCRIPTION);
+bounded_text!(UserRef, limits::INCIDENT_USER);
+bounded_text!(ShortText, limits::INCIDENT_TEXT);
+bounded_text!(ListItem, limits::INCIDENT_LIST_ITEM);
+bounded_text!(IncidentNum, limits::INCIDENT_NUM);
 
 /// `true`/`false`, as a JSON boolean or (as the SDK sends it) the strings "true"/"false".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -42,9 +42,7 @@ pub struct AtMostOne(Vec<ListItem>);
 impl TryFrom<Vec<ListItem>> for AtMostOne {
     type Error = String;
     fn try_from(items: Vec<ListItem>) -> Result<Self, String> {
-        if items.len() > 1 {
-            return Err(format!("only one element is supported, got {}", items.len()));
-        }
+        limits::INCIDENT_LIST.check(items.len(), "elements").map_err(|e| format!("{e} (only one is supported)"))?;
         Ok(AtMostOne(items))
     }
 }
@@ -68,9 +66,9 @@ impl AtMostOne {
 /// The body of `POST /v1/external/incident/create` (CreateExternalIncidentRequest).
 #[derive(Debug, Clone, Deserialize)]
 pub struct NewIncident {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_is_default")]
     pub region: AtMostOne,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_is_default")]
     pub enterprise_project: AtMostOne,
     pub current_cloud_service: AtMostOne,
     pub incident_level: IncidentLevel,
@@ -79,7 +77,7 @@ pub struct NewIncident {
     pub incident_title: Title,
     pub incident_description: Description,
     pub incident_source: IncidentSource,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_is_default")]
     pub incident_assignee: AtMostOne,
     #[serde(default)]
     pub assignee_scene: Option<ShortText>,
@@ -108,6 +106,17 @@ impl NewIncident {
         }
         Ok(())
     }
+}
+
+/// The body of `POST /v1/external/incident/handle` (HandleExternalIncidentRequest).
+#[derive(Debug, Clone, Deserialize)]
+pub struct HandleRequest {
+    pub incident_num: IncidentNum,
+    pub operator: UserRef,
+    pub operate_key: String,
+    /// The action's inputs; `null` or absent is none.
+    #[serde(default)]
+    pub parameter: Option<Map<String, Value>>,
 }
 
 /// One action in an incident's life.
@@ -180,12 +189,11 @@ fn invalid(field: &str, problem: impl Into<String>) -> HandleError {
     HandleError::Invalid(format!("parameter.{field}"), problem.into())
 }
 
-fn text_param(parameter: &Map<String, Value>, field: &str, max: usize) -> Result<String, HandleError> {
+/// A mandatory text of the handle's `parameter`; `null` is absent.
+fn text_param(parameter: &Map<String, Value>, field: &str, limit: Chars) -> Result<String, HandleError> {
     match parameter.get(field) {
-        Some(Value::String(s)) if !s.trim().is_empty() && s.chars().count() <= max => Ok(s.clone()),
-        Some(Value::String(s)) if !s.trim().is_empty() => {
-            Err(invalid(field, format!("must be at most {max} characters")))
-        }
+        Some(Value::String(s)) if s.trim().is_empty() => Err(invalid(field, "must not be blank")),
+        Some(Value::String(s)) => limit.check(s).map(|()| s.clone()).map_err(|problem| invalid(field, problem)),
         Some(Value::Null) | None => Err(invalid(field, "is required")),
         Some(_) => Err(invalid(field, "must be a non-empty string")),
     }
@@ -279,19 +287,19 @@ impl Incident {
                 comment = parameter
                     .get("reason")
                     .and_then(Value::as_str)
-                    .map(|s| s.chars().take(MAX_CONFIRM_COMMENT_CHARS).collect());
+                    .map(|s| s.chars().take(limits::CONFIRM_COMMENT.max).collect());
                 IncidentStatus::Rejected
             }
             COMMIT_SOLUTION => {
                 if from != IncidentStatus::Acknowledged {
                     return Err(illegal("submit a solution to"));
                 }
-                let mtm_key = text_param(parameter, "mtm_type", 64)?;
+                let mtm_key = text_param(parameter, "mtm_type", limits::INCIDENT_KEY)?;
                 let mtm_type = IncidentType::parse(&mtm_key)
                     .ok_or_else(|| invalid("mtm_type", format!("must be one of {}", IncidentType::keys())))?;
                 let interrupt = flag_param(parameter, "is_service_interrupt", None)?;
-                let cause = text_param(parameter, "cause", MAX_CAUSE_CHARS)?;
-                let solution = text_param(parameter, "solution", MAX_CAUSE_CHARS)?;
+                let cause = text_param(parameter, "cause", limits::CAUSE)?;
+                let solution = text_param(parameter, "solution", limits::SOLUTION)?;
                 self.mtm_type = Some(mtm_type);
                 self.is_service_interrupt = interrupt;
                 self.cause = Some(cause);
@@ -304,7 +312,7 @@ impl Incident {
                     return Err(illegal("confirm"));
                 }
                 let confirmed = flag_param(parameter, "virtual_confirm_result", Some(true))?;
-                let note = text_param(parameter, "virtual_confirm_comment", MAX_CONFIRM_COMMENT_CHARS)?;
+                let note = text_param(parameter, "virtual_confirm_comment", limits::CONFIRM_COMMENT)?;
                 comment = Some(note);
                 if confirmed {
                     self.fault_recovery_time = Some(now);

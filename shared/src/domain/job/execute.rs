@@ -4,23 +4,23 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::domain::absent::null_is_default;
 use crate::domain::script::ParamValue;
-
-pub const MAX_HOSTS: usize = 200;
-pub const MAX_HOSTS_PER_BATCH: usize = 10;
-pub const MAX_BATCHES: usize = 20;
-pub const MIN_TIMEOUT_SECS: u32 = 5;
-pub const MAX_TIMEOUT_SECS: u32 = 1800;
+use crate::limits;
 
 bounded_text!(
     /// A Unix user name: the agent runs the script as this user.
-    ExecuteUser, 1, 32, unix_user_rule
+    ExecuteUser, limits::EXECUTE_USER, unix_user_rule
 );
-bounded_text!(ResourceId, 1, 64);
-bounded_text!(AgentSn, 1, 32, |v: &str| if v.contains('#') { Err("must not contain '#'".to_owned()) } else { Ok(()) });
-bounded_text!(TargetProjectId, 1, 32);
-bounded_text!(RegionId, 1, 32);
-bounded_text!(ParamNameRef, 1, 64);
+bounded_text!(ResourceId, limits::RESOURCE_ID);
+bounded_text!(AgentSn, limits::AGENT_SN, |v: &str| if v.contains('#') {
+    Err("must not contain '#'".to_owned())
+} else {
+    Ok(())
+});
+bounded_text!(TargetProjectId, limits::TARGET_PROJECT_ID);
+bounded_text!(RegionId, limits::REGION_ID);
+bounded_text!(ParamNameRef, limits::PARAM_NAME);
 
 /// The portable user-name form (POSIX, shadow's useradd): a letter or `_`
 /// first, then letters, digits, `_`, `.` and `-`, optionally ending in `$`.
@@ -57,8 +57,9 @@ impl SuccessRate {
         }
         let whole: u16 = whole.parse().map_err(|_| format!("must be a number, got {text:?}"))?;
         let tenths = whole.saturating_mul(10) + fraction.parse::<u16>().unwrap_or(0);
-        if !(10..=1000).contains(&tenths) {
-            return Err(format!("must be 1 to 100, got {text}"));
+        let range = limits::SUCCESS_RATE;
+        if !(range.min * 10..=range.max * 10).contains(&i64::from(tenths)) {
+            return Err(format!("must be {} to {}, got {text}", range.min, range.max));
         }
         Ok(SuccessRate(tenths))
     }
@@ -99,6 +100,7 @@ pub enum RotationStrategy {
 pub struct ExecuteInputParam {
     pub param_name: ParamNameRef,
     pub param_value: ParamValue,
+    #[serde(deserialize_with = "param_order")]
     pub param_order: u32,
 }
 
@@ -110,17 +112,20 @@ pub struct ExecuteParam {
     pub timeout: u32,
     pub success_rate: SuccessRate,
     pub execute_user: ExecuteUser,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_is_default")]
     pub script_params: Vec<ExecuteInputParam>,
 }
 
 fn timeout_secs<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
-    let value = u32::deserialize(deserializer)?;
-    if (MIN_TIMEOUT_SECS..=MAX_TIMEOUT_SECS).contains(&value) {
-        Ok(value)
-    } else {
-        Err(serde::de::Error::custom(format!("must be {MIN_TIMEOUT_SECS} to {MAX_TIMEOUT_SECS} seconds, got {value}")))
-    }
+    limits::TIMEOUT_SECS.deserialize_u32(deserializer)
+}
+
+fn param_order<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    limits::PARAM_ORDER.deserialize_u32(deserializer)
+}
+
+fn batch_index<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    limits::BATCH_INDEX.deserialize_u32(deserializer)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,6 +138,7 @@ pub struct TargetInstance {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExecuteBatch {
+    #[serde(deserialize_with = "batch_index")]
     pub batch_index: u32,
     pub target_instances: Vec<TargetInstance>,
     pub rotation_strategy: RotationStrategy,
@@ -158,9 +164,7 @@ impl TryFrom<RawExecution> for Execution {
 
     fn try_from(raw: RawExecution) -> Result<Self, String> {
         let mut batches = raw.execute_batches;
-        if batches.is_empty() || batches.len() > MAX_BATCHES {
-            return Err(format!("execute_batches: 1 to {MAX_BATCHES} batches are allowed, got {}", batches.len()));
-        }
+        limits::EXECUTE_BATCHES.check(batches.len(), "batches").map_err(|e| format!("execute_batches: {e}"))?;
         batches.sort_by_key(|b| b.batch_index);
         let mut hosts = HashSet::new();
         for (position, batch) in batches.iter().enumerate() {
@@ -171,12 +175,9 @@ impl TryFrom<RawExecution> for Execution {
                     batch.batch_index
                 ));
             }
-            let count = batch.target_instances.len();
-            if count == 0 || count > MAX_HOSTS_PER_BATCH {
-                return Err(format!(
-                    "execute_batches[{position}].target_instances: 1 to {MAX_HOSTS_PER_BATCH} hosts per batch, got {count}"
-                ));
-            }
+            limits::BATCH_HOSTS
+                .check(batch.target_instances.len(), "hosts per batch")
+                .map_err(|e| format!("execute_batches[{position}].target_instances: {e}"))?;
             for target in &batch.target_instances {
                 if !hosts.insert(target.agent_sn.clone()) {
                     return Err(format!(
@@ -186,8 +187,12 @@ impl TryFrom<RawExecution> for Execution {
                 }
             }
         }
-        if hosts.len() > MAX_HOSTS {
-            return Err(format!("execute_batches: at most {MAX_HOSTS} hosts per ticket, got {}", hosts.len()));
+        if hosts.len() > limits::TICKET_HOSTS {
+            return Err(format!(
+                "execute_batches: at most {} hosts per ticket, got {}",
+                limits::TICKET_HOSTS,
+                hosts.len()
+            ));
         }
         let mut names = HashSet::new();
         let mut params = raw.execute_param.script_params.clone();
@@ -207,12 +212,9 @@ impl TryFrom<RawExecution> for Execution {
                 ));
             }
         }
-        if params.len() > crate::domain::script::MAX_PARAMS {
-            return Err(format!(
-                "execute_param.script_params: at most {} parameters",
-                crate::domain::script::MAX_PARAMS
-            ));
-        }
+        limits::SCRIPT_PARAMS
+            .check(params.len(), "parameters")
+            .map_err(|e| format!("execute_param.script_params: {e}"))?;
         Ok(Execution { execute_param: raw.execute_param, execute_batches: batches })
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod execute;
+pub mod operation;
 pub mod order;
 #[cfg(test)]
 mod order_tests;

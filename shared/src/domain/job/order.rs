@@ -70,10 +70,14 @@ pub struct ResolvedParam {
 pub struct ScriptSnapshot {
     pub script_uuid: String,
     pub name: String,
+    /// The script's version name (`properties.version`).
     pub version: String,
     pub script_type: ScriptType,
     pub content: String,
     pub params: Vec<ResolvedParam>,
+    /// The script's revision, the one its approval was about (the spec's `script_version_uuid`).
+    #[serde(default)]
+    pub revision: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -212,6 +216,7 @@ impl Order {
                 script_type: script.script_type,
                 content: script.content.to_string(),
                 params,
+                revision: script.revision,
             },
             batches: execution
                 .execute_batches

@@ -187,7 +187,7 @@ fn sensitive_values_are_masked_in_views() {
     );
     o.script.params[1].value = "given-secret".into();
     let shown = o.shown_execute_param();
-    assert_eq!(shown.script_params[1].param_value.as_str(), "******");
+    assert_eq!(shown.script_params[1].param_value.as_str(), "*****************");
     assert_eq!(shown.script_params[0].param_value.as_str(), "given");
     assert_eq!(o.secrets(), ["given-secret"]);
 }

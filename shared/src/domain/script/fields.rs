@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::is_word;
+use crate::limits;
 
 fn word_rule(value: &str) -> Result<(), String> {
     if is_word(value) {
@@ -28,19 +29,19 @@ pub fn param_value_rule(value: &str) -> Result<(), String> {
 
 bounded_text!(
     /// Unique per tenant; letters, digits and underscores.
-    ScriptName, 1, 64, word_rule
+    ScriptName, limits::SCRIPT_NAME, word_rule
 );
-bounded_text!(ScriptDescription, 1, 256);
-bounded_text!(ScriptContent, 1, 4096);
-bounded_text!(ScriptVersion, 1, 10);
-bounded_text!(ReviewerName, 1, 64);
-bounded_text!(ReviewerId, 0, 32);
-bounded_text!(ParamName, 1, 64, word_rule);
-bounded_text!(ParamValue, 0, 1024, param_value_rule);
-bounded_text!(ParamDescription, 0, 256);
+bounded_text!(ScriptDescription, limits::SCRIPT_DESCRIPTION);
+bounded_text!(ScriptContent, limits::SCRIPT_CONTENT);
+bounded_text!(ScriptVersion, limits::SCRIPT_VERSION);
+bounded_text!(ReviewerName, limits::REVIEWER_NAME);
+bounded_text!(ReviewerId, limits::REVIEWER_ID);
+bounded_text!(ParamName, limits::PARAM_NAME, word_rule);
+bounded_text!(ParamValue, limits::PARAM_VALUE, param_value_rule);
+bounded_text!(ParamDescription, limits::PARAM_DESCRIPTION);
 bounded_text!(
     /// Not constrained by the spec; bounded so a record cannot grow without limit.
-    EnterpriseProjectId, 1, 64
+    EnterpriseProjectId, limits::ENTERPRISE_PROJECT_ID
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,11 +3,16 @@
 
 mod fields;
 mod params;
+mod submission;
+#[cfg(test)]
+mod submission_tests;
 
 use serde::{Deserialize, Serialize};
 
 pub use fields::*;
 pub use params::*;
+use submission::{change_beyond_risk_level, is_new_revision};
+pub use submission::{fingerprint, EditError};
 
 use crate::domain::tenant::{Caller, ProjectId};
 
@@ -15,7 +20,7 @@ use crate::domain::tenant::{Caller, ProjectId};
 pub struct ScriptProperties {
     pub risk_level: RiskLevel,
     pub version: ScriptVersion,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::absent::null_is_default")]
     pub reviewers: Reviewers,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol: Option<NotifyProtocol>,
@@ -32,7 +37,7 @@ pub struct NewScript {
     pub content: ScriptContent,
     #[serde(default)]
     pub enterprise_project_id: Option<EnterpriseProjectId>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::absent::null_is_default")]
     pub script_params: ScriptParams,
 }
 
@@ -56,7 +61,7 @@ pub enum ReviewVerdict {
     Rejected,
 }
 
-bounded_text!(ReviewComments, 0, 256);
+bounded_text!(ReviewComments, crate::limits::REVIEW_COMMENTS);
 
 /// The body of `POST /v1/job/scripts/{script_uuid}/action` (the SDK's
 /// ApprovalJobScriptModel, sent by `accept_script`).
@@ -65,6 +70,10 @@ pub struct ReviewDecision {
     pub status: ReviewVerdict,
     #[serde(default)]
     pub comments: Option<ReviewComments>,
+    /// Ours, optional (the SDK sends none): the revision the reviewer read. Without it the
+    /// decision is about the revision current when the request arrives.
+    #[serde(default)]
+    pub revision: Option<u64>,
 }
 
 /// One review, kept for the record.
@@ -76,12 +85,21 @@ pub struct ReviewRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comments: Option<ReviewComments>,
     pub time: i64,
+    /// The revision the decision is about, and the [`fingerprint`] of what it showed the reviewer.
+    #[serde(default)]
+    pub revision: u64,
+    #[serde(default)]
+    pub fingerprint: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReviewError {
     #[error("only a reviewer of the script may review it")]
     NotAReviewer,
+    #[error("nobody may approve a script they created or changed since its last approval")]
+    OwnScript,
+    #[error("the script changed since revision {reviewed}: it is at revision {current} now; read it and review again")]
+    Changed { reviewed: u64, current: u64 },
     #[error("the script is {0:?}, only a script pending approval can be reviewed")]
     NotPending(ScriptStatus),
 }
@@ -109,6 +127,14 @@ pub struct Script {
     pub operator: String,
     #[serde(default)]
     pub reviews: Vec<ReviewRecord>,
+    /// Bumped by every change of what a reviewer judges (content, parameters, reviewers):
+    /// a review is about one revision and void for any other.
+    #[serde(default)]
+    pub revision: u64,
+    /// The user ids of whoever made revisions no reviewer has approved since: their work is
+    /// in the current revision, so they may not approve it.
+    #[serde(default)]
+    pub unapproved_authors: Vec<String>,
 }
 
 /// The enterprise project a script belongs to when the request names none.
@@ -146,34 +172,72 @@ impl Script {
             creator_id: caller.user_id.clone(),
             operator: caller.user_name.clone(),
             reviews: Vec::new(),
+            revision: 1,
+            unapproved_authors: vec![caller.user_id.clone()],
         }
     }
 
-    /// Applies an edit. Any edit sends a script with reviewers back to review:
-    /// what was approved is not what will now run.
-    pub fn edit(&mut self, edit: ScriptEdit, caller: &Caller, now: i64) {
-        self.description = edit.description;
-        self.content = edit.content;
-        if let Some(properties) = edit.properties {
-            self.properties = properties;
-        }
+    /// Applies an edit. A change of what a reviewer judges (content, parameters, reviewers) is a
+    /// new revision: the review given or pending for the old one is void and a script with
+    /// reviewers waits for them again. A reviewer who does not own the script may change only
+    /// the risk level (spec 4.2.3).
+    pub fn edit(&mut self, edit: ScriptEdit, caller: &Caller, now: i64) -> Result<(), EditError> {
+        let mut next = self.clone();
+        next.description = edit.description;
+        next.content = edit.content;
         if let Some(params) = edit.script_params {
-            self.script_params = params.keep_masked_secrets(&self.script_params);
+            next.script_params = params.keep_masked_secrets(&self.script_params);
         }
-        self.status = initial_status(&self.properties);
-        self.operator = caller.user_name.clone();
-        self.gmt_modified = now;
+        if let Some(properties) = edit.properties {
+            next.properties = properties;
+        }
+        let reviewer_only =
+            self.properties.reviewers.includes(&caller.user_id, &caller.user_name) && caller.user_id != self.creator_id;
+        if reviewer_only {
+            if let Some(field) = change_beyond_risk_level(self, &next) {
+                return Err(EditError::ReviewerMayOnlyChangeRiskLevel(field));
+            }
+        }
+        if is_new_revision(self, &next) {
+            next.revision += 1;
+            if !next.unapproved_authors.contains(&caller.user_id) {
+                next.unapproved_authors.push(caller.user_id.clone());
+            }
+            next.status = initial_status(&next.properties);
+        }
+        next.operator = caller.user_name.clone();
+        next.gmt_modified = now;
+        *self = next;
+        Ok(())
     }
 
-    pub fn review(&mut self, decision: ReviewDecision, caller: &Caller, now: i64) -> Result<(), ReviewError> {
+    /// Records a reviewer's decision about `revision`, which must still be the current one.
+    pub fn review(
+        &mut self,
+        decision: ReviewDecision,
+        revision: u64,
+        caller: &Caller,
+        now: i64,
+    ) -> Result<(), ReviewError> {
         if !self.properties.reviewers.includes(&caller.user_id, &caller.user_name) {
             return Err(ReviewError::NotAReviewer);
+        }
+        if decision.status == ReviewVerdict::Approved
+            && (caller.user_id == self.creator_id || self.unapproved_authors.contains(&caller.user_id))
+        {
+            return Err(ReviewError::OwnScript);
+        }
+        if revision != self.revision {
+            return Err(ReviewError::Changed { reviewed: revision, current: self.revision });
         }
         if self.status != ScriptStatus::PendingApprove {
             return Err(ReviewError::NotPending(self.status));
         }
         self.status = match decision.status {
-            ReviewVerdict::Approved => ScriptStatus::Approved,
+            ReviewVerdict::Approved => {
+                self.unapproved_authors.clear();
+                ScriptStatus::Approved
+            }
             ReviewVerdict::Rejected => ScriptStatus::Rejected,
         };
         self.reviews.push(ReviewRecord {
@@ -182,6 +246,8 @@ impl Script {
             status: decision.status,
             comments: decision.comments,
             time: now,
+            revision,
+            fingerprint: fingerprint(self),
         });
         self.operator = caller.user_name.clone();
         self.gmt_modified = now;

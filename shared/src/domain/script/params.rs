@@ -7,19 +7,24 @@ use serde::{Deserialize, Serialize};
 
 use super::fields::{ParamDescription, ParamName, ParamValue, ReviewerId, ReviewerName};
 
-pub const MAX_PARAMS: usize = 20;
-pub const MAX_REVIEWERS: usize = 5;
+use crate::limits;
 
-/// What a sensitive parameter's value reads back as.
-pub const MASK: &str = "******";
+/// What a sensitive parameter's value reads back as: 17 asterisks, exactly as
+/// the real service shows it (the Terraform provider compares against it).
+pub const MASK: &str = "*****************";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScriptParam {
     pub param_name: ParamName,
     pub param_value: ParamValue,
     pub param_description: ParamDescription,
+    #[serde(deserialize_with = "param_order")]
     pub param_order: u32,
     pub sensitive: bool,
+}
+
+fn param_order<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    limits::PARAM_ORDER.deserialize_u32(deserializer)
 }
 
 /// At most 20 parameters with distinct names, ordered 1, 2, … n. Kept sorted by order.
@@ -31,9 +36,7 @@ impl TryFrom<Vec<ScriptParam>> for ScriptParams {
     type Error = String;
 
     fn try_from(mut params: Vec<ScriptParam>) -> Result<Self, String> {
-        if params.len() > MAX_PARAMS {
-            return Err(format!("at most {MAX_PARAMS} parameters are allowed, got {}", params.len()));
-        }
+        limits::SCRIPT_PARAMS.check(params.len(), "parameters")?;
         let mut names = HashSet::new();
         for param in &params {
             if !names.insert(param.param_name.as_str()) {
@@ -106,9 +109,7 @@ impl TryFrom<Vec<Reviewer>> for Reviewers {
     type Error = String;
 
     fn try_from(reviewers: Vec<Reviewer>) -> Result<Self, String> {
-        if reviewers.len() > MAX_REVIEWERS {
-            return Err(format!("at most {MAX_REVIEWERS} reviewers are allowed, got {}", reviewers.len()));
-        }
+        limits::REVIEWERS.check(reviewers.len(), "reviewers")?;
         Ok(Reviewers(reviewers))
     }
 }

@@ -5,6 +5,7 @@
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use crate::domain::job::agent::Agent;
 use crate::domain::job::execute::ExecuteParam;
 use crate::domain::job::order::{Instance, InstanceStatus, Order, OrderStatus};
 use crate::domain::script::MASK;
@@ -38,6 +39,7 @@ impl OrderInfo {
                 "script_uuid": order.script.script_uuid,
                 "script_name": order.script.name,
                 "script_version_name": order.script.version,
+                "script_version_uuid": order.script.revision,
                 "current_execute_batch_index": order.current_batch_index.min(order.batches.len() as u32),
                 "execute_param": execute_param,
                 "script_source": "CUSTOM_SCRIPT",
@@ -81,7 +83,24 @@ pub fn redact(text: &str, secrets: &[String]) -> String {
     secrets.iter().fold(text.to_owned(), |shown, secret| shown.replace(secret.as_str(), MASK))
 }
 
-pub fn instance(order: &Order, instance: &Instance, log: &str, agent_status: Option<&str>, now: i64) -> Value {
+/// The host fields of ResourceInstanceProp (table 4-52), from what the host's
+/// agent registered; the CloudCMDB ones (application, group) we have no view of.
+fn host_properties(instance: &Instance, agent: Option<&Agent>) -> Value {
+    let target = &instance.target;
+    let known = |value: Option<&String>| value.filter(|v| !v.is_empty()).cloned();
+    json!({
+        "host_name": known(agent.map(|a| &a.host_name)),
+        "fixed_ip": known(agent.map(|a| &a.fixed_ip)),
+        "floating_ip": known(agent.map(|a| &a.floating_ip)),
+        "region_id": target.region_id,
+        "zone_id": known(agent.map(|a| &a.zone_id)),
+        "application": null,
+        "group": null,
+        "project_id": target.project_id,
+    })
+}
+
+pub fn instance(order: &Order, instance: &Instance, log: &str, agent: Option<&Agent>, now: i64) -> Value {
     let message = if log.is_empty() { instance.message.clone() } else { log.to_owned() };
     let target = &instance.target;
     json!({
@@ -89,10 +108,10 @@ pub fn instance(order: &Order, instance: &Instance, log: &str, agent_status: Opt
         "target_instance": {
             "resource_id": target.resource_id,
             "agent_sn": target.agent_sn,
-            "agent_status": agent_status,
+            "agent_status": agent.map(|a| a.state(now)),
             "region_id": target.region_id,
             "project_id": target.project_id,
-            "properties": { "region_id": target.region_id, "project_id": target.project_id },
+            "properties": host_properties(instance, agent),
         },
         "gmt_created": instance.gmt_created,
         "gmt_finished": instance.gmt_finished,

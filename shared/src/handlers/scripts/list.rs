@@ -6,9 +6,8 @@ use crate::domain::script::{RiskLevel, Script, ScriptType};
 use crate::domain::tenant::Caller;
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
+use crate::limits;
 use crate::repositories::scripts;
-
-const MAX_LIMIT: usize = 100;
 
 /// The list query (spec table 4-10), checked.
 struct ListQuery {
@@ -23,19 +22,14 @@ struct ListQuery {
 
 impl ListQuery {
     fn parse(request: &ApiRequest) -> Result<Self, ApiError> {
-        let limit = request.limit(MAX_LIMIT, true)?;
-        let marker = request.query_param::<u64>("marker")?.unwrap_or(0);
-        if marker > i64::MAX as u64 {
-            return Err(ApiError::invalid("marker", format!("must be at most {}", i64::MAX)));
-        }
         Ok(ListQuery {
-            limit,
-            marker,
-            name_like: request.query_text("name_like", 32)?,
-            creator: request.query_text("creator", 64)?,
+            limit: request.limit(limits::SCRIPTS_PAGE, true)?,
+            marker: request.query_number("marker", limits::SCRIPTS_MARKER)?.unwrap_or(0) as u64,
+            name_like: request.query_text("name_like", limits::NAME_LIKE)?,
+            creator: request.query_text("creator", limits::CREATOR_FILTER)?,
             risk_level: request.query_enum("risk_level")?,
             script_type: request.query_enum("type")?,
-            enterprise_project_id: request.query_text("enterprise_project_id", 64)?,
+            enterprise_project_id: request.query_text("enterprise_project_id", limits::ENTERPRISE_PROJECT_ID)?,
         })
     }
 

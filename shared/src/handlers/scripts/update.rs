@@ -6,13 +6,13 @@ use crate::domain::tenant::Caller;
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
 
-/// `PUT /v1/job/scripts/{script_uuid}` → `{"data": script_uuid}`.
+/// `PUT /v1/job/scripts/{script_uuid}` → `{"data": script_uuid}`. A change of content, parameters or
+/// reviewers is a new revision that needs a new review.
 pub async fn update(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
     let script_uuid = request.path_param(SCRIPT_UUID)?;
     let edit: ScriptEdit = request.json_body()?;
     let script = modify(app.store.as_ref(), caller, script_uuid, |script| {
-        script.edit(edit.clone(), caller, now_ms());
-        Ok(())
+        script.edit(edit.clone(), caller, now_ms()).map_err(|err| ApiError::Forbidden(err.to_string()))
     })
     .await?;
     ApiResponse::data(&script.script_uuid)

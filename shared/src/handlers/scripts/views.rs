@@ -2,7 +2,9 @@
 
 use serde::Serialize;
 
-use crate::domain::script::{ReviewRecord, Script, ScriptParam, ScriptProperties, ScriptStatus, ScriptType};
+use crate::domain::script::{
+    fingerprint, ReviewRecord, Script, ScriptParam, ScriptProperties, ScriptStatus, ScriptType,
+};
 
 #[derive(Serialize)]
 pub struct ScriptListRow<'a> {
@@ -61,6 +63,9 @@ pub struct ScriptDetail<'a> {
     pub enterprise_project_id: &'a str,
     /// Not in the spec's model (the SDK ignores it): who approved or rejected, and when.
     pub reviews: &'a [ReviewRecord],
+    /// Ours too: the revision a review is about, and the fingerprint of its reviewable content.
+    pub revision: u64,
+    pub fingerprint: String,
 }
 
 impl<'a> From<&'a Script> for ScriptDetail<'a> {
@@ -82,6 +87,8 @@ impl<'a> From<&'a Script> for ScriptDetail<'a> {
             properties: &s.properties,
             enterprise_project_id: &s.enterprise_project_id,
             reviews: &s.reviews,
+            revision: s.revision,
+            fingerprint: fingerprint(s),
         }
     }
 }
