@@ -18,6 +18,37 @@ pub struct ApiClient {
     host: String,
 }
 
+/// Why a call failed, with the HTTP status when the server answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallError {
+    pub status: Option<u16>,
+    pub message: String,
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<String> for CallError {
+    fn from(message: String) -> Self {
+        CallError { status: None, message }
+    }
+}
+
+impl From<&str> for CallError {
+    fn from(message: &str) -> Self {
+        message.to_owned().into()
+    }
+}
+
+impl From<CallError> for String {
+    fn from(err: CallError) -> Self {
+        err.message
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RunRef {
     pub execute_uuid: String,
@@ -47,7 +78,7 @@ impl ApiClient {
         path: &str,
         query: Option<&str>,
         body: Option<Value>,
-    ) -> Result<T, String> {
+    ) -> Result<T, CallError> {
         self.send(method, path, query, body, None).await
     }
 
@@ -60,7 +91,7 @@ impl ApiClient {
         query: Option<&str>,
         body: Option<Value>,
         activation: Option<&Activation>,
-    ) -> Result<T, String> {
+    ) -> Result<T, CallError> {
         let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
         let mut headers = http::HeaderMap::new();
         headers.insert("content-type", http::HeaderValue::from_static("application/json;charset=utf-8"));
@@ -86,10 +117,11 @@ impl ApiClient {
         let status = response.status();
         let text = response.text().await.map_err(|e| e.to_string())?;
         if !status.is_success() {
-            return Err(format!("{method_path} answered {status}: {text}", method_path = path));
+            let message = format!("{method_path} answered {status}: {text}", method_path = path);
+            return Err(CallError { status: Some(status.as_u16()), message });
         }
         let value: Value = serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
-        serde_json::from_value(value["data"].clone()).map_err(|e| format!("{path}: {e}"))
+        Ok(serde_json::from_value(value["data"].clone()).map_err(|e| format!("{path}: {e}"))?)
     }
 
     /// Registers the host, with the configured user's key or with `activation`,
@@ -98,7 +130,7 @@ impl ApiClient {
         let c = &self.config;
         let body = json!({"agent_sn": c.agent_sn, "resource_id": c.resource_id, "region_id": c.region_id,
                           "host_name": c.host_name, "fixed_ip": c.fixed_ip, "os_type": std::env::consts::OS});
-        self.send("POST", "/v1/agents", None, Some(body), activation).await
+        self.send("POST", "/v1/agents", None, Some(body), activation).await.map_err(String::from)
     }
 
     /// Reports the runs in progress; returns the ones to stop.
@@ -114,11 +146,12 @@ impl ApiClient {
 
     pub async fn poll(&self, wait_seconds: u64) -> Result<Vec<Job>, String> {
         let path = format!("/v1/agents/{}/jobs", self.config.agent_sn);
-        self.call("GET", &path, Some(&format!("wait_seconds={wait_seconds}")), None).await
+        Ok(self.call("GET", &path, Some(&format!("wait_seconds={wait_seconds}")), None).await?)
     }
 
-    pub async fn report(&self, job: &Job, exit_code: i32, log: &str) -> Result<bool, String> {
-        let path = format!("/v1/agents/{}/jobs/{}/{}", self.config.agent_sn, job.execute_uuid, job.instance_id);
-        self.call("POST", &path, None, Some(json!({"attempt": job.attempt, "exit_code": exit_code, "log": log}))).await
+    /// Reports a finished run → whether the server recorded it (`false`: no longer wanted).
+    pub async fn report(&self, run: &RunRef, exit_code: i32, log: &str) -> Result<bool, CallError> {
+        let path = format!("/v1/agents/{}/jobs/{}/{}", self.config.agent_sn, run.execute_uuid, run.instance_id);
+        self.call("POST", &path, None, Some(json!({"attempt": run.attempt, "exit_code": exit_code, "log": log}))).await
     }
 }

@@ -12,8 +12,6 @@ use serde::{Deserialize, Serialize};
 use crate::client::ApiClient;
 use crate::Config;
 
-/// Where the credential is kept when COC_AGENT_STATE_DIR is not set.
-pub const DEFAULT_STATE_DIR: &str = ".coc-agent";
 const CREDENTIAL_FILE: &str = "credential.json";
 
 /// An operator's one-time activation (`POST /v1/agent-activations`, `coc-admin create-activation`).

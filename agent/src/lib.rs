@@ -4,7 +4,10 @@
 
 pub mod client;
 pub mod identity;
+pub mod output;
 pub mod runner;
+pub mod spool;
+pub mod tree;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -14,11 +17,13 @@ use std::time::Duration;
 use client::{ApiClient, RunRef};
 use coc_shared::repositories::jobs::Job;
 use identity::{Activation, AgentCredential};
+use spool::{Backoff, PendingReport, Spool};
 use tokio::sync::oneshot;
 
 /// How long one job poll waits on the server.
 const POLL_WAIT_SECS: u64 = 20;
-const REPORT_ATTEMPTS: u32 = 5;
+/// How long a report is retried through a server outage by default: six hours.
+const REPORT_RETRY_SECS: u64 = 6 * 60 * 60;
 
 #[derive(Clone)]
 pub struct Config {
@@ -38,6 +43,29 @@ pub struct Config {
     pub host_name: String,
     pub fixed_ip: String,
     pub heartbeat: Duration,
+    /// Where reports wait until the server has them.
+    pub spool_dir: PathBuf,
+    /// How long a report is retried before it waits for the agent's next start.
+    pub report_retry: Duration,
+    /// Whether each run gets a cgroup of its own (when the host allows it).
+    pub cgroups: bool,
+}
+
+/// The agent's state directory: `COC_AGENT_STATE_DIR`, else systemd's
+/// `STATE_DIRECTORY`, else `/var/lib/coc-agent/<agent_sn>` for root and
+/// `~/.local/state/coc-agent/<agent_sn>` for anyone else.
+fn default_state_dir(agent_sn: &str) -> PathBuf {
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    if let Some(dir) = var("COC_AGENT_STATE_DIR").or_else(|| var("STATE_DIRECTORY")) {
+        return dir;
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let base = if unsafe { libc::geteuid() } == 0 {
+        PathBuf::from("/var/lib/coc-agent")
+    } else {
+        var("HOME").unwrap_or_else(std::env::temp_dir).join(".local/state/coc-agent")
+    };
+    base.join(agent_sn)
 }
 
 impl std::fmt::Debug for Config {
@@ -63,7 +91,7 @@ impl Config {
             access_key: access_key.to_owned(),
             secret_key: secret_key.to_owned(),
             project_id: project_id.to_owned(),
-            state_dir: PathBuf::from(identity::DEFAULT_STATE_DIR),
+            state_dir: default_state_dir(agent_sn),
             activation: None,
             agent_sn: agent_sn.to_owned(),
             resource_id: agent_sn.to_owned(),
@@ -71,15 +99,20 @@ impl Config {
             host_name: String::new(),
             fixed_ip: String::new(),
             heartbeat: Duration::from_secs(10),
+            spool_dir: default_state_dir(agent_sn).join("spool"),
+            report_retry: Duration::from_secs(REPORT_RETRY_SECS),
+            cgroups: true,
         }
     }
 
     /// COC_ENDPOINT and COC_AGENT_SN are required. To register the first time
-    /// (while COC_AGENT_STATE_DIR, default `.coc-agent`, holds no credential):
-    /// COC_ACTIVATION_ID and COC_ACTIVATION_CODE, or a user's COC_AK, COC_SK and
-    /// COC_PROJECT_ID. COC_RESOURCE_ID (default: the agent_sn), COC_REGION_ID
-    /// (default `local`), COC_HOST_NAME, COC_FIXED_IP and COC_HEARTBEAT_SECS
-    /// (default 10) are optional.
+    /// (while the state directory holds no credential): COC_ACTIVATION_ID and
+    /// COC_ACTIVATION_CODE, or a user's COC_AK, COC_SK and COC_PROJECT_ID.
+    /// Optional: COC_AGENT_STATE_DIR (see `default_state_dir`), COC_RESOURCE_ID
+    /// (default: the agent_sn), COC_REGION_ID (default `local`), COC_HOST_NAME,
+    /// COC_FIXED_IP, COC_HEARTBEAT_SECS (default 10), COC_AGENT_SPOOL_DIR (default
+    /// `<state dir>/spool`), COC_AGENT_REPORT_RETRY_SECS (default 21600) and
+    /// COC_AGENT_CGROUPS (`0` turns per-run cgroups off).
     pub fn from_env() -> Result<Config, String> {
         let var = |name: &str| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
         let required = |name: &str| var(name).ok_or_else(|| format!("{name} is required"));
@@ -95,9 +128,7 @@ impl Config {
             (None, None) => None,
             _ => return Err("set both COC_ACTIVATION_ID and COC_ACTIVATION_CODE, or neither".into()),
         };
-        if let Some(dir) = var("COC_AGENT_STATE_DIR") {
-            config.state_dir = PathBuf::from(dir);
-        }
+        config.spool_dir = config.state_dir.join("spool");
         config.resource_id = var("COC_RESOURCE_ID").unwrap_or(agent_sn);
         config.region_id = var("COC_REGION_ID").unwrap_or(config.region_id);
         config.host_name = var("COC_HOST_NAME").or_else(|| var("HOSTNAME")).unwrap_or_default();
@@ -105,6 +136,15 @@ impl Config {
         if let Some(secs) = var("COC_HEARTBEAT_SECS").and_then(|v| v.parse().ok()) {
             config.heartbeat = Duration::from_secs(secs);
         }
+        if let Some(dir) = var("COC_AGENT_SPOOL_DIR") {
+            config.spool_dir = PathBuf::from(dir);
+        }
+        if let Some(secs) = var("COC_AGENT_REPORT_RETRY_SECS") {
+            let secs =
+                secs.parse().map_err(|_| format!("COC_AGENT_REPORT_RETRY_SECS: not a number of seconds: {secs}"))?;
+            config.report_retry = Duration::from_secs(secs);
+        }
+        config.cgroups = var("COC_AGENT_CGROUPS").is_none_or(|v| v != "0");
         Ok(config)
     }
 
@@ -120,19 +160,39 @@ impl Config {
 
 type Running = Arc<Mutex<HashMap<(String, u64, u32), oneshot::Sender<()>>>>;
 
+/// What a job needs besides the job: where its report goes and how it runs.
+#[derive(Clone)]
+struct Reporting {
+    client: ApiClient,
+    spool: Spool,
+    backoff: Backoff,
+    settings: runner::Settings,
+}
+
 /// Runs the agent until the task is dropped.
 pub async fn run(config: Config) -> Result<(), String> {
     let credential = identity::establish(&config).await?;
     let config = config.acting_as(&credential);
     let client = ApiClient::new(config.clone())?;
     tracing::info!(agent_sn = config.agent_sn, "acting with its own credential");
+    let spool = Spool::open(&config.spool_dir).map_err(|e| format!("spool {}: {e}", config.spool_dir.display()))?;
+    let settings = runner::Settings { cgroups: config.cgroups, ..runner::Settings::default() };
+    let reporting =
+        Reporting { client: client.clone(), spool, backoff: Backoff::for_total(config.report_retry), settings };
+    // Reports an earlier run of this agent could not send.
+    for report in reporting.spool.pending() {
+        let reporting = reporting.clone();
+        tokio::spawn(
+            async move { spool::deliver(&reporting.client, &reporting.spool, &report, reporting.backoff).await },
+        );
+    }
     let running: Running = Arc::default();
     tokio::spawn(heartbeats(client.clone(), running.clone(), config.heartbeat));
     loop {
         match client.poll(POLL_WAIT_SECS).await {
             Ok(jobs) => {
                 for job in jobs {
-                    tokio::spawn(run_job(client.clone(), running.clone(), job));
+                    tokio::spawn(run_job(reporting.clone(), running.clone(), job));
                 }
             }
             Err(err) => {
@@ -167,7 +227,7 @@ async fn heartbeats(client: ApiClient, running: Running, every: Duration) {
     }
 }
 
-async fn run_job(client: ApiClient, running: Running, job: Job) {
+async fn run_job(reporting: Reporting, running: Running, job: Job) {
     let key = (job.execute_uuid.clone(), job.instance_id, job.attempt);
     let (stop, cancel) = oneshot::channel();
     running.lock().expect("running lock").insert(key.clone(), stop);
@@ -178,20 +238,12 @@ async fn run_job(client: ApiClient, running: Running, job: Job) {
         attempt = job.attempt,
         "running a job"
     );
-    let outcome = runner::run(&job, cancel).await;
+    let outcome = runner::run_with(&job, cancel, &reporting.settings).await;
     running.lock().expect("running lock").remove(&key);
-    for attempt in 1..=REPORT_ATTEMPTS {
-        match client.report(&job, outcome.exit_code, &outcome.log).await {
-            Ok(_) => return,
-            Err(err) => {
-                tracing::warn!(error = %err, attempt, "report failed");
-                tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
-            }
-        }
+    let run = RunRef { execute_uuid: job.execute_uuid, instance_id: job.instance_id, attempt: job.attempt };
+    let report = PendingReport { run, exit_code: outcome.exit_code, log: outcome.log };
+    if let Err(err) = reporting.spool.save(&report) {
+        tracing::error!(error = %err, "cannot spool the report; sending it without a copy on disk");
     }
-    tracing::error!(
-        execute_uuid = job.execute_uuid,
-        instance_id = job.instance_id,
-        "giving up reporting; the ticket will time out"
-    );
+    spool::deliver(&reporting.client, &reporting.spool, &report, reporting.backoff).await;
 }

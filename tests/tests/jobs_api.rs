@@ -214,7 +214,13 @@ async fn missing_the_success_rate_stops_and_timeouts_are_abnormal() {
         let (name, client) = (setup.name, &setup.client);
         let uuid =
             execute(&setup, &execution(&[(&["a1"], "CONTINUE"), (&["a2"], "CONTINUE")], json!("100.0"), 60)).await;
-        run_one(client, "a1", 3).await;
+        let job = run_one(client, "a1", 3).await;
+        assert_eq!(
+            report(client, "a1", &job, 3, "sent again").await,
+            true,
+            "{name}: a resent report (the agent never heard the answer) is acknowledged again"
+        );
+        assert_eq!(report(client, "a1", &job, 0, "another result").await, false, "{name}: not a different result");
         wait_status(client, &uuid, "ABNORMAL").await;
         assert!(idle(client, "a2").await, "{name}: the next batch never starts");
         let batch2 = client.get(&format!("{ORDERS}/{uuid}/batches/2?limit=10")).await.body["data"].clone();

@@ -115,8 +115,9 @@ struct Report {
 }
 
 /// `POST /v1/agents/{agent_sn}/jobs/{execute_uuid}/{instance_id}` with
-/// `{"attempt", "exit_code", "log"}` → `{"data": true}` when recorded, `false`
-/// when the run was no longer wanted (canceled, timed out, retried).
+/// `{"attempt", "exit_code", "log"}` → `{"data": true}` when recorded (or already
+/// recorded: resending a report is safe), `false` when the run was no longer
+/// wanted (canceled, timed out, retried).
 pub async fn report(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
     let report: Report = request.json_body()?;
     if report.log.len() > MAX_LOG_BYTES {
@@ -147,8 +148,10 @@ pub async fn report(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
         let log = redact(&report.log, &secrets::order_secrets(&app.secrets, &order).await?);
         let summary = format!("exit code {}", report.exit_code);
         if !order.report(instance_id, report.attempt, report.exit_code, &summary, now_ms()) {
-            // No longer wanted (canceled, timed out, retried): nothing to write.
-            return Ok(Some(false));
+            // A resend of a report already recorded (the agent retries until it hears back)
+            // is acknowledged again; otherwise the run is no longer wanted (canceled, timed
+            // out, retried). Either way there is nothing to write.
+            return Ok(Some(order.has_report(instance_id, report.attempt, report.exit_code)));
         }
         jobs::put_log(store, &caller.project_id, execute_uuid, instance_id, report.attempt, &log).await?;
         let effects = Effects { withdraw: vec![instance_id], ..Effects::default() };

@@ -8,7 +8,10 @@ use crate::domain::absent::null_is_default;
 use crate::domain::script::ParamValue;
 use crate::limits;
 
-bounded_text!(ExecuteUser, limits::EXECUTE_USER);
+bounded_text!(
+    /// A Unix user name: the agent runs the script as this user.
+    ExecuteUser, limits::EXECUTE_USER, unix_user_rule
+);
 bounded_text!(ResourceId, limits::RESOURCE_ID);
 bounded_text!(AgentSn, limits::AGENT_SN, |v: &str| if v.contains('#') {
     Err("must not contain '#'".to_owned())
@@ -18,6 +21,21 @@ bounded_text!(AgentSn, limits::AGENT_SN, |v: &str| if v.contains('#') {
 bounded_text!(TargetProjectId, limits::TARGET_PROJECT_ID);
 bounded_text!(RegionId, limits::REGION_ID);
 bounded_text!(ParamNameRef, limits::PARAM_NAME);
+
+/// The portable user-name form (POSIX, shadow's useradd): a letter or `_`
+/// first, then letters, digits, `_`, `.` and `-`, optionally ending in `$`.
+/// Nothing a shell or `runuser` could read as more than a name.
+fn unix_user_rule(name: &str) -> Result<(), String> {
+    let body = name.strip_suffix('$').unwrap_or(name);
+    let mut chars = body.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    if !first_ok || !chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')) {
+        return Err(format!(
+            "must be a Unix user name (a letter or _ first, then letters, digits, _ . -), got {name:?}"
+        ));
+    }
+    Ok(())
+}
 
 /// A success-rate threshold in percent: 1 to 100 with at most one decimal,
 /// kept in tenths so comparisons are exact. The SDK sends a number; the spec's
@@ -207,6 +225,18 @@ mod tests {
 
     fn rate(value: serde_json::Value) -> Result<SuccessRate, String> {
         serde_json::from_value(value).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn execute_user_must_be_a_unix_user_name() {
+        let user =
+            |name: &str| serde_json::from_value::<ExecuteUser>(serde_json::json!(name)).map_err(|e| e.to_string());
+        for good in ["root", "_svc", "deploy-bot", "a.b_c1", "machine$"] {
+            assert!(user(good).is_ok(), "{good}");
+        }
+        for bad in ["", "-r", "1abc", "root; id", "a b", "$(id)", "ro$ot", "üser", "../x"] {
+            assert!(user(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -371,6 +371,13 @@ impl Order {
         true
     }
 
+    /// Whether this attempt of the instance already ended with a report of this
+    /// exit code: a resent report of it is the same report, not a new one.
+    pub fn has_report(&self, instance_id: u64, attempt: u32, exit_code: i32) -> bool {
+        self.instance(instance_id)
+            .is_some_and(|i| i.status.is_terminal() && i.attempt == attempt && i.exit_code == Some(exit_code))
+    }
+
     /// A user's operation (spec 4.3.6). Returns the instances whose jobs must be taken back.
     pub fn operate(
         &mut self,
