@@ -24,7 +24,7 @@ async fn register(client: &Client, agent_sn: &str) {
     let body = json!({"agent_sn": agent_sn, "resource_id": format!("res-{agent_sn}"), "region_id": "cn-north-4",
                       "host_name": format!("host-{agent_sn}"), "fixed_ip": "10.0.0.7", "floating_ip": "203.0.113.7",
                       "zone_id": "cn-north-4a", "os_type": "linux"});
-    let reply = client.post("/v1/agents", &body).await;
+    let reply = client.register_agent(&body).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
 }
 
@@ -292,7 +292,7 @@ async fn null_optional_fields_are_absent_as_terraform_sends_them() {
         assert_eq!(edited.status, 200, "{backend}: {}", edited.body);
 
         register(&client, "a1").await;
-        let beat = client.post("/v1/agents/a1/heartbeat", &json!({"running": null})).await;
+        let beat = client.agent("a1").post("/v1/agents/a1/heartbeat", &json!({"running": null})).await;
         assert_eq!(beat.status, 200, "{backend}: {}", beat.body);
         let execute = json!({
             "execute_param": {"timeout": 60, "success_rate": 100, "execute_user": "root", "resourceful": null,
