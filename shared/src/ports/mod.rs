@@ -4,4 +4,4 @@ mod queue;
 mod store;
 
 pub use queue::{Queue, QueueError, ReceivedMessage, MAX_DELAY};
-pub use store::{Condition, Item, Store, StoreError, WriteOp};
+pub use store::{Condition, Item, Order, Page, PageQuery, Store, StoreError, WriteOp};
