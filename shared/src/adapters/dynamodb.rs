@@ -87,19 +87,19 @@ fn item_from(mut attrs: Attributes) -> Result<Item, StoreError> {
 /// seen in the direction of the read.
 #[derive(Debug, PartialEq, Eq)]
 enum Place {
-    BeforeRange,
-    InRange,
-    PastRange,
+    Before,
+    Inside,
+    Past,
 }
 
 fn place_of(after: &str, prefix: &str, order: Order) -> Place {
     if after.starts_with(prefix) {
-        return Place::InRange;
+        return Place::Inside;
     }
     // Not an extension of the prefix, so it sorts wholly below or above the range.
     match (after < prefix, order) {
-        (true, Order::Ascending) | (false, Order::Descending) => Place::BeforeRange,
-        (true, Order::Descending) | (false, Order::Ascending) => Place::PastRange,
+        (true, Order::Ascending) | (false, Order::Descending) => Place::Before,
+        (true, Order::Descending) | (false, Order::Ascending) => Place::Past,
     }
 }
 
@@ -286,10 +286,10 @@ impl Store for DynamoStore {
             (_, 0) => return Ok(Page { items: Vec::new(), last_sk: query.after.map(str::to_owned) }),
             (None, _) => None,
             (Some(after), _) => match place_of(after, query.prefix, query.order) {
-                Place::BeforeRange => None,
+                Place::Before => None,
                 // DynamoDB rejects an ExclusiveStartKey outside the key condition.
-                Place::PastRange => return Ok(Page::default()),
-                Place::InRange => Some(key(query.pk, after)),
+                Place::Past => return Ok(Page::default()),
+                Place::Inside => Some(key(query.pk, after)),
             },
         };
         let mut items = Vec::new();
@@ -353,12 +353,12 @@ mod tests {
 
     #[test]
     fn a_start_key_outside_the_prefix_is_placed_by_the_direction_of_the_read() {
-        assert_eq!(place_of("S#5", "S#", Order::Ascending), Place::InRange);
-        assert_eq!(place_of("S#5", "", Order::Descending), Place::InRange);
-        assert_eq!(place_of("R#9", "S#", Order::Ascending), Place::BeforeRange);
-        assert_eq!(place_of("R#9", "S#", Order::Descending), Place::PastRange);
-        assert_eq!(place_of("T", "S#", Order::Ascending), Place::PastRange);
-        assert_eq!(place_of("S", "S#", Order::Descending), Place::PastRange);
+        assert_eq!(place_of("S#5", "S#", Order::Ascending), Place::Inside);
+        assert_eq!(place_of("S#5", "", Order::Descending), Place::Inside);
+        assert_eq!(place_of("R#9", "S#", Order::Ascending), Place::Before);
+        assert_eq!(place_of("R#9", "S#", Order::Descending), Place::Past);
+        assert_eq!(place_of("T", "S#", Order::Ascending), Place::Past);
+        assert_eq!(place_of("S", "S#", Order::Descending), Place::Past);
     }
 
     /// Scan reads every item of the table, whatever the tenant: a request path
