@@ -11,6 +11,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use async_trait::async_trait;
+
 use coc_shared::adapters::dynamodb::DynamoStore;
 use coc_shared::adapters::sqlite::{SqliteDb, SqliteQueue, SqliteStore};
 use coc_shared::adapters::sqs::SqsQueue;
@@ -18,7 +20,7 @@ use coc_shared::auth::signature::{sdk_date, sign_headers, AccessKey};
 use coc_shared::auth::Credential;
 use coc_shared::clock::now_ms;
 use coc_shared::domain::tenant::ProjectId;
-use coc_shared::ports::{Queue, Store};
+use coc_shared::ports::{Item, Page, PageQuery, Queue, Store, StoreError, WriteOp};
 use coc_shared::repositories::credentials;
 use coc_shared::secrets::SecretBox;
 use coc_shared::App;
@@ -61,6 +63,88 @@ fn aws_local_configured() -> bool {
         eprintln!("DynamoDB/SQS local endpoints not set: testing the SQLite adapters only (run `make test` for all)");
     }
     configured
+}
+
+/// A store on a fresh table of the local DynamoDB server, its client configured
+/// by `configure` (e.g. with an interceptor that watches every request);
+/// `None` when no local DynamoDB is configured.
+pub async fn dynamo_store_with(
+    configure: impl FnOnce(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder,
+) -> Option<DynamoStore> {
+    if !aws_local_configured() {
+        return None;
+    }
+    let config = configure(aws_sdk_dynamodb::config::Builder::from(&aws_config::load_from_env().await)).build();
+    let table = format!("coc-test-{}", uuid::Uuid::new_v4().simple());
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), table);
+    store.create_table().await.expect("create DynamoDB table");
+    Some(store)
+}
+
+/// One read a [`CountingStore`] passed on: which call, and how many items came back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Read {
+    pub call: &'static str,
+    pub pk: String,
+    pub items: usize,
+}
+
+/// Passes every call to the store it wraps and records each read with the
+/// number of items it returned, so a test can assert that a request reads only
+/// the page it answers. (That the adapters read no more than they return is
+/// the store contract's part: SQLite's query plan, DynamoDB's ScannedCount.)
+pub struct CountingStore {
+    inner: Arc<dyn Store>,
+    reads: Mutex<Vec<Read>>,
+}
+
+impl CountingStore {
+    pub fn new(inner: Arc<dyn Store>) -> Self {
+        CountingStore { inner, reads: Mutex::new(Vec::new()) }
+    }
+
+    /// The reads so far, oldest first; clears the record.
+    pub fn take_reads(&self) -> Vec<Read> {
+        std::mem::take(&mut self.reads.lock().unwrap())
+    }
+
+    /// Items returned by all reads so far (the record is kept).
+    pub fn items_read(&self) -> usize {
+        self.reads.lock().unwrap().iter().map(|read| read.items).sum()
+    }
+
+    fn record(&self, call: &'static str, pk: &str, items: usize) {
+        self.reads.lock().unwrap().push(Read { call, pk: pk.to_owned(), items });
+    }
+}
+
+#[async_trait]
+impl Store for CountingStore {
+    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
+        let item = self.inner.get(pk, sk).await?;
+        self.record("get", pk, usize::from(item.is_some()));
+        Ok(item)
+    }
+
+    async fn query_prefix(&self, pk: &str, sk_prefix: &str) -> Result<Vec<Item>, StoreError> {
+        let items = self.inner.query_prefix(pk, sk_prefix).await?;
+        self.record("query_prefix", pk, items.len());
+        Ok(items)
+    }
+
+    async fn query_page(&self, query: PageQuery<'_>) -> Result<Page, StoreError> {
+        let page = self.inner.query_page(query).await?;
+        self.record("query_page", query.pk, page.items.len());
+        Ok(page)
+    }
+
+    async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        self.inner.write(ops).await
+    }
+
+    async fn increment(&self, pk: &str, sk: &str) -> Result<u64, StoreError> {
+        self.inner.increment(pk, sk).await
+    }
 }
 
 /// A fresh table and queue on the local DynamoDB and SQS servers.

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use coc_shared::adapters::sqlite::{SqliteDb, SqliteQueue, SqliteStore};
-use coc_shared::ports::{Item, Store, StoreError, WriteOp};
+use coc_shared::ports::{Item, Page, PageQuery, Store, StoreError, WriteOp};
 use coc_shared::App;
 use coc_tests::{backends, script_body, serve, Client};
 use serde_json::{json, Value};
@@ -105,6 +105,10 @@ impl Store for WriterInBetween {
 
     async fn query_prefix(&self, pk: &str, sk_prefix: &str) -> Result<Vec<Item>, StoreError> {
         self.inner.query_prefix(pk, sk_prefix).await
+    }
+
+    async fn query_page(&self, query: PageQuery<'_>) -> Result<Page, StoreError> {
+        self.inner.query_page(query).await
     }
 
     async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {

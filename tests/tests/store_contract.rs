@@ -1,10 +1,13 @@
 //! One contract, every store adapter: SQLite and DynamoDB (Local, over HTTP).
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use coc_shared::ports::{Condition, Item, Store, StoreError, WriteOp};
-use coc_tests::backends;
+use aws_sdk_dynamodb::config::interceptors::{BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef};
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+
+use coc_shared::ports::{Condition, Item, Order, Page, PageQuery, Store, StoreError, WriteOp};
+use coc_tests::{backends, dynamo_store_with, CountingStore};
 
 fn put(item: Item, condition: Condition) -> WriteOp {
     WriteOp::Put { item, condition }
@@ -68,6 +71,117 @@ async fn prefix_queries(store: &dyn Store) {
     assert!(store.query_prefix("P#none", "S#").await.unwrap().is_empty());
 }
 
+fn keys(items: &[Item]) -> Vec<&str> {
+    items.iter().map(|i| i.sk.as_str()).collect()
+}
+
+fn page<'a>(pk: &'a str, prefix: &'a str, after: Option<&'a str>, limit: usize, order: Order) -> PageQuery<'a> {
+    PageQuery { pk, prefix, after, limit, order }
+}
+
+/// Writes the keys to one partition, 25 to a transaction.
+async fn put_all(store: &dyn Store, pk: &str, keys: &[String]) {
+    for chunk in keys.chunks(25) {
+        let ops = chunk.iter().map(|sk| put(item(pk, sk, "{}", 1), Condition::Always)).collect();
+        store.write(ops).await.unwrap();
+    }
+}
+
+/// Prefix bounds are exact in byte (UTF-8) order: neighbours just below and
+/// just above the range, and keys built from the highest character, stay out.
+async fn prefix_reads_are_exact(store: &dyn Store) {
+    let all = [
+        "A",
+        "A\"",
+        "A#",
+        "A#1",
+        "A#10",
+        "A#2",
+        "A#é",
+        "A#\u{10FFFF}",
+        "A#\u{10FFFF}x",
+        "A$",
+        "B#",
+        "é",
+        "é\u{10FFFF}",
+        "ê",
+        "\u{10FFFF}",
+        "\u{10FFFF}a",
+        "a\u{D7FF}z",
+        "a\u{E000}",
+    ];
+    put_all(store, "P#exact", &all.map(str::to_owned)).await;
+    put_all(store, "P#exact2", &["A#1".to_owned()]).await;
+    let cases: [(&str, &[&str]); 7] = [
+        ("A#", &["A#", "A#1", "A#10", "A#2", "A#é", "A#\u{10FFFF}", "A#\u{10FFFF}x"]),
+        ("A#1", &["A#1", "A#10"]),
+        ("A#\u{10FFFF}", &["A#\u{10FFFF}", "A#\u{10FFFF}x"]),
+        ("é", &["é", "é\u{10FFFF}"]),
+        ("\u{10FFFF}", &["\u{10FFFF}", "\u{10FFFF}a"]),
+        ("a\u{D7FF}", &["a\u{D7FF}z"]),
+        ("A#3", &[]),
+    ];
+    for (prefix, expected) in cases {
+        let listed = store.query_prefix("P#exact", prefix).await.unwrap();
+        assert_eq!(keys(&listed), expected, "query_prefix({prefix:?})");
+        let paged = store.query_page(page("P#exact", prefix, None, 100, Order::Ascending)).await.unwrap();
+        assert_eq!(keys(&paged.items), expected, "query_page({prefix:?})");
+        assert_eq!(paged.last_sk, None, "a page that is not full ends the range");
+        let down = store.query_page(page("P#exact", prefix, None, 100, Order::Descending)).await.unwrap();
+        assert_eq!(keys(&down.items), expected.iter().rev().copied().collect::<Vec<_>>(), "descending {prefix:?}");
+    }
+    let whole = store.query_page(page("P#exact", "", None, 100, Order::Ascending)).await.unwrap();
+    assert_eq!(whole.items.len(), all.len(), "the empty prefix is the whole partition");
+}
+
+/// Pages follow each other through `last_sk` in both directions, each read
+/// returning only its page, and start keys outside the range behave as
+/// positions before or past it.
+async fn pages_walk_the_range(store: Arc<dyn Store>) {
+    let mut sks: Vec<String> = (0..25).map(|i| format!("I#{i:03}")).collect();
+    sks.extend(["H#999", "H", "I", "I$", "J#000"].map(str::to_owned));
+    put_all(store.as_ref(), "P#pages", &sks).await;
+    let expected: Vec<String> = (0..25).map(|i| format!("I#{i:03}")).collect();
+    let counting = CountingStore::new(store);
+
+    for order in [Order::Ascending, Order::Descending] {
+        let (mut seen, mut after, mut pages) = (Vec::new(), None::<String>, Vec::new());
+        loop {
+            let Page { items, last_sk } =
+                counting.query_page(page("P#pages", "I#", after.as_deref(), 10, order)).await.unwrap();
+            pages.push(items.len());
+            seen.extend(items.into_iter().map(|i| i.sk));
+            match last_sk {
+                Some(last) => after = Some(last),
+                None => break,
+            }
+        }
+        assert_eq!(pages, [10, 10, 5], "{order:?}");
+        let mut want = expected.clone();
+        if order == Order::Descending {
+            want.reverse();
+        }
+        assert_eq!(seen, want, "{order:?}");
+        let reads = counting.take_reads();
+        assert!(reads.iter().all(|r| r.call == "query_page" && r.pk == "P#pages"));
+        assert_eq!(reads.iter().map(|r| r.items).collect::<Vec<_>>(), [10, 10, 5], "each read returns its page only");
+    }
+
+    let first_keys = |page: Page| page.items.into_iter().take(1).map(|i| i.sk).collect::<Vec<_>>();
+    let at = |after, order| counting.query_page(page("P#pages", "I#", Some(after), 10, order));
+    assert_eq!(first_keys(at("H#999", Order::Ascending).await.unwrap()), ["I#000"], "after below the range");
+    assert_eq!(at("J", Order::Ascending).await.unwrap(), Page::default(), "after past the range");
+    assert_eq!(first_keys(at("J", Order::Descending).await.unwrap()), ["I#024"], "after above, read downwards");
+    assert_eq!(at("I", Order::Descending).await.unwrap(), Page::default(), "after below, read downwards");
+    assert_eq!(first_keys(at("I#004", Order::Descending).await.unwrap()), ["I#003"]);
+    let none = counting.query_page(page("P#pages", "I#", Some("I#004"), 0, Order::Ascending)).await.unwrap();
+    assert_eq!(none, Page { items: Vec::new(), last_sk: Some("I#004".into()) }, "a zero limit reads nothing");
+    let full = counting.query_page(page("P#pages", "I#", Some("I#014"), 10, Order::Ascending)).await.unwrap();
+    assert_eq!((full.items.len(), full.last_sk.as_deref()), (10, Some("I#024")), "a full last page may end the range");
+    let after_last = counting.query_page(page("P#pages", "I#", Some("I#024"), 10, Order::Ascending)).await.unwrap();
+    assert_eq!(after_last, Page::default());
+}
+
 async fn large_queries_are_read_to_the_end(store: &dyn Store) {
     // 60 items of 20 KB exceed DynamoDB's 1 MB page: the adapter must follow the pages.
     let data = format!("\"{}\"", "x".repeat(20_000));
@@ -77,6 +191,12 @@ async fn large_queries_are_read_to_the_end(store: &dyn Store) {
     let items = store.query_prefix("P#big", "I#").await.unwrap();
     assert_eq!(items.len(), 60);
     assert!(items.windows(2).all(|w| w[0].sk < w[1].sk), "ascending sort-key order");
+
+    // A page larger than DynamoDB's 1 MB answer is completed from LastEvaluatedKey, and no further.
+    let first = store.query_page(page("P#big", "I#", None, 55, Order::Ascending)).await.unwrap();
+    assert_eq!((first.items.len(), first.last_sk.as_deref()), (55, Some("I#054")));
+    let rest = store.query_page(page("P#big", "I#", first.last_sk.as_deref(), 55, Order::Ascending)).await.unwrap();
+    assert_eq!((keys(&rest.items)[0], rest.items.len(), rest.last_sk), ("I#055", 5, None));
 }
 
 async fn counters(store: Arc<dyn Store>) {
@@ -130,8 +250,94 @@ async fn store_adapters_honour_the_contract() {
         conditional_puts(store.as_ref()).await;
         transactions_are_all_or_nothing(store.as_ref()).await;
         prefix_queries(store.as_ref()).await;
+        prefix_reads_are_exact(store.as_ref()).await;
+        pages_walk_the_range(store.clone()).await;
         large_queries_are_read_to_the_end(store.as_ref()).await;
         counters(store.clone()).await;
         concurrent_creates_have_one_winner(store).await;
     }
+}
+
+/// What DynamoDB answered to one request the adapter sent.
+#[derive(Debug, Clone)]
+struct Answer {
+    /// The X-Amz-Target operation, e.g. `DynamoDB_20120810.Query`.
+    operation: String,
+    scanned: Option<u64>,
+    returned: Option<u64>,
+}
+
+/// Records the operation and the ScannedCount/Count of every DynamoDB answer
+/// (requests of one store are sent one at a time in these tests).
+#[derive(Debug, Clone, Default)]
+struct AnswerLog {
+    answers: Arc<Mutex<Vec<Answer>>>,
+    /// The operation of the request on the wire; the request is gone once it was sent.
+    sending: Arc<Mutex<String>>,
+}
+
+impl AnswerLog {
+    fn take(&self) -> Vec<Answer> {
+        std::mem::take(&mut self.answers.lock().unwrap())
+    }
+}
+
+impl Intercept for AnswerLog {
+    fn name(&self) -> &'static str {
+        "AnswerLog"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let operation = context.request().headers().get("x-amz-target").unwrap_or_default();
+        *self.sending.lock().unwrap() = operation.to_owned();
+        Ok(())
+    }
+
+    fn read_after_execution(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let operation = std::mem::take(&mut *self.sending.lock().unwrap());
+        let body = context.response().and_then(|r| r.body().bytes()).unwrap_or_default();
+        let body: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+        let (scanned, returned) = (body["ScannedCount"].as_u64(), body["Count"].as_u64());
+        self.answers.lock().unwrap().push(Answer { operation, scanned, returned });
+        Ok(())
+    }
+}
+
+/// DynamoDB itself reports how many items each Query read (ScannedCount): in a
+/// partition where the prefix is a small part, the adapter's prefix and page
+/// reads read exactly what they return, and no request is a Scan.
+#[tokio::test]
+async fn dynamodb_reads_only_the_items_it_returns() {
+    let log = AnswerLog::default();
+    let watched = log.clone();
+    let Some(store) = dynamo_store_with(|config| config.interceptor(watched)).await else { return };
+    let mut sks: Vec<String> = (0..100).map(|i| format!("A#{i:03}")).collect();
+    sks.extend((0..30).map(|i| format!("M#{i:03}")));
+    sks.extend((0..100).map(|i| format!("Z#{i:03}")));
+    put_all(&store, "P#tenant", &sks).await;
+    log.take();
+
+    let reads = |answers: Vec<Answer>| {
+        assert!(answers.iter().all(|a| a.operation.ends_with(".Query")), "only Query reads: {answers:?}");
+        let total = |count: fn(&Answer) -> Option<u64>| answers.iter().map(|a| count(a).expect("counts")).sum::<u64>();
+        (total(|a| a.scanned), total(|a| a.returned))
+    };
+    assert_eq!(store.query_prefix("P#tenant", "M#").await.unwrap().len(), 30);
+    assert_eq!(reads(log.take()), (30, 30), "a prefix query reads only the prefix");
+
+    let first = store.query_page(page("P#tenant", "M#", None, 7, Order::Ascending)).await.unwrap();
+    assert_eq!(reads(log.take()), (7, 7), "a page reads only the page");
+    let next = store.query_page(page("P#tenant", "M#", first.last_sk.as_deref(), 7, Order::Descending)).await.unwrap();
+    assert_eq!(keys(&next.items), ["M#005", "M#004", "M#003", "M#002", "M#001", "M#000"]);
+    assert_eq!(reads(log.take()), (6, 6), "a page from a start key reads from there");
 }

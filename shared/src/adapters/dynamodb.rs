@@ -8,13 +8,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, Delete, KeySchemaElement, KeyType, Put, ReturnValue,
     ScalarAttributeType, TransactWriteItem,
 };
 use aws_sdk_dynamodb::Client;
 
-use crate::ports::{Condition, Item, Store, StoreError, WriteOp};
+use crate::ports::{Condition, Item, Order, Page, PageQuery, Store, StoreError, WriteOp};
 
 /// How often a transaction that collided with another one is tried again.
 /// Collisions are transient; the retried transaction then either succeeds or
@@ -82,6 +83,26 @@ fn item_from(mut attrs: Attributes) -> Result<Item, StoreError> {
     Ok(Item { pk, sk, data, version })
 }
 
+/// Where a page's `after` key lies relative to the keys that start with `prefix`,
+/// seen in the direction of the read.
+#[derive(Debug, PartialEq, Eq)]
+enum Place {
+    Before,
+    Inside,
+    Past,
+}
+
+fn place_of(after: &str, prefix: &str, order: Order) -> Place {
+    if after.starts_with(prefix) {
+        return Place::Inside;
+    }
+    // Not an extension of the prefix, so it sorts wholly below or above the range.
+    match (after < prefix, order) {
+        (true, Order::Ascending) | (false, Order::Descending) => Place::Before,
+        (true, Order::Descending) | (false, Order::Ascending) => Place::Past,
+    }
+}
+
 fn item_attributes(item: &Item) -> Attributes {
     let mut attrs = key(&item.pk, &item.sk);
     attrs.insert("data".into(), s(&item.data));
@@ -119,6 +140,22 @@ impl DynamoStore {
             .await
             .map_err(backend)?;
         Ok(())
+    }
+
+    /// A consistent Query of the keys of `pk` that start with `sk_prefix`.
+    /// `begins_with` in the key condition makes it a range read of the sort key:
+    /// DynamoDB reads (and bills) only the matching items. This adapter never
+    /// uses Scan, which reads the whole table (a test greps for it).
+    fn prefix_query(&self, pk: &str, sk_prefix: &str) -> QueryFluentBuilder {
+        let request =
+            self.client.query().table_name(&self.table).consistent_read(true).expression_attribute_values(":pk", s(pk));
+        if sk_prefix.is_empty() {
+            request.key_condition_expression("pk = :pk")
+        } else {
+            request
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":prefix", s(sk_prefix))
+        }
     }
 
     async fn write_one(&self, op: WriteOp) -> Result<(), StoreError> {
@@ -232,27 +269,52 @@ impl Store for DynamoStore {
         let mut items = Vec::new();
         let mut start: Option<Attributes> = None;
         loop {
-            let mut request = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .consistent_read(true)
-                .expression_attribute_values(":pk", s(pk))
-                .set_exclusive_start_key(start.take());
-            request = if sk_prefix.is_empty() {
-                request.key_condition_expression("pk = :pk")
-            } else {
-                request
-                    .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                    .expression_attribute_values(":prefix", s(sk_prefix))
-            };
-            let output = request.send().await.map_err(backend)?;
+            let output =
+                self.prefix_query(pk, sk_prefix).set_exclusive_start_key(start.take()).send().await.map_err(backend)?;
             for attrs in output.items.unwrap_or_default() {
                 items.push(item_from(attrs)?);
             }
             match output.last_evaluated_key {
                 Some(last) if !last.is_empty() => start = Some(last),
                 _ => return Ok(items),
+            }
+        }
+    }
+
+    async fn query_page(&self, query: PageQuery<'_>) -> Result<Page, StoreError> {
+        let mut start = match (query.after, query.limit) {
+            (_, 0) => return Ok(Page { items: Vec::new(), last_sk: query.after.map(str::to_owned) }),
+            (None, _) => None,
+            (Some(after), _) => match place_of(after, query.prefix, query.order) {
+                Place::Before => None,
+                // DynamoDB rejects an ExclusiveStartKey outside the key condition.
+                Place::Past => return Ok(Page::default()),
+                Place::Inside => Some(key(query.pk, after)),
+            },
+        };
+        let mut items = Vec::new();
+        loop {
+            // Limit caps the items DynamoDB evaluates, so no page reads past what it returns;
+            // a short answer (the 1 MB cap) is continued from LastEvaluatedKey.
+            let remaining = i32::try_from(query.limit - items.len()).unwrap_or(i32::MAX);
+            let output = self
+                .prefix_query(query.pk, query.prefix)
+                .limit(remaining)
+                .scan_index_forward(query.order == Order::Ascending)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(backend)?;
+            for attrs in output.items.unwrap_or_default() {
+                items.push(item_from(attrs)?);
+            }
+            if items.len() >= query.limit {
+                let last_sk = items.last().map(|item: &Item| item.sk.clone());
+                return Ok(Page { items, last_sk });
+            }
+            match output.last_evaluated_key {
+                Some(last) if !last.is_empty() => start = Some(last),
+                _ => return Ok(Page { items, last_sk: None }),
             }
         }
     }
@@ -282,5 +344,29 @@ impl Store for DynamoStore {
             Some(AttributeValue::N(v)) => v.parse().map_err(backend),
             _ => Err(StoreError::Backend("counter missing from UpdateItem result".into())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_start_key_outside_the_prefix_is_placed_by_the_direction_of_the_read() {
+        assert_eq!(place_of("S#5", "S#", Order::Ascending), Place::Inside);
+        assert_eq!(place_of("S#5", "", Order::Descending), Place::Inside);
+        assert_eq!(place_of("R#9", "S#", Order::Ascending), Place::Before);
+        assert_eq!(place_of("R#9", "S#", Order::Descending), Place::Past);
+        assert_eq!(place_of("T", "S#", Order::Ascending), Place::Past);
+        assert_eq!(place_of("S", "S#", Order::Descending), Place::Past);
+    }
+
+    /// Scan reads every item of the table, whatever the tenant: a request path
+    /// must never pay for that, so the adapter has no call to it.
+    #[test]
+    fn the_adapter_never_scans_the_table() {
+        let source = include_str!("dynamodb.rs");
+        let call = [".scan", "("].concat();
+        assert!(!source.contains(&call), "the DynamoDB adapter calls Scan");
     }
 }

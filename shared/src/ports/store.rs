@@ -47,14 +47,47 @@ pub enum StoreError {
     Backend(String),
 }
 
+/// Which way a page walks the sort keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    Ascending,
+    Descending,
+}
+
+/// One bounded read of a sort-key range: at most `limit` items of partition
+/// `pk` whose sort key starts with `prefix`, strictly after `after` in `order`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageQuery<'a> {
+    pub pk: &'a str,
+    pub prefix: &'a str,
+    /// The `last_sk` of the previous page; `None` starts at the beginning of the range.
+    pub after: Option<&'a str>,
+    pub limit: usize,
+    pub order: Order,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Page {
+    pub items: Vec<Item>,
+    /// The sort key to pass as `after` for the next page: set when the page is
+    /// full (more items may follow), `None` when the range is exhausted.
+    pub last_sk: Option<String>,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync {
     /// Strongly consistent read of one item.
     async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError>;
 
     /// Every item of the partition whose sort key starts with `sk_prefix`, in
-    /// ascending sort-key order, read consistently.
+    /// ascending sort-key order, read consistently. A range read: items outside
+    /// the prefix are never read. Unbounded in count: request paths that list
+    /// what a tenant may grow use `query_page`.
     async fn query_prefix(&self, pk: &str, sk_prefix: &str) -> Result<Vec<Item>, StoreError>;
+
+    /// At most `query.limit` items of the prefix range, read consistently; reads
+    /// no item beyond the ones it returns (paging is a key range, not a skip).
+    async fn query_page(&self, query: PageQuery<'_>) -> Result<Page, StoreError>;
 
     /// Applies all operations or none of them. Fails with `ConditionFailed` when
     /// any condition does not hold. At most 25 operations.

@@ -4,6 +4,7 @@
 //! share a data directory).
 
 mod queue;
+mod range;
 mod store;
 
 use std::path::Path;

@@ -1,8 +1,9 @@
 use async_trait::async_trait;
-use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, ToSql, Transaction, TransactionBehavior};
 
+use super::range::Range;
 use super::SqliteDb;
-use crate::ports::{Condition, Item, Store, StoreError, WriteOp};
+use crate::ports::{Condition, Item, Order, Page, PageQuery, Store, StoreError, WriteOp};
 
 pub struct SqliteStore {
     db: SqliteDb,
@@ -29,6 +30,28 @@ fn condition_holds(tx: &Transaction<'_>, pk: &str, sk: &str, condition: Conditio
     })
 }
 
+/// The items of one sort-key range of partition `pk`, at most `limit` of them.
+fn read_range(
+    conn: &Connection,
+    pk: &str,
+    range: &Range,
+    order: Order,
+    limit: Option<usize>,
+) -> rusqlite::Result<Vec<Item>> {
+    let mut stmt = conn.prepare_cached(&range.select(order, limit.is_some()))?;
+    let mut values: Vec<&dyn ToSql> = vec![&pk];
+    let bounds = range.bounds();
+    values.extend(bounds.iter().map(|bound| bound as &dyn ToSql));
+    let limit = limit.map(|limit| i64::try_from(limit).unwrap_or(i64::MAX));
+    if let Some(limit) = &limit {
+        values.push(limit);
+    }
+    let rows = stmt.query_map(values.as_slice(), |row| {
+        Ok(Item::new(pk, row.get::<_, String>(0)?, row.get(1)?, row.get::<_, i64>(2)? as u64))
+    })?;
+    rows.collect()
+}
+
 fn map_err(err: String) -> StoreError {
     StoreError::Backend(err)
 }
@@ -49,22 +72,19 @@ impl Store for SqliteStore {
     }
 
     async fn query_prefix(&self, pk: &str, sk_prefix: &str) -> Result<Vec<Item>, StoreError> {
-        let (pk, prefix) = (pk.to_owned(), sk_prefix.to_owned());
-        self.db
-            .run(move |conn| {
-                // substr() instead of LIKE: the prefix is user data and may hold % or _.
-                let mut stmt = conn.prepare_cached(
-                    "SELECT sk, data, version FROM items
-                     WHERE pk = ?1 AND sk >= ?2 AND substr(sk, 1, length(?2)) = ?2
-                     ORDER BY sk",
-                )?;
-                let rows = stmt.query_map(params![pk, prefix], |row| {
-                    Ok(Item::new(pk.clone(), row.get::<_, String>(0)?, row.get(1)?, row.get::<_, i64>(2)? as u64))
-                })?;
-                rows.collect()
-            })
-            .await
-            .map_err(map_err)
+        let (pk, range) = (pk.to_owned(), Range::prefix(sk_prefix));
+        self.db.run(move |conn| read_range(conn, &pk, &range, Order::Ascending, None)).await.map_err(map_err)
+    }
+
+    async fn query_page(&self, query: PageQuery<'_>) -> Result<Page, StoreError> {
+        if query.limit == 0 {
+            return Ok(Page { items: Vec::new(), last_sk: query.after.map(str::to_owned) });
+        }
+        let (pk, range, order, limit) = (query.pk.to_owned(), Range::page(&query), query.order, query.limit);
+        let items =
+            self.db.run(move |conn| read_range(conn, &pk, &range, order, Some(limit))).await.map_err(map_err)?;
+        let last_sk = if items.len() == limit { items.last().map(|item| item.sk.clone()) } else { None };
+        Ok(Page { items, last_sk })
     }
 
     async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
@@ -112,5 +132,41 @@ impl Store for SqliteStore {
             .await
             .map(|v| v as u64)
             .map_err(map_err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What SQLite plans for the statement a range read runs, one line per step.
+    fn plan(range: &Range, order: Order, limited: bool) -> Vec<String> {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(super::super::SCHEMA).unwrap();
+        let sql = format!("EXPLAIN QUERY PLAN {}", range.select(order, limited));
+        let mut stmt = conn.prepare(&sql).unwrap();
+        let mut values: Vec<&dyn ToSql> = vec![&"P#1"];
+        let bounds = range.bounds();
+        values.extend(bounds.iter().map(|bound| bound as &dyn ToSql));
+        if limited {
+            values.push(&10);
+        }
+        let rows = stmt.query_map(values.as_slice(), |row| row.get::<_, String>(3)).unwrap();
+        rows.collect::<Result<_, _>>().unwrap()
+    }
+
+    #[test]
+    fn prefix_and_page_reads_are_primary_key_ranges() {
+        let after = |after, order| PageQuery { pk: "P#1", prefix: "SCRIPT#", after: Some(after), limit: 10, order };
+        let cases = [
+            (Range::prefix("SCRIPT#"), Order::Ascending, false),
+            (Range::prefix("é\u{10FFFF}"), Order::Ascending, false),
+            (Range::page(&after("SCRIPT#5", Order::Ascending)), Order::Ascending, true),
+            (Range::page(&after("SCRIPT#5", Order::Descending)), Order::Descending, true),
+        ];
+        for (range, order, limited) in cases {
+            let plan = plan(&range, order, limited);
+            assert_eq!(plan, ["SEARCH items USING PRIMARY KEY (pk=? AND sk>? AND sk<?)"], "{range:?} {order:?}");
+        }
     }
 }
