@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use coc_shared::limits::{Place, Rule, TABLE};
 use coc_shared::routes::Operation;
-use coc_tests::{backends, serve, Backend, Client};
+use coc_tests::{backends, serve, Backend, Client, Reply};
 
 const SCRIPTS: &str = "/v1/job/scripts";
 const ORDERS: &str = "/v1/job/script/orders";
@@ -24,7 +24,7 @@ async fn register(client: &Client, agent_sn: &str) {
     let body = json!({"agent_sn": agent_sn, "resource_id": format!("res-{agent_sn}"), "region_id": "cn-north-4",
                       "host_name": format!("host-{agent_sn}"), "fixed_ip": "10.0.0.7", "floating_ip": "203.0.113.7",
                       "zone_id": "cn-north-4a", "os_type": "linux"});
-    let reply = client.post("/v1/agents", &body).await;
+    let reply = client.register_agent(&body).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
 }
 
@@ -42,6 +42,21 @@ async fn ticket(client: &Client) -> (String, String) {
     let executed = client.post(&format!("{SCRIPTS}/{script_uuid}"), &body).await;
     assert_eq!(executed.status, 200, "{}", executed.body);
     (script_uuid, executed.data_str())
+}
+
+/// Sends the request of a path entry: `field`, a path parameter, set to `value`.
+async fn path_request(client: &Client, operation: Operation, field: &str, value: &str, execute_uuid: &str) -> Reply {
+    match operation {
+        Operation::GetScript => client.get(&format!("{SCRIPTS}/{value}")).await,
+        Operation::GetScriptJob => client.get(&format!("{ORDERS}/{value}")).await,
+        Operation::GetIncident => client.get(&format!("/v1/external/incident/{value}")).await,
+        Operation::ListAlarms => client.get(&format!("/v1/integrations/{value}/alarms")).await,
+        Operation::RevokeAgent => client.delete(&format!("/v1/agents/{value}")).await,
+        Operation::ReportAlarm => {
+            client.unauthenticated().post(&format!("/v1/event/huawei/custom/{value}"), &alarm("path")).await
+        }
+        _ => client.get(&path_with(operation, field, value, execute_uuid)).await,
+    }
 }
 
 /// The request of `operation` with `field` (a query parameter or the batch
@@ -87,24 +102,33 @@ async fn every_query_and_path_limit_is_accepted_at_its_ends_and_rejected_past_th
                 Rule::Range(r) => (i128::from(r.min), i128::from(r.max)),
                 Rule::Items(i) => (i.min as i128, i.max as i128),
             };
+            let in_path = entry.place == Place::Path;
             for size in [min, max] {
-                let path = path_with(entry.operation, entry.field, &text_of(entry.rule, size), &execute_uuid);
-                let reply = client.get(&path).await;
-                // A batch index past the ticket's batches is a well-formed request for nothing.
+                let value = text_of(entry.rule, size);
+                let reply = path_request(&client, entry.operation, entry.field, &value, &execute_uuid).await;
+                // A path id within its limit is a well-formed request, for something that may not exist
+                // (an unknown alarm intake key is refused as a credential).
                 assert!(
-                    reply.status == 200 || (entry.field == "batch_index" && reply.status == 404),
-                    "{backend}: {path} must be accepted: {} {}",
+                    reply.status == 200 || (in_path && [401, 404].contains(&reply.status)),
+                    "{backend}: {:?} {} = {value} must be accepted: {} {}",
+                    entry.operation,
+                    entry.field,
                     reply.status,
                     reply.body
                 );
             }
-            let past =
-                if matches!(entry.rule, Rule::Chars(_)) && min == 0 { vec![max + 1] } else { vec![min - 1, max + 1] };
+            // An empty path segment is another route, not an empty id.
+            let past = if matches!(entry.rule, Rule::Chars(_)) && (min == 0 || in_path) {
+                vec![max + 1]
+            } else {
+                vec![min - 1, max + 1]
+            };
             for size in past {
-                let path = path_with(entry.operation, entry.field, &text_of(entry.rule, size), &execute_uuid);
-                let reply = client.get(&path).await;
-                assert_eq!(reply.status, 400, "{backend}: {path} must be rejected: {}", reply.body);
-                assert!(reply.error_msg().contains(entry.field), "{backend}: {path}: {}", reply.error_msg());
+                let value = text_of(entry.rule, size);
+                let reply = path_request(&client, entry.operation, entry.field, &value, &execute_uuid).await;
+                let what = format!("{:?} {} of {size}", entry.operation, entry.field);
+                assert_eq!(reply.status, 400, "{backend}: {what} must be rejected: {}", reply.body);
+                assert!(reply.error_msg().contains(entry.field), "{backend}: {what}: {}", reply.error_msg());
             }
             walked += 1;
         }
@@ -292,7 +316,7 @@ async fn null_optional_fields_are_absent_as_terraform_sends_them() {
         assert_eq!(edited.status, 200, "{backend}: {}", edited.body);
 
         register(&client, "a1").await;
-        let beat = client.post("/v1/agents/a1/heartbeat", &json!({"running": null})).await;
+        let beat = client.agent("a1").post("/v1/agents/a1/heartbeat", &json!({"running": null})).await;
         assert_eq!(beat.status, 200, "{backend}: {}", beat.body);
         let execute = json!({
             "execute_param": {"timeout": 60, "success_rate": 100, "execute_user": "root", "resourceful": null,
