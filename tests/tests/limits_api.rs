@@ -152,6 +152,21 @@ async fn ticket_batches_page_up_to_100_as_terraform_asks() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_list_range_may_not_start_after_it_ends() {
+    for (backend, client, _keep) in clients().await {
+        ticket(&client).await;
+        let reversed = client.get(&format!("{ORDERS}?start_time=2000&end_time=1999")).await;
+        assert_eq!(reversed.status, 400, "{backend}: {}", reversed.body);
+        assert!(reversed.error_msg().contains("start_time"), "{backend}: {}", reversed.error_msg());
+        let instant = client.get(&format!("{ORDERS}?start_time=2000&end_time=2000")).await;
+        assert_eq!(instant.status, 200, "{backend}: a range of one instant: {}", instant.body);
+        assert_eq!(instant.body["data"]["total"], 0, "{backend}");
+        let all = client.get(&format!("{ORDERS}?start_time=1&end_time={}", i64::MAX)).await;
+        assert_eq!(all.body["data"]["total"], 1, "{backend}: {}", all.body);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ticket_details_name_the_script_version_and_the_hosts_properties() {
     for (backend, client, _keep) in clients().await {
         let (script_uuid, execute_uuid) = ticket(&client).await;
