@@ -165,6 +165,7 @@ pub const INCIDENT_TEXT: Chars = chars(0, 255);
 pub const INCIDENT_USER: Chars = chars(1, 255);
 /// The enumerated keys (incident_level, incident_type, incident_source, mtm_type).
 pub const INCIDENT_KEY: Chars = chars(0, 255);
+/// Table 4-66 allows 0 characters; an empty path segment is another route.
 pub const INCIDENT_NUM: Chars = chars(1, 255);
 pub const CAUSE: Chars = chars(1, 10_000);
 pub const SOLUTION: Chars = chars(1, 10_000);
@@ -174,7 +175,14 @@ pub const CONFIRM_COMMENT: Chars = chars(1, 300);
 pub const ALARM_TEXT: Chars = chars(1, 255);
 pub const ALARM_OPTIONAL_TEXT: Chars = chars(0, 255);
 
+// Path ids: tables 4-16, 4-18 (script_uuid) and 4-36, 4-41, 4-44, 4-57 (execute_uuid).
+pub const SCRIPT_UUID: Chars = chars(1, 25);
+pub const EXECUTE_UUID: Chars = chars(1, 26);
+
 // Ours: integrations and agents.
+/// Path ids of integrations; we issue 27 (`INT` + 24 hex) and 32 hex characters.
+pub const INTEGRATION_ID: Chars = chars(1, 64);
+pub const INTEGRATION_KEY: Chars = chars(1, 64);
 pub const INTEGRATION_NAME: Chars = chars(1, 64);
 /// Goes into the incidents' incident_assignee.
 pub const INTEGRATION_ASSIGNEE: Chars = chars(1, 255);
@@ -271,6 +279,14 @@ pub const TABLE: &[FieldLimit] = &[
     query(GetScriptJobBatch, "limit", R(BATCH_PAGE)),
     query(GetScriptJobBatch, "marker", R(BATCH_MARKER)),
     path(GetScriptJobBatch, "batch_index", R(BATCH_INDEX)),
+    // A path id has one limit on every route that names it (see `path_chars`); each is
+    // listed once, on a route that reads it.
+    path(GetScript, "script_uuid", C(SCRIPT_UUID)),
+    path(GetScriptJob, "execute_uuid", C(EXECUTE_UUID)),
+    path(GetIncident, "incident_num", C(INCIDENT_NUM)),
+    path(ListAlarms, "integration_id", C(INTEGRATION_ID)),
+    path(ReportAlarm, "integration_key", C(INTEGRATION_KEY)),
+    path(RevokeAgent, "agent_sn", C(AGENT_SN)),
     query(ListScriptJobs, "limit", R(ORDERS_PAGE)),
     query(ListScriptJobs, "marker", R(ORDERS_MARKER)),
     query(ListScriptJobs, "start_time", R(ORDERS_TIME)),
@@ -319,6 +335,14 @@ pub const TABLE: &[FieldLimit] = &[
     body(RegisterAgent, "zone_id", C(ZONE_ID)),
     body(RegisterAgent, "os_type", C(OS_TYPE)),
 ];
+
+/// The length limit of a text path parameter, the same on every route that has it.
+pub fn path_chars(name: &str) -> Option<Chars> {
+    TABLE.iter().find(|e| e.place == Place::Path && e.field == name).and_then(|e| match e.rule {
+        Rule::Chars(chars) => Some(chars),
+        _ => None,
+    })
+}
 
 #[cfg(test)]
 mod tests;

@@ -9,12 +9,16 @@ use serde_json::json;
 
 use coc_shared::auth::Credential;
 use coc_shared::clock::now_ms;
+use coc_shared::domain::script::MASK;
 use coc_shared::domain::tenant::ProjectId;
+use coc_shared::ports::{Condition, Item, WriteOp};
 use coc_shared::repositories::credentials;
 use coc_shared::App;
 use coc_tests::{serve, Client};
 
 const SENSITIVE: &str = "given-s3cr3t-VALUE-7731";
+/// The default value of a sensitive script parameter the execution does not set.
+const SENSITIVE_DEFAULT: &str = "default-k3y-SECRET-4410";
 
 /// Every file of the data directory but the key file, as one byte string.
 fn copy_without_key(data_dir: &Path, into: &Path) -> Vec<u8> {
@@ -48,7 +52,11 @@ async fn a_copy_of_the_data_without_the_key_file_holds_no_secret() {
     let script = json!({
         "name": "deploy", "type": "SHELL", "content": "echo ${token}", "description": "d",
         "properties": {"risk_level": "LOW", "version": "1"},
-        "script_params": [{"param_name": "token", "param_value": "x", "param_description": "", "param_order": 1, "sensitive": true}]
+        "script_params": [
+            {"param_name": "token", "param_value": "x", "param_description": "", "param_order": 1, "sensitive": true},
+            {"param_name": "api_key", "param_value": SENSITIVE_DEFAULT, "param_description": "", "param_order": 2,
+             "sensitive": true}
+        ]
     });
     let script_uuid = user.post("/v1/job/scripts", &script).await.data_str();
     let registered = user.register_agent(&json!({"agent_sn": "a1", "resource_id": "r1", "region_id": "local"})).await;
@@ -72,7 +80,11 @@ async fn a_copy_of_the_data_without_the_key_file_holds_no_secret() {
             break;
         }
     }
-    assert_eq!(jobs[0]["params"][0]["value"], SENSITIVE);
+    let param = |name: &str| {
+        jobs[0]["params"].as_array().unwrap().iter().find(|p| p["name"] == name).cloned().unwrap_or_default()
+    };
+    assert_eq!(param("token")["value"], SENSITIVE);
+    assert_eq!(param("api_key")["value"], SENSITIVE_DEFAULT, "the script's sealed default, opened for the agent");
     let report = json!({"attempt": jobs[0]["attempt"], "exit_code": 0, "log": format!("used {SENSITIVE}")});
     let path = format!("/v1/agents/a1/jobs/{}/{}", jobs[0]["execute_uuid"].as_str().unwrap(), jobs[0]["instance_id"]);
     assert_eq!(agent.post(&path, &report).await.status, 200);
@@ -85,6 +97,7 @@ async fn a_copy_of_the_data_without_the_key_file_holds_no_secret() {
         assert!(!holds(&bytes, secret), "{what} is in the data in clear");
     }
     assert!(!holds(&bytes, SENSITIVE), "a sensitive value is in the data in clear");
+    assert!(!holds(&bytes, SENSITIVE_DEFAULT), "a sensitive script default is in the data in clear");
 
     // A server on the copy makes a key of its own, which opens nothing: the keys are useless.
     let thief = App::embedded(copy.path()).unwrap();
@@ -92,4 +105,56 @@ async fn a_copy_of_the_data_without_the_key_file_holds_no_secret() {
     let thief_base = serve(thief).await;
     let stolen = Client::new(&thief_base, thief_store, "p-rest").await.with_credential(credential);
     assert_eq!(stolen.get("/v1/job/scripts?limit=10").await.status, 500, "the sealed secret key does not open");
+}
+
+/// Scripts stored before sealing existed hold their sensitive defaults in clear:
+/// they still read back masked and still run with their default.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_script_stored_before_sealing_still_runs_with_its_clear_default() {
+    let data = tempfile::tempdir().unwrap();
+    let app = App::embedded(data.path()).unwrap();
+    let credential = Credential::generate(ProjectId::parse("p-old").unwrap(), "u".into(), "ops".into(), now_ms());
+    credentials::insert(app.store.as_ref(), &app.secrets, &credential).await.unwrap();
+    let store = app.store.clone();
+    let base = serve(app).await;
+    let user = Client::new(&base, store.clone(), "p-old").await.with_credential(credential);
+    let script = json!({
+        "name": "legacy", "type": "SHELL", "content": "echo ${api_key}", "description": "d",
+        "properties": {"risk_level": "LOW", "version": "1"},
+        "script_params": [{"param_name": "api_key", "param_value": "x", "param_description": "", "param_order": 1,
+                           "sensitive": true}]
+    });
+    let script_uuid = user.post("/v1/job/scripts", &script).await.data_str();
+
+    // Rewrite the record as an older server wrote it: the default in clear.
+    let (pk, sk) = ("PROJECT#p-old".to_owned(), format!("SCRIPT#{script_uuid}"));
+    let item = store.get(&pk, &sk).await.unwrap().expect("the script's record");
+    let mut record: serde_json::Value = serde_json::from_str(&item.data).unwrap();
+    assert!(record["script_params"][0]["param_value"].as_str().unwrap().starts_with("sealed:v1:"));
+    record["script_params"][0]["param_value"] = json!("old-clear-default");
+    let old = Item::new(pk, sk, record.to_string(), item.version + 1);
+    store.write(vec![WriteOp::Put { item: old, condition: Condition::VersionIs(item.version) }]).await.unwrap();
+
+    let shown = user.get(&format!("/v1/job/scripts/{script_uuid}")).await;
+    assert_eq!(shown.body["data"]["script_params"][0]["param_value"], MASK, "{}", shown.body);
+    assert_eq!(
+        user.register_agent(&json!({"agent_sn": "a1", "resource_id": "r1", "region_id": "local"})).await.status,
+        200
+    );
+    let execution = json!({
+        "execute_param": {"timeout": 60, "success_rate": 100, "execute_user": "root", "script_params": []},
+        "execute_batches": [{"batch_index": 1, "rotation_strategy": "CONTINUE", "target_instances": [
+            {"resource_id": "r1", "agent_sn": "a1", "project_id": "p-old", "region_id": "local"}]}]
+    });
+    let executed = user.post(&format!("/v1/job/scripts/{script_uuid}"), &execution).await;
+    assert_eq!(executed.status, 200, "{}", executed.body);
+    let agent = user.agent("a1");
+    let mut jobs = Vec::new();
+    for _ in 0..10 {
+        jobs = agent.get("/v1/agents/a1/jobs?wait_seconds=2").await.body["data"].as_array().unwrap().clone();
+        if !jobs.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(jobs[0]["params"][0]["value"], "old-clear-default");
 }

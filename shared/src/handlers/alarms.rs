@@ -97,7 +97,10 @@ fn answer(status: http::StatusCode, code: &str, message: &str) -> ApiResponse {
 }
 
 pub async fn intake(app: &App, request: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let key = request.path_param("integration_key")?;
+    let key = match request.path_param("integration_key") {
+        Ok(key) => key,
+        Err(err) => return Ok(answer(http::StatusCode::BAD_REQUEST, BAD_REQUEST, &err.to_string())),
+    };
     let body: Value = match serde_json::from_slice(&request.body) {
         Ok(body) => body,
         Err(err) => {

@@ -51,8 +51,18 @@ pub fn parse_query(raw: &str) -> Vec<(String, String)> {
 }
 
 impl ApiRequest {
+    /// A path parameter, within its limit of the limits table (an id too long
+    /// for the reference is a bad request, not an unknown id).
     pub fn path_param(&self, name: &str) -> Result<&str, ApiError> {
-        self.path_params.get(name).map(String::as_str).ok_or_else(|| ApiError::invalid(name, "is required in the path"))
+        let value = self
+            .path_params
+            .get(name)
+            .map(String::as_str)
+            .ok_or_else(|| ApiError::invalid(name, "is required in the path"))?;
+        if let Some(limit) = crate::limits::path_chars(name) {
+            limit.check(value).map_err(|problem| ApiError::invalid(name, problem))?;
+        }
+        Ok(value)
     }
 
     /// One query parameter, parsed. Absent is `None`; given twice or unparsable is an error naming it.

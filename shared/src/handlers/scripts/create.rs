@@ -13,7 +13,7 @@ pub async fn create(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
     let now = now_ms();
     let id = scripts::next_id(app.store.as_ref(), &caller.project_id).await?;
     let script = Script::create(new, id, ids::script_uuid(now), caller, now);
-    match scripts::insert(app.store.as_ref(), &script).await {
+    match scripts::insert(app.store.as_ref(), &app.secrets, &script).await {
         Ok(()) => ApiResponse::data(&script.script_uuid),
         Err(InsertError::NameTaken) => Err(ApiError::DuplicateName(script.name.to_string())),
         Err(InsertError::Store(err)) => Err(err.into()),

@@ -12,7 +12,7 @@ pub async fn delete(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
     let store = app.store.as_ref();
     until_written(&format!("script {script_uuid}"), || async {
         let current =
-            scripts::get(store, &caller.project_id, script_uuid).await?.ok_or_else(|| not_found(script_uuid))?;
+            scripts::get_masked(store, &caller.project_id, script_uuid).await?.ok_or_else(|| not_found(script_uuid))?;
         landed(scripts::delete(store, &current.value, current.version).await, ())
     })
     .await?;

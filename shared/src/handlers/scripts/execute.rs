@@ -18,8 +18,10 @@ pub async fn execute(app: &App, caller: &Caller, request: ApiRequest) -> Result<
     let script_uuid = request.path_param(SCRIPT_UUID)?;
     let execution: Execution = request.json_body()?;
     let store = app.store.as_ref();
-    let script =
-        scripts::get(store, &caller.project_id, script_uuid).await?.ok_or_else(|| not_found(script_uuid))?.value;
+    let script = scripts::get(store, &app.secrets, &caller.project_id, script_uuid)
+        .await?
+        .ok_or_else(|| not_found(script_uuid))?
+        .value;
     if script.status != ScriptStatus::Approved {
         return Err(ApiError::Conflict(format!(
             "script {script_uuid} is {:?}; only an approved script can run",

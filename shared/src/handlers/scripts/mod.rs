@@ -18,10 +18,10 @@ pub use review::review;
 pub use update::update;
 
 use super::retry::{landed, until_written};
+use crate::app::App;
 use crate::domain::script::Script;
 use crate::domain::tenant::Caller;
 use crate::error::ApiError;
-use crate::ports::Store;
 use crate::repositories::scripts;
 
 const SCRIPT_UUID: &str = "script_uuid";
@@ -33,17 +33,18 @@ fn not_found(script_uuid: &str) -> ApiError {
 /// Reads the caller's script, applies `change`, and writes it back only if
 /// nobody wrote in between (otherwise starts over from a fresh read).
 async fn modify(
-    store: &dyn Store,
+    app: &App,
     caller: &Caller,
     script_uuid: &str,
     change: impl Fn(&mut Script) -> Result<(), ApiError>,
 ) -> Result<Script, ApiError> {
     until_written(&format!("script {script_uuid}"), || async {
-        let current =
-            scripts::get(store, &caller.project_id, script_uuid).await?.ok_or_else(|| not_found(script_uuid))?;
+        let current = scripts::get(app.store.as_ref(), &app.secrets, &caller.project_id, script_uuid)
+            .await?
+            .ok_or_else(|| not_found(script_uuid))?;
         let mut script = current.value;
         change(&mut script)?;
-        landed(scripts::replace(store, &script, current.version).await, script)
+        landed(scripts::replace(app.store.as_ref(), &app.secrets, &script, current.version).await, script)
     })
     .await
 }

@@ -19,7 +19,7 @@ pub async fn review(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
     // that an edit landing between our read and our conditional write makes the retry refuse
     // instead of approving content the reviewer never saw.
     let reviewed = decision.revision.map(OnceLock::from).unwrap_or_default();
-    modify(app.store.as_ref(), caller, script_uuid, |script| {
+    modify(app, caller, script_uuid, |script| {
         let revision = *reviewed.get_or_init(|| script.revision);
         script.review(decision.clone(), revision, caller, now_ms()).map_err(|err| match err {
             ReviewError::NotAReviewer | ReviewError::OwnScript => ApiError::Forbidden(err.to_string()),

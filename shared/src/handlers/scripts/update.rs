@@ -11,7 +11,7 @@ use crate::http::{ApiRequest, ApiResponse};
 pub async fn update(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
     let script_uuid = request.path_param(SCRIPT_UUID)?;
     let edit: ScriptEdit = request.json_body()?;
-    let script = modify(app.store.as_ref(), caller, script_uuid, |script| {
+    let script = modify(app, caller, script_uuid, |script| {
         script.edit(edit.clone(), caller, now_ms()).map_err(|err| ApiError::Forbidden(err.to_string()))
     })
     .await?;
