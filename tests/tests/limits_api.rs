@@ -211,6 +211,20 @@ fn alarm(id: &str) -> Value {
            "alarmSource": "zabbix"})
 }
 
+/// Every text field of an alarm report (table 4-75), each at most 255 characters.
+const ALARM_TEXT_FIELDS: [&str; 10] = [
+    "alarmId",
+    "alarmName",
+    "nameSpace",
+    "regionId",
+    "applicationId",
+    "resourceName",
+    "resourceId",
+    "alarmDesc",
+    "URL",
+    "alarmSource",
+];
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alarm_texts_take_255_characters_and_no_more() {
     let long = "r".repeat(255);
@@ -218,18 +232,7 @@ async fn alarm_texts_take_255_characters_and_no_more() {
         let (integration_id, path) = intake(&client).await;
         let intake_client = client.unauthenticated();
         let mut body = alarm("a-255");
-        for field in [
-            "alarmId",
-            "alarmName",
-            "nameSpace",
-            "regionId",
-            "applicationId",
-            "resourceName",
-            "resourceId",
-            "alarmDesc",
-            "URL",
-            "alarmSource",
-        ] {
+        for field in ALARM_TEXT_FIELDS {
             body[field] = json!(long);
         }
         let reply = intake_client.post(&path, &body).await;
@@ -241,18 +244,7 @@ async fn alarm_texts_take_255_characters_and_no_more() {
         assert_eq!(incident["region"][0], long.as_str(), "{backend}");
         assert_eq!(incident["current_cloud_service"][0], long.as_str(), "{backend}");
 
-        for field in [
-            "alarmId",
-            "alarmName",
-            "nameSpace",
-            "regionId",
-            "applicationId",
-            "resourceName",
-            "resourceId",
-            "alarmDesc",
-            "URL",
-            "alarmSource",
-        ] {
+        for field in ALARM_TEXT_FIELDS {
             let mut body = alarm("a-256");
             body[field] = json!("x".repeat(256));
             let reply = intake_client.post(&path, &body).await;

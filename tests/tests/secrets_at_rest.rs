@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use coc_shared::auth::Credential;
 use coc_shared::clock::now_ms;
@@ -73,13 +73,7 @@ async fn a_copy_of_the_data_without_the_key_file_holds_no_secret() {
 
     // The agent running the job gets the value in clear; its report is masked.
     let agent = user.agent("a1");
-    let mut jobs = Vec::new();
-    for _ in 0..10 {
-        jobs = agent.get("/v1/agents/a1/jobs?wait_seconds=2").await.body["data"].as_array().unwrap().clone();
-        if !jobs.is_empty() {
-            break;
-        }
-    }
+    let jobs = jobs_of_a1(&agent).await;
     let param = |name: &str| {
         jobs[0]["params"].as_array().unwrap().iter().find(|p| p["name"] == name).cloned().unwrap_or_default()
     };
@@ -149,6 +143,12 @@ async fn a_script_stored_before_sealing_still_runs_with_its_clear_default() {
     let executed = user.post(&format!("/v1/job/scripts/{script_uuid}"), &execution).await;
     assert_eq!(executed.status, 200, "{}", executed.body);
     let agent = user.agent("a1");
+    let jobs = jobs_of_a1(&agent).await;
+    assert_eq!(jobs[0]["params"][0]["value"], "old-clear-default");
+}
+
+/// Agent a1's jobs, polled until one arrives (at most ten 2-second long-polls).
+async fn jobs_of_a1(agent: &Client) -> Vec<Value> {
     let mut jobs = Vec::new();
     for _ in 0..10 {
         jobs = agent.get("/v1/agents/a1/jobs?wait_seconds=2").await.body["data"].as_array().unwrap().clone();
@@ -156,5 +156,5 @@ async fn a_script_stored_before_sealing_still_runs_with_its_clear_default() {
             break;
         }
     }
-    assert_eq!(jobs[0]["params"][0]["value"], "old-clear-default");
+    jobs
 }
