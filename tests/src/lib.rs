@@ -20,7 +20,7 @@ use coc_shared::auth::signature::{sdk_date, sign_headers, AccessKey};
 use coc_shared::auth::Credential;
 use coc_shared::clock::now_ms;
 use coc_shared::domain::tenant::ProjectId;
-use coc_shared::ports::{Item, Page, PageQuery, Queue, Store, StoreError, WriteOp};
+use coc_shared::ports::{IndexQuery, Item, Page, PageQuery, Queue, Store, StoreError, WriteOp};
 use coc_shared::repositories::credentials;
 use coc_shared::secrets::SecretBox;
 use coc_shared::App;
@@ -136,6 +136,18 @@ impl Store for CountingStore {
         let page = self.inner.query_page(query).await?;
         self.record("query_page", query.pk, page.items.len());
         Ok(page)
+    }
+
+    async fn query_index(&self, query: IndexQuery<'_>) -> Result<Page, StoreError> {
+        let page = self.inner.query_index(query).await?;
+        self.record("query_index", query.pk, page.items.len());
+        Ok(page)
+    }
+
+    async fn counter(&self, pk: &str, sk: &str) -> Result<i64, StoreError> {
+        let value = self.inner.counter(pk, sk).await?;
+        self.record("counter", pk, 1);
+        Ok(value)
     }
 
     async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use coc_shared::adapters::sqlite::{SqliteDb, SqliteQueue, SqliteStore};
-use coc_shared::ports::{Item, Page, PageQuery, Store, StoreError, WriteOp};
+use coc_shared::ports::{IndexQuery, Item, Page, PageQuery, Store, StoreError, WriteOp};
 use coc_shared::App;
 use coc_tests::{backends, script_body, serve, Client};
 use serde_json::{json, Value};
@@ -109,6 +109,14 @@ impl Store for WriterInBetween {
 
     async fn query_page(&self, query: PageQuery<'_>) -> Result<Page, StoreError> {
         self.inner.query_page(query).await
+    }
+
+    async fn query_index(&self, query: IndexQuery<'_>) -> Result<Page, StoreError> {
+        self.inner.query_index(query).await
+    }
+
+    async fn counter(&self, pk: &str, sk: &str) -> Result<i64, StoreError> {
+        self.inner.counter(pk, sk).await
     }
 
     async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {

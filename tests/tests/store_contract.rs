@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use aws_sdk_dynamodb::config::interceptors::{BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef};
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 
-use coc_shared::ports::{Condition, Item, Order, Page, PageQuery, Store, StoreError, WriteOp};
+use coc_shared::ports::{Condition, Index, IndexQuery, Item, Order, Page, PageQuery, Store, StoreError, WriteOp};
 use coc_tests::{backends, dynamo_store_with, CountingStore};
 
 fn put(item: Item, condition: Condition) -> WriteOp {
@@ -242,6 +242,96 @@ async fn concurrent_creates_have_one_winner(store: Arc<dyn Store>) {
     assert_eq!(store.query_prefix("P#r", "DOC#").await.unwrap().len(), 1, "losers wrote nothing");
 }
 
+fn listed(pk: &str, sk: &str, list: (&str, &str)) -> Item {
+    item(pk, sk, "{}", 1).indexed(Index::List, list.0, list.1)
+}
+
+fn index_page<'a>(index: Index, pk: &'a str, after: Option<&'a str>, limit: usize, order: Order) -> IndexQuery<'a> {
+    IndexQuery { index, pk, after, limit, order }
+}
+
+fn index_keys(page: &Page, index: Index) -> Vec<String> {
+    page.items.iter().map(|item| item.index_key(index).expect("an indexed item").sk.clone()).collect()
+}
+
+/// Index reads walk one index partition in index order, across table partitions,
+/// and follow the items as they are rewritten and deleted.
+async fn index_reads(store: &dyn Store) {
+    let mut ops = Vec::new();
+    for i in [3, 1, 4, 0, 2] {
+        // Table keys in another order than the index keys: the index decides the order.
+        let item = listed(&format!("P#{}", i % 2), &format!("DOC#{}", 9 - i), ("L#one", &format!("{i:04}")));
+        ops.push(put(item.indexed(Index::Filter, "F#even", format!("{i:04}")), Condition::NotExists));
+    }
+    ops.push(put(listed("P#0", "DOC#x", ("L#two", "0000")), Condition::NotExists));
+    ops.push(put(item("P#0", "DOC#unlisted", "{}", 1), Condition::NotExists));
+    store.write(ops).await.unwrap();
+
+    let all = store.query_index(index_page(Index::List, "L#one", None, 10, Order::Ascending)).await.unwrap();
+    assert_eq!(index_keys(&all, Index::List), ["0000", "0001", "0002", "0003", "0004"]);
+    assert_eq!(all.last_sk, None, "a short page ends the range");
+    assert_eq!(all.items[0].sk, "DOC#9", "items come whole, with their table keys");
+    assert_eq!(all.items[0].filter_key.as_ref().map(|k| k.pk.as_str()), Some("F#even"));
+
+    let first = store.query_index(index_page(Index::List, "L#one", None, 2, Order::Descending)).await.unwrap();
+    assert_eq!(
+        (index_keys(&first, Index::List), first.last_sk.as_deref()),
+        (vec!["0004".into(), "0003".into()], Some("0003"))
+    );
+    let next = store
+        .query_index(index_page(Index::List, "L#one", first.last_sk.as_deref(), 10, Order::Descending))
+        .await
+        .unwrap();
+    assert_eq!(index_keys(&next, Index::List), ["0002", "0001", "0000"]);
+    let after = store.query_index(index_page(Index::List, "L#one", Some("0001"), 2, Order::Ascending)).await.unwrap();
+    assert_eq!(index_keys(&after, Index::List), ["0002", "0003"], "after a key made from a marker");
+
+    // Rewritten with another index key, the item moves; unindexed, it leaves the index.
+    let moved = listed("P#0", "DOC#5", ("L#two", "0001"));
+    store.write(vec![put(moved, Condition::Exists)]).await.unwrap();
+    store.write(vec![put(item("P#1", "DOC#6", "{}", 2), Condition::Exists)]).await.unwrap();
+    store
+        .write(vec![WriteOp::Delete { pk: "P#1".into(), sk: "DOC#8".into(), condition: Condition::Exists }])
+        .await
+        .unwrap();
+    let one = store.query_index(index_page(Index::List, "L#one", None, 10, Order::Ascending)).await.unwrap();
+    assert_eq!(index_keys(&one, Index::List), ["0000", "0002"]);
+    let two = store.query_index(index_page(Index::List, "L#two", None, 10, Order::Ascending)).await.unwrap();
+    assert_eq!(index_keys(&two, Index::List), ["0000", "0001"]);
+    let filter = store.query_index(index_page(Index::Filter, "F#even", None, 10, Order::Ascending)).await.unwrap();
+    assert_eq!(index_keys(&filter, Index::Filter), ["0000", "0002"], "the filter index follows too");
+    let empty = store.query_index(index_page(Index::List, "L#none", None, 10, Order::Ascending)).await.unwrap();
+    assert!(empty.items.is_empty());
+}
+
+/// Counter additions are part of their transaction: they land with it or not at all.
+async fn counter_additions(store: Arc<dyn Store>) {
+    let add = |delta| WriteOp::Add { pk: "P#n".into(), sk: "COUNT#docs".into(), delta };
+    assert_eq!(store.counter("P#n", "COUNT#docs").await.unwrap(), 0, "a counter never set is 0");
+    store.write(vec![put(item("P#n", "DOC#1", "{}", 1), Condition::NotExists), add(1)]).await.unwrap();
+    let again = store.write(vec![put(item("P#n", "DOC#1", "{}", 1), Condition::NotExists), add(1)]).await;
+    assert_eq!(again, Err(StoreError::ConditionFailed));
+    assert_eq!(store.counter("P#n", "COUNT#docs").await.unwrap(), 1, "a failed transaction adds nothing");
+    store.write(vec![add(-1)]).await.unwrap();
+    assert_eq!(store.counter("P#n", "COUNT#docs").await.unwrap(), 0);
+
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let doc = put(item("P#n", &format!("DOC#r{i}"), "{}", 1), Condition::NotExists);
+                let add = WriteOp::Add { pk: "P#n".into(), sk: "COUNT#docs".into(), delta: 2 };
+                store.write(vec![doc, add]).await.unwrap()
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(store.counter("P#n", "COUNT#docs").await.unwrap(), 40, "concurrent additions all count");
+    assert_eq!(store.increment("P#n", "COUNT#docs").await.unwrap(), 41, "increment and Add share the counter");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn store_adapters_honour_the_contract() {
     for backend in backends().await {
@@ -254,6 +344,8 @@ async fn store_adapters_honour_the_contract() {
         pages_walk_the_range(store.clone()).await;
         large_queries_are_read_to_the_end(store.as_ref()).await;
         counters(store.clone()).await;
+        index_reads(store.as_ref()).await;
+        counter_additions(store.clone()).await;
         concurrent_creates_have_one_winner(store).await;
     }
 }
@@ -340,4 +432,21 @@ async fn dynamodb_reads_only_the_items_it_returns() {
     let next = store.query_page(page("P#tenant", "M#", first.last_sk.as_deref(), 7, Order::Descending)).await.unwrap();
     assert_eq!(keys(&next.items), ["M#005", "M#004", "M#003", "M#002", "M#001", "M#000"]);
     assert_eq!(reads(log.take()), (6, 6), "a page from a start key reads from there");
+
+    // An index partition among others: a page of it reads only the page, from a marker too.
+    let mut ops: Vec<WriteOp> = Vec::new();
+    for (list, count) in [("L#a", 50), ("L#b", 20), ("L#c", 50)] {
+        for i in 0..count {
+            ops.push(put(listed("P#idx", &format!("{list}{i:03}"), (list, &format!("{i:04}"))), Condition::Always));
+        }
+    }
+    for chunk in ops.chunks(25) {
+        store.write(chunk.to_vec()).await.unwrap();
+    }
+    log.take();
+    let first = store.query_index(index_page(Index::List, "L#b", None, 7, Order::Descending)).await.unwrap();
+    assert_eq!(reads(log.take()), (7, 7), "an index page reads only the page");
+    let rest = store.query_index(index_page(Index::List, "L#b", first.last_sk.as_deref(), 50, Order::Descending)).await;
+    assert_eq!(rest.unwrap().items.len(), 13);
+    assert_eq!(reads(log.take()), (13, 13), "the rest of the partition and nothing of its neighbours");
 }

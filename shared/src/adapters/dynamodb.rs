@@ -10,12 +10,12 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, Delete, KeySchemaElement, KeyType, Put, ReturnValue,
-    ScalarAttributeType, TransactWriteItem,
+    AttributeDefinition, AttributeValue, BillingMode, Delete, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+    Projection, ProjectionType, Put, ReturnValue, ScalarAttributeType, TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
 
-use crate::ports::{Condition, Item, Order, Page, PageQuery, Store, StoreError, WriteOp};
+use crate::ports::{Condition, Index, IndexKey, IndexQuery, Item, Order, Page, PageQuery, Store, StoreError, WriteOp};
 
 /// How often a transaction that collided with another one is tried again.
 /// Collisions are transient; the retried transaction then either succeeds or
@@ -80,7 +80,15 @@ fn item_from(mut attrs: Attributes) -> Result<Item, StoreError> {
         Some(AttributeValue::N(v)) => v.parse().map_err(backend)?,
         _ => return Err(StoreError::Backend("item attribute version is missing".into())),
     };
-    Ok(Item { pk, sk, data, version })
+    let mut index_key = |index: Index| {
+        let (pk, sk) = index.attributes();
+        match (attrs.remove(pk), attrs.remove(sk)) {
+            (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) => Some(IndexKey { pk, sk }),
+            _ => None,
+        }
+    };
+    let (list_key, filter_key) = (index_key(Index::List), index_key(Index::Filter));
+    Ok(Item { pk, sk, data, version, list_key, filter_key })
 }
 
 /// Where a page's `after` key lies relative to the keys that start with `prefix`,
@@ -107,7 +115,19 @@ fn item_attributes(item: &Item) -> Attributes {
     let mut attrs = key(&item.pk, &item.sk);
     attrs.insert("data".into(), s(&item.data));
     attrs.insert("version".into(), n(item.version));
+    for index in Index::ALL {
+        if let Some(key) = item.index_key(index) {
+            let (pk, sk) = index.attributes();
+            attrs.insert(pk.into(), s(&key.pk));
+            attrs.insert(sk.into(), s(&key.sk));
+        }
+    }
     attrs
+}
+
+/// The update that adds `delta` to a counter (the `counter` attribute, as `increment` keeps it).
+fn add_expression() -> (&'static str, HashMap<String, String>) {
+    ("ADD #counter :delta", HashMap::from([("#counter".to_owned(), "counter".to_owned())]))
 }
 
 impl DynamoStore {
@@ -128,17 +148,30 @@ impl DynamoStore {
         };
         let key_element =
             |name: &str, key_type| KeySchemaElement::builder().attribute_name(name).key_type(key_type).build();
-        self.client
+        let mut request = self
+            .client
             .create_table()
             .table_name(&self.table)
             .billing_mode(BillingMode::PayPerRequest)
             .attribute_definitions(attribute("pk").map_err(backend)?)
             .attribute_definitions(attribute("sk").map_err(backend)?)
             .key_schema(key_element("pk", KeyType::Hash).map_err(backend)?)
-            .key_schema(key_element("sk", KeyType::Range).map_err(backend)?)
-            .send()
-            .await
-            .map_err(backend)?;
+            .key_schema(key_element("sk", KeyType::Range).map_err(backend)?);
+        for index in Index::ALL {
+            let (pk, sk) = index.attributes();
+            let gsi = GlobalSecondaryIndex::builder()
+                .index_name(index.gsi_name())
+                .key_schema(key_element(pk, KeyType::Hash).map_err(backend)?)
+                .key_schema(key_element(sk, KeyType::Range).map_err(backend)?)
+                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .build()
+                .map_err(backend)?;
+            request = request
+                .attribute_definitions(attribute(pk).map_err(backend)?)
+                .attribute_definitions(attribute(sk).map_err(backend)?)
+                .global_secondary_indexes(gsi);
+        }
+        request.send().await.map_err(backend)?;
         Ok(())
     }
 
@@ -186,6 +219,20 @@ impl DynamoStore {
                     .map(|_| ())
                     .map_err(write_error)
             }
+            WriteOp::Add { pk, sk, delta } => {
+                let (expression, names) = add_expression();
+                self.client
+                    .update_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key(&pk, &sk)))
+                    .update_expression(expression)
+                    .set_expression_attribute_names(Some(names))
+                    .expression_attribute_values(":delta", AttributeValue::N(delta.to_string()))
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(write_error)
+            }
         }
     }
 
@@ -212,6 +259,17 @@ impl DynamoStore {
                         .set_expression_attribute_values(values)
                         .build()
                         .map(|delete| TransactWriteItem::builder().delete(delete).build())
+                }
+                WriteOp::Add { pk, sk, delta } => {
+                    let (expression, names) = add_expression();
+                    Update::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(key(&pk, &sk)))
+                        .update_expression(expression)
+                        .set_expression_attribute_names(Some(names))
+                        .expression_attribute_values(":delta", AttributeValue::N(delta.to_string()))
+                        .build()
+                        .map(|update| TransactWriteItem::builder().update(update).build())
                 }
             })
             .collect::<Result<Vec<_>, _>>()
@@ -316,6 +374,67 @@ impl Store for DynamoStore {
                 Some(last) if !last.is_empty() => start = Some(last),
                 _ => return Ok(Page { items, last_sk: None }),
             }
+        }
+    }
+
+    async fn query_index(&self, query: IndexQuery<'_>) -> Result<Page, StoreError> {
+        if query.limit == 0 {
+            return Ok(Page { items: Vec::new(), last_sk: query.after.map(str::to_owned) });
+        }
+        let (pk_name, sk_name) = query.index.attributes();
+        let mut condition = "#ipk = :ipk".to_owned();
+        let mut request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(query.index.gsi_name())
+            .expression_attribute_names("#ipk", pk_name)
+            .expression_attribute_values(":ipk", s(query.pk))
+            .scan_index_forward(query.order == Order::Ascending);
+        if let Some(after) = query.after {
+            // A key condition, not an ExclusiveStartKey: that would need the
+            // table key of the item too, and a marker made from a client's id has none.
+            let op = if query.order == Order::Ascending { ">" } else { "<" };
+            condition.push_str(&format!(" AND #isk {op} :after"));
+            request =
+                request.expression_attribute_names("#isk", sk_name).expression_attribute_values(":after", s(after));
+        }
+        let request = request.key_condition_expression(condition);
+        let mut items = Vec::new();
+        let mut start: Option<Attributes> = None;
+        loop {
+            let remaining = i32::try_from(query.limit - items.len()).unwrap_or(i32::MAX);
+            let output =
+                request.clone().limit(remaining).set_exclusive_start_key(start.take()).send().await.map_err(backend)?;
+            for attrs in output.items.unwrap_or_default() {
+                items.push(item_from(attrs)?);
+            }
+            if items.len() >= query.limit {
+                let last_sk = items.last().and_then(|item: &Item| item.index_key(query.index)).map(|k| k.sk.clone());
+                return Ok(Page { items, last_sk });
+            }
+            match output.last_evaluated_key {
+                Some(last) if !last.is_empty() => start = Some(last),
+                _ => return Ok(Page { items, last_sk: None }),
+            }
+        }
+    }
+
+    async fn counter(&self, pk: &str, sk: &str) -> Result<i64, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .consistent_read(true)
+            .projection_expression("#counter")
+            .expression_attribute_names("#counter", "counter")
+            .send()
+            .await
+            .map_err(backend)?;
+        match output.item.as_ref().and_then(|item| item.get("counter")) {
+            Some(AttributeValue::N(v)) => v.parse().map_err(backend),
+            _ => Ok(0),
         }
     }
 

@@ -6,4 +6,4 @@ mod store;
 
 pub use keyring::{DataKey, Keyring, KeyringError, DATA_KEY_LEN};
 pub use queue::{Queue, QueueError, ReceivedMessage, MAX_DELAY};
-pub use store::{Condition, Item, Order, Page, PageQuery, Store, StoreError, WriteOp};
+pub use store::{Condition, Index, IndexKey, IndexQuery, Item, Order, Page, PageQuery, Store, StoreError, WriteOp};

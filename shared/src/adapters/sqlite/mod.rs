@@ -25,6 +25,10 @@ CREATE TABLE IF NOT EXISTS items (
     sk TEXT NOT NULL,
     data TEXT NOT NULL,
     version INTEGER NOT NULL,
+    list_pk TEXT,
+    list_sk TEXT,
+    filter_pk TEXT,
+    filter_sk TEXT,
     PRIMARY KEY (pk, sk)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS counters (
@@ -43,6 +47,26 @@ CREATE TABLE IF NOT EXISTS queue_messages (
 );
 CREATE INDEX IF NOT EXISTS queue_messages_visible ON queue_messages (queue, visible_at_ms);
 ";
+
+/// The secondary indexes (DynamoDB's GSIs): partial, so unlisted items cost nothing.
+/// Created after the columns exist, which an older file gains in [`add_index_columns`].
+const INDEXES: &str = "
+CREATE INDEX IF NOT EXISTS items_list ON items (list_pk, list_sk) WHERE list_pk IS NOT NULL;
+CREATE INDEX IF NOT EXISTS items_filter ON items (filter_pk, filter_sk) WHERE filter_pk IS NOT NULL;
+";
+
+/// Files made before the secondary indexes existed get their columns. Their
+/// items are not in the indexes until they are written again.
+fn add_index_columns(conn: &Connection) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('items')")?;
+    let columns: Vec<String> = stmt.query_map([], |row| row.get(0))?.collect::<Result<_, _>>()?;
+    for column in ["list_pk", "list_sk", "filter_pk", "filter_sk"] {
+        if !columns.iter().any(|c| c == column) {
+            conn.execute_batch(&format!("ALTER TABLE items ADD COLUMN {column} TEXT"))?;
+        }
+    }
+    conn.execute_batch(INDEXES)
+}
 
 /// A connection to the database file, shared by the store and queue adapters.
 #[derive(Clone)]
@@ -67,6 +91,7 @@ impl SqliteDb {
             // FULL: a commit that returned survives power loss, not only a crash.
             conn.pragma_update(None, "synchronous", "FULL")?;
             conn.execute_batch(SCHEMA)?;
+            add_index_columns(&conn)?;
             Ok(conn)
         };
         let conn = open().map_err(|e| format!("cannot open {}: {e}", path.display()))?;

@@ -4,7 +4,10 @@
 //! query reads only the items it returns (a prefix test on its own, such as
 //! `substr()` or `LIKE` with user data, would read the partition's tail).
 
-use crate::ports::{Order, PageQuery};
+use crate::ports::{Index, IndexQuery, Order, PageQuery};
+
+/// Every column of an item, in the order [`super::store`] reads them.
+pub(super) const COLUMNS: &str = "pk, sk, data, version, list_pk, list_sk, filter_pk, filter_sk";
 
 /// The smallest string greater than every string that starts with `prefix`,
 /// or `None` when there is none (the empty prefix, or one made only of
@@ -55,9 +58,9 @@ impl Range {
         range
     }
 
-    /// `SELECT sk, data, version` of the range in `order`, with `LIMIT ?n` when limited.
+    /// Every column of the range's items in `order`, with `LIMIT ?n` when limited.
     pub(super) fn select(&self, order: Order, limited: bool) -> String {
-        let mut sql = format!("SELECT sk, data, version FROM items WHERE pk = ?1 AND sk {} ?2", self.lower.0);
+        let mut sql = format!("SELECT {COLUMNS} FROM items WHERE pk = ?1 AND sk {} ?2", self.lower.0);
         if let Some((op, _)) = &self.upper {
             sql.push_str(&format!(" AND sk {op} ?3"));
         }
@@ -74,6 +77,35 @@ impl Range {
     /// The `sk` bound values, in parameter order after the partition key.
     pub(super) fn bounds(&self) -> Vec<&str> {
         std::iter::once(self.lower.1.as_str()).chain(self.upper.as_ref().map(|(_, v)| v.as_str())).collect()
+    }
+}
+
+/// The statement of an index read: `?1` the index partition, then `?2` the
+/// `after` bound when there is one, then the limit. The partial index answers
+/// it as a range, in order (`list_pk = ?` implies `list_pk IS NOT NULL`).
+pub(super) fn index_select(query: &IndexQuery<'_>) -> String {
+    let (pk, sk) = query.index.attributes();
+    let mut sql = format!("SELECT {COLUMNS} FROM items WHERE {pk} = ?1");
+    let direction = match query.order {
+        Order::Ascending => (">", "ASC"),
+        Order::Descending => ("<", "DESC"),
+    };
+    let limit = if query.after.is_some() {
+        sql.push_str(&format!(" AND {sk} {} ?2", direction.0));
+        "?3"
+    } else {
+        "?2"
+    };
+    sql.push_str(&format!(" ORDER BY {sk} {} LIMIT {limit}", direction.1));
+    sql
+}
+
+/// Which index an index read goes through, by name (for query plans in tests).
+#[cfg(test)]
+pub(super) fn index_table(index: Index) -> &'static str {
+    match index {
+        Index::List => "items_list",
+        Index::Filter => "items_filter",
     }
 }
 

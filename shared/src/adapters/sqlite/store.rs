@@ -1,9 +1,9 @@
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, ToSql, Transaction, TransactionBehavior};
 
-use super::range::Range;
+use super::range::{index_select, Range};
 use super::SqliteDb;
-use crate::ports::{Condition, Item, Order, Page, PageQuery, Store, StoreError, WriteOp};
+use crate::ports::{Condition, IndexKey, IndexQuery, Item, Order, Page, PageQuery, Store, StoreError, WriteOp};
 
 pub struct SqliteStore {
     db: SqliteDb,
@@ -20,7 +20,8 @@ fn condition_holds(tx: &Transaction<'_>, pk: &str, sk: &str, condition: Conditio
         return Ok(true);
     }
     let version: Option<i64> = tx
-        .query_row("SELECT version FROM items WHERE pk = ?1 AND sk = ?2", params![pk, sk], |row| row.get(0))
+        .prepare_cached("SELECT version FROM items WHERE pk = ?1 AND sk = ?2")?
+        .query_row(params![pk, sk], |row| row.get(0))
         .optional()?;
     Ok(match condition {
         Condition::Always => true,
@@ -28,6 +29,57 @@ fn condition_holds(tx: &Transaction<'_>, pk: &str, sk: &str, condition: Conditio
         Condition::Exists => version.is_some(),
         Condition::VersionIs(expected) => version == Some(expected as i64),
     })
+}
+
+/// An item from a row of [`super::range::COLUMNS`].
+fn item_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
+    let key = |pk: Option<String>, sk: Option<String>| pk.zip(sk).map(|(pk, sk)| IndexKey { pk, sk });
+    Ok(Item {
+        pk: row.get(0)?,
+        sk: row.get(1)?,
+        data: row.get(2)?,
+        version: row.get::<_, i64>(3)? as u64,
+        list_key: key(row.get(4)?, row.get(5)?),
+        filter_key: key(row.get(6)?, row.get(7)?),
+    })
+}
+
+/// Applies one write of a transaction, after its condition held.
+fn apply(tx: &Transaction<'_>, op: &WriteOp) -> rusqlite::Result<()> {
+    match op {
+        WriteOp::Put { item, .. } => {
+            let list = item.list_key.as_ref();
+            let filter = item.filter_key.as_ref();
+            tx.prepare_cached(
+                "INSERT INTO items (pk, sk, data, version, list_pk, list_sk, filter_pk, filter_sk)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, version = excluded.version,
+                   list_pk = excluded.list_pk, list_sk = excluded.list_sk,
+                   filter_pk = excluded.filter_pk, filter_sk = excluded.filter_sk",
+            )?
+            .execute(params![
+                item.pk,
+                item.sk,
+                item.data,
+                item.version as i64,
+                list.map(|k| &k.pk),
+                list.map(|k| &k.sk),
+                filter.map(|k| &k.pk),
+                filter.map(|k| &k.sk),
+            ])?;
+        }
+        WriteOp::Delete { pk, sk, .. } => {
+            tx.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")?.execute(params![pk, sk])?;
+        }
+        WriteOp::Add { pk, sk, delta } => {
+            tx.prepare_cached(
+                "INSERT INTO counters (pk, sk, value) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (pk, sk) DO UPDATE SET value = value + excluded.value",
+            )?
+            .execute(params![pk, sk, delta])?;
+        }
+    }
+    Ok(())
 }
 
 /// The items of one sort-key range of partition `pk`, at most `limit` of them.
@@ -46,10 +98,25 @@ fn read_range(
     if let Some(limit) = &limit {
         values.push(limit);
     }
-    let rows = stmt.query_map(values.as_slice(), |row| {
-        Ok(Item::new(pk, row.get::<_, String>(0)?, row.get(1)?, row.get::<_, i64>(2)? as u64))
-    })?;
+    let rows = stmt.query_map(values.as_slice(), item_from_row)?;
     rows.collect()
+}
+
+/// The items of one index read.
+fn read_index(
+    conn: &Connection,
+    sql: &str,
+    pk: &str,
+    after: Option<&str>,
+    limit: usize,
+) -> rusqlite::Result<Vec<Item>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = match after {
+        Some(after) => stmt.query_map(params![pk, after, limit], item_from_row)?.collect(),
+        None => stmt.query_map(params![pk, limit], item_from_row)?.collect(),
+    };
+    rows
 }
 
 fn map_err(err: String) -> StoreError {
@@ -62,10 +129,8 @@ impl Store for SqliteStore {
         let (pk, sk) = (pk.to_owned(), sk.to_owned());
         self.db
             .run(move |conn| {
-                conn.query_row("SELECT data, version FROM items WHERE pk = ?1 AND sk = ?2", params![pk, sk], |row| {
-                    Ok(Item::new(pk.clone(), sk.clone(), row.get(0)?, row.get::<_, i64>(1)? as u64))
-                })
-                .optional()
+                let sql = format!("SELECT {} FROM items WHERE pk = ?1 AND sk = ?2", super::range::COLUMNS);
+                conn.prepare_cached(&sql)?.query_row(params![pk, sk], item_from_row).optional()
             })
             .await
             .map_err(map_err)
@@ -95,26 +160,47 @@ impl Store for SqliteStore {
                     let (pk, sk, condition) = match op {
                         WriteOp::Put { item, condition } => (&item.pk, &item.sk, *condition),
                         WriteOp::Delete { pk, sk, condition } => (pk, sk, *condition),
+                        WriteOp::Add { pk, sk, .. } => (pk, sk, Condition::Always),
                     };
                     if !condition_holds(&tx, pk, sk, condition)? {
                         // Dropping the transaction rolls back what came before.
                         return Ok(Err(StoreError::ConditionFailed));
                     }
-                    match op {
-                        WriteOp::Put { item, .. } => tx.execute(
-                            "INSERT INTO items (pk, sk, data, version) VALUES (?1, ?2, ?3, ?4)
-                             ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, version = excluded.version",
-                            params![item.pk, item.sk, item.data, item.version as i64],
-                        )?,
-                        WriteOp::Delete { pk, sk, .. } => {
-                            tx.execute("DELETE FROM items WHERE pk = ?1 AND sk = ?2", params![pk, sk])?
-                        }
-                    };
+                    apply(&tx, op)?;
                 }
                 tx.commit().map(Ok)
             })
             .await
             .map_err(map_err)?
+    }
+
+    async fn query_index(&self, query: IndexQuery<'_>) -> Result<Page, StoreError> {
+        if query.limit == 0 {
+            return Ok(Page { items: Vec::new(), last_sk: query.after.map(str::to_owned) });
+        }
+        let (sql, pk, after, limit, index) =
+            (index_select(&query), query.pk.to_owned(), query.after.map(str::to_owned), query.limit, query.index);
+        let items =
+            self.db.run(move |conn| read_index(conn, &sql, &pk, after.as_deref(), limit)).await.map_err(map_err)?;
+        let last_sk = if items.len() == limit {
+            items.last().and_then(|item| item.index_key(index)).map(|key| key.sk.clone())
+        } else {
+            None
+        };
+        Ok(Page { items, last_sk })
+    }
+
+    async fn counter(&self, pk: &str, sk: &str) -> Result<i64, StoreError> {
+        let (pk, sk) = (pk.to_owned(), sk.to_owned());
+        self.db
+            .run(move |conn| {
+                conn.prepare_cached("SELECT value FROM counters WHERE pk = ?1 AND sk = ?2")?
+                    .query_row(params![pk, sk], |row| row.get::<_, i64>(0))
+                    .optional()
+                    .map(|value| value.unwrap_or(0))
+            })
+            .await
+            .map_err(map_err)
     }
 
     async fn increment(&self, pk: &str, sk: &str) -> Result<u64, StoreError> {
@@ -153,6 +239,42 @@ mod tests {
         }
         let rows = stmt.query_map(values.as_slice(), |row| row.get::<_, String>(3)).unwrap();
         rows.collect::<Result<_, _>>().unwrap()
+    }
+
+    #[test]
+    fn index_reads_are_ranges_of_their_index_in_order() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(super::super::SCHEMA).unwrap();
+        super::super::add_index_columns(&conn).unwrap();
+        for index in crate::ports::Index::ALL {
+            for order in [Order::Ascending, Order::Descending] {
+                for after in [None, Some("0005")] {
+                    let query = IndexQuery { index, pk: "P#1#SCRIPTS", after, limit: 10, order };
+                    let sql = format!("EXPLAIN QUERY PLAN {}", index_select(&query));
+                    let mut stmt = conn.prepare(&sql).unwrap();
+                    fn detail(row: &rusqlite::Row<'_>) -> rusqlite::Result<String> {
+                        row.get(3)
+                    }
+                    let plan: Vec<String> = match after {
+                        Some(after) => stmt.query_map(params!["P#1#SCRIPTS", after, 10], detail),
+                        None => stmt.query_map(params!["P#1#SCRIPTS", 10], detail),
+                    }
+                    .unwrap()
+                    .collect::<Result<_, _>>()
+                    .unwrap();
+                    let (pk, sk) = index.attributes();
+                    let name = super::super::range::index_table(index);
+                    let range = if after.is_some() {
+                        let op = if order == Order::Ascending { ">" } else { "<" };
+                        format!("SEARCH items USING INDEX {name} ({pk}=? AND {sk}{op}?)")
+                    } else {
+                        format!("SEARCH items USING INDEX {name} ({pk}=?)")
+                    };
+                    // No "USE TEMP B-TREE FOR ORDER BY": the index walk is the order.
+                    assert_eq!(plan, [range], "{index:?} {order:?} {after:?}");
+                }
+            }
+        }
     }
 
     #[test]
