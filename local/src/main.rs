@@ -8,7 +8,7 @@
 //! `COC_QUEUE_URL`, KMS with `COC_KMS_KEY_ID`, else the embedded ones.
 
 use coc_local::{serve, start_engine, Limits, DEFAULT_LISTEN};
-use coc_shared::auth::{bootstrap, BootstrapConfig, PublicHosts};
+use coc_shared::auth::{bootstrap, BootstrapConfig};
 use coc_shared::clock::now_ms;
 use coc_shared::App;
 

@@ -65,11 +65,13 @@ def backend():
     run = uuid.uuid4().hex[:12]
     BACKEND_ENV["COC_TABLE_NAME"] = f"coc-sdk-{run}"
     _admin("create-table")
-    sqs = boto3.client("sqs", endpoint_url=os.environ["AWS_ENDPOINT_URL_SQS"])
+    # The Rust SDK reads AWS_REGION; boto3 only AWS_DEFAULT_REGION.
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    sqs = boto3.client("sqs", endpoint_url=os.environ["AWS_ENDPOINT_URL_SQS"], region_name=region)
     BACKEND_ENV["COC_QUEUE_URL"] = sqs.create_queue(QueueName=f"coc-sdk-{run}")["QueueUrl"]
     yield BACKEND
     sqs.delete_queue(QueueUrl=BACKEND_ENV["COC_QUEUE_URL"])
-    dynamodb = boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL_DYNAMODB"])
+    dynamodb = boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL_DYNAMODB"], region_name=region)
     dynamodb.delete_table(TableName=BACKEND_ENV["COC_TABLE_NAME"])
 
 
