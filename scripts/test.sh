@@ -28,6 +28,20 @@ export COC_REQUIRE_AWS_LOCAL=1
 step "Rust tests"
 cargo test --workspace --all-features
 
-step "official SDK against the local server"
+step "server, CLI and agent for the process tests"
+bins_dir="${CARGO_TARGET_DIR:-target}/debug"
+export COC_LOCAL_BIN="$bins_dir/coc-local" COC_ADMIN_BIN="$bins_dir/coc-admin" COC_AGENT_BIN="$bins_dir/coc-agent"
 cargo build -p coc-local -p coc-admin -p coc-agent
-COC_LOCAL_BIN=target/debug/coc-local COC_ADMIN_BIN=target/debug/coc-admin COC_AGENT_BIN=target/debug/coc-agent .tools/venv/bin/pytest -q tests/sdk
+
+step "official SDK against the local server, on the embedded store"
+COC_SDK_BACKEND=embedded .tools/venv/bin/pytest -q tests/sdk
+
+step "official SDK against the local server, on DynamoDB Local and moto SQS (a fresh table and queue)"
+COC_SDK_BACKEND=aws .tools/venv/bin/pytest -q tests/sdk
+
+step "one flow through the functions under cargo lambda watch"
+make -s lambda-tools
+# The functions the flow calls; built now, cargo lambda watch finds them fresh.
+cargo build -p issue-token -p create-script -p register-agent -p agent-heartbeat -p poll-agent-jobs \
+  -p report-agent-job -p list-resources -p execute-script -p get-script-job -p get-script-job-batch
+COC_CARGO_LAMBDA=.tools/venv/bin/cargo-lambda .tools/venv/bin/pytest -q tests/lambda

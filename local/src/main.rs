@@ -1,15 +1,82 @@
+//! `coc-local`: every route of the API in one process, with the job engine.
+//! `coc-local --engine-only`: the job engine alone (queue consumer and sweeps),
+//! for when the functions serve the API one by one (`cargo lambda watch`): there
+//! no event source hands the queue's messages to the `job-engine` function.
+//!
+//! Store, queue and master key are chosen from the environment as the functions
+//! choose them ([`App::from_env`]): DynamoDB with `COC_TABLE_NAME`, SQS with
+//! `COC_QUEUE_URL`, KMS with `COC_KMS_KEY_ID`, else the embedded ones.
+
 use coc_local::{serve, start_engine, Limits, DEFAULT_LISTEN};
-use coc_shared::auth::{bootstrap, BootstrapConfig, PublicHosts};
+use coc_shared::auth::{bootstrap, BootstrapConfig};
 use coc_shared::clock::now_ms;
 use coc_shared::App;
+
+const USAGE: &str = "usage: coc-local [--engine-only]";
+
+enum Mode {
+    /// The API on COC_LISTEN, and the engine.
+    Serve,
+    /// Only the engine.
+    EngineOnly,
+}
+
+fn mode_from_args() -> Result<Mode, String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        [] => Ok(Mode::Serve),
+        ["--engine-only"] => Ok(Mode::EngineOnly),
+        _ => Err(format!("{USAGE} (got {})", args.join(" "))),
+    }
+}
+
+/// What [`App::from_env`] chose, in words for the start-up log (never a secret:
+/// a table name, a queue URL, a key id or a path).
+struct Backends {
+    store: String,
+    queue: String,
+    master_key: String,
+}
+
+impl Backends {
+    fn from_env() -> Self {
+        let set = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let data_dir = App::data_dir_from_env();
+        let embedded = || format!("embedded SQLite in {}", data_dir.display());
+        Backends {
+            store: set("COC_TABLE_NAME").map_or_else(embedded, |table| format!("DynamoDB table {table}")),
+            queue: set("COC_QUEUE_URL").map_or_else(embedded, |url| format!("SQS queue {url}")),
+            master_key: match (set("COC_KMS_KEY_ID"), set("COC_KEY_FILE")) {
+                (Some(key_id), _) => format!("KMS key {key_id}"),
+                (None, Some(path)) => format!("key file {path}"),
+                (None, None) => format!("key file in {}", data_dir.display()),
+            },
+        }
+    }
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     coc_shared::logging::init();
-    let listen = std::env::var("COC_LISTEN").unwrap_or_else(|_| DEFAULT_LISTEN.to_owned());
+    let mode = mode_from_args()?;
     let limits = Limits::from_env()?;
-    let data_dir = App::data_dir_from_env();
-    let app = App::embedded(&data_dir)?.with_public_hosts(PublicHosts::from_env()?);
+    let backends = Backends::from_env();
+    let app = App::from_env().await?;
+    match mode {
+        Mode::EngineOnly => {
+            tracing::info!(
+                store = backends.store,
+                queue = backends.queue,
+                master_key = backends.master_key,
+                "COC job engine running"
+            );
+            start_engine(app);
+            tokio::signal::ctrl_c().await?;
+            tracing::info!("shutting down");
+            return Ok(());
+        }
+        Mode::Serve => {}
+    }
     if let Some(created) = bootstrap(app.store.as_ref(), &app.secrets, &BootstrapConfig::from_env(), now_ms()).await? {
         // Printed once, on stdout and not through the log: there is no other way to learn it.
         println!("First start: created a tenant and an access key for it. Keep them; they are not shown again.");
@@ -17,10 +84,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("  access key (AK): {}", created.access_key);
         println!("  secret key (SK): {}", created.secret_key);
     }
+    let listen = std::env::var("COC_LISTEN").unwrap_or_else(|_| DEFAULT_LISTEN.to_owned());
     let listener = tokio::net::TcpListener::bind(&listen).await?;
     tracing::info!(
         listen = %listener.local_addr()?,
-        data_dir = %data_dir.display(),
+        store = backends.store,
+        queue = backends.queue,
+        master_key = backends.master_key,
         max_connections = limits.max_connections,
         header_timeout_secs = limits.header_timeout.as_secs(),
         body_timeout_secs = limits.body_timeout.as_secs(),

@@ -2,6 +2,12 @@
 
 The server comes from COC_LOCAL_BIN and access keys are made with COC_ADMIN_BIN
 (`make test` builds both); every test session gets its own data directory and port.
+
+COC_SDK_BACKEND chooses what the server keeps its state in:
+- `embedded` (the default): the embedded SQLite store and queue in the data directory;
+- `aws`: a fresh DynamoDB table (made by `coc-admin create-table`) and a fresh SQS
+  queue, on the servers AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS point at
+  (DynamoDB Local and moto in `make test`); both are deleted at the end.
 """
 import json
 import os
@@ -10,6 +16,7 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+import uuid
 
 import pytest
 
@@ -27,13 +34,52 @@ def _free_port():
 
 
 DATA_DIR = tempfile.mkdtemp(prefix="coc-sdk-data-")
+BACKEND = os.environ.get("COC_SDK_BACKEND", "embedded")
+if BACKEND not in ("embedded", "aws"):
+    raise RuntimeError(f"COC_SDK_BACKEND must be embedded or aws, not {BACKEND!r}")
+# The store and queue settings the server and the operator CLI share. In the
+# embedded mode they are removed, so a COC_TABLE_NAME in the caller's
+# environment cannot send the tests elsewhere.
+BACKEND_ENV = {}
+
+
+def _backend_env():
+    env = dict(os.environ, COC_DATA_DIR=DATA_DIR)
+    for name in ("COC_TABLE_NAME", "COC_QUEUE_URL", "COC_KMS_KEY_ID", "COC_KEY_FILE"):
+        env.pop(name, None)
+    env.update(BACKEND_ENV)
+    return env
 
 
 @pytest.fixture(scope="session")
-def endpoint():
+def backend():
+    """Creates the fresh table and queue of the `aws` mode; deletes them afterwards."""
+    if BACKEND == "embedded":
+        yield BACKEND
+        return
+    import boto3  # moto brings it
+
+    for name in ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS"):
+        if not os.environ.get(name):
+            raise RuntimeError(f"COC_SDK_BACKEND=aws needs {name} (source .tools/run/env)")
+    run = uuid.uuid4().hex[:12]
+    BACKEND_ENV["COC_TABLE_NAME"] = f"coc-sdk-{run}"
+    _admin("create-table")
+    # The Rust SDK reads AWS_REGION; boto3 only AWS_DEFAULT_REGION.
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    sqs = boto3.client("sqs", endpoint_url=os.environ["AWS_ENDPOINT_URL_SQS"], region_name=region)
+    BACKEND_ENV["COC_QUEUE_URL"] = sqs.create_queue(QueueName=f"coc-sdk-{run}")["QueueUrl"]
+    yield BACKEND
+    sqs.delete_queue(QueueUrl=BACKEND_ENV["COC_QUEUE_URL"])
+    dynamodb = boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL_DYNAMODB"], region_name=region)
+    dynamodb.delete_table(TableName=BACKEND_ENV["COC_TABLE_NAME"])
+
+
+@pytest.fixture(scope="session")
+def endpoint(backend):
     binary = os.environ.get("COC_LOCAL_BIN", "target/debug/coc-local")
     port = _free_port()
-    env = dict(os.environ, COC_LISTEN=f"127.0.0.1:{port}", COC_DATA_DIR=DATA_DIR, RUST_LOG="warn")
+    env = dict(_backend_env(), COC_LISTEN=f"127.0.0.1:{port}", RUST_LOG="warn")
     process = subprocess.Popen([binary], env=env)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
@@ -53,11 +99,12 @@ def endpoint():
 
 
 def _admin(*args):
-    """Runs the operator CLI on the server's data directory; returns its JSON output."""
+    """Runs the operator CLI on the server's store; returns its JSON output."""
     binary = os.environ.get("COC_ADMIN_BIN", "target/debug/coc-admin")
-    env = dict(os.environ, COC_DATA_DIR=DATA_DIR)
-    env.pop("COC_TABLE_NAME", None)
-    return json.loads(subprocess.run([binary, *args], env=env, check=True, capture_output=True, text=True).stdout)
+    done = subprocess.run([binary, *args], env=_backend_env(), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"coc-admin {' '.join(args)} failed: {done.stderr}")
+    return json.loads(done.stdout)
 
 
 def create_credential(project_id, user_id="sdk-user", user_name=None):

@@ -3,7 +3,6 @@ UNSIGNED-PAYLOAD, and a deployment that knows its public host (COC_PUBLIC_HOSTS)
 import hashlib
 import os
 import subprocess
-import tempfile
 import time
 import uuid
 
@@ -12,7 +11,7 @@ import requests
 from huaweicloudsdkcoc.v1 import ListScriptsRequest
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 
-from conftest import _free_port, client_for, create_credential
+from conftest import _backend_env, _free_port, client_for, create_credential
 from signing_vectors import AWKWARD_QUERIES, sign
 
 
@@ -82,17 +81,16 @@ def test_an_unsigned_content_hash_does_not_let_a_replay_change_the_body(endpoint
 
 
 @pytest.fixture
-def public_host_server():
-    """A coc-local of its own that knows its public host, with a bootstrap key."""
+def public_host_server(backend):
+    """A second coc-local on the session's store that knows its public host, with a bootstrap key."""
     binary = os.environ.get("COC_LOCAL_BIN", "target/debug/coc-local")
     port = _free_port()
     key = {"project_id": uuid.uuid4().hex, "access_key": "PUBLICHOSTAK00000000",
            "secret_key": "PUBLICHOSTSK0000000000000000000000000000"}
-    env = dict(os.environ, COC_LISTEN=f"127.0.0.1:{port}", COC_DATA_DIR=tempfile.mkdtemp(prefix="coc-sdk-hosts-"),
+    env = dict(_backend_env(), COC_LISTEN=f"127.0.0.1:{port}",
                COC_PUBLIC_HOSTS="coc.example.test, coc.example.test:8443", RUST_LOG="warn",
                COC_BOOTSTRAP_PROJECT_ID=key["project_id"], COC_BOOTSTRAP_AK=key["access_key"],
                COC_BOOTSTRAP_SK=key["secret_key"])
-    env.pop("COC_TABLE_NAME", None)
     process = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
