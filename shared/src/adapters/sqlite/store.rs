@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use rusqlite::{params, Connection, OptionalExtension, ToSql, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, ToSql};
 
 use super::range::Range;
 use super::SqliteDb;
@@ -15,12 +15,13 @@ impl SqliteStore {
     }
 }
 
-fn condition_holds(tx: &Transaction<'_>, pk: &str, sk: &str, condition: Condition) -> rusqlite::Result<bool> {
+fn condition_holds(conn: &Connection, pk: &str, sk: &str, condition: Condition) -> rusqlite::Result<bool> {
     if condition == Condition::Always {
         return Ok(true);
     }
-    let version: Option<i64> = tx
-        .query_row("SELECT version FROM items WHERE pk = ?1 AND sk = ?2", params![pk, sk], |row| row.get(0))
+    let version: Option<i64> = conn
+        .prepare_cached("SELECT version FROM items WHERE pk = ?1 AND sk = ?2")?
+        .query_row(params![pk, sk], |row| row.get(0))
         .optional()?;
     Ok(match condition {
         Condition::Always => true,
@@ -28,6 +29,59 @@ fn condition_holds(tx: &Transaction<'_>, pk: &str, sk: &str, condition: Conditio
         Condition::Exists => version.is_some(),
         Condition::VersionIs(expected) => version == Some(expected as i64),
     })
+}
+
+/// The SQL of one `write` call, run by the writer inside the request's own
+/// savepoint: `Ok(Err(ConditionFailed))` when a condition does not hold, and
+/// the writer then undoes what the earlier operations of the call did.
+fn apply_ops(conn: &Connection, ops: &[WriteOp]) -> rusqlite::Result<Result<(), StoreError>> {
+    for op in ops {
+        let (pk, sk, condition) = match op {
+            WriteOp::Put { item, condition } => (&item.pk, &item.sk, *condition),
+            WriteOp::Delete { pk, sk, condition } => (pk, sk, *condition),
+        };
+        if !condition_holds(conn, pk, sk, condition)? {
+            return Ok(Err(StoreError::ConditionFailed));
+        }
+        match op {
+            WriteOp::Put { item, .. } => conn
+                .prepare_cached(
+                    "INSERT INTO items (pk, sk, data, version) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, version = excluded.version",
+                )?
+                .execute(params![item.pk, item.sk, item.data, item.version as i64])?,
+            WriteOp::Delete { pk, sk, .. } => {
+                conn.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")?.execute(params![pk, sk])?
+            }
+        };
+    }
+    Ok(Ok(()))
+}
+
+/// About how many bytes a write call carries (bounds the writer's groups).
+fn payload(ops: &[WriteOp]) -> usize {
+    ops.iter()
+        .map(|op| match op {
+            WriteOp::Put { item, .. } => item.pk.len() + item.sk.len() + item.data.len(),
+            WriteOp::Delete { pk, sk, .. } => pk.len() + sk.len(),
+        })
+        .sum()
+}
+
+fn add_one(conn: &Connection, pk: &str, sk: &str) -> rusqlite::Result<u64> {
+    conn.prepare_cached(
+        "INSERT INTO counters (pk, sk, value) VALUES (?1, ?2, 1)
+         ON CONFLICT (pk, sk) DO UPDATE SET value = value + 1
+         RETURNING value",
+    )?
+    .query_row(params![pk, sk], |row| row.get::<_, i64>(0))
+    .map(|value| value as u64)
+}
+
+fn get_item(conn: &Connection, pk: &str, sk: &str) -> rusqlite::Result<Option<Item>> {
+    conn.prepare_cached("SELECT data, version FROM items WHERE pk = ?1 AND sk = ?2")?
+        .query_row(params![pk, sk], |row| Ok(Item::new(pk, sk, row.get(0)?, row.get::<_, i64>(1)? as u64)))
+        .optional()
 }
 
 /// The items of one sort-key range of partition `pk`, at most `limit` of them.
@@ -60,20 +114,17 @@ fn map_err(err: String) -> StoreError {
 impl Store for SqliteStore {
     async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
         let (pk, sk) = (pk.to_owned(), sk.to_owned());
-        self.db
-            .run(move |conn| {
-                conn.query_row("SELECT data, version FROM items WHERE pk = ?1 AND sk = ?2", params![pk, sk], |row| {
-                    Ok(Item::new(pk.clone(), sk.clone(), row.get(0)?, row.get::<_, i64>(1)? as u64))
-                })
-                .optional()
-            })
-            .await
-            .map_err(map_err)
+        self.db.readers.run(move |conn| get_item(conn, &pk, &sk)).await.map_err(map_err)
     }
 
     async fn query_prefix(&self, pk: &str, sk_prefix: &str) -> Result<Vec<Item>, StoreError> {
         let (pk, range) = (pk.to_owned(), Range::prefix(sk_prefix));
-        self.db.run(move |conn| read_range(conn, &pk, &range, Order::Ascending, None)).await.map_err(map_err)
+        // Unbounded in size: read off the runtime threads.
+        self.db
+            .readers
+            .run_long(move |conn| read_range(conn, &pk, &range, Order::Ascending, None))
+            .await
+            .map_err(map_err)
     }
 
     async fn query_page(&self, query: PageQuery<'_>) -> Result<Page, StoreError> {
@@ -81,57 +132,25 @@ impl Store for SqliteStore {
             return Ok(Page { items: Vec::new(), last_sk: query.after.map(str::to_owned) });
         }
         let (pk, range, order, limit) = (query.pk.to_owned(), Range::page(&query), query.order, query.limit);
-        let items =
-            self.db.run(move |conn| read_range(conn, &pk, &range, order, Some(limit))).await.map_err(map_err)?;
+        let items = self
+            .db
+            .readers
+            .run(move |conn| read_range(conn, &pk, &range, order, Some(limit)))
+            .await
+            .map_err(map_err)?;
         let last_sk = if items.len() == limit { items.last().map(|item| item.sk.clone()) } else { None };
         Ok(Page { items, last_sk })
     }
 
     async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
-        self.db
-            .run(move |conn| {
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                for op in &ops {
-                    let (pk, sk, condition) = match op {
-                        WriteOp::Put { item, condition } => (&item.pk, &item.sk, *condition),
-                        WriteOp::Delete { pk, sk, condition } => (pk, sk, *condition),
-                    };
-                    if !condition_holds(&tx, pk, sk, condition)? {
-                        // Dropping the transaction rolls back what came before.
-                        return Ok(Err(StoreError::ConditionFailed));
-                    }
-                    match op {
-                        WriteOp::Put { item, .. } => tx.execute(
-                            "INSERT INTO items (pk, sk, data, version) VALUES (?1, ?2, ?3, ?4)
-                             ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, version = excluded.version",
-                            params![item.pk, item.sk, item.data, item.version as i64],
-                        )?,
-                        WriteOp::Delete { pk, sk, .. } => {
-                            tx.execute("DELETE FROM items WHERE pk = ?1 AND sk = ?2", params![pk, sk])?
-                        }
-                    };
-                }
-                tx.commit().map(Ok)
-            })
-            .await
-            .map_err(map_err)?
+        self.db.writer.run(payload(&ops), move |conn| apply_ops(conn, &ops)).await.map_err(map_err)?
     }
 
     async fn increment(&self, pk: &str, sk: &str) -> Result<u64, StoreError> {
         let (pk, sk) = (pk.to_owned(), sk.to_owned());
-        self.db
-            .run(move |conn| {
-                conn.query_row(
-                    "INSERT INTO counters (pk, sk, value) VALUES (?1, ?2, 1)
-                     ON CONFLICT (pk, sk) DO UPDATE SET value = value + 1
-                     RETURNING value",
-                    params![pk, sk],
-                    |row| row.get::<_, i64>(0),
-                )
-            })
-            .await
-            .map(|v| v as u64)
-            .map_err(map_err)
+        let value =
+            self.db.writer.run(pk.len() + sk.len(), move |conn| add_one(conn, &pk, &sk).map(Ok::<_, StoreError>));
+        value.await.map_err(map_err)?
     }
 }
 
