@@ -60,23 +60,77 @@ async fn two_processes_share_a_data_dir_and_one_name_has_one_owner() {
         created += usize::from(status == 200);
     }
     assert_eq!(created, 1, "exactly one process won the name");
-    assert_eq!(names(&http, &a.base).await, names(&http, &b.base).await);
+    // Both processes make progress when writing at the same time.
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let (http, base) = (http.clone(), if i % 2 == 0 { a.base.clone() } else { b.base.clone() });
+            tokio::spawn(async move { create(&http, &base, &format!("name_{i:02}")).await })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 200);
+    }
+    let seen = names(&http, &a.base).await;
+    assert_eq!(seen.len(), 41, "{seen:?}");
+    assert_eq!(seen, names(&http, &b.base).await);
 }
 
-#[tokio::test]
+/// Creates a script: its uuid once the server acknowledged it, `None` when
+/// the server is gone (connection refused or reset mid-request).
+async fn create_acknowledged(http: &reqwest::Client, base: &str, name: &str) -> Option<String> {
+    let body = body(name).to_string().into_bytes();
+    let response = http
+        .post(format!("{base}/v1/job/scripts"))
+        .headers(signed("POST", base, "/v1/job/scripts", None, &body))
+        .body(body)
+        .send()
+        .await
+        .ok()?;
+    let status = response.status();
+    let reply: Value = response.json().await.ok()?;
+    assert_eq!(status, 200, "{name}: {reply}");
+    Some(reply["data"].as_str().unwrap().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_writes_survive_a_crash() {
     let dir = tempfile::tempdir().unwrap();
     let http = reqwest::Client::new();
     let mut server = start(dir.path()).await;
-    for i in 0..5 {
-        assert_eq!(create(&http, &server.base, &format!("kept_{i}")).await, 200);
+    // 32 clients write at once, so the writer commits them in groups; the
+    // server is killed while their requests are in flight.
+    let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let clients: Vec<_> = (0..32)
+        .map(|client| {
+            let (http, base, acknowledged) = (http.clone(), server.base.clone(), acknowledged.clone());
+            tokio::spawn(async move {
+                for n in 0.. {
+                    let name = format!("kept_{client}_{n}");
+                    let Some(uuid) = create_acknowledged(&http, &base, &name).await else { return };
+                    acknowledged.lock().unwrap().push((name, uuid));
+                }
+            })
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while acknowledged.lock().unwrap().len() < 200 {
+        assert!(Instant::now() < deadline, "the writes were not acknowledged");
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
     // SIGKILL: no shutdown code runs.
     server.child.kill().unwrap();
     server.child.wait().unwrap();
+    for client in clients {
+        client.await.unwrap();
+    }
     let restarted = start(dir.path()).await;
-    assert_eq!(names(&http, &restarted.base).await, ["kept_0", "kept_1", "kept_2", "kept_3", "kept_4"]);
-    assert_eq!(create(&http, &restarted.base, "kept_0").await, 400, "uniqueness survives the restart too");
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    for (name, uuid) in &acknowledged {
+        let (status, script) = call(&http, &restarted.base, "GET", &format!("/v1/job/scripts/{uuid}"), None).await;
+        assert_eq!((status, script["data"]["name"].as_str()), (200, Some(name.as_str())), "{name} was acknowledged");
+    }
+    let (first, _) = &acknowledged[0];
+    assert_eq!(create(&http, &restarted.base, first).await, 400, "uniqueness survives the restart too");
 }
 
 /// Runs coc-local without bootstrap variables until it listens, then stops it; returns its stdout.

@@ -2,8 +2,6 @@
 //! The key in the path is the credential. The same `ingest` runs behind the
 //! SQS-triggered intake function.
 
-use std::time::Duration;
-
 use serde_json::{json, Value};
 
 use crate::app::App;
@@ -20,8 +18,8 @@ use super::incidents::PROVIDER_CODE;
 pub const SUCCESS: &str = "COC.00000000";
 pub const BAD_REQUEST: &str = "COC.00000001";
 pub const AUTH_FAILED: &str = "common.01010001";
-/// Duplicates of one alarm arriving together all retry their write; enough tries
-/// for every one of them to land.
+/// Duplicates of one alarm arriving together all retry their write, and each
+/// failed try means another copy landed: enough tries for every one of them.
 const WRITE_ATTEMPTS: usize = 64;
 
 #[derive(Debug, thiserror::Error)]
@@ -51,7 +49,7 @@ pub async fn ingest(store: &dyn Store, key: &str, body: &Value) -> Result<Ingest
     let integration = incidents::integration_by_key(store, key).await?.ok_or(IntakeError::UnknownKey)?;
     let report = AlarmReport::parse(body).map_err(IntakeError::Invalid)?;
     let project = integration.project_id.clone();
-    for attempt in 0..WRITE_ATTEMPTS {
+    for _ in 0..WRITE_ATTEMPTS {
         let now = now_ms();
         let current = incidents::get_alarm(store, &project, &integration.integration_id, &report.alarm_id).await?;
         let (mut alarm, version) = match current {
@@ -78,11 +76,10 @@ pub async fn ingest(store: &dyn Store, key: &str, body: &Value) -> Result<Ingest
         };
         match incidents::save_alarm(store, &project, &alarm, version, incident.as_ref()).await {
             Ok(()) => return Ok(Ingested { occurrences: alarm.occurrences, opened: incident.map(|i| i.incident_num) }),
-            Err(StoreError::ConditionFailed) => {
-                // Another copy of this alarm won the write: read it again and count this one on top.
-                tokio::time::sleep(Duration::from_millis(u64::from(attempt.min(20) as u32) * 3)).await;
-                continue;
-            }
+            // Another copy of this alarm won the write. A failed condition is
+            // answered once the winner is stored, so reading again at once sees
+            // it: count this one on top, without sleeping.
+            Err(StoreError::ConditionFailed) => continue,
             Err(other) => return Err(other.into()),
         }
     }

@@ -2,19 +2,29 @@
 //! WAL mode plus `BEGIN IMMEDIATE` transactions make it safe for several
 //! processes at once (the local server and `cargo lambda watch` functions can
 //! share a data directory).
+//!
+//! Within a process, every write goes through one writer thread that commits
+//! concurrent requests together ([`writer`]), and reads run on a pool of read
+//! connections that never wait for it ([`readers`]).
 
 mod queue;
 mod range;
+mod readers;
 mod store;
+#[cfg(test)]
+mod tests;
+mod writer;
 
-use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::Connection;
 
 pub use queue::SqliteQueue;
 pub use store::SqliteStore;
+
+use readers::Readers;
+use writer::Writer;
 
 /// The file name inside the data directory.
 pub const DB_FILE: &str = "coc.sqlite3";
@@ -68,10 +78,44 @@ fn add_index_columns(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(INDEXES)
 }
 
-/// A connection to the database file, shared by the store and queue adapters.
+/// Another process may hold the write lock for a moment; wait for it rather
+/// than failing the request.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Prepared statements kept per connection: every statement the adapters run
+/// (range reads come in a few shapes) fits, so none is parsed twice.
+const STATEMENT_CACHE: usize = 64;
+
+fn connect(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(conn)
+}
+
+/// The connection the writer thread owns; it also creates the schema.
+fn connect_writer(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = connect(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // FULL: a commit that returned survives power loss, not only a crash.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.execute_batch(SCHEMA)?;
+    add_index_columns(&conn)?;
+    Ok(conn)
+}
+
+fn connect_reader(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = connect(path)?;
+    // A read connection never writes, even by mistake.
+    conn.pragma_update(None, "query_only", true)?;
+    Ok(conn)
+}
+
+/// The database file, shared by the store and queue adapters: its writer and
+/// its read connections.
 #[derive(Clone)]
 pub struct SqliteDb {
-    conn: Arc<Mutex<Connection>>,
+    writer: Writer,
+    readers: Readers,
 }
 
 impl SqliteDb {
@@ -82,34 +126,17 @@ impl SqliteDb {
     }
 
     pub fn open(path: &Path) -> Result<Self, String> {
-        let open = || -> rusqlite::Result<Connection> {
-            let conn = Connection::open(path)?;
-            // Another process may hold the write lock for a moment; wait for it
-            // rather than failing the request.
-            conn.busy_timeout(Duration::from_secs(10))?;
-            conn.pragma_update(None, "journal_mode", "WAL")?;
-            // FULL: a commit that returned survives power loss, not only a crash.
-            conn.pragma_update(None, "synchronous", "FULL")?;
-            conn.execute_batch(SCHEMA)?;
-            add_index_columns(&conn)?;
-            Ok(conn)
-        };
-        let conn = open().map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-        Ok(SqliteDb { conn: Arc::new(Mutex::new(conn)) })
+        let failed = |e: &dyn std::fmt::Display| format!("cannot open {}: {e}", path.display());
+        let write_conn = connect_writer(path).map_err(|e| failed(&e))?;
+        let read_conn = connect_reader(path).map_err(|e| failed(&e))?;
+        let writer = Writer::start(write_conn).map_err(|e| failed(&e))?;
+        Ok(SqliteDb { writer, readers: Readers::new(PathBuf::from(path), read_conn) })
     }
 
-    /// Runs blocking SQLite work off the async runtime.
-    async fn run<T, F>(&self, work: F) -> Result<T, String>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
-    {
-        let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().map_err(|_| "sqlite connection lock poisoned".to_string())?;
-            work(&mut guard).map_err(|e| e.to_string())
-        })
-        .await
-        .map_err(|e| format!("sqlite task failed: {e}"))?
+    /// How many write transactions this process has committed on the file.
+    /// With group commit this is at most, and under load far below, the number
+    /// of writes: operators and tests read it to see writes being grouped.
+    pub fn commits(&self) -> u64 {
+        self.writer.commits()
     }
 }

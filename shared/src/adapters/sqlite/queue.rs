@@ -2,7 +2,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rusqlite::{params, TransactionBehavior};
+use rusqlite::{params, Connection};
 use tokio::sync::Notify;
 
 use super::SqliteDb;
@@ -29,42 +29,53 @@ impl SqliteQueue {
         SqliteQueue { db, name: name.into(), visibility_timeout, sent: Arc::default() }
     }
 
+    /// Claims up to `max` visible messages. A read connection looks first, so
+    /// an empty queue costs no write transaction (and no writer time); a claim
+    /// is one write request, like any other.
     async fn receive_visible(&self, max: usize) -> Result<Vec<ReceivedMessage>, QueueError> {
+        let name = self.name.clone();
+        let any_due =
+            self.db.readers.run(move |conn| any_due(conn, &name, now_ms())).await.map_err(QueueError::Backend)?;
+        if !any_due {
+            return Ok(Vec::new());
+        }
         let name = self.name.clone();
         let hidden_for = self.visibility_timeout.as_millis() as i64;
         self.db
-            .run(move |conn| {
-                let now = now_ms();
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                let due: Vec<(i64, String, i64)> = {
-                    let mut stmt = tx.prepare_cached(
-                        "SELECT id, body, receive_count FROM queue_messages
-                         WHERE queue = ?1 AND visible_at_ms <= ?2 ORDER BY visible_at_ms, id LIMIT ?3",
-                    )?;
-                    let rows =
-                        stmt.query_map(params![name, now, max as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-                    rows.collect::<rusqlite::Result<_>>()?
-                };
-                let mut received = Vec::with_capacity(due.len());
-                for (id, body, count) in due {
-                    let receipt = format!("{id}:{}", uuid::Uuid::new_v4().simple());
-                    tx.execute(
-                        "UPDATE queue_messages SET visible_at_ms = ?1, receive_count = ?2, receipt = ?3 WHERE id = ?4",
-                        params![now + hidden_for, count + 1, receipt, id],
-                    )?;
-                    received.push(ReceivedMessage {
-                        id: id.to_string(),
-                        body,
-                        receipt,
-                        receive_count: (count + 1) as u32,
-                    });
-                }
-                tx.commit()?;
-                Ok(received)
-            })
+            .writer
+            .run(name.len(), move |conn| claim(conn, &name, max, hidden_for).map(Ok::<_, QueueError>))
             .await
-            .map_err(QueueError::Backend)
+            .map_err(QueueError::Backend)?
     }
+}
+
+fn any_due(conn: &Connection, queue: &str, now: i64) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM queue_messages WHERE queue = ?1 AND visible_at_ms <= ?2)")?
+        .query_row(params![queue, now], |row| row.get(0))
+}
+
+/// The SQL of one claim, run by the writer: hides the due messages for the
+/// visibility timeout and gives each a fresh receipt.
+fn claim(conn: &Connection, queue: &str, max: usize, hidden_for: i64) -> rusqlite::Result<Vec<ReceivedMessage>> {
+    let now = now_ms();
+    let due: Vec<(i64, String, i64)> = {
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, body, receive_count FROM queue_messages
+             WHERE queue = ?1 AND visible_at_ms <= ?2 ORDER BY visible_at_ms, id LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![queue, now, max as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut received = Vec::with_capacity(due.len());
+    let mut hide = conn.prepare_cached(
+        "UPDATE queue_messages SET visible_at_ms = ?1, receive_count = ?2, receipt = ?3 WHERE id = ?4",
+    )?;
+    for (id, body, count) in due {
+        let receipt = format!("{id}:{}", uuid::Uuid::new_v4().simple());
+        hide.execute(params![now + hidden_for, count + 1, receipt, id])?;
+        received.push(ReceivedMessage { id: id.to_string(), body, receipt, receive_count: (count + 1) as u32 });
+    }
+    Ok(received)
 }
 
 #[async_trait]
@@ -75,16 +86,13 @@ impl Queue for SqliteQueue {
         }
         let (name, body) = (self.name.clone(), body.to_owned());
         let visible_at = now_ms() + delay.as_millis() as i64;
-        self.db
-            .run(move |conn| {
-                conn.execute(
-                    "INSERT INTO queue_messages (queue, body, visible_at_ms) VALUES (?1, ?2, ?3)",
-                    params![name, body, visible_at],
-                )
-                .map(|_| ())
-            })
-            .await
-            .map_err(QueueError::Backend)?;
+        let bytes = name.len() + body.len();
+        let sent = self.db.writer.run(bytes, move |conn| {
+            conn.prepare_cached("INSERT INTO queue_messages (queue, body, visible_at_ms) VALUES (?1, ?2, ?3)")?
+                .execute(params![name, body, visible_at])
+                .map(|_| Ok::<_, QueueError>(()))
+        });
+        sent.await.map_err(QueueError::Backend)??;
         if delay.is_zero() {
             self.sent.notify_waiters();
         }
@@ -110,12 +118,12 @@ impl Queue for SqliteQueue {
 
     async fn delete(&self, receipt: &str) -> Result<(), QueueError> {
         let (name, receipt) = (self.name.clone(), receipt.to_owned());
-        self.db
-            .run(move |conn| {
-                conn.execute("DELETE FROM queue_messages WHERE queue = ?1 AND receipt = ?2", params![name, receipt])
-                    .map(|_| ())
-            })
-            .await
-            .map_err(QueueError::Backend)
+        let bytes = name.len() + receipt.len();
+        let deleted = self.db.writer.run(bytes, move |conn| {
+            conn.prepare_cached("DELETE FROM queue_messages WHERE queue = ?1 AND receipt = ?2")?
+                .execute(params![name, receipt])
+                .map(|_| Ok::<_, QueueError>(()))
+        });
+        deleted.await.map_err(QueueError::Backend)?
     }
 }

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
-use rusqlite::{params, Connection, OptionalExtension, ToSql, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, ToSql};
 
-use super::range::{index_select, Range};
+use super::range::{index_select, Range, COLUMNS};
 use super::SqliteDb;
 use crate::ports::{Condition, IndexKey, IndexQuery, Item, Order, Page, PageQuery, Store, StoreError, WriteOp};
 
@@ -15,11 +15,11 @@ impl SqliteStore {
     }
 }
 
-fn condition_holds(tx: &Transaction<'_>, pk: &str, sk: &str, condition: Condition) -> rusqlite::Result<bool> {
+fn condition_holds(conn: &Connection, pk: &str, sk: &str, condition: Condition) -> rusqlite::Result<bool> {
     if condition == Condition::Always {
         return Ok(true);
     }
-    let version: Option<i64> = tx
+    let version: Option<i64> = conn
         .prepare_cached("SELECT version FROM items WHERE pk = ?1 AND sk = ?2")?
         .query_row(params![pk, sk], |row| row.get(0))
         .optional()?;
@@ -31,7 +31,7 @@ fn condition_holds(tx: &Transaction<'_>, pk: &str, sk: &str, condition: Conditio
     })
 }
 
-/// An item from a row of [`super::range::COLUMNS`].
+/// An item from a row of [`COLUMNS`].
 fn item_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
     let key = |pk: Option<String>, sk: Option<String>| pk.zip(sk).map(|(pk, sk)| IndexKey { pk, sk });
     Ok(Item {
@@ -44,13 +44,13 @@ fn item_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
     })
 }
 
-/// Applies one write of a transaction, after its condition held.
-fn apply(tx: &Transaction<'_>, op: &WriteOp) -> rusqlite::Result<()> {
+/// Applies one write of a call, after its condition held.
+fn apply(conn: &Connection, op: &WriteOp) -> rusqlite::Result<()> {
     match op {
         WriteOp::Put { item, .. } => {
             let list = item.list_key.as_ref();
             let filter = item.filter_key.as_ref();
-            tx.prepare_cached(
+            conn.prepare_cached(
                 "INSERT INTO items (pk, sk, data, version, list_pk, list_sk, filter_pk, filter_sk)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, version = excluded.version,
@@ -69,10 +69,10 @@ fn apply(tx: &Transaction<'_>, op: &WriteOp) -> rusqlite::Result<()> {
             ])?;
         }
         WriteOp::Delete { pk, sk, .. } => {
-            tx.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")?.execute(params![pk, sk])?;
+            conn.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")?.execute(params![pk, sk])?;
         }
         WriteOp::Add { pk, sk, delta } => {
-            tx.prepare_cached(
+            conn.prepare_cached(
                 "INSERT INTO counters (pk, sk, value) VALUES (?1, ?2, ?3)
                  ON CONFLICT (pk, sk) DO UPDATE SET value = value + excluded.value",
             )?
@@ -80,6 +80,57 @@ fn apply(tx: &Transaction<'_>, op: &WriteOp) -> rusqlite::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The SQL of one `write` call, run by the writer inside the request's own
+/// savepoint: `Ok(Err(ConditionFailed))` when a condition does not hold, and
+/// the writer then undoes what the earlier operations of the call did.
+fn apply_ops(conn: &Connection, ops: &[WriteOp]) -> rusqlite::Result<Result<(), StoreError>> {
+    for op in ops {
+        let (pk, sk, condition) = match op {
+            WriteOp::Put { item, condition } => (&item.pk, &item.sk, *condition),
+            WriteOp::Delete { pk, sk, condition } => (pk, sk, *condition),
+            WriteOp::Add { pk, sk, .. } => (pk, sk, Condition::Always),
+        };
+        if !condition_holds(conn, pk, sk, condition)? {
+            return Ok(Err(StoreError::ConditionFailed));
+        }
+        apply(conn, op)?;
+    }
+    Ok(Ok(()))
+}
+
+/// About how many bytes a write call carries (bounds the writer's groups).
+fn payload(ops: &[WriteOp]) -> usize {
+    ops.iter()
+        .map(|op| match op {
+            WriteOp::Put { item, .. } => item.pk.len() + item.sk.len() + item.data.len(),
+            WriteOp::Delete { pk, sk, .. } | WriteOp::Add { pk, sk, .. } => pk.len() + sk.len(),
+        })
+        .sum()
+}
+
+fn add_one(conn: &Connection, pk: &str, sk: &str) -> rusqlite::Result<u64> {
+    conn.prepare_cached(
+        "INSERT INTO counters (pk, sk, value) VALUES (?1, ?2, 1)
+         ON CONFLICT (pk, sk) DO UPDATE SET value = value + 1
+         RETURNING value",
+    )?
+    .query_row(params![pk, sk], |row| row.get::<_, i64>(0))
+    .map(|value| value as u64)
+}
+
+fn get_item(conn: &Connection, pk: &str, sk: &str) -> rusqlite::Result<Option<Item>> {
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM items WHERE pk = ?1 AND sk = ?2"))?
+        .query_row(params![pk, sk], item_from_row)
+        .optional()
+}
+
+fn get_counter(conn: &Connection, pk: &str, sk: &str) -> rusqlite::Result<i64> {
+    conn.prepare_cached("SELECT value FROM counters WHERE pk = ?1 AND sk = ?2")?
+        .query_row(params![pk, sk], |row| row.get::<_, i64>(0))
+        .optional()
+        .map(|value| value.unwrap_or(0))
 }
 
 /// The items of one sort-key range of partition `pk`, at most `limit` of them.
@@ -103,13 +154,7 @@ fn read_range(
 }
 
 /// The items of one index read.
-fn read_index(
-    conn: &Connection,
-    sql: &str,
-    pk: &str,
-    after: Option<&str>,
-    limit: usize,
-) -> rusqlite::Result<Vec<Item>> {
+fn read_index(conn: &Connection, sql: &str, pk: &str, after: Option<&str>, limit: usize) -> rusqlite::Result<Vec<Item>> {
     let mut stmt = conn.prepare_cached(sql)?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let rows = match after {
@@ -127,18 +172,17 @@ fn map_err(err: String) -> StoreError {
 impl Store for SqliteStore {
     async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
         let (pk, sk) = (pk.to_owned(), sk.to_owned());
-        self.db
-            .run(move |conn| {
-                let sql = format!("SELECT {} FROM items WHERE pk = ?1 AND sk = ?2", super::range::COLUMNS);
-                conn.prepare_cached(&sql)?.query_row(params![pk, sk], item_from_row).optional()
-            })
-            .await
-            .map_err(map_err)
+        self.db.readers.run(move |conn| get_item(conn, &pk, &sk)).await.map_err(map_err)
     }
 
     async fn query_prefix(&self, pk: &str, sk_prefix: &str) -> Result<Vec<Item>, StoreError> {
         let (pk, range) = (pk.to_owned(), Range::prefix(sk_prefix));
-        self.db.run(move |conn| read_range(conn, &pk, &range, Order::Ascending, None)).await.map_err(map_err)
+        // Unbounded in size: read off the runtime threads.
+        self.db
+            .readers
+            .run_long(move |conn| read_range(conn, &pk, &range, Order::Ascending, None))
+            .await
+            .map_err(map_err)
     }
 
     async fn query_page(&self, query: PageQuery<'_>) -> Result<Page, StoreError> {
@@ -146,32 +190,18 @@ impl Store for SqliteStore {
             return Ok(Page { items: Vec::new(), last_sk: query.after.map(str::to_owned) });
         }
         let (pk, range, order, limit) = (query.pk.to_owned(), Range::page(&query), query.order, query.limit);
-        let items =
-            self.db.run(move |conn| read_range(conn, &pk, &range, order, Some(limit))).await.map_err(map_err)?;
+        let items = self
+            .db
+            .readers
+            .run(move |conn| read_range(conn, &pk, &range, order, Some(limit)))
+            .await
+            .map_err(map_err)?;
         let last_sk = if items.len() == limit { items.last().map(|item| item.sk.clone()) } else { None };
         Ok(Page { items, last_sk })
     }
 
     async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
-        self.db
-            .run(move |conn| {
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                for op in &ops {
-                    let (pk, sk, condition) = match op {
-                        WriteOp::Put { item, condition } => (&item.pk, &item.sk, *condition),
-                        WriteOp::Delete { pk, sk, condition } => (pk, sk, *condition),
-                        WriteOp::Add { pk, sk, .. } => (pk, sk, Condition::Always),
-                    };
-                    if !condition_holds(&tx, pk, sk, condition)? {
-                        // Dropping the transaction rolls back what came before.
-                        return Ok(Err(StoreError::ConditionFailed));
-                    }
-                    apply(&tx, op)?;
-                }
-                tx.commit().map(Ok)
-            })
-            .await
-            .map_err(map_err)?
+        self.db.writer.run(payload(&ops), move |conn| apply_ops(conn, &ops)).await.map_err(map_err)?
     }
 
     async fn query_index(&self, query: IndexQuery<'_>) -> Result<Page, StoreError> {
@@ -180,8 +210,12 @@ impl Store for SqliteStore {
         }
         let (sql, pk, after, limit, index) =
             (index_select(&query), query.pk.to_owned(), query.after.map(str::to_owned), query.limit, query.index);
-        let items =
-            self.db.run(move |conn| read_index(conn, &sql, &pk, after.as_deref(), limit)).await.map_err(map_err)?;
+        let items = self
+            .db
+            .readers
+            .run(move |conn| read_index(conn, &sql, &pk, after.as_deref(), limit))
+            .await
+            .map_err(map_err)?;
         let last_sk = if items.len() == limit {
             items.last().and_then(|item| item.index_key(index)).map(|key| key.sk.clone())
         } else {
@@ -192,32 +226,14 @@ impl Store for SqliteStore {
 
     async fn counter(&self, pk: &str, sk: &str) -> Result<i64, StoreError> {
         let (pk, sk) = (pk.to_owned(), sk.to_owned());
-        self.db
-            .run(move |conn| {
-                conn.prepare_cached("SELECT value FROM counters WHERE pk = ?1 AND sk = ?2")?
-                    .query_row(params![pk, sk], |row| row.get::<_, i64>(0))
-                    .optional()
-                    .map(|value| value.unwrap_or(0))
-            })
-            .await
-            .map_err(map_err)
+        self.db.readers.run(move |conn| get_counter(conn, &pk, &sk)).await.map_err(map_err)
     }
 
     async fn increment(&self, pk: &str, sk: &str) -> Result<u64, StoreError> {
         let (pk, sk) = (pk.to_owned(), sk.to_owned());
-        self.db
-            .run(move |conn| {
-                conn.query_row(
-                    "INSERT INTO counters (pk, sk, value) VALUES (?1, ?2, 1)
-                     ON CONFLICT (pk, sk) DO UPDATE SET value = value + 1
-                     RETURNING value",
-                    params![pk, sk],
-                    |row| row.get::<_, i64>(0),
-                )
-            })
-            .await
-            .map(|v| v as u64)
-            .map_err(map_err)
+        let value =
+            self.db.writer.run(pk.len() + sk.len(), move |conn| add_one(conn, &pk, &sk).map(Ok::<_, StoreError>));
+        value.await.map_err(map_err)?
     }
 }
 
