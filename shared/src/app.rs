@@ -9,6 +9,7 @@ use crate::adapters::sqlite::{SqliteDb, SqliteQueue, SqliteStore};
 use crate::auth::PublicHosts;
 use crate::ports::{Queue, Store};
 use crate::secrets::SecretBox;
+use crate::wakeups::Wakeups;
 
 /// Where the embedded store keeps its file when `COC_DATA_DIR` is not set.
 pub const DEFAULT_DATA_DIR: &str = ".coc-data";
@@ -16,16 +17,30 @@ pub const DEFAULT_DATA_DIR: &str = ".coc-data";
 pub const EMBEDDED_QUEUE: &str = "jobs";
 /// How long a received message stays hidden before it is delivered again.
 pub const QUEUE_VISIBILITY_TIMEOUT: Duration = Duration::from_secs(60);
+/// How often a waiting job poll looks at its agent's jobs on the embedded store.
+/// There the engine normally runs in the same process and wakes the poll at
+/// once; the look is for the rare other process sharing the file (a
+/// `cargo lambda watch` function), so a few seconds of delay are acceptable.
+pub const EMBEDDED_POLL_RECHECK: Duration = Duration::from_secs(3);
+/// The same on DynamoDB/SQS, where the engine usually runs in another process
+/// (the engine function) and never wakes this one's polls: the look is then the
+/// only way a poll learns of its jobs, so it is frequent. It reads one agent's
+/// own key range, so it costs one small query per waiting agent per second.
+pub const SHARED_STORE_POLL_RECHECK: Duration = Duration::from_secs(1);
+/// Overrides both, in milliseconds.
+pub const POLL_RECHECK_VAR: &str = "COC_POLL_RECHECK_MS";
 
 #[derive(Clone)]
 pub struct App {
     pub store: Arc<dyn Store>,
     pub queue: Arc<dyn Queue>,
-    /// Rung when the engine hands out jobs, so that agents' polls waiting in this
-    /// process answer at once instead of at their next look at the store.
-    /// Only a shortcut: polls in other processes (other Lambda instances) still
-    /// find the jobs by looking.
-    pub jobs_handed_out: Arc<tokio::sync::Notify>,
+    /// Rung by the engine for the agents it hands jobs to, so that their polls
+    /// waiting in this process answer at once. Only a shortcut: polls in other
+    /// processes (other Lambda instances) find the jobs at their next look.
+    pub wakeups: Arc<Wakeups>,
+    /// How often a waiting job poll looks at its agent's jobs for ones handed
+    /// out by another process.
+    pub poll_recheck: Duration,
     /// The hosts signatures must be made for (`COC_PUBLIC_HOSTS`); any by default.
     pub public_hosts: PublicHosts,
     /// Seals what the store must not hold in clear: secret keys and sensitive values.
@@ -39,7 +54,8 @@ impl App {
         App {
             store,
             queue,
-            jobs_handed_out: Arc::default(),
+            wakeups: Arc::default(),
+            poll_recheck: EMBEDDED_POLL_RECHECK,
             public_hosts: PublicHosts::any(),
             secrets: SecretBox::ephemeral(),
         }
@@ -53,6 +69,21 @@ impl App {
         App { secrets, ..self }
     }
 
+    pub fn with_poll_recheck(self, poll_recheck: Duration) -> Self {
+        App { poll_recheck, ..self }
+    }
+
+    /// `COC_POLL_RECHECK_MS` when set (a whole number of milliseconds, at least 1), else `default`.
+    fn poll_recheck_from_env(default: Duration) -> Result<Duration, String> {
+        match std::env::var(POLL_RECHECK_VAR).ok().filter(|v| !v.is_empty()) {
+            None => Ok(default),
+            Some(value) => match value.parse::<u64>() {
+                Ok(ms) if ms > 0 => Ok(Duration::from_millis(ms)),
+                _ => Err(format!("{POLL_RECHECK_VAR}: not a whole number of milliseconds above 0: {value}")),
+            },
+        }
+    }
+
     /// The embedded, durable default: one SQLite file in `data_dir`, and the
     /// master key in COC_KEY_FILE (default `data_dir/master.key`).
     pub fn embedded(data_dir: &std::path::Path) -> Result<Self, String> {
@@ -61,7 +92,8 @@ impl App {
             Arc::new(SqliteStore::new(db.clone())),
             Arc::new(SqliteQueue::new(db, EMBEDDED_QUEUE, QUEUE_VISIBILITY_TIMEOUT)),
         );
-        Ok(app.with_secrets(Self::local_secrets(data_dir)?))
+        let poll_recheck = Self::poll_recheck_from_env(EMBEDDED_POLL_RECHECK)?;
+        Ok(app.with_secrets(Self::local_secrets(data_dir)?).with_poll_recheck(poll_recheck))
     }
 
     fn local_secrets(data_dir: &std::path::Path) -> Result<SecretBox, String> {
@@ -75,7 +107,8 @@ impl App {
 
     /// DynamoDB when `COC_TABLE_NAME` is set and SQS when `COC_QUEUE_URL` is set;
     /// otherwise the embedded store and queue in `COC_DATA_DIR`. The public
-    /// hosts come from `COC_PUBLIC_HOSTS`. The master key is in KMS when
+    /// hosts come from `COC_PUBLIC_HOSTS`, the polls' recheck interval from
+    /// `COC_POLL_RECHECK_MS`. The master key is in KMS when
     /// `COC_KMS_KEY_ID` is set, otherwise in the local key file.
     #[cfg(feature = "aws")]
     pub async fn from_env() -> Result<Self, String> {
@@ -89,6 +122,10 @@ impl App {
             (Some(_), Some(_)) => None,
             _ => Some(Self::embedded(&Self::data_dir_from_env())?),
         };
+        let poll_recheck = Self::poll_recheck_from_env(match table {
+            Some(_) => SHARED_STORE_POLL_RECHECK,
+            None => EMBEDDED_POLL_RECHECK,
+        })?;
         let store: Arc<dyn Store> = match table {
             Some(table) => Arc::new(DynamoStore::from_env(table).await),
             None => embedded.as_ref().expect("embedded is opened without a table").store.clone(),
@@ -105,6 +142,9 @@ impl App {
                 Self::local_secrets(&data_dir)?
             }
         };
-        Ok(App::new(store, queue).with_secrets(secrets).with_public_hosts(PublicHosts::from_env()?))
+        Ok(App::new(store, queue)
+            .with_secrets(secrets)
+            .with_public_hosts(PublicHosts::from_env()?)
+            .with_poll_recheck(poll_recheck))
     }
 }

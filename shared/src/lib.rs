@@ -20,6 +20,7 @@ pub mod ports;
 pub mod repositories;
 pub mod routes;
 pub mod secrets;
+pub mod wakeups;
 
 pub use app::App;
 pub use error::ApiError;

@@ -5,27 +5,32 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
 
-use super::retry::{landed, until_written};
 use crate::app::App;
 use crate::clock::now_ms;
 use crate::domain::absent::null_is_default;
 use crate::domain::job::agent::Agent;
-use crate::domain::job::order::{Effects, InstanceStatus};
+use crate::domain::job::order::{InstanceStatus, Order};
 use crate::domain::tenant::Caller;
 use crate::engine;
 use crate::error::ApiError;
 use crate::handlers::orders::redact;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::ports::StoreError;
+use crate::repositories::reports::{self, Recorded, RunResult};
 use crate::repositories::{jobs, Versioned};
 use crate::secrets;
 
 /// The longest a job poll waits for work.
 pub const MAX_POLL_WAIT: Duration = Duration::from_secs(20);
-const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// Logs are capped at 1 MB (spec 4.2.1); the agent caps them, the server enforces it.
 pub const MAX_LOG_BYTES: usize = 1024 * 1024;
+/// Ends a log that masking secrets made longer than [`MAX_LOG_BYTES`], cut to fit.
+const MASKED_TOO_LONG: &str = "\n[log truncated: masking secrets made it longer than 1 MiB]";
+// A report is one transaction: its result, its job's removal and its log's chunks
+// (each cut at a character boundary, so up to 3 bytes short).
+const _: () = assert!(2 + MAX_LOG_BYTES.div_ceil(jobs::LOG_CHUNK_BYTES - 3) <= reports::MAX_WRITE_OPS);
 
 /// The agent of the path, which must be the one whose credential signed the
 /// request: an agent reaches only its own jobs.
@@ -80,6 +85,11 @@ pub async fn heartbeat(app: &App, caller: &Caller, request: ApiRequest) -> Resul
 
 /// `GET /v1/agents/{agent_sn}/jobs?wait_seconds=0..20` → `{"data": [jobs]}`,
 /// waiting up to `wait_seconds` for one to arrive. Each job is handed out once.
+///
+/// A waiting poll costs nothing until the engine of this process wakes it for
+/// jobs of this agent (see `wakeups`); it looks at the store again only every
+/// `App::poll_recheck`, for jobs handed out by other processes, and not at all
+/// at its deadline (the agent's next poll looks first thing).
 pub async fn poll(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
     let wait = match request.query_param::<u64>("wait_seconds")? {
         Some(secs) if secs > MAX_POLL_WAIT.as_secs() => {
@@ -89,19 +99,24 @@ pub async fn poll(app: &App, caller: &Caller, request: ApiRequest) -> Result<Api
         None => Duration::ZERO,
     };
     let agent = agent_of(app, caller, &request).await?.value;
-    let deadline = tokio::time::Instant::now() + wait;
+    let deadline = Instant::now() + wait;
+    // Subscribed before the first look, so jobs handed out after it wake this poll.
+    let mut wakeup = app.wakeups.subscribe(&caller.project_id, &agent.agent_sn);
     loop {
         let mut jobs = jobs::claim_jobs(app.store.as_ref(), &caller.project_id, &agent.agent_sn, now_ms()).await?;
-        if !jobs.is_empty() || tokio::time::Instant::now() >= deadline {
+        if !jobs.is_empty() || Instant::now() >= deadline {
             for job in &mut jobs {
                 secrets::open_job(&app.secrets, job).await?;
             }
             return ApiResponse::data(jobs);
         }
-        // Woken early when this process hands out jobs; the interval covers other processes.
-        tokio::select! {
-            _ = app.jobs_handed_out.notified() => {}
-            _ = tokio::time::sleep(POLL_INTERVAL) => {}
+        let recheck_at = (Instant::now() + app.poll_recheck).min(deadline);
+        let woken = tokio::select! {
+            _ = wakeup.woken() => true,
+            _ = tokio::time::sleep_until(recheck_at) => false,
+        };
+        if !woken && Instant::now() >= deadline {
+            return ApiResponse::data(Vec::<jobs::Job>::new());
         }
     }
 }
@@ -117,7 +132,12 @@ struct Report {
 /// `POST /v1/agents/{agent_sn}/jobs/{execute_uuid}/{instance_id}` with
 /// `{"attempt", "exit_code", "log"}` → `{"data": true}` when recorded (or already
 /// recorded: resending a report is safe), `false` when the run was no longer
-/// wanted (canceled, timed out, retried).
+/// wanted (canceled, timed out, retried) or already has another result.
+///
+/// The ticket is only read: the result and its log are written as items of
+/// their own in one conditional write, and the engine folds them into the
+/// ticket in its next step (`engine::step`), so the reports of a batch never
+/// contend for the ticket.
 pub async fn report(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
     let report: Report = request.json_body()?;
     if report.log.len() > MAX_LOG_BYTES {
@@ -129,37 +149,72 @@ pub async fn report(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
         .path_param("instance_id")?
         .parse()
         .map_err(|_| ApiError::invalid("instance_id", "must be a whole number"))?;
-    let store = app.store.as_ref();
-    let recorded = until_written(&format!("ticket {execute_uuid}"), || async {
-        let current = jobs::get_order(store, &caller.project_id, execute_uuid)
-            .await?
-            .ok_or_else(|| ApiError::NotFound(format!("ticket {execute_uuid} does not exist")))?;
-        let mut order = current.value;
-        match order.instance(instance_id).map(|i| i.target.agent_sn.as_str()) {
-            None => return Err(ApiError::NotFound(format!("instance {instance_id} is not in ticket {execute_uuid}"))),
-            Some(sn) if sn != agent.agent_sn => {
-                return Err(ApiError::Forbidden(format!(
-                    "instance {instance_id} does not run on agent {}",
-                    agent.agent_sn
-                )))
+    let (store, project) = (app.store.as_ref(), &caller.project_id);
+    let order = order_of_run(app, caller, execute_uuid, instance_id, &agent.agent_sn).await?;
+    let running = order
+        .instance(instance_id)
+        .is_some_and(|i| i.status == InstanceStatus::Processing && i.attempt == report.attempt);
+    if !running {
+        // A resend of a report already folded in is acknowledged again; otherwise
+        // the run is no longer wanted (canceled, timed out, retried).
+        return ApiResponse::data(order.has_report(instance_id, report.attempt, report.exit_code));
+    }
+    let log = within_limit(redact(&report.log, &secrets::order_secrets(&app.secrets, &order).await?));
+    let result = RunResult { instance_id, attempt: report.attempt, exit_code: report.exit_code, reported_at: now_ms() };
+    let recorded = match reports::record(store, project, execute_uuid, &agent.agent_sn, &result, &log).await? {
+        Recorded::New => true,
+        // The agent resends until it hears back: the same result is the same report.
+        Recorded::AlreadyReported => {
+            match reports::get(store, project, execute_uuid, instance_id, report.attempt).await? {
+                Some(earlier) => earlier.exit_code == report.exit_code,
+                // Folded in since the ticket was read: the ticket tells.
+                None => order_of_run(app, caller, execute_uuid, instance_id, &agent.agent_sn).await?.has_report(
+                    instance_id,
+                    report.attempt,
+                    report.exit_code,
+                ),
             }
-            Some(_) => {}
         }
-        let log = redact(&report.log, &secrets::order_secrets(&app.secrets, &order).await?);
-        let summary = format!("exit code {}", report.exit_code);
-        if !order.report(instance_id, report.attempt, report.exit_code, &summary, now_ms()) {
-            // A resend of a report already recorded (the agent retries until it hears back)
-            // is acknowledged again; otherwise the run is no longer wanted (canceled, timed
-            // out, retried). Either way there is nothing to write.
-            return Ok(Some(order.has_report(instance_id, report.attempt, report.exit_code)));
-        }
-        jobs::put_log(store, &caller.project_id, execute_uuid, instance_id, report.attempt, &log).await?;
-        let effects = Effects { withdraw: vec![instance_id], ..Effects::default() };
-        landed(jobs::save_order(store, &order, current.version, &effects).await, true)
-    })
-    .await?;
+    };
     if recorded {
-        engine::kick(app.queue.as_ref(), &caller.project_id, execute_uuid).await?;
+        // Also for a resend: the kick after the first report may have been lost.
+        engine::kick(app.queue.as_ref(), project, execute_uuid).await?;
     }
     ApiResponse::data(recorded)
+}
+
+/// The log as stored: at most [`MAX_LOG_BYTES`]. Masks longer than the secrets
+/// they replace can make a log that was within the limit longer.
+fn within_limit(mut log: String) -> String {
+    if log.len() > MAX_LOG_BYTES {
+        let mut cut = MAX_LOG_BYTES - MASKED_TOO_LONG.len();
+        while !log.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        log.truncate(cut);
+        log.push_str(MASKED_TOO_LONG);
+    }
+    log
+}
+
+/// The ticket of a run reported by `agent_sn`: 404 when there is no such
+/// ticket or instance, 403 when the instance runs on another agent.
+async fn order_of_run(
+    app: &App,
+    caller: &Caller,
+    execute_uuid: &str,
+    instance_id: u64,
+    agent_sn: &str,
+) -> Result<Order, ApiError> {
+    let order = jobs::get_order(app.store.as_ref(), &caller.project_id, execute_uuid)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("ticket {execute_uuid} does not exist")))?
+        .value;
+    match order.instance(instance_id).map(|i| i.target.agent_sn.as_str()) {
+        None => Err(ApiError::NotFound(format!("instance {instance_id} is not in ticket {execute_uuid}"))),
+        Some(sn) if sn != agent_sn => {
+            Err(ApiError::Forbidden(format!("instance {instance_id} does not run on agent {agent_sn}")))
+        }
+        Some(_) => Ok(order),
+    }
 }

@@ -3,8 +3,10 @@
 //! Tenant partition `PROJECT#{project}`:
 //! - `AGENT#{agent_sn}`: a registered agent;
 //! - `ORDER#{execute_uuid}`: a ticket with all its instances (at most 200), version-locked;
-//! - `AGENTJOB#{agent_sn}#{execute_uuid}#{instance_id}`: a run waiting for (or taken by) its agent;
-//! - `LOG#{execute_uuid}#{instance_id}#{attempt}#{chunk}`: a run's output, in chunks that fit an item;
+//! - `AGENTJOB#{agent_sn}#{execute_uuid}#{instance_id}#{attempt}`: a run waiting for (or taken by)
+//!   its agent; the attempt is in the key so that the run's report can remove exactly its own job;
+//! - `LOG#{execute_uuid}#{instance_id}#{attempt}#{chunk}`: a run's output, in chunks that fit an item,
+//!   written once, with the run's result (see `reports`);
 //! - counter `ORDER_ID`.
 //!
 //! Partition `ACTIVE_ORDERS`, sort key `{project}#{execute_uuid}`: tickets not yet
@@ -21,8 +23,11 @@ use crate::ports::{Condition, Item, Store, StoreError, WriteOp};
 
 const ACTIVE_PK: &str = "ACTIVE_ORDERS";
 const ORDER_COUNTER: &str = "ORDER_ID";
-/// Characters of log per item: with JSON escaping it stays far below DynamoDB's 400 KB.
-const LOG_CHUNK_CHARS: usize = 32 * 1024;
+/// Bytes of log per item (cut at a character boundary): even if every byte were
+/// a control character, escaped as `\u00XX` in the JSON, an item stays below
+/// DynamoDB's 400 KB. A 1 MiB log is 22 chunks, so it is written in the same
+/// transaction as its result (see `reports::record`).
+pub const LOG_CHUNK_BYTES: usize = 48 * 1024;
 
 /// What an agent needs to run one instance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,8 +53,23 @@ fn job_prefix(agent_sn: &str) -> String {
     format!("AGENTJOB#{agent_sn}#")
 }
 
-fn job_sk(agent_sn: &str, execute_uuid: &str, instance_id: u64) -> String {
-    format!("{}{execute_uuid}#{instance_id:05}", job_prefix(agent_sn))
+fn job_sk(agent_sn: &str, execute_uuid: &str, instance_id: u64, attempt: u32) -> String {
+    format!("{}{execute_uuid}#{instance_id:05}#{attempt:04}", job_prefix(agent_sn))
+}
+
+/// The write that removes a run's job (done, canceled or timed out): gone or not, it is gone after.
+pub fn job_delete_op(
+    project: &ProjectId,
+    agent_sn: &str,
+    execute_uuid: &str,
+    instance_id: u64,
+    attempt: u32,
+) -> WriteOp {
+    WriteOp::Delete {
+        pk: tenant_pk(project),
+        sk: job_sk(agent_sn, execute_uuid, instance_id, attempt),
+        condition: Condition::Always,
+    }
 }
 
 /// The ticket's entry in the list of unfinished tickets.
@@ -150,12 +170,17 @@ fn job_for(order: &Order, instance_id: u64) -> Option<(String, Job)> {
         timeout_secs: order.execute_param.timeout,
         claimed_at: None,
     };
-    Some((job_sk(instance.target.agent_sn.as_str(), &order.execute_uuid, instance_id), job))
+    Some((job_sk(instance.target.agent_sn.as_str(), &order.execute_uuid, instance_id, instance.attempt), job))
 }
 
 /// Saves a ticket read at `version` with what its step requires: jobs handed
 /// out or taken back, and its place in the active list. All or nothing.
 pub async fn save_order(store: &dyn Store, order: &Order, version: u64, effects: &Effects) -> Result<(), StoreError> {
+    store.write(save_order_ops(order, version, effects)?).await
+}
+
+/// The writes of [`save_order`], for a caller that adds its own to the same transaction.
+pub fn save_order_ops(order: &Order, version: u64, effects: &Effects) -> Result<Vec<WriteOp>, StoreError> {
     let pk = tenant_pk(&order.project_id);
     let mut ops = vec![WriteOp::Put {
         item: Item::new(pk.clone(), order_sk(&order.execute_uuid), encode(order)?, version + 1),
@@ -163,11 +188,8 @@ pub async fn save_order(store: &dyn Store, order: &Order, version: u64, effects:
     }];
     for id in &effects.withdraw {
         if let Some(instance) = order.instance(*id) {
-            ops.push(WriteOp::Delete {
-                pk: pk.clone(),
-                sk: job_sk(instance.target.agent_sn.as_str(), &order.execute_uuid, *id),
-                condition: Condition::Always,
-            });
+            let agent_sn = instance.target.agent_sn.as_str();
+            ops.push(job_delete_op(&order.project_id, agent_sn, &order.execute_uuid, *id, instance.attempt));
         }
     }
     for id in &effects.dispatch {
@@ -181,7 +203,7 @@ pub async fn save_order(store: &dyn Store, order: &Order, version: u64, effects:
     } else {
         ops.push(WriteOp::Put { item: active, condition: Condition::Always });
     }
-    store.write(ops).await
+    Ok(ops)
 }
 
 /// Every ticket not yet over, as (project, execute_uuid).
@@ -224,29 +246,41 @@ pub async fn claim_jobs(
 
 // ---- logs ------------------------------------------------------------------
 
-/// Stores a run's output in chunks (written before the ticket records the result).
-pub async fn put_log(
-    store: &dyn Store,
+/// The writes that store a run's output: at least one chunk (an empty log is
+/// one empty chunk), each on the condition that it is not there yet, so a log is
+/// written once and never replaced by a later, different report of the run.
+pub fn log_put_ops(
     project: &ProjectId,
     execute_uuid: &str,
     instance_id: u64,
     attempt: u32,
     log: &str,
-) -> Result<(), StoreError> {
-    let chars: Vec<char> = log.chars().collect();
-    let ops = chars
-        .chunks(LOG_CHUNK_CHARS)
+) -> Result<Vec<WriteOp>, StoreError> {
+    let mut chunks = Vec::new();
+    let mut rest = log;
+    loop {
+        let mut cut = rest.len().min(LOG_CHUNK_BYTES);
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let (chunk, tail) = rest.split_at(cut);
+        chunks.push(chunk);
+        rest = tail;
+        if rest.is_empty() {
+            break;
+        }
+    }
+    chunks
+        .iter()
         .enumerate()
         .map(|(n, chunk)| {
             let sk = format!("LOG#{execute_uuid}#{instance_id:05}#{attempt:04}#{n:04}");
-            let data = encode(&chunk.iter().collect::<String>())?;
-            Ok(WriteOp::Put { item: Item::new(tenant_pk(project), sk, data, 1), condition: Condition::Always })
+            Ok(WriteOp::Put {
+                item: Item::new(tenant_pk(project), sk, encode(chunk)?, 1),
+                condition: Condition::NotExists,
+            })
         })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    for batch in ops.chunks(25) {
-        store.write(batch.to_vec()).await?;
-    }
-    Ok(())
+        .collect()
 }
 
 pub async fn get_log(

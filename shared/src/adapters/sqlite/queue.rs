@@ -105,12 +105,17 @@ impl Queue for SqliteQueue {
         }
         let deadline = tokio::time::Instant::now() + wait;
         loop {
+            // Registered before looking, so a message sent while we look wakes us
+            // (else it would wait for the next poll interval).
+            let sent = self.sent.notified();
+            tokio::pin!(sent);
+            sent.as_mut().enable();
             let received = self.receive_visible(max).await?;
             if !received.is_empty() || tokio::time::Instant::now() >= deadline {
                 return Ok(received);
             }
             tokio::select! {
-                _ = self.sent.notified() => {}
+                _ = sent => {}
                 _ = tokio::time::sleep(POLL_INTERVAL) => {}
             }
         }
