@@ -63,7 +63,6 @@ pub struct Summary {
     pub rate: f64,
     pub p50: Duration,
     pub p99: Duration,
-    pub requests: usize,
 }
 
 impl Summary {
@@ -75,7 +74,6 @@ impl Summary {
             rate: median_f64(rates),
             p50: median(p50s),
             p99: median(p99s),
-            requests: rounds.iter().map(|r| r.latencies.len()).sum(),
         }
     }
 }

@@ -36,7 +36,7 @@ fn header(report: &mut Report, parts: &[String]) {
         &[
             vec!["date (UTC)".into(), report::now_utc()],
             vec!["machine".into(), report::machine()],
-            vec!["coc".into(), format!("coc-local {} (git {git}), release build", env!("CARGO_PKG_VERSION"))],
+            vec!["coc".into(), format!("coc-local {} (git {git}), {}", env!("CARGO_PKG_VERSION"), report::profile())],
             vec!["Alertmanager".into(), alarms::alertmanager_version()],
             vec!["Ansible".into(), fanout::ansible_version()],
             vec!["command".into(), format!("`make bench` (= `coc-bench {}`)", parts.join(" "))],

@@ -53,13 +53,28 @@ pub fn results_path() -> PathBuf {
     target_dir().join("bench").join("results.md")
 }
 
-/// The Cargo target directory this binary was built in (`.../target/release/coc-bench`).
+/// The Cargo target directory: `CARGO_TARGET_DIR`, else the one this binary
+/// was built in (`.../target/release/coc-bench`).
 pub fn target_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
         return PathBuf::from(dir);
     }
     let exe = std::env::current_exe().expect("the bench knows its own path");
-    exe.parent().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("target"))
+    exe.parent().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_else(|| workspace_dir().join("target"))
+}
+
+/// The workspace this bench was built from (where `.tools/` is).
+pub fn workspace_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// How this binary was built, for the report.
+pub fn profile() -> &'static str {
+    if cfg!(debug_assertions) {
+        "debug build (figures not comparable with a release run)"
+    } else {
+        "release build"
+    }
 }
 
 /// The first line a command prints for `args`, or why there is none.

@@ -21,7 +21,6 @@ pub const SECRET_KEY: &str = "BENCHSECRETKEY00000000000000000000000001";
 pub struct CocServer {
     guard: ChildGuard,
     pub base: String,
-    pub data_dir: PathBuf,
 }
 
 /// `coc-local` next to this binary (both built by `make bench`), or `COC_LOCAL_BIN`.
@@ -57,7 +56,7 @@ impl CocServer {
             .env_remove("COC_KEY_FILE");
         let mut guard = ChildGuard::spawn("coc-local", command, &data_dir.join("server.log"));
         wait_listening(port, &mut guard, Duration::from_secs(30)).await;
-        CocServer { guard, base: format!("http://127.0.0.1:{port}"), data_dir: data_dir.to_owned() }
+        CocServer { guard, base: format!("http://127.0.0.1:{port}") }
     }
 
     pub fn pid(&self) -> u32 {
