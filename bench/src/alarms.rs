@@ -108,7 +108,12 @@ impl Alertmanager {
     }
 }
 
-async fn post_round(http: &reqwest::Client, url: &str, budget: Budget, body: impl Fn(usize) -> Value + Send + Sync + 'static) -> Round {
+async fn post_round(
+    http: &reqwest::Client,
+    url: &str,
+    budget: Budget,
+    body: impl Fn(usize) -> Value + Send + Sync + 'static,
+) -> Round {
     let (http, url) = (http.clone(), url.to_owned());
     let body = std::sync::Arc::new(body);
     round(budget, move |n| {
@@ -153,8 +158,9 @@ pub async fn run(report: &mut Report) {
             let alarms = case.alarms;
             coc_rounds.push(post_round(&coc_http, &coc_url, budget, move |n| coc_alarm(alarms, round_id, n)).await);
             let at = starts_at.clone();
-            am_rounds
-                .push(post_round(&am_http, &am_url, budget, move |n| alertmanager_alert(alarms, round_id, n, &at)).await);
+            am_rounds.push(
+                post_round(&am_http, &am_url, budget, move |n| alertmanager_alert(alarms, round_id, n, &at)).await,
+            );
         }
         let (ours, theirs) = (Summary::of(&coc_rounds), Summary::of(&am_rounds));
         rows.push(vec![

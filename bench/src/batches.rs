@@ -75,10 +75,7 @@ pub async fn run(report: &mut Report) {
             vec![format!("{HOSTS} hosts in {BATCHES} batches of {} ({RUNS} runs), total", HOSTS / BATCHES), cell(full)],
             vec!["… per batch".into(), cell(per_batch)],
             vec!["… overhead per batch (per batch − direct run)".into(), cell(per_batch.saturating_sub(direct))],
-            vec![
-                "ratio: per batch / 1-host ticket".into(),
-                ratio(per_batch.as_secs_f64(), single.as_secs_f64()),
-            ],
+            vec!["ratio: per batch / 1-host ticket".into(), ratio(per_batch.as_secs_f64(), single.as_secs_f64())],
         ],
     );
     drop(fleet);

@@ -127,7 +127,8 @@ async fn cold_start(function: &str, bootstrap: &Path) -> (Duration, Answer) {
             let api = api.clone();
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |request| runtime_api(api.clone(), request));
-                let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                let _ =
+                    hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
             });
         }
     });
@@ -165,7 +166,10 @@ fn zipped_size(bootstrap: &Path) -> Option<u64> {
     let dir = tempfile::tempdir().ok()?;
     let archive = dir.path().join("function.zip");
     let status = Command::new("zip").arg("-q").arg("-j").arg(&archive).arg(bootstrap).status().ok()?;
-    status.success().then(|| std::fs::metadata(&archive).ok().map(|m| m.len())).flatten()
+    if !status.success() {
+        return None;
+    }
+    std::fs::metadata(&archive).ok().map(|m| m.len())
 }
 
 struct Measured {

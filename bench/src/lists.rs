@@ -60,7 +60,8 @@ async fn seed_orders(data_dir: &Path, template: &str, count: usize) {
     let app = App::embedded(data_dir).expect("the seeded store opens");
     let project = ProjectId::parse(PROJECT).expect("a project id");
     let store = app.store.clone();
-    let template = jobs::get_order(store.as_ref(), &project, template).await.expect("store").expect("the template").value;
+    let template =
+        jobs::get_order(store.as_ref(), &project, template).await.expect("store").expect("the template").value;
     let permits = Arc::new(Semaphore::new(32));
     let mut tasks = Vec::with_capacity(count);
     for _ in 0..count {
@@ -79,7 +80,11 @@ async fn seed_orders(data_dir: &Path, template: &str, count: usize) {
 }
 
 /// Rounds of signed GETs of `path?query` (`pick(n)` chooses the path per request).
-async fn measure(api: &ApiClient, budget: Budget, pick: impl Fn(usize) -> (String, Option<String>) + Send + Sync + 'static) -> Summary {
+async fn measure(
+    api: &ApiClient,
+    budget: Budget,
+    pick: impl Fn(usize) -> (String, Option<String>) + Send + Sync + 'static,
+) -> Summary {
     let pick = Arc::new(pick);
     let mut rounds = Vec::new();
     for _ in 0..ROUNDS {

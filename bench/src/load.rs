@@ -70,11 +70,7 @@ impl Summary {
         let rates: Vec<f64> = rounds.iter().map(|r| r.rate).collect();
         let p50s = rounds.iter().map(|r| percentile(&r.latencies, 0.50)).collect();
         let p99s = rounds.iter().map(|r| percentile(&r.latencies, 0.99)).collect();
-        Summary {
-            rate: median_f64(rates),
-            p50: median(p50s),
-            p99: median(p99s),
-        }
+        Summary { rate: median_f64(rates), p50: median(p50s), p99: median(p99s) }
     }
 }
 

@@ -3,6 +3,7 @@
 //! also when a part of the bench panics.
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -23,6 +24,14 @@ impl ChildGuard {
             .unwrap_or_else(|e| panic!("cannot open {}: {e}", log.display()));
         let err = out.try_clone().expect("a log file handle clones");
         command.stdin(Stdio::null()).stdout(out).stderr(err);
+        // SAFETY: prctl(2) only, between fork and exec. The child gets SIGKILL when
+        // the bench dies, also by a signal that runs no destructor.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
         let child = command.spawn().unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
         ChildGuard { name: name.to_owned(), child: Some(child) }
     }

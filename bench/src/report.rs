@@ -103,17 +103,11 @@ pub fn machine() -> String {
         .and_then(|r| r.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0);
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    format!(
-        "{cores} × {model}, {:.1} GiB RAM, Linux {}",
-        mem_kb as f64 / (1024.0 * 1024.0),
-        kernel.trim()
-    )
+    format!("{cores} × {model}, {:.1} GiB RAM, Linux {}", mem_kb as f64 / (1024.0 * 1024.0), kernel.trim())
 }
 
 pub fn now_utc() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
 /// `a / b` with two decimals, or `n/a` when there is no `b`.
