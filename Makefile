@@ -38,8 +38,11 @@ sdk-test: tools ## Only the official-SDK tests against a fresh local server
 	cargo build -p coc-local -p coc-admin -p coc-agent
 	COC_LOCAL_BIN=target/debug/coc-local COC_ADMIN_BIN=target/debug/coc-admin COC_AGENT_BIN=target/debug/coc-agent .tools/venv/bin/pytest -q tests/sdk
 
-bench: ## Benchmarks (release build, local server, loopback only); results go in BENCHMARKS.md
-	cargo run --release -q -p coc-bench
+BENCH_PARTS ?=
+bench: ## COC vs Alertmanager/Ansible and its own baselines (BENCH_PARTS=alarms fanout lists idle batches lambda); writes target/bench/results.md
+	scripts/install-bench-tools.sh
+	cargo build --release -q -p coc-local -p coc-bench
+	cargo run --release -q -p coc-bench -- $(BENCH_PARTS)
 
 lambda-tools: tools ## Install cargo-lambda (from PyPI) into .tools/venv
 	.tools/venv/bin/pip install --quiet --disable-pip-version-check cargo-lambda
