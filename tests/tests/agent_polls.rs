@@ -110,7 +110,9 @@ async fn setups(agents: &[String]) -> Vec<Setup> {
 async fn execute(setup: &Setup, agents: &[String]) -> String {
     let targets: Vec<Value> = agents
         .iter()
-        .map(|sn| json!({"resource_id": format!("res-{sn}"), "agent_sn": sn, "project_id": "p-polls", "region_id": "r"}))
+        .map(
+            |sn| json!({"resource_id": format!("res-{sn}"), "agent_sn": sn, "project_id": "p-polls", "region_id": "r"}),
+        )
         .collect();
     let body = json!({"execute_param": {"timeout": 60, "success_rate": 100, "execute_user": "root"},
                       "execute_batches": [{"batch_index": 1, "rotation_strategy": "CONTINUE", "target_instances": targets}]});
@@ -182,8 +184,13 @@ async fn the_reports_of_a_whole_batch_land_at_once() {
             .map(|(agent_sn, job)| {
                 let (client, start) = (client.agent(&agent_sn), start.clone());
                 tokio::spawn(async move {
-                    let path = format!("/v1/agents/{agent_sn}/jobs/{}/{}", job["execute_uuid"].as_str().unwrap(), job["instance_id"]);
-                    let body = json!({"attempt": job["attempt"], "exit_code": 0, "log": format!("hello from {agent_sn}")});
+                    let path = format!(
+                        "/v1/agents/{agent_sn}/jobs/{}/{}",
+                        job["execute_uuid"].as_str().unwrap(),
+                        job["instance_id"]
+                    );
+                    let body =
+                        json!({"attempt": job["attempt"], "exit_code": 0, "log": format!("hello from {agent_sn}")});
                     start.wait().await;
                     let reply = client.post(&path, &body).await;
                     (reply.status, reply.body["data"].clone())
