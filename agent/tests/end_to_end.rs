@@ -184,6 +184,14 @@ async fn real_agents_run_real_scripts() {
     assert_eq!(hosts[1]["name"], "host-a2");
     for sn in ["a1", "a2", "a3"] {
         let file = credential_path(&states.path().join(sn));
+        // The server lists an agent as soon as it registered; the agent stores
+        // the credential it was given a moment later.
+        for _ in 0..100 {
+            if file.exists() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{sn}'s credential file is its owner's alone");
         let stored = std::fs::read_to_string(&file).unwrap();
