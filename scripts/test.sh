@@ -31,3 +31,6 @@ cargo test --workspace --all-features
 step "official SDK against the local server"
 cargo build -p coc-local -p coc-admin -p coc-agent
 COC_LOCAL_BIN=target/debug/coc-local COC_ADMIN_BIN=target/debug/coc-admin COC_AGENT_BIN=target/debug/coc-agent .tools/venv/bin/pytest -q tests/sdk
+
+step "Lambda build: sam build of template.yaml (arm64), and an artifact for every function"
+scripts/lambda-build.sh
