@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # `make lambda-build`: every function of template.yaml, cross-built for Lambda
-# (arm64, with zig) by `sam build` itself, so the deploy path is what is built
-# and checked. SAM's rust-cargolambda builder runs `cargo lambda build --release
-# --arm64 --bin <Binary>` once per function in one shared target directory
-# (CARGO_TARGET_DIR, default target/): the dependencies and coc-shared are
-# compiled once and each function only links. Bootstraps land in
-# .aws-sam/build/<Function>/bootstrap and <target dir>/lambda/<binary>/bootstrap.
+# (arm64, linked with zig) by `sam build` itself, so that what is built and
+# checked is the deploy path. SAM's rust-cargolambda builder runs
+# `cargo lambda build --release --arm64 --bin <Binary>` in each function's
+# package (its CodeUri), all in one target directory (CARGO_TARGET_DIR, default
+# target/): the dependencies are compiled once, coc-shared once per feature set,
+# and each function only links. Bootstraps land in .aws-sam/build/<Function>/
+# and <target dir>/lambda/<binary>/. Extra arguments go to `sam build`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.tools/venv/bin:$PATH"
