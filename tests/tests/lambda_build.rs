@@ -68,7 +68,7 @@ fn each_function_enables_the_adapters_its_policies_allow_and_no_other() {
     let functions = functions(&template);
     assert!(functions.len() > ROUTES.len(), "the API functions and the queue and schedule ones");
     for (binary, resource) in functions {
-        let allowed = actions(&resource);
+        let allowed = actions(resource);
         let mut wanted = BTreeSet::from(["lambda".to_owned()]);
         if allowed.iter().any(|a| a.starts_with("kms:")) {
             wanted.insert("kms".to_owned());
