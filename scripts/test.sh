@@ -41,7 +41,13 @@ COC_SDK_BACKEND=aws .tools/venv/bin/pytest -q tests/sdk
 
 step "one flow through the functions under cargo lambda watch"
 make -s lambda-tools
-# The functions the flow calls; built now, cargo lambda watch finds them fresh.
-cargo build -p issue-token -p create-script -p register-agent -p agent-heartbeat -p poll-agent-jobs \
-  -p report-agent-job -p list-resources -p execute-script -p get-script-job -p get-script-job-batch
+# The functions the flow calls, each built as cargo lambda watch builds it (its own
+# features plus the embedded store), so that watch finds them fresh.
+for function in issue-token create-script register-agent agent-heartbeat poll-agent-jobs \
+  report-agent-job list-resources execute-script get-script-job get-script-job-batch; do
+  cargo build -q -p "$function" --features coc-shared/embedded
+done
 COC_CARGO_LAMBDA=.tools/venv/bin/cargo-lambda .tools/venv/bin/pytest -q tests/lambda
+
+step "Lambda build: sam build of template.yaml (arm64), and an artifact for every function"
+scripts/lambda-build.sh

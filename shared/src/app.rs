@@ -106,21 +106,24 @@ impl App {
     }
 
     /// DynamoDB when `COC_TABLE_NAME` is set and SQS when `COC_QUEUE_URL` is set;
-    /// otherwise the embedded store and queue in `COC_DATA_DIR`. The public
-    /// hosts come from `COC_PUBLIC_HOSTS`, the polls' recheck interval from
-    /// `COC_POLL_RECHECK_MS`. The master key is in KMS when
+    /// otherwise, with the `embedded` feature, the embedded store and queue in
+    /// `COC_DATA_DIR`. The public hosts come from `COC_PUBLIC_HOSTS`, the polls'
+    /// recheck interval from `COC_POLL_RECHECK_MS`. The master key is in KMS when
     /// `COC_KMS_KEY_ID` is set, otherwise in the local key file.
-    #[cfg(feature = "aws")]
+    /// A binary built without the `sqs` or `kms` feature (a Lambda function whose
+    /// route needs no queue or no secrets) gets a port that refuses every call.
+    #[cfg(feature = "dynamodb")]
     pub async fn from_env() -> Result<Self, String> {
         use crate::adapters::dynamodb::DynamoStore;
-        use crate::adapters::kms::KmsKeyring;
-        use crate::adapters::sqs::SqsQueue;
+        use crate::adapters::unavailable::NoQueue;
 
-        let table = std::env::var("COC_TABLE_NAME").ok().filter(|v| !v.is_empty());
-        let queue_url = std::env::var("COC_QUEUE_URL").ok().filter(|v| !v.is_empty());
+        let setting = |name| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let table = setting("COC_TABLE_NAME");
+        let queue_url = setting("COC_QUEUE_URL");
         let embedded = match (&table, &queue_url) {
             (Some(_), Some(_)) => None,
-            _ => Some(Self::embedded(&Self::data_dir_from_env())?),
+            _ if cfg!(feature = "embedded") => Some(Self::embedded(&Self::data_dir_from_env())?),
+            _ => None,
         };
         let poll_recheck = Self::poll_recheck_from_env(match table {
             Some(_) => SHARED_STORE_POLL_RECHECK,
@@ -128,14 +131,24 @@ impl App {
         })?;
         let store: Arc<dyn Store> = match table {
             Some(table) => Arc::new(DynamoStore::from_env(table).await),
-            None => embedded.as_ref().expect("embedded is opened without a table").store.clone(),
+            None => {
+                embedded.as_ref().ok_or("COC_TABLE_NAME is not set and this build has no embedded store")?.store.clone()
+            }
         };
-        let queue: Arc<dyn Queue> = match queue_url {
-            Some(url) => Arc::new(SqsQueue::from_env(url, QUEUE_VISIBILITY_TIMEOUT).await),
-            None => embedded.as_ref().expect("embedded is opened without a queue").queue.clone(),
+        let queue: Arc<dyn Queue> = match (queue_url, &embedded) {
+            #[cfg(feature = "sqs")]
+            (Some(url), _) => Arc::new(crate::adapters::sqs::SqsQueue::from_env(url, QUEUE_VISIBILITY_TIMEOUT).await),
+            (None, Some(embedded)) => embedded.queue.clone(),
+            _ if cfg!(feature = "sqs") => Arc::new(NoQueue { reason: "COC_QUEUE_URL is not set" }),
+            _ => Arc::new(NoQueue { reason: "built without the `sqs` feature" }),
         };
-        let secrets = match std::env::var("COC_KMS_KEY_ID").ok().filter(|v| !v.is_empty()) {
-            Some(key_id) => SecretBox::new(Arc::new(KmsKeyring::from_env(key_id).await)),
+        let secrets = match setting("COC_KMS_KEY_ID") {
+            #[cfg(feature = "kms")]
+            Some(key_id) => SecretBox::new(Arc::new(crate::adapters::kms::KmsKeyring::from_env(key_id).await)),
+            #[cfg(not(feature = "kms"))]
+            Some(_) => SecretBox::new(Arc::new(crate::adapters::unavailable::NoKeyring {
+                reason: "built without the `kms` feature",
+            })),
             None => {
                 let data_dir = Self::data_dir_from_env();
                 std::fs::create_dir_all(&data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;

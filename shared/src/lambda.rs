@@ -14,7 +14,7 @@ use crate::app::App;
 use crate::auth::precheck;
 use crate::clock::now_ms;
 use crate::error::ApiError;
-use crate::handlers::{error_response, handle_route};
+use crate::handlers::{error_response, handle_route_with, handler_for, Handler};
 use crate::http::ApiRequest;
 use crate::routes::{route_for, Operation, Route};
 
@@ -150,21 +150,37 @@ async fn take_alarm(app: App, body: String) -> QueueOutcome {
     }
 }
 
-pub async fn serve(operation: Operation) -> Result<(), Error> {
+/// The one route a function serves, with its handler. Make it a `const`
+/// (`const ENDPOINT: Endpoint = Endpoint::of(Operation::GetScript);`): the
+/// handler is then picked at compile time and is the only one linked in.
+#[derive(Clone, Copy)]
+pub struct Endpoint {
+    pub operation: Operation,
+    pub handler: Handler,
+}
+
+impl Endpoint {
+    pub const fn of(operation: Operation) -> Endpoint {
+        Endpoint { operation, handler: handler_for(operation) }
+    }
+}
+
+/// Serves one API route behind `lambda_http`.
+pub async fn serve(endpoint: Endpoint) -> Result<(), Error> {
     crate::logging::init();
     let app = App::from_env().await.map_err(Error::from)?;
-    let route = route_for(operation);
+    let route = route_for(endpoint.operation);
     lambda_http::run(service_fn(|event: Request| {
         let app = &app;
-        async move { Ok::<_, Error>(respond(app, route, event).await) }
+        async move { Ok::<_, Error>(respond(app, route, endpoint.handler, event).await) }
     }))
     .await
 }
 
-async fn respond(app: &App, route: &'static Route, event: Request) -> Response<Body> {
+async fn respond(app: &App, route: &'static Route, handler: Handler, event: Request) -> Response<Body> {
     let request_id = event.lambda_context_ref().map(|c| c.request_id.clone()).unwrap_or_else(crate::ids::request_id);
     let response = match to_api_request(route, event) {
-        Ok(request) => handle_route(app, route, request, &request_id).await,
+        Ok(request) => handle_route_with(app, route, handler, request, &request_id).await,
         Err(err) => error_response(&err, &request_id),
     };
     response.into_http(&request_id).map(Body::from)
@@ -210,6 +226,11 @@ mod tests {
     use crate::auth::PublicHosts;
     use crate::domain::tenant::ProjectId;
     use crate::repositories::credentials;
+
+    /// What a function of `route` answers to `event`.
+    async fn respond(app: &App, route: &'static Route, event: Request) -> Response<Body> {
+        super::respond(app, route, Endpoint::of(route.operation).handler, event).await
+    }
 
     /// An embedded app in a fresh directory, with an access key of project `p-lambda`.
     async fn app_with_key() -> (App, Credential, std::path::PathBuf) {

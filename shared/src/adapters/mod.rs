@@ -1,11 +1,12 @@
 //! Adapters behind the ports: SQLite and a local key file (the embedded
-//! default) and, with the `aws` feature, DynamoDB, SQS and KMS.
+//! default) and, with the features of the same names, DynamoDB, SQS and KMS.
 
-#[cfg(feature = "aws")]
+#[cfg(feature = "dynamodb")]
 pub mod dynamodb;
-#[cfg(feature = "aws")]
+#[cfg(feature = "kms")]
 pub mod kms;
 pub mod local_keyring;
 pub mod sqlite;
-#[cfg(feature = "aws")]
+#[cfg(feature = "sqs")]
 pub mod sqs;
+pub mod unavailable;

@@ -5,6 +5,7 @@
 pub mod agent_identity;
 pub mod agents;
 pub mod alarms;
+pub mod endpoints;
 pub mod incidents;
 pub mod integrations;
 pub mod orders;
@@ -25,6 +26,7 @@ use crate::domain::tenant::Caller;
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::routes::{self, Access, Operation, Route};
+pub use endpoints::{handler_for, Handler};
 
 /// Runs the handler of `operation`. `caller` is the authenticated caller of an
 /// `Access::Authenticated` or `Access::Agent` route.
@@ -34,42 +36,16 @@ pub async fn dispatch(
     caller: Option<&Caller>,
     request: ApiRequest,
 ) -> Result<ApiResponse, ApiError> {
-    let caller = || caller.ok_or_else(|| ApiError::Internal(format!("{operation:?} ran without a caller")));
-    match operation {
-        Operation::IssueToken => tokens::issue(app, request).await,
-        Operation::CreateScript => scripts::create(app, caller()?, request).await,
-        Operation::ListScripts => scripts::list(app, caller()?, request).await,
-        Operation::GetScript => scripts::get(app, caller()?, request).await,
-        Operation::UpdateScript => scripts::update(app, caller()?, request).await,
-        Operation::DeleteScript => scripts::delete(app, caller()?, request).await,
-        Operation::ReviewScript => scripts::review(app, caller()?, request).await,
-        Operation::ExecuteScript => scripts::execute(app, caller()?, request).await,
-        Operation::GetScriptJob => orders::info(app, caller()?, request).await,
-        Operation::ListScriptJobBatches => orders::batches(app, caller()?, request).await,
-        Operation::GetScriptJobStatistics => orders::statistics(app, caller()?, request).await,
-        Operation::GetScriptJobBatch => orders::batch(app, caller()?, request).await,
-        Operation::ListScriptJobs => orders::list(app, caller()?, request).await,
-        Operation::OperateScriptJob => orders::operate(app, caller()?, request).await,
-        Operation::ListResources => resources::list(app, caller()?, request).await,
-        Operation::RegisterAgent => agent_identity::register(app, request).await,
-        Operation::CreateAgentActivation => agent_identity::create_activation(app, caller()?, request).await,
-        Operation::RevokeAgent => agent_identity::revoke(app, caller()?, request).await,
-        Operation::AgentHeartbeat => agents::heartbeat(app, caller()?, request).await,
-        Operation::PollAgentJobs => agents::poll(app, caller()?, request).await,
-        Operation::ReportAgentJob => agents::report(app, caller()?, request).await,
-        Operation::CreateIncident => incidents::create(app, caller()?, request).await,
-        Operation::HandleIncident => incidents::handle(app, caller()?, request).await,
-        Operation::GetIncident => incidents::detail(app, caller()?, request).await,
-        Operation::CreateIntegration => integrations::create(app, caller()?, request).await,
-        Operation::ListIntegrations => integrations::list(app, caller()?, request).await,
-        Operation::DeleteIntegration => integrations::delete(app, caller()?, request).await,
-        Operation::ReportAlarm => alarms::intake(app, request).await,
-        Operation::ListAlarms => integrations::alarms(app, caller()?, request).await,
-    }
+    handler_for(operation)(app, caller, request).await
 }
 
 /// Authenticates (where the route asks for it) and runs a routed request.
-async fn run(app: &App, route: &Route, request: ApiRequest) -> Result<(ApiResponse, Option<Caller>), ApiError> {
+async fn run(
+    app: &App,
+    route: &Route,
+    handler: Handler,
+    request: ApiRequest,
+) -> Result<(ApiResponse, Option<Caller>), ApiError> {
     // The local server never reads more than this; a Lambda event arrives whole.
     if request.body.len() > route.body_limit {
         return Err(ApiError::PayloadTooLarge(route.body_limit));
@@ -83,16 +59,28 @@ async fn run(app: &App, route: &Route, request: ApiRequest) -> Result<(ApiRespon
         ),
         Access::Public => None,
     };
-    let response = dispatch(app, route.operation, caller.as_ref(), request).await?;
+    let response = handler(app, caller.as_ref(), request).await?;
     Ok((response, caller))
 }
 
 /// Runs a request that already has its route, logging the outcome. Request
 /// bodies and credentials are never logged: they may hold secrets.
 pub async fn handle_route(app: &App, route: &Route, request: ApiRequest, request_id: &str) -> ApiResponse {
+    handle_route_with(app, route, handler_for(route.operation), request, request_id).await
+}
+
+/// [`handle_route`] with the route's handler given, as a Lambda binary does
+/// (see [`endpoints`]): nothing here names the other routes' handlers.
+pub async fn handle_route_with(
+    app: &App,
+    route: &Route,
+    handler: Handler,
+    request: ApiRequest,
+    request_id: &str,
+) -> ApiResponse {
     let started = Instant::now();
     let (method, path) = (request.method.clone(), request.path.clone());
-    let (response, caller) = match run(app, route, request).await {
+    let (response, caller) = match run(app, route, handler, request).await {
         Ok(done) => done,
         Err(err) => (error_response(&err, request_id), None),
     };

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# `make lambda-build`: every function of template.yaml, cross-built for Lambda
+# (arm64, linked with zig) by `sam build` itself, so that what is built and
+# checked is the deploy path. SAM's rust-cargolambda builder runs
+# `cargo lambda build --release --arm64 --bin <Binary>` in each function's
+# package (its CodeUri), all in one target directory (CARGO_TARGET_DIR, default
+# target/): the dependencies are compiled once, coc-shared once per feature set,
+# and each function only links. Bootstraps land in .aws-sam/build/<Function>/
+# and <target dir>/lambda/<binary>/. Extra arguments go to `sam build`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.tools/venv/bin:$PATH"
+export SAM_CLI_TELEMETRY=0
+
+# The Lambda release settings. The builder cannot pass `--profile`, so they are
+# given to cargo here instead of in [profile.release], which stays as it is for
+# the local server (`make run`, `make bench`):
+# - no LTO and 16 codegen units: 31 functions linking one shared crate with
+#   thin LTO took 40 minutes on 2 cores; without it each function only links;
+# - opt-level "s": smaller bootstraps (less to load at a cold start) for code
+#   that mostly waits on DynamoDB;
+# - panic = abort: no unwinding tables; a panic ends the invocation either way
+#   (the runtime restarts the process), and no code here catches panics;
+# - strip: no symbols in the bootstrap.
+export CARGO_PROFILE_RELEASE_LTO=false
+export CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
+export CARGO_PROFILE_RELEASE_OPT_LEVEL=s
+export CARGO_PROFILE_RELEASE_PANIC=abort
+export CARGO_PROFILE_RELEASE_STRIP=symbols
+
+sam build --template-file template.yaml "$@"
+
+# Every function of the template must have its artifact: an arm64 executable
+# `bootstrap` in .aws-sam/build/<Function>/. Prints each one's size, plain and
+# gzipped (what a deployment package costs).
+python3 - <<'PY'
+import gzip, os, re, sys
+
+text = open("template.yaml").read()
+functions = re.findall(r"^  (\w+):\n    Type: AWS::Serverless::Function$", text, re.M)
+if not functions:
+    sys.exit("no AWS::Serverless::Function found in template.yaml")
+missing = []
+print(f"{'function':34} {'bootstrap':>10} {'gzip -9':>10}")
+for name in functions:
+    path = os.path.join(".aws-sam", "build", name, "bootstrap")
+    try:
+        data = open(path, "rb").read()
+    except OSError:
+        missing.append(f"{path}: missing")
+        continue
+    # ELF, 64-bit, machine 183 (EM_AARCH64), executable.
+    if data[:5] != b"\x7fELF\x02" or int.from_bytes(data[18:20], "little") != 183 or not os.access(path, os.X_OK):
+        missing.append(f"{path}: not an arm64 executable")
+        continue
+    print(f"{name:34} {len(data):>10} {len(gzip.compress(data, 9)):>10}")
+if missing:
+    sys.exit("functions without a built artifact:\n  " + "\n  ".join(missing))
+print(f"{len(functions)} functions built")
+PY

@@ -1,0 +1,81 @@
+//! Which handler serves which operation, as plain function pointers picked by a
+//! `const fn`. The local server looks them up at run time; a Lambda binary
+//! evaluates [`handler_for`] at compile time (`const`), so the only handler it
+//! references, and so the only one the linker keeps, is its own route's.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use super::{agent_identity, agents, alarms, incidents, integrations, orders, resources, scripts, tokens};
+use crate::app::App;
+use crate::domain::tenant::Caller;
+use crate::error::ApiError;
+use crate::http::{ApiRequest, ApiResponse};
+use crate::routes::Operation;
+
+/// What a handler returns: boxed, so that every handler has the one type [`Handler`].
+pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<ApiResponse, ApiError>> + Send + 'a>>;
+
+/// A route's handler. `caller` is the authenticated caller of an
+/// `Access::Authenticated` or `Access::Agent` route, `None` on a public one.
+pub type Handler = for<'a> fn(&'a App, Option<&'a Caller>, ApiRequest) -> HandlerFuture<'a>;
+
+/// A handler of a route with a caller (`handler(app, caller, request)`).
+macro_rules! with_caller {
+    ($handler:path) => {{
+        fn call<'a>(app: &'a App, caller: Option<&'a Caller>, request: ApiRequest) -> HandlerFuture<'a> {
+            Box::pin(async move {
+                let caller = caller
+                    .ok_or_else(|| ApiError::Internal(format!("{} ran without a caller", stringify!($handler))))?;
+                $handler(app, caller, request).await
+            })
+        }
+        call as Handler
+    }};
+}
+
+/// A handler of a public route (`handler(app, request)`), which checks what it needs itself.
+macro_rules! public {
+    ($handler:path) => {{
+        fn call<'a>(app: &'a App, _caller: Option<&'a Caller>, request: ApiRequest) -> HandlerFuture<'a> {
+            Box::pin($handler(app, request))
+        }
+        call as Handler
+    }};
+}
+
+/// The handler of `operation`. Use it in a `const` where only one route is
+/// served, so that the other handlers are not linked in.
+pub const fn handler_for(operation: Operation) -> Handler {
+    match operation {
+        Operation::IssueToken => public!(tokens::issue),
+        Operation::CreateScript => with_caller!(scripts::create),
+        Operation::ListScripts => with_caller!(scripts::list),
+        Operation::GetScript => with_caller!(scripts::get),
+        Operation::UpdateScript => with_caller!(scripts::update),
+        Operation::DeleteScript => with_caller!(scripts::delete),
+        Operation::ReviewScript => with_caller!(scripts::review),
+        Operation::ExecuteScript => with_caller!(scripts::execute),
+        Operation::GetScriptJob => with_caller!(orders::info),
+        Operation::ListScriptJobBatches => with_caller!(orders::batches),
+        Operation::GetScriptJobStatistics => with_caller!(orders::statistics),
+        Operation::GetScriptJobBatch => with_caller!(orders::batch),
+        Operation::ListScriptJobs => with_caller!(orders::list),
+        Operation::OperateScriptJob => with_caller!(orders::operate),
+        Operation::ListResources => with_caller!(resources::list),
+        Operation::RegisterAgent => public!(agent_identity::register),
+        Operation::CreateAgentActivation => with_caller!(agent_identity::create_activation),
+        Operation::RevokeAgent => with_caller!(agent_identity::revoke),
+        Operation::AgentHeartbeat => with_caller!(agents::heartbeat),
+        Operation::PollAgentJobs => with_caller!(agents::poll),
+        Operation::ReportAgentJob => with_caller!(agents::report),
+        Operation::CreateIncident => with_caller!(incidents::create),
+        Operation::HandleIncident => with_caller!(incidents::handle),
+        Operation::GetIncident => with_caller!(incidents::detail),
+        Operation::CreateIntegration => with_caller!(integrations::create),
+        Operation::ListIntegrations => with_caller!(integrations::list),
+        Operation::DeleteIntegration => with_caller!(integrations::delete),
+        Operation::ReportAlarm => public!(alarms::intake),
+        Operation::ListAlarms => with_caller!(integrations::alarms),
+    }
+}

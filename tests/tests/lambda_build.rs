@@ -1,0 +1,106 @@
+//! How each Lambda function is built (see the README, "Deploy to AWS"): SAM
+//! builds every function in its own package, so the package must serve its own
+//! route with a compile-time endpoint and enable exactly the AWS adapters its
+//! IAM policies in template.yaml let it use: a function with no queue
+//! permission does not carry the SQS client, one with KMS permissions can open
+//! the secrets it must.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use coc_shared::routes::ROUTES;
+use serde_yaml::Value;
+
+fn workspace_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace")
+}
+
+fn template() -> Value {
+    let text = std::fs::read_to_string(workspace_root().join("template.yaml")).expect("template.yaml");
+    serde_yaml::from_str(&text).expect("template.yaml is YAML")
+}
+
+/// Every function resource of the template, by its binary.
+fn functions(template: &Value) -> Vec<(String, &Value)> {
+    let resources = template["Resources"].as_mapping().expect("Resources");
+    resources
+        .values()
+        .filter(|resource| resource["Type"].as_str() == Some("AWS::Serverless::Function"))
+        .map(|resource| {
+            let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str().expect("a Binary").to_owned();
+            (binary, resource)
+        })
+        .collect()
+}
+
+/// The IAM actions a function's policies allow.
+fn actions(resource: &Value) -> BTreeSet<String> {
+    let mut actions = BTreeSet::new();
+    for policy in resource["Properties"]["Policies"].as_sequence().into_iter().flatten() {
+        for statement in policy["Statement"].as_sequence().into_iter().flatten() {
+            for action in statement["Action"].as_sequence().into_iter().flatten() {
+                actions.insert(action.as_str().unwrap_or_default().to_owned());
+            }
+        }
+    }
+    actions
+}
+
+/// The coc-shared features a function's package enables.
+fn shared_features(binary: &str) -> BTreeSet<String> {
+    let manifest = workspace_root().join("functions").join(binary).join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap_or_else(|_| panic!("{} is missing", manifest.display()));
+    let line = text
+        .lines()
+        .find(|line| line.trim_start().starts_with("coc-shared"))
+        .unwrap_or_else(|| panic!("{} does not depend on coc-shared", manifest.display()));
+    let list = line.split_once("features = [").map(|(_, rest)| rest.split(']').next().unwrap_or_default());
+    list.unwrap_or_default()
+        .split(',')
+        .map(|f| f.trim().trim_matches('"').to_owned())
+        .filter(|f| !f.is_empty())
+        .collect()
+}
+
+#[test]
+fn each_function_enables_the_adapters_its_policies_allow_and_no_other() {
+    let template = template();
+    let functions = functions(&template);
+    assert!(functions.len() > ROUTES.len(), "the API functions and the queue and schedule ones");
+    for (binary, resource) in functions {
+        let allowed = actions(resource);
+        let mut wanted = BTreeSet::from(["lambda".to_owned()]);
+        if allowed.iter().any(|a| a.starts_with("kms:")) {
+            wanted.insert("kms".to_owned());
+        }
+        if allowed.iter().any(|a| a.starts_with("sqs:")) {
+            wanted.insert("sqs".to_owned());
+        }
+        assert_eq!(shared_features(&binary), wanted, "{binary}: coc-shared features against its policies {allowed:?}");
+    }
+}
+
+#[test]
+fn sam_builds_each_function_in_its_own_package() {
+    // Run in the package, cargo resolves that package's features alone; at the
+    // workspace root every function would get the union of all of them.
+    for (binary, resource) in functions(&template()) {
+        assert_eq!(
+            resource["Properties"]["CodeUri"].as_str(),
+            Some(format!("functions/{binary}").as_str()),
+            "{binary}: CodeUri"
+        );
+        assert_eq!(resource["Metadata"]["BuildMethod"].as_str(), Some("rust-cargolambda"), "{binary}: BuildMethod");
+    }
+}
+
+#[test]
+fn each_api_function_serves_its_route_with_a_compile_time_endpoint() {
+    for route in ROUTES {
+        let main = workspace_root().join("functions").join(route.function).join("src/main.rs");
+        let text = std::fs::read_to_string(&main).unwrap_or_else(|_| panic!("{} is missing", main.display()));
+        let endpoint = format!("const ENDPOINT: Endpoint = Endpoint::of(Operation::{:?});", route.operation);
+        assert!(text.contains(&endpoint), "{} must declare `{endpoint}`", main.display());
+        assert!(text.contains("serve(ENDPOINT)"), "{} must serve its ENDPOINT", main.display());
+    }
+}
