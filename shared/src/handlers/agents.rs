@@ -134,6 +134,7 @@ pub async fn report(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
         let current = jobs::get_order(store, &caller.project_id, execute_uuid)
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("ticket {execute_uuid} does not exist")))?;
+        let was = current.value.status;
         let mut order = current.value;
         match order.instance(instance_id).map(|i| i.target.agent_sn.as_str()) {
             None => return Err(ApiError::NotFound(format!("instance {instance_id} is not in ticket {execute_uuid}"))),
@@ -155,7 +156,7 @@ pub async fn report(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
         }
         jobs::put_log(store, &caller.project_id, execute_uuid, instance_id, report.attempt, &log).await?;
         let effects = Effects { withdraw: vec![instance_id], ..Effects::default() };
-        landed(jobs::save_order(store, &order, current.version, &effects).await, true)
+        landed(jobs::save_order(store, &order, current.version, was, &effects).await, true)
     })
     .await?;
     if recorded {
