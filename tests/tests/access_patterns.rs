@@ -121,7 +121,8 @@ async fn script_lists_read_only_their_page_and_counts_stay_exact() {
         assert!(items_of(&reads, "query_index") <= 10, "{name}: {reads:?}");
 
         // Changes move the counts in the same transaction.
-        let edit = json!({"description": "d", "content": "echo hi", "properties": {"risk_level": "HIGH", "version": "2"}});
+        let edit =
+            json!({"description": "d", "content": "echo hi", "properties": {"risk_level": "HIGH", "version": "2"}});
         for (i, uuid) in uuids.iter().enumerate().take(30).filter(|(i, _)| i % 5 != 0 && risk_of(*i) != "HIGH") {
             let reply = setup.client.put(&format!("{SCRIPTS}/{uuid}"), &edit).await;
             assert_eq!(reply.status, 200, "{name}: script {i}: {}", reply.body);
@@ -153,7 +154,11 @@ async fn script_lists_read_only_their_page_and_counts_stay_exact() {
 
         let theirs = other.get(&format!("{SCRIPTS}?limit=100")).await;
         assert_eq!(theirs.body["data"]["total"], 30, "{name}");
-        assert!(theirs.body["data"]["data"].as_array().unwrap().iter().all(|r| r["name"].as_str().unwrap().starts_with('b')));
+        assert!(theirs.body["data"]["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["name"].as_str().unwrap().starts_with('b')));
     }
 }
 
@@ -199,7 +204,8 @@ async fn ticket_lists_read_newest_first_through_the_status_index() {
         }
         let canceled: Vec<&String> = tickets.iter().step_by(4).collect();
         for uuid in &canceled {
-            let reply = client.put(&format!("{ORDERS}/{uuid}/operation"), &json!({"operation_type": "CANCEL_ORDER"})).await;
+            let reply =
+                client.put(&format!("{ORDERS}/{uuid}/operation"), &json!({"operation_type": "CANCEL_ORDER"})).await;
             assert_eq!(reply.status, 200, "{name}: {}", reply.body);
             wait_status(client, uuid, "CANCELED").await;
         }
@@ -296,7 +302,8 @@ async fn integrations_alarms_and_resources_page_through_their_keys() {
         for i in 0..15 {
             register(client, &format!("h{i:02}")).await;
         }
-        let (body, reads) = reads_of(&setup, "p-i", "/v1/resources?provider=ecs&type=cloudservers&limit=4&marker=h05").await;
+        let (body, reads) =
+            reads_of(&setup, "p-i", "/v1/resources?provider=ecs&type=cloudservers&limit=4&marker=h05").await;
         let ids: Vec<&str> = body["data"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap()).collect();
         assert_eq!(ids, ["h06", "h07", "h08", "h09"], "{name}");
         assert!(items_of(&reads, "query_page") <= 4, "{name}: {reads:?}");

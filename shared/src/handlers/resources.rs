@@ -5,11 +5,11 @@ use serde_json::json;
 
 use crate::app::App;
 use crate::clock::{iso8601, now_ms};
+use crate::domain::job::agent::Agent;
 use crate::domain::tenant::Caller;
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::limits;
-use crate::domain::job::agent::Agent;
 use crate::repositories::jobs;
 
 pub const PROVIDER: &str = "ecs";

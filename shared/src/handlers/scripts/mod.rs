@@ -44,7 +44,10 @@ async fn modify(
             .ok_or_else(|| not_found(script_uuid))?;
         let mut script = current.value.clone();
         change(&mut script)?;
-        landed(scripts::replace(app.store.as_ref(), &app.secrets, &current.value, &script, current.version).await, script)
+        landed(
+            scripts::replace(app.store.as_ref(), &app.secrets, &current.value, &script, current.version).await,
+            script,
+        )
     })
     .await
 }
