@@ -128,6 +128,20 @@ pub async fn agents_page(
     Ok((agents, next))
 }
 
+/// Every agent of the tenant, read page by page: for tools (the bench), not for request paths.
+pub async fn list_agents(store: &dyn Store, project: &ProjectId) -> Result<Vec<Agent>, StoreError> {
+    let mut all = Vec::new();
+    let mut after = None;
+    loop {
+        let (agents, next) = agents_page(store, project, after.as_deref(), 100).await?;
+        all.extend(agents);
+        match next {
+            Some(next) => after = Some(next),
+            None => return Ok(all),
+        }
+    }
+}
+
 // ---- tickets ---------------------------------------------------------------
 
 pub async fn next_order_id(store: &dyn Store, project: &ProjectId) -> Result<u64, StoreError> {
