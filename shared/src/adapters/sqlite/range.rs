@@ -4,7 +4,7 @@
 //! query reads only the items it returns (a prefix test on its own, such as
 //! `substr()` or `LIKE` with user data, would read the partition's tail).
 
-use crate::ports::{Index, IndexQuery, Order, PageQuery};
+use crate::ports::{IndexQuery, Order, PageQuery};
 
 /// Every column of an item, in the order [`super::store`] reads them.
 pub(super) const COLUMNS: &str = "pk, sk, data, version, list_pk, list_sk, filter_pk, filter_sk";
@@ -102,10 +102,10 @@ pub(super) fn index_select(query: &IndexQuery<'_>) -> String {
 
 /// Which index an index read goes through, by name (for query plans in tests).
 #[cfg(test)]
-pub(super) fn index_table(index: Index) -> &'static str {
+pub(super) fn index_table(index: crate::ports::Index) -> &'static str {
     match index {
-        Index::List => "items_list",
-        Index::Filter => "items_filter",
+        crate::ports::Index::List => "items_list",
+        crate::ports::Index::Filter => "items_filter",
     }
 }
 
