@@ -71,7 +71,9 @@ async fn seed_orders(data_dir: &Path, template: &str, count: usize) {
             order.order_id = jobs::next_order_id(store.as_ref(), &project).await.expect("an order id");
             order.execute_uuid = coc_shared::ids::execute_uuid(now_ms());
             jobs::insert_order(store.as_ref(), &order).await.expect("a seeded ticket");
-            jobs::save_order(store.as_ref(), &order, 1, &Effects::default()).await.expect("a finished ticket");
+            jobs::save_order(store.as_ref(), &order, 1, order.status, &Effects::default())
+                .await
+                .expect("a finished ticket");
         }));
     }
     for task in tasks {

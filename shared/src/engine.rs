@@ -129,7 +129,7 @@ fn plan(current: &Order, version: u64, pending: &[PendingResult], now: i64) -> R
             order.report(result.instance_id, result.attempt, result.exit_code, &summary, result.reported_at);
         }
         let effects = order.advance(now);
-        let ops = jobs::save_order_ops(&order, version, &effects)?;
+        let ops = jobs::save_order_ops(&order, version, current.status, &effects)?;
         if ops.len() + folded <= reports::MAX_WRITE_OPS || folded == 0 {
             return Ok(Step { order, effects, folded, ops });
         }
@@ -146,11 +146,21 @@ pub async fn handle_message(app: &App, body: &str) -> Result<(), EngineError> {
 /// Kicks every ticket that is not over: after a restart, and as a safety net
 /// for a kick lost between saving a ticket and sending its message.
 pub async fn resume_active(app: &App) -> Result<usize, EngineError> {
-    let active = jobs::active_orders(app.store.as_ref()).await?;
-    for (project, execute_uuid) in &active {
-        kick(app.queue.as_ref(), project, execute_uuid).await?;
+    // In pages, so that memory stays bounded however many tickets are open.
+    const PAGE: usize = 100;
+    let mut kicked = 0;
+    let mut after = None;
+    loop {
+        let (active, next) = jobs::active_orders_page(app.store.as_ref(), after.as_deref(), PAGE).await?;
+        for (project, execute_uuid) in &active {
+            kick(app.queue.as_ref(), project, execute_uuid).await?;
+        }
+        kicked += active.len();
+        match next {
+            Some(next) => after = Some(next),
+            None => return Ok(kicked),
+        }
     }
-    Ok(active.len())
 }
 
 /// The local consumer: takes messages from the embedded queue until the task

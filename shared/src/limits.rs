@@ -144,6 +144,23 @@ pub const ORDERS_MARKER: Range = range(1, 2_147_483_647);
 pub const ORDERS_TIME: Range = range(1, i64::MAX);
 pub const INSTANCE_ID: Range = range(1, i64::MAX);
 
+// How list endpoints read (README, "Access patterns").
+/// The smallest read of a walk whose filter may discard rows.
+pub const LIST_WALK_MIN_CHUNK: usize = 25;
+/// A `total` no counter answers (several filters, or a substring) is counted by
+/// reading at most this many candidates; beyond it, `total` is an upper bound.
+pub const LIST_COUNT_WALK: usize = 1_000;
+/// The read size of such a count.
+pub const LIST_COUNT_CHUNK: usize = 100;
+/// Ticket ids are issued just before the ticket's creation time is taken, so
+/// by id (newest first) creation times are in order up to this much: a
+/// `start_time` walk stops at the first ticket created this long before it.
+pub const ORDER_CLOCK_SLACK_MS: i64 = 60_000;
+/// Our own lists (integrations, alarms): page size and the opaque marker.
+pub const OWN_PAGE: Range = range(1, 100);
+pub const OWN_PAGE_DEFAULT: usize = 100;
+pub const OWN_MARKER: Chars = chars(1, 512);
+
 // Resources: table 4-1.
 pub const RESOURCES_PAGE: Range = range(1, 100);
 

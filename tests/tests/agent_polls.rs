@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
-use coc_shared::ports::{Item, Page, PageQuery, Store, StoreError, WriteOp};
+use coc_shared::ports::{IndexQuery, Item, Page, PageQuery, Store, StoreError, WriteOp};
 use coc_shared::App;
 use coc_tests::{backends, serve, Client};
 
@@ -53,12 +53,21 @@ impl Store for Watched {
         self.inner.query_page(query).await
     }
 
+    async fn query_index(&self, query: IndexQuery<'_>) -> Result<Page, StoreError> {
+        self.ranges_read.lock().unwrap().push(query.pk.to_owned());
+        self.inner.query_index(query).await
+    }
+
+    async fn counter(&self, pk: &str, sk: &str) -> Result<i64, StoreError> {
+        self.inner.counter(pk, sk).await
+    }
+
     async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
         let keys: Vec<String> = ops
             .iter()
             .map(|op| match op {
                 WriteOp::Put { item, .. } => item.sk.clone(),
-                WriteOp::Delete { sk, .. } => sk.clone(),
+                WriteOp::Delete { sk, .. } | WriteOp::Add { sk, .. } => sk.clone(),
             })
             .collect();
         let result = self.inner.write(ops).await;

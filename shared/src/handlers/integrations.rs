@@ -1,6 +1,7 @@
 //! `/v1/integrations` (ours): a tenant's alarm integrations, each with the
 //! key that its monitoring puts in the intake URL.
 
+use http::StatusCode;
 use serde_json::json;
 
 use crate::app::App;
@@ -11,6 +12,7 @@ use crate::domain::incident::Named;
 use crate::domain::tenant::Caller;
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
+use crate::limits;
 use crate::repositories::incidents;
 
 fn view(integration: &Integration) -> serde_json::Value {
@@ -47,10 +49,35 @@ pub async fn create(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
     ApiResponse::data(view(&integration))
 }
 
-/// `GET /v1/integrations` → `{"data": [integrations]}`, oldest first.
-pub async fn list(app: &App, caller: &Caller, _request: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let all = incidents::list_integrations(app.store.as_ref(), &caller.project_id).await?;
-    ApiResponse::data(all.iter().map(view).collect::<Vec<_>>())
+/// The paging of our own lists: `limit` (1–100, default 100) and `marker`, the
+/// `next_marker` of the previous page (opaque: an index sort key,
+/// `{13-digit time}#{id}`).
+fn own_page(request: &ApiRequest) -> Result<(usize, Option<String>), ApiError> {
+    let limit = request.query_number("limit", limits::OWN_PAGE)?.map_or(limits::OWN_PAGE_DEFAULT, |l| l as usize);
+    let marker = request.query_text("marker", limits::OWN_MARKER)?;
+    if let Some(marker) = &marker {
+        let well_formed = marker.len() > 14
+            && marker.as_bytes()[..13].iter().all(u8::is_ascii_digit)
+            && marker.as_bytes()[13] == b'#';
+        if !well_formed {
+            return Err(ApiError::invalid("marker", "must be the next_marker of a previous page"));
+        }
+    }
+    Ok((limit, marker))
+}
+
+/// `{"data": [rows], "count": all rows, "next_marker": marker of the next page or null}`.
+fn page_response(rows: Vec<serde_json::Value>, count: usize, next: Option<String>) -> ApiResponse {
+    ApiResponse::json(StatusCode::OK, json!({ "data": rows, "count": count, "next_marker": next }))
+}
+
+/// `GET /v1/integrations?limit=&marker=` → a page of integrations, oldest first.
+pub async fn list(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let (limit, marker) = own_page(&request)?;
+    let store = app.store.as_ref();
+    let page = incidents::list_integrations(store, &caller.project_id, marker.as_deref(), limit).await?;
+    let count = incidents::count_integrations(store, &caller.project_id).await?;
+    Ok(page_response(page.rows.iter().map(view).collect(), count, page.next))
 }
 
 /// `DELETE /v1/integrations/{integration_id}` → `{"data": integration_id}`; its key stops working.
@@ -65,15 +92,20 @@ pub async fn delete(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
     }
 }
 
-/// `GET /v1/integrations/{integration_id}/alarms` → `{"data": [alarms]}`: each
-/// alarm once, with how often it was reported, its state and its incident.
+/// `GET /v1/integrations/{integration_id}/alarms?limit=&marker=` → a page of
+/// alarms, the most recently reported first: each alarm once, with how often
+/// it was reported, its state and its incident.
 pub async fn alarms(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
     let id = request.path_param("integration_id")?;
-    if incidents::get_integration(app.store.as_ref(), &caller.project_id, id).await?.is_none() {
+    let (limit, marker) = own_page(&request)?;
+    let store = app.store.as_ref();
+    if incidents::get_integration(store, &caller.project_id, id).await?.is_none() {
         return Err(ApiError::NotFound(format!("integration {id} does not exist")));
     }
-    let alarms = incidents::list_alarms(app.store.as_ref(), &caller.project_id, id).await?;
-    let rows: Vec<_> = alarms
+    let page = incidents::list_alarms(store, &caller.project_id, id, marker.as_deref(), limit).await?;
+    let count = incidents::count_alarms(store, &caller.project_id, id).await?;
+    let rows: Vec<_> = page
+        .rows
         .iter()
         .map(|a| {
             json!({
@@ -88,5 +120,5 @@ pub async fn alarms(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
             })
         })
         .collect();
-    ApiResponse::data(rows)
+    Ok(page_response(rows, count, page.next))
 }

@@ -5,6 +5,7 @@ use serde_json::json;
 
 use crate::app::App;
 use crate::clock::{iso8601, now_ms};
+use crate::domain::job::agent::Agent;
 use crate::domain::tenant::Caller;
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
@@ -26,15 +27,14 @@ pub async fn list(app: &App, caller: &Caller, request: ApiRequest) -> Result<Api
     let limit = request.limit(limits::RESOURCES_PAGE, true)?;
     let marker = request.query_param::<String>("marker")?;
     let wanted_ids = request.query_all("resource_id_list");
+    if provider != PROVIDER || resource_type != RESOURCE_TYPE {
+        // Hosts are the only resources: nothing else to read.
+        return ApiResponse::data(Vec::<serde_json::Value>::new());
+    }
+    let agents = agents_page(app, caller, marker, &wanted_ids, limit).await?;
     let now = now_ms();
-    let mut agents = jobs::list_agents(app.store.as_ref(), &caller.project_id).await?;
-    agents.sort_by(|a, b| a.agent_sn.cmp(&b.agent_sn));
     let rows: Vec<_> = agents
         .iter()
-        .filter(|_| provider == PROVIDER && resource_type == RESOURCE_TYPE)
-        .filter(|a| wanted_ids.is_empty() || wanted_ids.contains(&a.resource_id.as_str()))
-        .filter(|a| marker.as_deref().is_none_or(|m| a.agent_sn.as_str() > m))
-        .take(limit)
         .map(|a| {
             json!({
                 "id": a.agent_sn,
@@ -56,4 +56,32 @@ pub async fn list(app: &App, caller: &Caller, request: ApiRequest) -> Result<Api
         })
         .collect();
     ApiResponse::data(rows)
+}
+
+/// At most `limit` agents after serial number `marker` whose resource id is
+/// listed (any when the list is empty), in serial number order: the agents'
+/// keys are in that order, so this reads the page and what the list discards.
+async fn agents_page(
+    app: &App,
+    caller: &Caller,
+    marker: Option<String>,
+    wanted_ids: &[&str],
+    limit: usize,
+) -> Result<Vec<Agent>, ApiError> {
+    let mut found = Vec::with_capacity(limit);
+    let mut after = marker;
+    while found.len() < limit {
+        let missing = limit - found.len();
+        let chunk = if wanted_ids.is_empty() { missing } else { missing.max(limits::LIST_WALK_MIN_CHUNK) };
+        let (agents, next) = jobs::agents_page(app.store.as_ref(), &caller.project_id, after.as_deref(), chunk).await?;
+        found.extend(
+            agents.into_iter().filter(|a| wanted_ids.is_empty() || wanted_ids.contains(&a.resource_id.as_str())),
+        );
+        match next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    found.truncate(limit);
+    Ok(found)
 }

@@ -3,18 +3,27 @@
 //! Tenant partition `PROJECT#{project}`:
 //! - `INCIDENT#{incident_num}`: an incident with its history, version-locked;
 //! - `INTEGRATION#{integration_id}`: an integration and its rule;
-//! - `ALARM#{integration_id}#{alarm_id}`: an alarm, deduplicated by its id.
+//! - `ALARM#{integration_id}#{alarm_id}`: an alarm, deduplicated by its id;
+//! - counts `COUNT#INTEGRATION` and `COUNT#ALARM#{integration_id}`, changed in
+//!   the transaction that adds (or removes) what they count.
+//!
+//! Index `List`: integrations under `PROJECT#{project}#INTEGRATION`, sort key
+//! `{create_time:013}#{integration_id}` (oldest first); an integration's alarms
+//! under `PROJECT#{project}#ALARM#{integration_id}`, sort key
+//! `{last_seen:013}#{alarm_id}` (read newest first, moved by every report);
+//! incidents under `PROJECT#{project}#INCIDENT`, sort key `{create_time:013}#{incident_num}`.
 //!
 //! Partition `INTEGRATION_KEY#{key}`: which tenant's integration a key opens
 //! (the intake URL carries only the key).
 
 use serde::{Deserialize, Serialize};
 
+use super::listing::{self, count_key, Listed, Verdict, Walk};
 use super::{decode, encode, tenant_pk, versioned, Versioned};
 use crate::domain::alarm::{Alarm, Integration};
 use crate::domain::incident::Incident;
 use crate::domain::tenant::ProjectId;
-use crate::ports::{Condition, Item, Store, StoreError, WriteOp};
+use crate::ports::{Condition, Index, Item, Order, Store, StoreError, WriteOp};
 
 // ---- incidents -------------------------------------------------------------
 
@@ -22,9 +31,18 @@ fn incident_sk(num: &str) -> String {
     format!("INCIDENT#{num}")
 }
 
+/// The incident as stored, listed by creation time (the list endpoint comes later).
+fn incident_item(incident: &Incident, version: u64) -> Result<Item, StoreError> {
+    let project = &incident.project_id;
+    Ok(Item::new(tenant_pk(project), incident_sk(&incident.incident_num), encode(incident)?, version).indexed(
+        Index::List,
+        format!("{}#INCIDENT", tenant_pk(project)),
+        format!("{:013}#{}", incident.create_time, incident.incident_num),
+    ))
+}
+
 pub fn insert_incident_op(incident: &Incident) -> Result<WriteOp, StoreError> {
-    let item = Item::new(tenant_pk(&incident.project_id), incident_sk(&incident.incident_num), encode(incident)?, 1);
-    Ok(WriteOp::Put { item, condition: Condition::NotExists })
+    Ok(WriteOp::Put { item: incident_item(incident, 1)?, condition: Condition::NotExists })
 }
 
 pub async fn get_incident(
@@ -36,8 +54,7 @@ pub async fn get_incident(
 }
 
 pub async fn replace_incident(store: &dyn Store, incident: &Incident, version: u64) -> Result<(), StoreError> {
-    let item =
-        Item::new(tenant_pk(&incident.project_id), incident_sk(&incident.incident_num), encode(incident)?, version + 1);
+    let item = incident_item(incident, version + 1)?;
     store.write(vec![WriteOp::Put { item, condition: Condition::VersionIs(version) }]).await
 }
 
@@ -59,33 +76,53 @@ fn integration_sk(id: &str) -> String {
     format!("INTEGRATION#{id}")
 }
 
+fn integration_list_pk(project: &ProjectId) -> String {
+    format!("{}#INTEGRATION", tenant_pk(project))
+}
+
+fn integration_count() -> String {
+    count_key(&["INTEGRATION"])
+}
+
+/// Stores a new integration, its key and counts it, all or nothing.
 pub async fn insert_integration(store: &dyn Store, integration: &Integration) -> Result<(), StoreError> {
     let owner =
         KeyOwner { project_id: integration.project_id.clone(), integration_id: integration.integration_id.clone() };
+    let project = &integration.project_id;
+    let item = Item::new(tenant_pk(project), integration_sk(&integration.integration_id), encode(integration)?, 1)
+        .indexed(
+            Index::List,
+            integration_list_pk(project),
+            format!("{:013}#{}", integration.create_time, integration.integration_id),
+        );
     store
         .write(vec![
-            WriteOp::Put {
-                item: Item::new(
-                    tenant_pk(&integration.project_id),
-                    integration_sk(&integration.integration_id),
-                    encode(integration)?,
-                    1,
-                ),
-                condition: Condition::NotExists,
-            },
+            WriteOp::Put { item, condition: Condition::NotExists },
             WriteOp::Put {
                 item: Item::new(key_pk(&integration.integration_key), KEY_SK, encode(&owner)?, 1),
                 condition: Condition::NotExists,
             },
+            WriteOp::Add { pk: tenant_pk(project), sk: integration_count(), delta: 1 },
         ])
         .await
 }
 
-pub async fn list_integrations(store: &dyn Store, project: &ProjectId) -> Result<Vec<Integration>, StoreError> {
-    let mut all: Vec<Integration> =
-        store.query_prefix(&tenant_pk(project), "INTEGRATION#").await?.iter().map(decode).collect::<Result<_, _>>()?;
-    all.sort_by_key(|i| i.create_time);
-    Ok(all)
+/// At most `limit` integrations after the index key `after` (a `next` of an
+/// earlier page), oldest first.
+pub async fn list_integrations(
+    store: &dyn Store,
+    project: &ProjectId,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Listed<Integration>, StoreError> {
+    let pk = integration_list_pk(project);
+    let walk = Walk { index: Index::List, pk: &pk, after, order: Order::Ascending };
+    listing::page(store, walk, limit, false, decode, |_| Verdict::Keep).await
+}
+
+/// How many integrations the tenant has.
+pub async fn count_integrations(store: &dyn Store, project: &ProjectId) -> Result<usize, StoreError> {
+    Ok(store.counter(&tenant_pk(project), &integration_count()).await?.max(0) as usize)
 }
 
 pub async fn get_integration(
@@ -118,6 +155,7 @@ pub async fn delete_integration(store: &dyn Store, integration: &Integration) ->
                 sk: KEY_SK.into(),
                 condition: Condition::Always,
             },
+            WriteOp::Add { pk: tenant_pk(&integration.project_id), sk: integration_count(), delta: -1 },
         ])
         .await
 }
@@ -152,18 +190,45 @@ pub async fn save_alarm(
         alarm_sk(&alarm.integration_id, &alarm.alarm_id),
         encode(alarm)?,
         version.map_or(1, |v| v + 1),
+    )
+    .indexed(
+        Index::List,
+        alarm_list_pk(project, &alarm.integration_id),
+        format!("{:013}#{}", alarm.last_seen, alarm.alarm_id),
     );
     let mut ops = vec![WriteOp::Put { item, condition }];
+    if version.is_none() {
+        ops.push(WriteOp::Add { pk: tenant_pk(project), sk: alarm_count(&alarm.integration_id), delta: 1 });
+    }
     if let Some(incident) = incident {
         ops.push(insert_incident_op(incident)?);
     }
     store.write(ops).await
 }
 
+fn alarm_list_pk(project: &ProjectId, integration_id: &str) -> String {
+    format!("{}#ALARM#{integration_id}", tenant_pk(project))
+}
+
+fn alarm_count(integration_id: &str) -> String {
+    count_key(&["ALARM", integration_id])
+}
+
+/// At most `limit` alarms of an integration after the index key `after`,
+/// the most recently reported first.
 pub async fn list_alarms(
     store: &dyn Store,
     project: &ProjectId,
     integration_id: &str,
-) -> Result<Vec<Alarm>, StoreError> {
-    store.query_prefix(&tenant_pk(project), &format!("ALARM#{integration_id}#")).await?.iter().map(decode).collect()
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Listed<Alarm>, StoreError> {
+    let pk = alarm_list_pk(project, integration_id);
+    let walk = Walk { index: Index::List, pk: &pk, after, order: Order::Descending };
+    listing::page(store, walk, limit, false, decode, |_| Verdict::Keep).await
+}
+
+/// How many distinct alarms an integration has received.
+pub async fn count_alarms(store: &dyn Store, project: &ProjectId, integration_id: &str) -> Result<usize, StoreError> {
+    Ok(store.counter(&tenant_pk(project), &alarm_count(integration_id)).await?.max(0) as usize)
 }

@@ -7,19 +7,28 @@
 //!   its agent; the attempt is in the key so that the run's report can remove exactly its own job;
 //! - `LOG#{execute_uuid}#{instance_id}#{attempt}#{chunk}`: a run's output, in chunks that fit an item,
 //!   written once, with the run's result (see `reports`);
-//! - counter `ORDER_ID`.
+//! - counter `ORDER_ID`;
+//! - counts `COUNT#ORDER` and `COUNT#ORDER#STATUS#{status}`, changed in the
+//!   transaction that inserts a ticket or changes its status.
+//!
+//! The ticket list reads index `List` partition `PROJECT#{project}#ORDER`, or
+//! for one status index `Filter` partition `PROJECT#{project}#ORDER#STATUS#{status}`,
+//! both sorted by order_id (20 digits) and read newest first. A save writes the
+//! ticket with its keys, so a status change moves it between status partitions.
 //!
 //! Partition `ACTIVE_ORDERS`, sort key `{project}#{execute_uuid}`: tickets not yet
 //! over, so that the engine can pick them up again after a restart.
 
 use serde::{Deserialize, Serialize};
 
+use super::listing::{self, count_key, key_name, Verdict, Walk};
 use super::{decode, encode, tenant_pk, versioned, Versioned};
 use crate::domain::job::agent::Agent;
-use crate::domain::job::order::{Effects, Order, ResolvedParam};
+use crate::domain::job::order::{Effects, Order, OrderStatus, ResolvedParam};
 use crate::domain::script::ScriptType;
 use crate::domain::tenant::ProjectId;
-use crate::ports::{Condition, Item, Store, StoreError, WriteOp};
+use crate::limits;
+use crate::ports::{self, Condition, Index, Item, PageQuery, Store, StoreError, WriteOp};
 
 const ACTIVE_PK: &str = "ACTIVE_ORDERS";
 const ORDER_COUNTER: &str = "ORDER_ID";
@@ -117,8 +126,40 @@ pub async fn get_agent_versioned(
     versioned(store.get(&tenant_pk(project), &agent_sk(agent_sn)).await?)
 }
 
+/// At most `limit` agents with serial numbers after `after_sn`, in serial number order.
+/// Returns the serial number to resume after when more may follow.
+pub async fn agents_page(
+    store: &dyn Store,
+    project: &ProjectId,
+    after_sn: Option<&str>,
+    limit: usize,
+) -> Result<(Vec<Agent>, Option<String>), StoreError> {
+    let after = after_sn.map(agent_sk);
+    let query = PageQuery {
+        pk: &tenant_pk(project),
+        prefix: "AGENT#",
+        after: after.as_deref(),
+        limit,
+        order: ports::Order::Ascending,
+    };
+    let page = store.query_page(query).await?;
+    let agents = page.items.iter().map(decode).collect::<Result<Vec<Agent>, _>>()?;
+    let next = page.last_sk.map(|sk| sk.trim_start_matches("AGENT#").to_owned());
+    Ok((agents, next))
+}
+
+/// Every agent of the tenant, read page by page: for tools (the bench), not for request paths.
 pub async fn list_agents(store: &dyn Store, project: &ProjectId) -> Result<Vec<Agent>, StoreError> {
-    store.query_prefix(&tenant_pk(project), "AGENT#").await?.iter().map(decode).collect()
+    let mut all = Vec::new();
+    let mut after = None;
+    loop {
+        let (agents, next) = agents_page(store, project, after.as_deref(), 100).await?;
+        all.extend(agents);
+        match next {
+            Some(next) => after = Some(next),
+            None => return Ok(all),
+        }
+    }
 }
 
 // ---- tickets ---------------------------------------------------------------
@@ -127,16 +168,47 @@ pub async fn next_order_id(store: &dyn Store, project: &ProjectId) -> Result<u64
     store.increment(&tenant_pk(project), ORDER_COUNTER).await
 }
 
-/// Stores a new ticket and marks it active, both or neither.
+fn order_list_pk(project: &ProjectId) -> String {
+    format!("{}#ORDER", tenant_pk(project))
+}
+
+fn order_status_pk(project: &ProjectId, status: OrderStatus) -> String {
+    format!("{}#ORDER#STATUS#{}", tenant_pk(project), key_name(&status))
+}
+
+/// The index sort key of a ticket: its order_id, fixed width so that text order is id order.
+fn order_id_sk(order_id: u64) -> String {
+    format!("{order_id:020}")
+}
+
+fn order_total_count() -> String {
+    count_key(&["ORDER"])
+}
+
+fn order_status_count(status: OrderStatus) -> String {
+    count_key(&["ORDER", "STATUS", &key_name(&status)])
+}
+
+/// The ticket as stored, listed by id and under its current status.
+fn order_item(order: &Order, version: u64) -> Result<Item, StoreError> {
+    let sk = order_id_sk(order.order_id);
+    Ok(Item::new(tenant_pk(&order.project_id), order_sk(&order.execute_uuid), encode(order)?, version)
+        .indexed(Index::List, order_list_pk(&order.project_id), sk.clone())
+        .indexed(Index::Filter, order_status_pk(&order.project_id, order.status), sk))
+}
+
+fn order_count_op(order: &Order, sk: String, delta: i64) -> WriteOp {
+    WriteOp::Add { pk: tenant_pk(&order.project_id), sk, delta }
+}
+
+/// Stores a new ticket, marks it active and counts it, all or nothing.
 pub async fn insert_order(store: &dyn Store, order: &Order) -> Result<(), StoreError> {
-    let pk = tenant_pk(&order.project_id);
     store
         .write(vec![
-            WriteOp::Put {
-                item: Item::new(pk, order_sk(&order.execute_uuid), encode(order)?, 1),
-                condition: Condition::NotExists,
-            },
+            WriteOp::Put { item: order_item(order, 1)?, condition: Condition::NotExists },
             WriteOp::Put { item: active_item(order), condition: Condition::Always },
+            order_count_op(order, order_total_count(), 1),
+            order_count_op(order, order_status_count(order.status), 1),
         ])
         .await
 }
@@ -150,11 +222,87 @@ pub async fn get_order(
     versioned(item)
 }
 
-pub async fn list_orders(store: &dyn Store, project: &ProjectId) -> Result<Vec<Order>, StoreError> {
-    let mut orders: Vec<Order> =
-        store.query_prefix(&tenant_pk(project), "ORDER#").await?.iter().map(decode).collect::<Result<_, _>>()?;
-    orders.sort_by_key(|o| o.order_id);
-    Ok(orders)
+/// The ticket list's filters (spec table 4-47).
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub creator: Option<String>,
+    pub status: Option<OrderStatus>,
+    /// Created at or after (ms).
+    pub start_time: Option<i64>,
+    /// Created at or before (ms).
+    pub end_time: Option<i64>,
+}
+
+impl OrderFilter {
+    fn matches(&self, order: &Order) -> bool {
+        self.start_time.is_none_or(|s| order.gmt_created >= s)
+            && self.end_time.is_none_or(|e| order.gmt_created <= e)
+            && self.creator.as_deref().is_none_or(|c| order.creator == c)
+            && self.status.is_none_or(|s| order.status == s)
+    }
+
+    /// Newest first, a ticket created well before `start_time` ends the walk:
+    /// every older id was created before it, give or take the clock slack.
+    fn judge(&self, order: &Order) -> Verdict {
+        if self.start_time.is_some_and(|s| order.gmt_created < s.saturating_sub(limits::ORDER_CLOCK_SLACK_MS)) {
+            Verdict::Stop
+        } else if self.matches(order) {
+            Verdict::Keep
+        } else {
+            Verdict::Skip
+        }
+    }
+
+    fn index(&self, project: &ProjectId) -> (Index, String) {
+        match self.status {
+            Some(status) => (Index::Filter, order_status_pk(project, status)),
+            None => (Index::List, order_list_pk(project)),
+        }
+    }
+
+    fn discards(&self) -> bool {
+        self.creator.is_some() || self.start_time.is_some() || self.end_time.is_some()
+    }
+
+    /// The count that is the answer when only the status (or nothing) is asked for.
+    fn exact_count(&self) -> Option<String> {
+        if self.discards() {
+            return None;
+        }
+        Some(self.status.map_or_else(order_total_count, order_status_count))
+    }
+}
+
+/// At most `limit` tickets matching `filter` with order ids below `before_id`,
+/// newest first. Reads the page and what the filter discards.
+pub async fn list_orders_page(
+    store: &dyn Store,
+    project: &ProjectId,
+    filter: &OrderFilter,
+    before_id: Option<u64>,
+    limit: usize,
+) -> Result<Vec<Order>, StoreError> {
+    let (index, pk) = filter.index(project);
+    let after = before_id.map(order_id_sk);
+    let walk = Walk { index, pk: &pk, after: after.as_deref(), order: ports::Order::Descending };
+    Ok(listing::page(store, walk, limit, filter.discards(), decode, |o| filter.judge(o)).await?.rows)
+}
+
+/// How many tickets match `filter`: a count read when one answers it, else a
+/// bounded count (README, "Access patterns").
+pub async fn count_orders(store: &dyn Store, project: &ProjectId, filter: &OrderFilter) -> Result<usize, StoreError> {
+    let pk = tenant_pk(project);
+    if let Some(sk) = filter.exact_count() {
+        return Ok(store.counter(&pk, &sk).await?.max(0) as usize);
+    }
+    let (index, index_pk) = filter.index(project);
+    let walk = Walk { index, pk: &index_pk, after: None, order: ports::Order::Descending };
+    let counted = listing::count(store, walk, decode, |o| filter.judge(o)).await?;
+    if counted.complete {
+        return Ok(counted.kept);
+    }
+    let candidates = store.counter(&pk, &filter.status.map_or_else(order_total_count, order_status_count)).await?;
+    Ok(listing::bounded_total(counted, candidates))
 }
 
 fn job_for(order: &Order, instance_id: u64) -> Option<(String, Job)> {
@@ -173,19 +321,33 @@ fn job_for(order: &Order, instance_id: u64) -> Option<(String, Job)> {
     Some((job_sk(instance.target.agent_sn.as_str(), &order.execute_uuid, instance_id, instance.attempt), job))
 }
 
-/// Saves a ticket read at `version` with what its step requires: jobs handed
-/// out or taken back, and its place in the active list. All or nothing.
-pub async fn save_order(store: &dyn Store, order: &Order, version: u64, effects: &Effects) -> Result<(), StoreError> {
-    store.write(save_order_ops(order, version, effects)?).await
+/// Saves a ticket read at `version` with status `was`, with what its step
+/// requires: jobs handed out or taken back, its place in the active list and
+/// in the status counts. All or nothing.
+pub async fn save_order(
+    store: &dyn Store,
+    order: &Order,
+    version: u64,
+    was: OrderStatus,
+    effects: &Effects,
+) -> Result<(), StoreError> {
+    store.write(save_order_ops(order, version, was, effects)?).await
 }
 
 /// The writes of [`save_order`], for a caller that adds its own to the same transaction.
-pub fn save_order_ops(order: &Order, version: u64, effects: &Effects) -> Result<Vec<WriteOp>, StoreError> {
+pub fn save_order_ops(
+    order: &Order,
+    version: u64,
+    was: OrderStatus,
+    effects: &Effects,
+) -> Result<Vec<WriteOp>, StoreError> {
     let pk = tenant_pk(&order.project_id);
-    let mut ops = vec![WriteOp::Put {
-        item: Item::new(pk.clone(), order_sk(&order.execute_uuid), encode(order)?, version + 1),
-        condition: Condition::VersionIs(version),
-    }];
+    let mut ops =
+        vec![WriteOp::Put { item: order_item(order, version + 1)?, condition: Condition::VersionIs(version) }];
+    if was != order.status {
+        ops.push(order_count_op(order, order_status_count(was), -1));
+        ops.push(order_count_op(order, order_status_count(order.status), 1));
+    }
     for id in &effects.withdraw {
         if let Some(instance) = order.instance(*id) {
             let agent_sn = instance.target.agent_sn.as_str();
@@ -206,15 +368,26 @@ pub fn save_order_ops(order: &Order, version: u64, effects: &Effects) -> Result<
     Ok(ops)
 }
 
-/// Every ticket not yet over, as (project, execute_uuid).
-pub async fn active_orders(store: &dyn Store) -> Result<Vec<(ProjectId, String)>, StoreError> {
+/// A page of the tickets not yet over, as (project, execute_uuid), after the
+/// key `after` (the second value of the previous page; `None` when done).
+pub async fn active_orders_page(
+    store: &dyn Store,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<(Vec<(ProjectId, String)>, Option<String>), StoreError> {
     #[derive(Deserialize)]
     struct Active {
         project_id: ProjectId,
         execute_uuid: String,
     }
-    let items = store.query_prefix(ACTIVE_PK, "").await?;
-    items.iter().map(|item| decode::<Active>(item).map(|a| (a.project_id, a.execute_uuid))).collect()
+    let query = PageQuery { pk: ACTIVE_PK, prefix: "", after, limit, order: ports::Order::Ascending };
+    let page = store.query_page(query).await?;
+    let active = page
+        .items
+        .iter()
+        .map(|item| decode::<Active>(item).map(|a| (a.project_id, a.execute_uuid)))
+        .collect::<Result<_, _>>()?;
+    Ok((active, page.last_sk))
 }
 
 // ---- agents' jobs ----------------------------------------------------------

@@ -4,6 +4,7 @@
 pub mod credentials;
 pub mod incidents;
 pub mod jobs;
+pub mod listing;
 pub mod reports;
 pub mod scripts;
 

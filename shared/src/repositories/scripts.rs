@@ -2,7 +2,13 @@
 //! - `SCRIPT#{uuid}`: the script;
 //! - `SCRIPT_NAME#{name}`: a claim on the name, written in the same transaction
 //!   as the script so that two creates of one name cannot both succeed;
-//! - counter `SCRIPT_ID`: the auto-increment id.
+//! - counter `SCRIPT_ID`: the auto-increment id;
+//! - counts `COUNT#SCRIPT`, `COUNT#SCRIPT#CREATOR#{creator}`, `COUNT#SCRIPT#RISK#{level}`,
+//!   `COUNT#SCRIPT#TYPE#{type}`, changed in the transaction that changes the script.
+//!
+//! The list reads index `List` partition `PROJECT#{project}#SCRIPT` (sort key: the
+//! id, 20 digits), or for one creator index `Filter` partition
+//! `PROJECT#{project}#SCRIPT#CREATOR#{creator}`, both in id order.
 //!
 //! The default values of sensitive parameters are sealed in the stored record
 //! (a copy of the table yields nothing usable) and opened only by [`get`], for
@@ -12,11 +18,12 @@
 
 use serde_json::Value;
 
-use crate::domain::script::{Script, MASK};
+use crate::domain::script::{RiskLevel, Script, ScriptType, MASK};
 use crate::domain::tenant::ProjectId;
-use crate::ports::{Condition, Item, KeyringError, Store, StoreError, WriteOp};
+use crate::ports::{Condition, Index, Item, KeyringError, Order, Store, StoreError, WriteOp};
 use crate::secrets::SecretBox;
 
+use super::listing::{self, count_key, key_name, Verdict, Walk};
 use super::{encode, tenant_pk, Versioned};
 
 const SCRIPT_PREFIX: &str = "SCRIPT#";
@@ -59,7 +66,52 @@ async fn script_item(secrets: &SecretBox, script: &Script, version: u64) -> Resu
         format!("{SCRIPT_PREFIX}{}", script.script_uuid),
         encode(&record)?,
         version,
-    ))
+    )
+    .indexed(Index::List, list_pk(&script.project_id), id_sk(script.id))
+    .indexed(Index::Filter, creator_pk(&script.project_id, &script.creator), id_sk(script.id)))
+}
+
+fn list_pk(project: &ProjectId) -> String {
+    format!("{}#SCRIPT", tenant_pk(project))
+}
+
+fn creator_pk(project: &ProjectId, creator: &str) -> String {
+    format!("{}#SCRIPT#CREATOR#{creator}", tenant_pk(project))
+}
+
+/// The index sort key of a script: its id, fixed width so that text order is id order.
+fn id_sk(id: u64) -> String {
+    format!("{id:020}")
+}
+
+fn total_count() -> String {
+    count_key(&["SCRIPT"])
+}
+
+fn creator_count(creator: &str) -> String {
+    count_key(&["SCRIPT", "CREATOR", creator])
+}
+
+fn risk_count(level: RiskLevel) -> String {
+    count_key(&["SCRIPT", "RISK", &key_name(&level)])
+}
+
+fn type_count(script_type: ScriptType) -> String {
+    count_key(&["SCRIPT", "TYPE", &key_name(&script_type)])
+}
+
+/// Every count a script is in.
+fn counts_of(script: &Script) -> [String; 4] {
+    [
+        total_count(),
+        creator_count(&script.creator),
+        risk_count(script.properties.risk_level),
+        type_count(script.script_type),
+    ]
+}
+
+fn count_op(project: &ProjectId, sk: String, delta: i64) -> WriteOp {
+    WriteOp::Add { pk: tenant_pk(project), sk, delta }
 }
 
 /// How a read treats the sealed values of sensitive parameters.
@@ -83,6 +135,16 @@ async fn read_script(item: &Item, secrets: Secrets<'_>) -> Result<Script, StoreE
     serde_json::from_value(record).map_err(unreadable)
 }
 
+/// The script of a stored record with sensitive default values masked: no keyring involved.
+fn read_masked(item: &Item) -> Result<Script, StoreError> {
+    let unreadable = |e: serde_json::Error| StoreError::Backend(format!("{}/{} is unreadable: {e}", item.pk, item.sk));
+    let mut record: Value = serde_json::from_str(&item.data).map_err(unreadable)?;
+    for value in sensitive_values(&mut record) {
+        *value = Value::String(MASK.to_owned());
+    }
+    serde_json::from_value(record).map_err(unreadable)
+}
+
 async fn read_versioned(item: Option<Item>, secrets: Secrets<'_>) -> Result<Option<Versioned<Script>>, StoreError> {
     let Some(item) = item else {
         return Ok(None);
@@ -101,12 +163,13 @@ pub async fn next_id(store: &dyn Store, project: &ProjectId) -> Result<u64, Stor
     store.increment(&tenant_pk(project), ID_COUNTER).await
 }
 
-/// Stores a new script and claims its name, both or neither.
+/// Stores a new script, claims its name and counts it, all or nothing.
 pub async fn insert(store: &dyn Store, secrets: &SecretBox, script: &Script) -> Result<(), InsertError> {
-    let ops = vec![
+    let mut ops = vec![
         WriteOp::Put { item: name_claim(script), condition: Condition::NotExists },
         WriteOp::Put { item: script_item(secrets, script, 1).await?, condition: Condition::NotExists },
     ];
+    ops.extend(counts_of(script).into_iter().map(|sk| count_op(&script.project_id, sk, 1)));
     store.write(ops).await.map_err(|e| match e {
         StoreError::ConditionFailed => InsertError::NameTaken,
         other => InsertError::Store(other),
@@ -135,28 +198,126 @@ pub async fn get_masked(
     read_versioned(item, Secrets::Mask).await
 }
 
-/// Every script of the tenant, in id order, sensitive default values replaced by [`MASK`].
-pub async fn list(store: &dyn Store, project: &ProjectId) -> Result<Vec<Script>, StoreError> {
-    let items = store.query_prefix(&tenant_pk(project), SCRIPT_PREFIX).await?;
-    let mut scripts = Vec::with_capacity(items.len());
-    for item in &items {
-        scripts.push(read_script(item, Secrets::Mask).await?);
+/// The list's filters (spec table 4-10).
+#[derive(Debug, Clone, Default)]
+pub struct ScriptFilter {
+    /// A case-insensitive substring of the name.
+    pub name_like: Option<String>,
+    pub creator: Option<String>,
+    pub risk_level: Option<RiskLevel>,
+    pub script_type: Option<ScriptType>,
+    pub enterprise_project_id: Option<String>,
+}
+
+impl ScriptFilter {
+    pub fn matches(&self, script: &Script) -> bool {
+        // Fuzzy as users expect it: a case-insensitive substring.
+        self.name_like.as_deref().is_none_or(|part| script.name.as_str().to_lowercase().contains(&part.to_lowercase()))
+            && self.creator.as_deref().is_none_or(|c| script.creator == c)
+            && self.risk_level.is_none_or(|r| script.properties.risk_level == r)
+            && self.script_type.is_none_or(|t| script.script_type == t)
+            && self.enterprise_project_id.as_deref().is_none_or(|e| script.enterprise_project_id == e)
     }
-    scripts.sort_by_key(|s| s.id);
-    Ok(scripts)
+
+    /// The index the list walks: a creator's own partition when one is asked for.
+    fn index(&self, project: &ProjectId) -> (Index, String) {
+        match &self.creator {
+            Some(creator) => (Index::Filter, creator_pk(project, creator)),
+            None => (Index::List, list_pk(project)),
+        }
+    }
+
+    /// Whether rows of the walked index can fail the filter.
+    fn discards(&self) -> bool {
+        self.name_like.is_some()
+            || self.risk_level.is_some()
+            || self.script_type.is_some()
+            || self.enterprise_project_id.is_some()
+    }
+
+    /// The count that answers the filter exactly, if one does (no filter, or only one of creator, risk level, type).
+    fn exact_count(&self) -> Option<String> {
+        if self.name_like.is_some() || self.enterprise_project_id.is_some() {
+            return None;
+        }
+        match (&self.creator, self.risk_level, self.script_type) {
+            (None, None, None) => Some(total_count()),
+            (Some(creator), None, None) => Some(creator_count(creator)),
+            (None, Some(level), None) => Some(risk_count(level)),
+            (None, None, Some(script_type)) => Some(type_count(script_type)),
+            _ => None,
+        }
+    }
+
+    /// The counts that bound the number of matches from above.
+    fn bounding_counts(&self) -> Vec<String> {
+        let mut counts = vec![total_count()];
+        counts.extend(self.creator.as_deref().map(creator_count));
+        counts.extend(self.risk_level.map(risk_count));
+        counts.extend(self.script_type.map(type_count));
+        counts
+    }
 }
 
-/// Writes a changed script if nobody else wrote it since it was read at `version`.
-pub async fn replace(store: &dyn Store, secrets: &SecretBox, script: &Script, version: u64) -> Result<(), StoreError> {
+/// At most `limit` scripts matching `filter` with ids above `after_id`, in id
+/// order, sensitive default values replaced by [`MASK`]. Reads the page and
+/// what the filter discards.
+pub async fn list_page(
+    store: &dyn Store,
+    project: &ProjectId,
+    filter: &ScriptFilter,
+    after_id: u64,
+    limit: usize,
+) -> Result<Vec<Script>, StoreError> {
+    let (index, pk) = filter.index(project);
+    let after = (after_id > 0).then(|| id_sk(after_id));
+    let walk = Walk { index, pk: &pk, after: after.as_deref(), order: Order::Ascending };
+    let judge = |script: &Script| if filter.matches(script) { Verdict::Keep } else { Verdict::Skip };
+    Ok(listing::page(store, walk, limit, filter.discards(), read_masked, judge).await?.rows)
+}
+
+/// How many scripts match `filter`: a count read when one answers it, else a
+/// bounded count (README, "Access patterns").
+pub async fn count(store: &dyn Store, project: &ProjectId, filter: &ScriptFilter) -> Result<usize, StoreError> {
+    let pk = tenant_pk(project);
+    if let Some(sk) = filter.exact_count() {
+        return Ok(store.counter(&pk, &sk).await?.max(0) as usize);
+    }
+    let (index, index_pk) = filter.index(project);
+    let walk = Walk { index, pk: &index_pk, after: None, order: Order::Ascending };
+    let judge = |script: &Script| if filter.matches(script) { Verdict::Keep } else { Verdict::Skip };
+    let counted = listing::count(store, walk, read_masked, judge).await?;
+    if counted.complete {
+        return Ok(counted.kept);
+    }
+    let mut candidates = i64::MAX;
+    for sk in filter.bounding_counts() {
+        candidates = candidates.min(store.counter(&pk, &sk).await?);
+    }
+    Ok(listing::bounded_total(counted, candidates))
+}
+
+/// Writes a changed script if nobody else wrote it since `old` was read at
+/// `version`, moving it between counts (risk level, type, creator) in the same transaction.
+pub async fn replace(
+    store: &dyn Store,
+    secrets: &SecretBox,
+    old: &Script,
+    script: &Script,
+    version: u64,
+) -> Result<(), StoreError> {
     let item = script_item(secrets, script, version + 1).await?;
-    let op = WriteOp::Put { item, condition: Condition::VersionIs(version) };
-    store.write(vec![op]).await
+    let mut ops = vec![WriteOp::Put { item, condition: Condition::VersionIs(version) }];
+    let (was, is) = (counts_of(old), counts_of(script));
+    ops.extend(was.iter().filter(|sk| !is.contains(sk)).map(|sk| count_op(&script.project_id, sk.clone(), -1)));
+    ops.extend(is.iter().filter(|sk| !was.contains(sk)).map(|sk| count_op(&script.project_id, sk.clone(), 1)));
+    store.write(ops).await
 }
 
-/// Removes the script read at `version` and frees its name, both or neither.
+/// Removes the script read at `version`, frees its name and uncounts it, all or nothing.
 pub async fn delete(store: &dyn Store, script: &Script, version: u64) -> Result<(), StoreError> {
     let pk = tenant_pk(&script.project_id);
-    let ops = vec![
+    let mut ops = vec![
         WriteOp::Delete {
             pk: pk.clone(),
             sk: format!("{SCRIPT_PREFIX}{}", script.script_uuid),
@@ -164,5 +325,6 @@ pub async fn delete(store: &dyn Store, script: &Script, version: u64) -> Result<
         },
         WriteOp::Delete { pk, sk: format!("{NAME_PREFIX}{}", script.name), condition: Condition::Exists },
     ];
+    ops.extend(counts_of(script).into_iter().map(|sk| count_op(&script.project_id, sk, -1)));
     store.write(ops).await
 }

@@ -154,7 +154,13 @@ fn read_range(
 }
 
 /// The items of one index read.
-fn read_index(conn: &Connection, sql: &str, pk: &str, after: Option<&str>, limit: usize) -> rusqlite::Result<Vec<Item>> {
+fn read_index(
+    conn: &Connection,
+    sql: &str,
+    pk: &str,
+    after: Option<&str>,
+    limit: usize,
+) -> rusqlite::Result<Vec<Item>> {
     let mut stmt = conn.prepare_cached(sql)?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let rows = match after {

@@ -94,23 +94,13 @@ pub async fn list(app: &App, caller: &Caller, request: ApiRequest) -> Result<Api
             return Err(ApiError::invalid("start_time", "must not be after end_time"));
         }
     }
-    let mut orders = jobs::list_orders(app.store.as_ref(), &caller.project_id).await?;
-    orders.reverse();
-    let matching: Vec<&Order> = orders
-        .iter()
-        .filter(|o| start.is_none_or(|s| o.gmt_created >= s))
-        .filter(|o| end.is_none_or(|e| o.gmt_created <= e))
-        .filter(|o| creator.as_deref().is_none_or(|c| o.creator == c))
-        .filter(|o| status.is_none_or(|s| o.status == s))
-        .collect();
+    let filter = jobs::OrderFilter { creator, status, start_time: start, end_time: end };
+    let store = app.store.as_ref();
+    let orders = jobs::list_orders_page(store, &caller.project_id, &filter, marker, limit).await?;
+    let total = jobs::count_orders(store, &caller.project_id, &filter).await?;
     let now = now_ms();
-    let page: Vec<_> = matching
-        .iter()
-        .filter(|o| marker.is_none_or(|m| o.order_id < m))
-        .take(limit)
-        .map(|o| views::list_row(o, now))
-        .collect();
-    ApiResponse::data(serde_json::json!({ "total": matching.len(), "data": page }))
+    let page: Vec<_> = orders.iter().map(|o| views::list_row(o, now)).collect();
+    ApiResponse::data(serde_json::json!({ "total": total, "data": page }))
 }
 
 /// `PUT /v1/job/script/orders/{execute_uuid}/operation` → `{"data": execute_uuid}`.
@@ -119,6 +109,7 @@ pub async fn operate(app: &App, caller: &Caller, request: ApiRequest) -> Result<
     let execute_uuid = request.path_param(EXECUTE_UUID)?;
     until_written(&format!("ticket {execute_uuid}"), || async {
         let current = load(app, caller, &request).await?;
+        let was = current.value.status;
         let mut order = current.value;
         let withdrawn =
             order.operate(body.operation_type, body.batch_index, body.instance_id, now_ms()).map_err(|e| match e {
@@ -127,7 +118,7 @@ pub async fn operate(app: &App, caller: &Caller, request: ApiRequest) -> Result<
                 OperationError::NotAllowed(m) => ApiError::Conflict(m),
             })?;
         let effects = Effects { withdraw: withdrawn, ..Default::default() };
-        landed(jobs::save_order(app.store.as_ref(), &order, current.version, &effects).await, ())
+        landed(jobs::save_order(app.store.as_ref(), &order, current.version, was, &effects).await, ())
     })
     .await?;
     engine::kick(app.queue.as_ref(), &caller.project_id, execute_uuid).await?;

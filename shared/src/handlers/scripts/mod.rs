@@ -42,9 +42,12 @@ async fn modify(
         let current = scripts::get(app.store.as_ref(), &app.secrets, &caller.project_id, script_uuid)
             .await?
             .ok_or_else(|| not_found(script_uuid))?;
-        let mut script = current.value;
+        let mut script = current.value.clone();
         change(&mut script)?;
-        landed(scripts::replace(app.store.as_ref(), &app.secrets, &script, current.version).await, script)
+        landed(
+            scripts::replace(app.store.as_ref(), &app.secrets, &current.value, &script, current.version).await,
+            script,
+        )
     })
     .await
 }
