@@ -138,7 +138,11 @@ async fn reads_answer_while_a_write_waits_for_the_lock() {
     store.write(vec![insert("P", "OLD", "committed")]).await.unwrap();
     // Another process holds the write lock in a long transaction.
     let other = Connection::open(dir.path().join(DB_FILE)).unwrap();
-    other.execute_batch("BEGIN IMMEDIATE; INSERT INTO items (pk, sk, data, version) VALUES ('P', 'NEW', 'uncommitted', 1);").unwrap();
+    other
+        .execute_batch(
+            "BEGIN IMMEDIATE; INSERT INTO items (pk, sk, data, version) VALUES ('P', 'NEW', 'uncommitted', 1);",
+        )
+        .unwrap();
     let write = tokio::spawn({
         let store = store.clone();
         async move { store.write(vec![insert("P", "MINE", "waits")]).await }
