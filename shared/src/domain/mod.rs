@@ -7,6 +7,7 @@ pub mod absent;
 pub mod alarm;
 pub mod incident;
 pub mod job;
+pub mod patch;
 pub mod script;
 pub mod tenant;
 
