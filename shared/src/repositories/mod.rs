@@ -5,6 +5,8 @@ pub mod credentials;
 pub mod incidents;
 pub mod jobs;
 pub mod listing;
+pub mod patch_baselines;
+pub mod patch_reports;
 pub mod reports;
 pub mod scripts;
 

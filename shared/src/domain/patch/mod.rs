@@ -34,10 +34,12 @@ pub enum PatchOperation {
 }
 
 /// The work of one patch job, carried by the ticket and handed to the agent:
-/// the baseline as it was when the ticket was made, so that the agent can pick
-/// what to install with the same [`evaluate`] the server reports with.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// the baselines as they were when the ticket was made (the one the user chose,
+/// or the tenant's default of every OS family), so that the agent can pick what
+/// to install with the same [`evaluate`] the server reports with. Each host
+/// uses the one for its OS family ([`Baseline::operating_system`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PatchJob {
     pub operation: PatchOperation,
-    pub baseline: Baseline,
+    pub baselines: Vec<Baseline>,
 }
