@@ -5,6 +5,7 @@
 pub mod client;
 pub mod identity;
 pub mod output;
+pub mod patch;
 pub mod runner;
 pub mod spool;
 pub mod tree;
