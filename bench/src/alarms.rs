@@ -3,7 +3,9 @@
 //! and to Alertmanager's `POST /api/v2/alerts`. Rounds of the two alternate, so
 //! that noise on the shared machine falls on both.
 
+use std::collections::BTreeMap;
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -108,30 +110,101 @@ impl Alertmanager {
     }
 }
 
+/// How the requests of a peer's rounds were answered. A refusal (an answer
+/// that is not 2xx) and a failure (no answer) are results of the run, shown
+/// beside the throughput, not reasons to stop it.
+#[derive(Debug, Default)]
+struct Outcomes {
+    accepted: usize,
+    refused: usize,
+    failed: usize,
+    /// `{status} {error_code}` of refusals, or the error of failures, with how often each came.
+    reasons: BTreeMap<String, usize>,
+}
+
+impl Outcomes {
+    fn record(&mut self, outcome: Result<(), String>, refused: bool) {
+        match outcome {
+            Ok(()) => self.accepted += 1,
+            Err(reason) => {
+                if refused {
+                    self.refused += 1;
+                } else {
+                    self.failed += 1;
+                }
+                *self.reasons.entry(reason).or_default() += 1;
+            }
+        }
+    }
+
+    fn sent(&self) -> usize {
+        self.accepted + self.refused + self.failed
+    }
+
+    /// `refused / failed` of everything sent, for the table.
+    fn cell(&self) -> String {
+        format!("{} / {} of {}", self.refused, self.failed, self.sent())
+    }
+
+    fn reasons(&self) -> String {
+        self.reasons.iter().map(|(reason, n)| format!("{n}× {reason}")).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// `{status} {error_code}` of a refusal: what a client would log.
+fn refusal(status: reqwest::StatusCode, body: &str) -> String {
+    let code = serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|body| body["error_code"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    format!("{} {code}", status.as_u16()).trim_end().to_owned()
+}
+
+/// One round; every answer is recorded in `outcomes`. Throughput counts only
+/// the accepted requests; latencies are those of every answered one.
 async fn post_round(
     http: &reqwest::Client,
     url: &str,
     budget: Budget,
+    outcomes: &Arc<Mutex<Outcomes>>,
     body: impl Fn(usize) -> Value + Send + Sync + 'static,
 ) -> Round {
     let (http, url) = (http.clone(), url.to_owned());
-    let body = std::sync::Arc::new(body);
-    round(budget, move |n| {
+    let body = Arc::new(body);
+    let counted = outcomes.clone();
+    let (accepted_before, sent_before) = {
+        let so_far = outcomes.lock().unwrap();
+        (so_far.accepted, so_far.sent())
+    };
+    let mut round = round(budget, move |n| {
         let request = http.post(&url).json(&body(n));
+        let outcomes = counted.clone();
         async move {
-            let response = request.send().await.expect("the server answers");
-            let status = response.status();
-            let text = response.text().await.unwrap_or_default();
-            assert!(status.is_success(), "an alarm was refused: {status} {text}");
+            let (outcome, refused) = match request.send().await {
+                Ok(response) if response.status().is_success() => (Ok(()), false),
+                Ok(response) => {
+                    let status = response.status();
+                    let text = response.text().await.unwrap_or_default();
+                    (Err(refusal(status, &text)), true)
+                }
+                Err(err) => (Err(format!("no answer: {err}")), false),
+            };
+            outcomes.lock().unwrap().record(outcome, refused);
         }
     })
-    .await
+    .await;
+    let outcomes = outcomes.lock().unwrap();
+    let (accepted, sent) = (outcomes.accepted - accepted_before, outcomes.sent() - sent_before);
+    if sent > 0 {
+        round.rate *= accepted as f64 / sent as f64;
+    }
+    round
 }
 
 pub async fn run(report: &mut Report) {
     report.heading("Alarm intake vs Prometheus Alertmanager");
     let coc_dir = tempfile::tempdir().expect("a temporary directory");
-    let coc = CocServer::start(coc_dir.path()).await;
+    let mut coc = CocServer::start(coc_dir.path()).await;
     let integration = call(
         &coc.api(),
         "POST",
@@ -142,25 +215,37 @@ pub async fn run(report: &mut Report) {
     .await;
     let key = integration["integration_key"].as_str().expect("an integration key").to_owned();
     let coc_url = format!("{}/v1/event/huawei/custom/{key}", coc.base);
-    let alertmanager = Alertmanager::start().await;
+    let mut alertmanager = Alertmanager::start().await;
     let am_url = format!("{}/api/v2/alerts", alertmanager.base);
     let starts_at = crate::report::now_utc();
     // One client pool per peer, the same settings for both.
     let (coc_http, am_http) = (reqwest::Client::new(), reqwest::Client::new());
 
-    let mut rows = Vec::new();
+    let (mut rows, mut unanswered) = (Vec::new(), Vec::new());
     for (c, case) in CASES.iter().enumerate() {
         let budget = Budget { clients: case.clients, requests: case.requests, time: Duration::from_secs(5) };
         let (mut coc_rounds, mut am_rounds) = (Vec::new(), Vec::new());
+        let (coc_outcomes, am_outcomes) = (Arc::default(), Arc::default());
         for r in 0..ROUNDS {
             // Ids are unique per case and round: a "new" alarm is never one an earlier round sent.
             let round_id = c * ROUNDS + r;
             let alarms = case.alarms;
-            coc_rounds.push(post_round(&coc_http, &coc_url, budget, move |n| coc_alarm(alarms, round_id, n)).await);
+            let ours = post_round(&coc_http, &coc_url, budget, &coc_outcomes, move |n| coc_alarm(alarms, round_id, n));
+            coc_rounds.push(ours.await);
             let at = starts_at.clone();
-            am_rounds.push(
-                post_round(&am_http, &am_url, budget, move |n| alertmanager_alert(alarms, round_id, n, &at)).await,
-            );
+            let theirs = post_round(&am_http, &am_url, budget, &am_outcomes, move |n| {
+                alertmanager_alert(alarms, round_id, n, &at)
+            });
+            am_rounds.push(theirs.await);
+            // A server that died is not a slow one: stop here (the guards stop the other).
+            coc.assert_running();
+            alertmanager.guard.assert_running();
+        }
+        let (coc_outcomes, am_outcomes) = (coc_outcomes.lock().unwrap(), am_outcomes.lock().unwrap());
+        for (peer, outcomes) in [("COC", &coc_outcomes), ("Alertmanager", &am_outcomes)] {
+            if outcomes.refused + outcomes.failed > 0 {
+                unanswered.push(format!("{}, {peer}: {}", case.name, outcomes.reasons()));
+            }
         }
         let (ours, theirs) = (Summary::of(&coc_rounds), Summary::of(&am_rounds));
         rows.push(vec![
@@ -172,6 +257,8 @@ pub async fn run(report: &mut Report) {
             format!("{:.2}", ms(theirs.p50)),
             format!("{:.2}", ms(ours.p99)),
             format!("{:.2}", ms(theirs.p99)),
+            coc_outcomes.cell(),
+            am_outcomes.cell(),
         ]);
     }
     report.paragraph(&format!(
@@ -179,12 +266,28 @@ pub async fn run(report: &mut Report) {
          (closed loop: each client sends its next request when the previous one is answered), rounds \
          of the two alternating; medians of {ROUNDS} rounds, each up to its request count or 5 s. COC runs on \
          its embedded store (every acknowledged alarm is on disk); Alertmanager keeps alerts in memory \
-         and snapshots them to its storage directory periodically. Ratio = COC / Alertmanager throughput."
+         and snapshots them to its storage directory periodically. Ratio = COC / Alertmanager throughput. \
+         Throughput counts accepted (2xx) requests only, latency every answered one; \
+         refused = answered with another status, failed = not answered, over all rounds of the case."
     ));
     report.table(
-        &["case", "COC req/s", "Alertmanager req/s", "ratio", "COC p50 ms", "AM p50 ms", "COC p99 ms", "AM p99 ms"],
+        &[
+            "case",
+            "COC req/s",
+            "Alertmanager req/s",
+            "ratio",
+            "COC p50 ms",
+            "AM p50 ms",
+            "COC p99 ms",
+            "AM p99 ms",
+            "COC refused / failed",
+            "AM refused / failed",
+        ],
         &rows,
     );
+    if !unanswered.is_empty() {
+        report.paragraph(&format!("Not accepted: {}.", unanswered.join("; ")));
+    }
     drop(alertmanager.guard);
     coc.stop();
 }

@@ -394,7 +394,7 @@ mod queue_consumer_tests {
         assert!(response.batch_item_failures.is_empty(), "bad messages are dropped, not retried");
         let integration =
             crate::repositories::incidents::integration_by_key(app.store.as_ref(), &key).await.unwrap().unwrap();
-        let alarm = crate::repositories::incidents::get_alarm(
+        let alarm = crate::repositories::alarms::get_alarm(
             app.store.as_ref(),
             &caller.project_id,
             &integration.integration_id,

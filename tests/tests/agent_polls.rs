@@ -66,7 +66,7 @@ impl Store for Watched {
         let keys: Vec<String> = ops
             .iter()
             .map(|op| match op {
-                WriteOp::Put { item, .. } => item.sk.clone(),
+                WriteOp::Put { item, .. } | WriteOp::Tally { item, .. } => item.sk.clone(),
                 WriteOp::Delete { sk, .. } | WriteOp::Add { sk, .. } => sk.clone(),
             })
             .collect();

@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use coc_shared::domain::tenant::ProjectId;
-use coc_shared::repositories::incidents;
+use coc_shared::repositories::alarms;
 use coc_tests::{backends, serve, Backend, Client, Reply};
 
 const CREATE: &str = "/v1/external/incident/create";
@@ -223,7 +223,7 @@ async fn alarms_are_deduplicated_and_open_one_incident() {
         for _ in 0..3 {
             assert_eq!(report(&client, &key, &alarm("cpu-1", "Critical", "alarm")).await.status, 200);
         }
-        let first = incidents::get_alarm(store, &project, &integration_id, "cpu-1").await.unwrap().unwrap().value;
+        let first = alarms::get_alarm(store, &project, &integration_id, "cpu-1").await.unwrap().unwrap().value;
         assert_eq!(first.occurrences, 4, "{name}");
         let num = first.incident_num.clone().expect("a Critical alarm opens an incident");
         let opened = detail(&client, &num).await;
@@ -234,22 +234,22 @@ async fn alarms_are_deduplicated_and_open_one_incident() {
         assert_eq!(opened["alarm"]["alarm_id"], "cpu-1");
 
         assert_eq!(report(&client, &key, &alarm("cpu-1", "Critical", "ok")).await.status, 200);
-        let cleared = incidents::get_alarm(store, &project, &integration_id, "cpu-1").await.unwrap().unwrap().value;
+        let cleared = alarms::get_alarm(store, &project, &integration_id, "cpu-1").await.unwrap().unwrap().value;
         assert_eq!(cleared.status, coc_shared::domain::alarm::AlarmStatus::Ok, "{name}: ok clears");
         assert_eq!(cleared.incident_num.as_deref(), Some(num.as_str()));
 
         // Firing again while its incident is open: still the same incident.
         report(&client, &key, &alarm("cpu-1", "Critical", "alarm")).await;
-        let again = incidents::get_alarm(store, &project, &integration_id, "cpu-1").await.unwrap().unwrap().value;
+        let again = alarms::get_alarm(store, &project, &integration_id, "cpu-1").await.unwrap().unwrap().value;
         assert_eq!(again.incident_num.as_deref(), Some(num.as_str()));
         // Once that incident is over, firing again opens a new one.
         handle(&client, &num, "rejectedIncident1", json!({})).await;
         report(&client, &key, &alarm("cpu-1", "Critical", "alarm")).await;
-        let reopened = incidents::get_alarm(store, &project, &integration_id, "cpu-1").await.unwrap().unwrap().value;
+        let reopened = alarms::get_alarm(store, &project, &integration_id, "cpu-1").await.unwrap().unwrap().value;
         assert_ne!(reopened.incident_num.as_deref(), Some(num.as_str()), "{name}");
 
         report(&client, &key, &alarm("disk-1", "Minor", "alarm")).await;
-        let minor = incidents::get_alarm(store, &project, &integration_id, "disk-1").await.unwrap().unwrap().value;
+        let minor = alarms::get_alarm(store, &project, &integration_id, "disk-1").await.unwrap().unwrap().value;
         assert_eq!(minor.incident_num, None, "{name}: below the rule's level, no incident");
 
         let listed = client.get("/v1/integrations").await.body["data"].clone();
@@ -326,11 +326,8 @@ async fn concurrent_duplicates_open_exactly_one_incident() {
             assert_eq!(task.await.unwrap(), 200, "{name}");
         }
         let project = ProjectId::parse("p-inc").unwrap();
-        let stored = incidents::get_alarm(backend.store.as_ref(), &project, &integration_id, "storm")
-            .await
-            .unwrap()
-            .unwrap()
-            .value;
+        let stored =
+            alarms::get_alarm(backend.store.as_ref(), &project, &integration_id, "storm").await.unwrap().unwrap().value;
         assert_eq!(stored.occurrences, 16, "{name}: every duplicate is counted");
         let opened = backend.store.query_prefix("PROJECT#p-inc", "INCIDENT#").await.unwrap();
         assert_eq!(opened.len(), 1, "{name}: one alarm, one incident");

@@ -332,6 +332,68 @@ async fn counter_additions(store: Arc<dyn Store>) {
     assert_eq!(store.increment("P#n", "COUNT#docs").await.unwrap(), 41, "increment and Add share the counter");
 }
 
+/// A tallied item: its document and index keys written as a Put writes them,
+/// its tally grown by every write, also by concurrent ones that all hold.
+async fn tallies(store: Arc<dyn Store>) {
+    let tallied = |data: &str, version: u64, list: &str, filter: Option<&str>| {
+        let item = item("P#t", "ALARM#1", data, version).indexed(Index::List, "L#tally", list);
+        match filter {
+            Some(sk) => item.indexed(Index::Filter, "F#tally", sk),
+            None => item,
+        }
+    };
+    let tally = |item, condition, delta| WriteOp::Tally { item, condition, delta };
+    let created = tally(tallied("first", 1, "0001", Some("f")), Condition::NotExists, 1);
+    store.write(vec![created.clone()]).await.unwrap();
+    assert_eq!(store.write(vec![created]).await, Err(StoreError::ConditionFailed), "conditions hold as for Put");
+    let read = store.get("P#t", "ALARM#1").await.unwrap().unwrap();
+    assert_eq!((read.data.as_str(), read.version, read.tally), ("first", 1, 1));
+
+    // Written again: the document, version and index keys are the new ones, the tally adds up.
+    store.write(vec![tally(tallied("second", 1, "0002", None), Condition::VersionIs(1), 2)]).await.unwrap();
+    let read = store.get("P#t", "ALARM#1").await.unwrap().unwrap();
+    assert_eq!((read.data.as_str(), read.version, read.tally), ("second", 1, 3));
+    let listed = store.query_index(index_page(Index::List, "L#tally", None, 10, Order::Ascending)).await.unwrap();
+    assert_eq!(index_keys(&listed, Index::List), ["0002"], "the index entry moved");
+    assert_eq!(listed.items[0].tally, 3, "index reads return the tally");
+    let filtered = store.query_index(index_page(Index::Filter, "F#tally", None, 10, Order::Ascending)).await.unwrap();
+    assert!(filtered.items.is_empty(), "an index key the item no longer has is gone");
+
+    // A failed condition, alone or in a transaction, adds nothing.
+    let stale = tally(tallied("stale", 1, "0003", None), Condition::VersionIs(7), 1);
+    assert_eq!(store.write(vec![stale]).await, Err(StoreError::ConditionFailed));
+    let ok_part = tally(tallied("part", 1, "0003", None), Condition::VersionIs(1), 1);
+    let failing = put(item("P#t", "OTHER", "{}", 1), Condition::Exists);
+    assert_eq!(store.write(vec![ok_part, failing]).await, Err(StoreError::ConditionFailed));
+    let read = store.get("P#t", "ALARM#1").await.unwrap().unwrap();
+    assert_eq!((read.data.as_str(), read.tally), ("second", 3));
+
+    // Concurrent writers under one condition none of them changes: every one lands and counts.
+    let tasks: Vec<_> = (0..32)
+        .map(|i| {
+            let store = store.clone();
+            let item = tallied(&format!("w{i}"), 1, &format!("1{i:03}"), None);
+            tokio::spawn(async move { store.write(vec![tally(item, Condition::VersionIs(1), 1)]).await })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), Ok(()));
+    }
+    let read = store.get("P#t", "ALARM#1").await.unwrap().unwrap();
+    assert_eq!(read.tally, 35, "no concurrent count is lost");
+    assert!(read.data.starts_with('w'), "the document is one writer's: {}", read.data);
+    let listed = store.query_index(index_page(Index::List, "L#tally", None, 10, Order::Ascending)).await.unwrap();
+    assert_eq!(listed.items.len(), 1, "one index entry, wherever the last writer put it");
+
+    // A Put replaces the whole item, its tally too.
+    store.write(vec![put(item("P#t", "ALARM#1", "put", 2), Condition::VersionIs(1))]).await.unwrap();
+    assert_eq!(store.get("P#t", "ALARM#1").await.unwrap().unwrap().tally, 0);
+    let mut counted = item("P#t", "ALARM#2", "put", 1);
+    counted.tally = 5;
+    store.write(vec![put(counted, Condition::NotExists)]).await.unwrap();
+    assert_eq!(store.get("P#t", "ALARM#2").await.unwrap().unwrap().tally, 5, "a Put sets the tally it carries");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn store_adapters_honour_the_contract() {
     for backend in backends().await {
@@ -346,6 +408,7 @@ async fn store_adapters_honour_the_contract() {
         counters(store.clone()).await;
         index_reads(store.as_ref()).await;
         counter_additions(store.clone()).await;
+        tallies(store.clone()).await;
         concurrent_creates_have_one_winner(store).await;
     }
 }

@@ -57,17 +57,19 @@ fn backend<E: std::fmt::Debug>(err: E) -> StoreError {
     StoreError::Backend(format!("{err:?}"))
 }
 
-/// A single-item write whose condition did not hold is not a backend failure.
-fn write_error<E, R>(err: SdkError<E, R>) -> StoreError
+/// Why a single-item write failed: DynamoDB's error code (a failed condition
+/// or a collision with a transaction is not a backend failure) and the error.
+struct Refusal {
+    code: Option<String>,
+    error: StoreError,
+}
+
+fn refusal<E, R>(err: SdkError<E, R>) -> Refusal
 where
     E: ProvideErrorMetadata + std::fmt::Debug,
     R: std::fmt::Debug,
 {
-    if err.code() == Some("ConditionalCheckFailedException") {
-        StoreError::ConditionFailed
-    } else {
-        backend(err)
-    }
+    Refusal { code: err.code().map(str::to_owned), error: backend(err) }
 }
 
 fn item_from(mut attrs: Attributes) -> Result<Item, StoreError> {
@@ -88,7 +90,11 @@ fn item_from(mut attrs: Attributes) -> Result<Item, StoreError> {
         }
     };
     let (list_key, filter_key) = (index_key(Index::List), index_key(Index::Filter));
-    Ok(Item { pk, sk, data, version, list_key, filter_key })
+    let tally = match attrs.get(TALLY) {
+        Some(AttributeValue::N(v)) => v.parse().map_err(backend)?,
+        _ => 0,
+    };
+    Ok(Item { pk, sk, data, version, list_key, filter_key, tally })
 }
 
 /// Where a page's `after` key lies relative to the keys that start with `prefix`,
@@ -122,12 +128,140 @@ fn item_attributes(item: &Item) -> Attributes {
             attrs.insert(sk.into(), s(&key.sk));
         }
     }
+    if item.tally != 0 {
+        attrs.insert(TALLY.into(), AttributeValue::N(item.tally.to_string()));
+    }
     attrs
 }
 
-/// The update that adds `delta` to a counter (the `counter` attribute, as `increment` keeps it).
-fn add_expression() -> (&'static str, HashMap<String, String>) {
-    ("ADD #counter :delta", HashMap::from([("#counter".to_owned(), "counter".to_owned())]))
+/// The attribute an item's tally is kept in (absent: 0). Not `counter`, which
+/// `Add` and `increment` keep in items of their own.
+const TALLY: &str = "tally";
+
+/// One write as DynamoDB takes it. Built once per [`WriteOp`] and sent either
+/// alone (PutItem, DeleteItem, UpdateItem) or as a member of a transaction,
+/// so both ways write exactly the same thing.
+struct Request {
+    action: Action,
+    condition: Option<String>,
+    names: Option<HashMap<String, String>>,
+    values: Option<Attributes>,
+}
+
+enum Action {
+    Put(Attributes),
+    Delete(Attributes),
+    Update { key: Attributes, expression: String },
+}
+
+/// `extra` merged into `values`, `None` when both are empty (DynamoDB refuses an empty map).
+fn merged(values: Option<Attributes>, extra: Attributes) -> Option<Attributes> {
+    let mut all = values.unwrap_or_default();
+    all.extend(extra);
+    (!all.is_empty()).then_some(all)
+}
+
+impl Request {
+    fn of(op: WriteOp) -> Request {
+        match op {
+            WriteOp::Put { item, condition } => {
+                let (condition, values) = condition_expression(condition);
+                Request { action: Action::Put(item_attributes(&item)), condition, names: None, values }
+            }
+            WriteOp::Delete { pk, sk, condition } => {
+                let (condition, values) = condition_expression(condition);
+                Request { action: Action::Delete(key(&pk, &sk)), condition, names: None, values }
+            }
+            WriteOp::Add { pk, sk, delta } => Request {
+                action: Action::Update { key: key(&pk, &sk), expression: "ADD #counter :delta".into() },
+                condition: None,
+                names: Some(HashMap::from([("#counter".to_owned(), "counter".to_owned())])),
+                values: Some(HashMap::from([(":delta".to_owned(), AttributeValue::N(delta.to_string()))])),
+            },
+            WriteOp::Tally { item, condition, delta } => Request::tally(item, condition, delta),
+        }
+    }
+
+    /// An UpdateItem that sets everything a Put would (removing index keys the
+    /// item no longer has) and adds `delta` to the tally the item keeps.
+    fn tally(item: Item, condition: Condition, delta: i64) -> Request {
+        let mut names = HashMap::from([
+            ("#data".to_owned(), "data".to_owned()),
+            ("#version".to_owned(), "version".to_owned()),
+            ("#tally".to_owned(), TALLY.to_owned()),
+        ]);
+        let mut values = HashMap::from([
+            (":data".to_owned(), s(&item.data)),
+            (":version".to_owned(), n(item.version)),
+            (":delta".to_owned(), AttributeValue::N(delta.to_string())),
+        ]);
+        let (mut set, mut remove) = (vec!["#data = :data".to_owned(), "#version = :version".to_owned()], Vec::new());
+        for index in Index::ALL {
+            let (pk, sk) = index.attributes();
+            for name in [pk, sk] {
+                names.insert(format!("#{name}"), name.to_owned());
+            }
+            match item.index_key(index) {
+                Some(key) => {
+                    set.push(format!("#{pk} = :{pk}, #{sk} = :{sk}"));
+                    values.insert(format!(":{pk}"), s(&key.pk));
+                    values.insert(format!(":{sk}"), s(&key.sk));
+                }
+                None => remove.push(format!("#{pk}, #{sk}")),
+            }
+        }
+        let mut expression = format!("SET {}", set.join(", "));
+        if !remove.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        expression.push_str(" ADD #tally :delta");
+        let (condition, condition_values) = condition_expression(condition);
+        Request {
+            action: Action::Update { key: key(&item.pk, &item.sk), expression },
+            condition,
+            names: Some(names),
+            values: merged(condition_values, values),
+        }
+    }
+
+    /// The request as a member of a transaction.
+    fn transact_item(self, table: &str) -> Result<TransactWriteItem, StoreError> {
+        let Request { action, condition, names, values } = self;
+        let item = match action {
+            Action::Put(item) => TransactWriteItem::builder().put(
+                Put::builder()
+                    .table_name(table)
+                    .set_item(Some(item))
+                    .set_condition_expression(condition)
+                    .set_expression_attribute_names(names)
+                    .set_expression_attribute_values(values)
+                    .build()
+                    .map_err(backend)?,
+            ),
+            Action::Delete(key) => TransactWriteItem::builder().delete(
+                Delete::builder()
+                    .table_name(table)
+                    .set_key(Some(key))
+                    .set_condition_expression(condition)
+                    .set_expression_attribute_names(names)
+                    .set_expression_attribute_values(values)
+                    .build()
+                    .map_err(backend)?,
+            ),
+            Action::Update { key, expression } => TransactWriteItem::builder().update(
+                Update::builder()
+                    .table_name(table)
+                    .set_key(Some(key))
+                    .update_expression(expression)
+                    .set_condition_expression(condition)
+                    .set_expression_attribute_names(names)
+                    .set_expression_attribute_values(values)
+                    .build()
+                    .map_err(backend)?,
+            ),
+        };
+        Ok(item.build())
+    }
 }
 
 impl DynamoStore {
@@ -191,89 +325,76 @@ impl DynamoStore {
         }
     }
 
+    /// One write alone. A write that meets a transaction in progress on its
+    /// item is refused by DynamoDB; like a transaction's collision, that is
+    /// transient and tried again.
     async fn write_one(&self, op: WriteOp) -> Result<(), StoreError> {
-        match op {
-            WriteOp::Put { item, condition } => {
-                let (expression, values) = condition_expression(condition);
-                self.client
-                    .put_item()
-                    .table_name(&self.table)
-                    .set_item(Some(item_attributes(&item)))
-                    .set_condition_expression(expression)
-                    .set_expression_attribute_values(values)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(write_error)
-            }
-            WriteOp::Delete { pk, sk, condition } => {
-                let (expression, values) = condition_expression(condition);
-                self.client
-                    .delete_item()
-                    .table_name(&self.table)
-                    .set_key(Some(key(&pk, &sk)))
-                    .set_condition_expression(expression)
-                    .set_expression_attribute_values(values)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(write_error)
-            }
-            WriteOp::Add { pk, sk, delta } => {
-                let (expression, names) = add_expression();
-                self.client
-                    .update_item()
-                    .table_name(&self.table)
-                    .set_key(Some(key(&pk, &sk)))
-                    .update_expression(expression)
-                    .set_expression_attribute_names(Some(names))
-                    .expression_attribute_values(":delta", AttributeValue::N(delta.to_string()))
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(write_error)
+        let request = Request::of(op);
+        let mut attempt = 0;
+        loop {
+            let refused = match self.send_one(&request).await {
+                Ok(()) => return Ok(()),
+                Err(refused) => refused,
+            };
+            match refused.code.as_deref() {
+                Some("ConditionalCheckFailedException") => return Err(StoreError::ConditionFailed),
+                Some("TransactionConflictException") if attempt < TRANSACTION_CONFLICT_RETRIES => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(10 << attempt.min(5))).await;
+                }
+                _ => return Err(refused.error),
             }
         }
     }
 
+    /// Sends a single-item request once.
+    async fn send_one(&self, request: &Request) -> Result<(), Refusal> {
+        let Request { action, condition, names, values } = request;
+        let (condition, names, values) = (condition.clone(), names.clone(), values.clone());
+        match action {
+            Action::Put(item) => self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item.clone()))
+                .set_condition_expression(condition)
+                .set_expression_attribute_names(names)
+                .set_expression_attribute_values(values)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(refusal),
+            Action::Delete(key) => self
+                .client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(key.clone()))
+                .set_condition_expression(condition)
+                .set_expression_attribute_names(names)
+                .set_expression_attribute_values(values)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(refusal),
+            Action::Update { key, expression } => self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key.clone()))
+                .update_expression(expression)
+                .set_condition_expression(condition)
+                .set_expression_attribute_names(names)
+                .set_expression_attribute_values(values)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(refusal),
+        }
+    }
+
     async fn write_transaction(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
-        let items = ops
-            .into_iter()
-            .map(|op| match op {
-                WriteOp::Put { item, condition } => {
-                    let (expression, values) = condition_expression(condition);
-                    Put::builder()
-                        .table_name(&self.table)
-                        .set_item(Some(item_attributes(&item)))
-                        .set_condition_expression(expression)
-                        .set_expression_attribute_values(values)
-                        .build()
-                        .map(|put| TransactWriteItem::builder().put(put).build())
-                }
-                WriteOp::Delete { pk, sk, condition } => {
-                    let (expression, values) = condition_expression(condition);
-                    Delete::builder()
-                        .table_name(&self.table)
-                        .set_key(Some(key(&pk, &sk)))
-                        .set_condition_expression(expression)
-                        .set_expression_attribute_values(values)
-                        .build()
-                        .map(|delete| TransactWriteItem::builder().delete(delete).build())
-                }
-                WriteOp::Add { pk, sk, delta } => {
-                    let (expression, names) = add_expression();
-                    Update::builder()
-                        .table_name(&self.table)
-                        .set_key(Some(key(&pk, &sk)))
-                        .update_expression(expression)
-                        .set_expression_attribute_names(Some(names))
-                        .expression_attribute_values(":delta", AttributeValue::N(delta.to_string()))
-                        .build()
-                        .map(|update| TransactWriteItem::builder().update(update).build())
-                }
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(backend)?;
+        let items =
+            ops.into_iter().map(|op| Request::of(op).transact_item(&self.table)).collect::<Result<Vec<_>, _>>()?;
 
         let mut attempt = 0;
         loop {

@@ -11,16 +11,19 @@ use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::ids;
 use crate::ports::{Store, StoreError};
-use crate::repositories::incidents;
+use crate::repositories::{alarms, incidents};
 
 use super::incidents::PROVIDER_CODE;
 
 pub const SUCCESS: &str = "COC.00000000";
 pub const BAD_REQUEST: &str = "COC.00000001";
 pub const AUTH_FAILED: &str = "common.01010001";
-/// Duplicates of one alarm arriving together all retry their write, and each
-/// failed try means another copy landed: enough tries for every one of them.
-const WRITE_ATTEMPTS: usize = 64;
+/// A report's write fails only when another write changed what it read: a
+/// first report beaten by another first report (it then repeats), or a relink
+/// to a new incident (one per closing of the previous incident). Repeats never
+/// fail each other, so a few tries are plenty; running out means the alarm's
+/// incident is being closed and reopened faster than it can be read.
+const WRITE_ATTEMPTS: usize = 8;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IntakeError {
@@ -37,48 +40,60 @@ pub enum IntakeError {
 /// What an accepted report did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ingested {
-    pub occurrences: u64,
+    /// Whether this report created the alarm.
+    pub first: bool,
     /// The incident opened by this report, if it opened one.
     pub opened: Option<String>,
 }
 
 /// Records one report: deduplicated by alarmId, `ok` clears, and an alarm at or
 /// above the integration's level opens one incident, in the same write as the
-/// alarm so that concurrent duplicates cannot open two.
+/// alarm so that concurrent duplicates cannot open two. A duplicate is one
+/// write that concurrent duplicates do not make fail ([`alarms`] tells how).
 pub async fn ingest(store: &dyn Store, key: &str, body: &Value) -> Result<Ingested, IntakeError> {
     let integration = incidents::integration_by_key(store, key).await?.ok_or(IntakeError::UnknownKey)?;
     let report = AlarmReport::parse(body).map_err(IntakeError::Invalid)?;
     let project = integration.project_id.clone();
     for _ in 0..WRITE_ATTEMPTS {
         let now = now_ms();
-        let current = incidents::get_alarm(store, &project, &integration.integration_id, &report.alarm_id).await?;
-        let (mut alarm, version) = match current {
-            Some(current) => (current.value, Some(current.version)),
-            None => (Alarm::first(&integration, report.clone(), now), None),
-        };
-        if version.is_some() {
-            alarm.again(report.clone(), now);
-        }
+        let read = alarms::get_alarm(store, &project, &integration.integration_id, &report.alarm_id).await?;
         // A new incident when the rule says so and the alarm has no open one.
         let mut needs_incident = opens_incident(&integration, &report);
-        if let (true, Some(num)) = (needs_incident, &alarm.incident_num) {
+        if let (true, Some(num)) = (needs_incident, read.as_ref().and_then(|r| r.value.incident_num.as_ref())) {
             let linked = incidents::get_incident(store, &project, num).await?;
             needs_incident = linked.is_none_or(|i| i.value.is_closed());
         }
         let incident = if needs_incident {
             let warroom = report.region_id.as_ref().map(|_| ids::warroom_id(now));
-            let incident = incident_for(&integration, &report, ids::incident_num(now), warroom, now)
-                .map_err(IntakeError::Invalid)?;
-            alarm.incident_num = Some(incident.incident_num.clone());
-            Some(incident)
+            Some(
+                incident_for(&integration, &report, ids::incident_num(now), warroom, now)
+                    .map_err(IntakeError::Invalid)?,
+            )
         } else {
             None
         };
-        match incidents::save_alarm(store, &project, &alarm, version, incident.as_ref()).await {
-            Ok(()) => return Ok(Ingested { occurrences: alarm.occurrences, opened: incident.map(|i| i.incident_num) }),
-            // Another copy of this alarm won the write. A failed condition is
-            // answered once the winner is stored, so reading again at once sees
-            // it: count this one on top, without sleeping.
+        let linked = |mut alarm: Alarm| {
+            if let Some(incident) = &incident {
+                alarm.incident_num = Some(incident.incident_num.clone());
+            }
+            alarm
+        };
+        let written = match &read {
+            None => {
+                let alarm = linked(Alarm::first(&integration, report.clone(), now));
+                alarms::record_first(store, &project, &alarm, incident.as_ref()).await
+            }
+            Some(read) => {
+                let mut alarm = read.value.clone();
+                alarm.again(report.clone(), now);
+                alarms::record_again(store, &project, read, &linked(alarm), incident.as_ref()).await
+            }
+        };
+        match written {
+            Ok(()) => return Ok(Ingested { first: read.is_none(), opened: incident.map(|i| i.incident_num) }),
+            // Another report changed what this one read (see WRITE_ATTEMPTS). A
+            // failed condition is answered once the winner is stored, so reading
+            // again at once sees it: no sleeping.
             Err(StoreError::ConditionFailed) => continue,
             Err(other) => return Err(other.into()),
         }

@@ -13,7 +13,7 @@ use crate::domain::tenant::Caller;
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::limits;
-use crate::repositories::incidents;
+use crate::repositories::{alarms as alarm_records, incidents};
 
 fn view(integration: &Integration) -> serde_json::Value {
     json!({
@@ -102,8 +102,8 @@ pub async fn alarms(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
     if incidents::get_integration(store, &caller.project_id, id).await?.is_none() {
         return Err(ApiError::NotFound(format!("integration {id} does not exist")));
     }
-    let page = incidents::list_alarms(store, &caller.project_id, id, marker.as_deref(), limit).await?;
-    let count = incidents::count_alarms(store, &caller.project_id, id).await?;
+    let page = alarm_records::list_alarms(store, &caller.project_id, id, marker.as_deref(), limit).await?;
+    let count = alarm_records::count_alarms(store, &caller.project_id, id).await?;
     let rows: Vec<_> = page
         .rows
         .iter()

@@ -17,11 +17,15 @@ pub struct Item {
     pub list_key: Option<IndexKey>,
     /// Where the item appears in the [`Index::Filter`] index, if anywhere.
     pub filter_key: Option<IndexKey>,
+    /// A count kept in the item beside its document: set by [`WriteOp::Put`]
+    /// (0 from [`Item::new`]), grown by [`WriteOp::Tally`], and read with the
+    /// item, so a list shows each row's count without a read per row.
+    pub tally: i64,
 }
 
 impl Item {
     pub fn new(pk: impl Into<String>, sk: impl Into<String>, data: String, version: u64) -> Self {
-        Item { pk: pk.into(), sk: sk.into(), data, version, list_key: None, filter_key: None }
+        Item { pk: pk.into(), sk: sk.into(), data, version, list_key: None, filter_key: None, tally: 0 }
     }
 
     /// The item, listed in `index` under partition `pk` at sort key `sk`.
@@ -106,6 +110,17 @@ pub enum WriteOp {
         pk: String,
         sk: String,
         condition: Condition,
+    },
+    /// Writes `item` as `Put` does (document, version, index keys), except
+    /// that its stored tally grows by `delta` (from 0 for a new item) instead
+    /// of taking `item.tally`. Writers that each count one event under a
+    /// condition the others leave alone (e.g. a version none of them changes)
+    /// all land, in any order, and no count is lost: the document is the last
+    /// writer's, the tally everyone's.
+    Tally {
+        item: Item,
+        condition: Condition,
+        delta: i64,
     },
     /// Adds `delta` (which may be negative) to a counter, as part of the
     /// transaction: how counts of a list stay exact without reading the list.

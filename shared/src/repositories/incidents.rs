@@ -1,17 +1,14 @@
-//! Incidents, integrations and alarms in the table.
+//! Incidents and integrations in the table (alarms: [`super::alarms`]).
 //!
 //! Tenant partition `PROJECT#{project}`:
 //! - `INCIDENT#{incident_num}`: an incident with its history, version-locked;
 //! - `INTEGRATION#{integration_id}`: an integration and its rule;
-//! - `ALARM#{integration_id}#{alarm_id}`: an alarm, deduplicated by its id;
-//! - counts `COUNT#INTEGRATION` and `COUNT#ALARM#{integration_id}`, changed in
-//!   the transaction that adds (or removes) what they count.
+//! - count `COUNT#INTEGRATION`, changed in the transaction that adds (or
+//!   removes) an integration.
 //!
 //! Index `List`: integrations under `PROJECT#{project}#INTEGRATION`, sort key
-//! `{create_time:013}#{integration_id}` (oldest first); an integration's alarms
-//! under `PROJECT#{project}#ALARM#{integration_id}`, sort key
-//! `{last_seen:013}#{alarm_id}` (read newest first, moved by every report);
-//! incidents under `PROJECT#{project}#INCIDENT`, sort key `{create_time:013}#{incident_num}`.
+//! `{create_time:013}#{integration_id}` (oldest first); incidents under
+//! `PROJECT#{project}#INCIDENT`, sort key `{create_time:013}#{incident_num}`.
 //!
 //! Partition `INTEGRATION_KEY#{key}`: which tenant's integration a key opens
 //! (the intake URL carries only the key).
@@ -20,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::listing::{self, count_key, Listed, Verdict, Walk};
 use super::{decode, encode, tenant_pk, versioned, Versioned};
-use crate::domain::alarm::{Alarm, Integration};
+use crate::domain::alarm::Integration;
 use crate::domain::incident::Incident;
 use crate::domain::tenant::ProjectId;
 use crate::ports::{Condition, Index, Item, Order, Store, StoreError, WriteOp};
@@ -158,77 +155,4 @@ pub async fn delete_integration(store: &dyn Store, integration: &Integration) ->
             WriteOp::Add { pk: tenant_pk(&integration.project_id), sk: integration_count(), delta: -1 },
         ])
         .await
-}
-
-// ---- alarms ----------------------------------------------------------------
-
-fn alarm_sk(integration_id: &str, alarm_id: &str) -> String {
-    format!("ALARM#{integration_id}#{alarm_id}")
-}
-
-pub async fn get_alarm(
-    store: &dyn Store,
-    project: &ProjectId,
-    integration_id: &str,
-    alarm_id: &str,
-) -> Result<Option<Versioned<Alarm>>, StoreError> {
-    versioned(store.get(&tenant_pk(project), &alarm_sk(integration_id, alarm_id)).await?)
-}
-
-/// Writes an alarm (new when `version` is None, else over the version read),
-/// with the incident it opens, if any: all or nothing.
-pub async fn save_alarm(
-    store: &dyn Store,
-    project: &ProjectId,
-    alarm: &Alarm,
-    version: Option<u64>,
-    incident: Option<&Incident>,
-) -> Result<(), StoreError> {
-    let condition = version.map(Condition::VersionIs).unwrap_or(Condition::NotExists);
-    let item = Item::new(
-        tenant_pk(project),
-        alarm_sk(&alarm.integration_id, &alarm.alarm_id),
-        encode(alarm)?,
-        version.map_or(1, |v| v + 1),
-    )
-    .indexed(
-        Index::List,
-        alarm_list_pk(project, &alarm.integration_id),
-        format!("{:013}#{}", alarm.last_seen, alarm.alarm_id),
-    );
-    let mut ops = vec![WriteOp::Put { item, condition }];
-    if version.is_none() {
-        ops.push(WriteOp::Add { pk: tenant_pk(project), sk: alarm_count(&alarm.integration_id), delta: 1 });
-    }
-    if let Some(incident) = incident {
-        ops.push(insert_incident_op(incident)?);
-    }
-    store.write(ops).await
-}
-
-fn alarm_list_pk(project: &ProjectId, integration_id: &str) -> String {
-    format!("{}#ALARM#{integration_id}", tenant_pk(project))
-}
-
-fn alarm_count(integration_id: &str) -> String {
-    count_key(&["ALARM", integration_id])
-}
-
-/// At most `limit` alarms of an integration after the index key `after`,
-/// the most recently reported first.
-pub async fn list_alarms(
-    store: &dyn Store,
-    project: &ProjectId,
-    integration_id: &str,
-    after: Option<&str>,
-    limit: usize,
-) -> Result<Listed<Alarm>, StoreError> {
-    let pk = alarm_list_pk(project, integration_id);
-    let walk = Walk { index: Index::List, pk: &pk, after, order: Order::Descending };
-    listing::page(store, walk, limit, false, decode, |_| Verdict::Keep).await
-}
-
-/// How many distinct alarms an integration has received.
-pub async fn count_alarms(store: &dyn Store, project: &ProjectId, integration_id: &str) -> Result<usize, StoreError> {
-    Ok(store.counter(&tenant_pk(project), &alarm_count(integration_id)).await?.max(0) as usize)
 }

@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS items (
     list_sk TEXT,
     filter_pk TEXT,
     filter_sk TEXT,
+    tally INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (pk, sk)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS counters (
@@ -59,20 +60,29 @@ CREATE INDEX IF NOT EXISTS queue_messages_visible ON queue_messages (queue, visi
 ";
 
 /// The secondary indexes (DynamoDB's GSIs): partial, so unlisted items cost nothing.
-/// Created after the columns exist, which an older file gains in [`add_index_columns`].
+/// Created after the columns exist, which an older file gains in [`add_missing_columns`].
 const INDEXES: &str = "
 CREATE INDEX IF NOT EXISTS items_list ON items (list_pk, list_sk) WHERE list_pk IS NOT NULL;
 CREATE INDEX IF NOT EXISTS items_filter ON items (filter_pk, filter_sk) WHERE filter_pk IS NOT NULL;
 ";
 
-/// Files made before the secondary indexes existed get their columns. Their
-/// items are not in the indexes until they are written again.
-fn add_index_columns(conn: &Connection) -> rusqlite::Result<()> {
+/// Columns added to `items` after the first files were made, with their types.
+const LATER_COLUMNS: [(&str, &str); 5] = [
+    ("list_pk", "TEXT"),
+    ("list_sk", "TEXT"),
+    ("filter_pk", "TEXT"),
+    ("filter_sk", "TEXT"),
+    ("tally", "INTEGER NOT NULL DEFAULT 0"),
+];
+
+/// Files made before some columns existed get them. Their items are not in
+/// the indexes until they are written again, and their tallies start at 0.
+fn add_missing_columns(conn: &Connection) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('items')")?;
     let columns: Vec<String> = stmt.query_map([], |row| row.get(0))?.collect::<Result<_, _>>()?;
-    for column in ["list_pk", "list_sk", "filter_pk", "filter_sk"] {
+    for (column, kind) in LATER_COLUMNS {
         if !columns.iter().any(|c| c == column) {
-            conn.execute_batch(&format!("ALTER TABLE items ADD COLUMN {column} TEXT"))?;
+            conn.execute_batch(&format!("ALTER TABLE items ADD COLUMN {column} {kind}"))?;
         }
     }
     conn.execute_batch(INDEXES)
@@ -99,7 +109,7 @@ fn connect_writer(path: &Path) -> rusqlite::Result<Connection> {
     // FULL: a commit that returned survives power loss, not only a crash.
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.execute_batch(SCHEMA)?;
-    add_index_columns(&conn)?;
+    add_missing_columns(&conn)?;
     Ok(conn)
 }
 

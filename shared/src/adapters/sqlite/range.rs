@@ -7,7 +7,7 @@
 use crate::ports::{IndexQuery, Order, PageQuery};
 
 /// Every column of an item, in the order [`super::store`] reads them.
-pub(super) const COLUMNS: &str = "pk, sk, data, version, list_pk, list_sk, filter_pk, filter_sk";
+pub(super) const COLUMNS: &str = "pk, sk, data, version, list_pk, list_sk, filter_pk, filter_sk, tally";
 
 /// The smallest string greater than every string that starts with `prefix`,
 /// or `None` when there is none (the empty prefix, or one made only of

@@ -41,33 +41,42 @@ fn item_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
         version: row.get::<_, i64>(3)? as u64,
         list_key: key(row.get(4)?, row.get(5)?),
         filter_key: key(row.get(6)?, row.get(7)?),
+        tally: row.get(8)?,
     })
+}
+
+/// Inserts or replaces an item; `tally` is the stored tally's new value, in
+/// terms of the old one (`excluded.tally` is the bound `?9`).
+fn upsert(conn: &Connection, item: &Item, tally: &str, bound_tally: i64) -> rusqlite::Result<()> {
+    let list = item.list_key.as_ref();
+    let filter = item.filter_key.as_ref();
+    conn.prepare_cached(&format!(
+        "INSERT INTO items (pk, sk, data, version, list_pk, list_sk, filter_pk, filter_sk, tally)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, version = excluded.version,
+           list_pk = excluded.list_pk, list_sk = excluded.list_sk,
+           filter_pk = excluded.filter_pk, filter_sk = excluded.filter_sk, tally = {tally}"
+    ))?
+    .execute(params![
+        item.pk,
+        item.sk,
+        item.data,
+        item.version as i64,
+        list.map(|k| &k.pk),
+        list.map(|k| &k.sk),
+        filter.map(|k| &k.pk),
+        filter.map(|k| &k.sk),
+        bound_tally,
+    ])?;
+    Ok(())
 }
 
 /// Applies one write of a call, after its condition held.
 fn apply(conn: &Connection, op: &WriteOp) -> rusqlite::Result<()> {
     match op {
-        WriteOp::Put { item, .. } => {
-            let list = item.list_key.as_ref();
-            let filter = item.filter_key.as_ref();
-            conn.prepare_cached(
-                "INSERT INTO items (pk, sk, data, version, list_pk, list_sk, filter_pk, filter_sk)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, version = excluded.version,
-                   list_pk = excluded.list_pk, list_sk = excluded.list_sk,
-                   filter_pk = excluded.filter_pk, filter_sk = excluded.filter_sk",
-            )?
-            .execute(params![
-                item.pk,
-                item.sk,
-                item.data,
-                item.version as i64,
-                list.map(|k| &k.pk),
-                list.map(|k| &k.sk),
-                filter.map(|k| &k.pk),
-                filter.map(|k| &k.sk),
-            ])?;
-        }
+        WriteOp::Put { item, .. } => upsert(conn, item, "excluded.tally", item.tally)?,
+        // A new item starts from the delta; a stored one adds it to what it has.
+        WriteOp::Tally { item, delta, .. } => upsert(conn, item, "items.tally + excluded.tally", *delta)?,
         WriteOp::Delete { pk, sk, .. } => {
             conn.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")?.execute(params![pk, sk])?;
         }
@@ -88,7 +97,9 @@ fn apply(conn: &Connection, op: &WriteOp) -> rusqlite::Result<()> {
 fn apply_ops(conn: &Connection, ops: &[WriteOp]) -> rusqlite::Result<Result<(), StoreError>> {
     for op in ops {
         let (pk, sk, condition) = match op {
-            WriteOp::Put { item, condition } => (&item.pk, &item.sk, *condition),
+            WriteOp::Put { item, condition } | WriteOp::Tally { item, condition, .. } => {
+                (&item.pk, &item.sk, *condition)
+            }
             WriteOp::Delete { pk, sk, condition } => (pk, sk, *condition),
             WriteOp::Add { pk, sk, .. } => (pk, sk, Condition::Always),
         };
@@ -104,7 +115,7 @@ fn apply_ops(conn: &Connection, ops: &[WriteOp]) -> rusqlite::Result<Result<(), 
 fn payload(ops: &[WriteOp]) -> usize {
     ops.iter()
         .map(|op| match op {
-            WriteOp::Put { item, .. } => item.pk.len() + item.sk.len() + item.data.len(),
+            WriteOp::Put { item, .. } | WriteOp::Tally { item, .. } => item.pk.len() + item.sk.len() + item.data.len(),
             WriteOp::Delete { pk, sk, .. } | WriteOp::Add { pk, sk, .. } => pk.len() + sk.len(),
         })
         .sum()
@@ -267,7 +278,7 @@ mod tests {
     fn index_reads_are_ranges_of_their_index_in_order() {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch(super::super::SCHEMA).unwrap();
-        super::super::add_index_columns(&conn).unwrap();
+        super::super::add_missing_columns(&conn).unwrap();
         for index in crate::ports::Index::ALL {
             for order in [Order::Ascending, Order::Descending] {
                 for after in [None, Some("0005")] {
