@@ -155,7 +155,7 @@ impl Setup {
         loop {
             let mut path = format!("/v1/integrations/{}/alarms?limit=10", self.integration_id);
             if let Some(marker) = &marker {
-                path.push_str(&format!("&marker={marker}"));
+                path.push_str(&format!("&marker={}", marker.replace('#', "%23")));
             }
             let reply = self.client.get(&path).await;
             assert_eq!(reply.status, 200, "{}", reply.body);
