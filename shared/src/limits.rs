@@ -208,6 +208,31 @@ pub const IP_ADDRESS: Chars = chars(0, 64);
 pub const OS_TYPE: Chars = chars(0, 32);
 pub const ZONE_ID: Chars = chars(0, 64);
 
+// Ours: patch tickets and the inventories agents report for them (#11).
+/// A baseline a patch ticket names (ours or a built-in default's id).
+pub const PATCH_JOB_BASELINE_ID: Chars = chars(1, 64);
+/// A patch ticket's `timeout` when the request gives none, per operation (in
+/// TIMEOUT_SECS like a script's): a scan reads the package database, an install downloads.
+pub const PATCH_SCAN_TIMEOUT_SECS: u32 = 600;
+pub const PATCH_INSTALL_TIMEOUT_SECS: u32 = 1800;
+/// The encoded size of the baselines a patch ticket carries (in the ticket and
+/// in each host's job): keeps both items far below DynamoDB's 400 KB.
+pub const PATCH_JOB_BYTES: usize = 128 * 1024;
+/// Installed packages, and available updates, of one inventory.
+pub const INVENTORY_PACKAGES: Items = items(0, 10_000);
+/// reboot_packages, installed_now, failed.
+pub const INVENTORY_NAMES: Items = items(0, 10_000);
+pub const INVENTORY_OS: Chars = chars(1, 64);
+pub const INVENTORY_OS_VERSION: Chars = chars(0, 64);
+pub const INVENTORY_PACKAGE_MANAGER: Chars = chars(1, 16);
+pub const PACKAGE_NAME: Chars = chars(1, 256);
+pub const PACKAGE_VERSION: Chars = chars(1, 256);
+pub const PACKAGE_ARCHITECTURE: Chars = chars(0, 64);
+pub const PACKAGE_CLASSIFICATION: Chars = chars(0, 128);
+pub const PACKAGE_SEVERITY: Chars = chars(0, 64);
+/// The run an inventory belongs to (the job's attempt).
+pub const INVENTORY_ATTEMPT: Range = range(1, u32::MAX as i64);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
     Chars(Chars),
@@ -351,6 +376,38 @@ pub const TABLE: &[FieldLimit] = &[
     body(RegisterAgent, "floating_ip", C(IP_ADDRESS)),
     body(RegisterAgent, "zone_id", C(ZONE_ID)),
     body(RegisterAgent, "os_type", C(OS_TYPE)),
+    body(StartPatchJob, "baseline_id", C(PATCH_JOB_BASELINE_ID)),
+    body(StartPatchJob, "timeout", R(TIMEOUT_SECS)),
+    body(StartPatchJob, "success_rate", R(SUCCESS_RATE)),
+    body(StartPatchJob, "execute_batches", I(EXECUTE_BATCHES)),
+    body(StartPatchJob, "execute_batches[0].batch_index", R(BATCH_INDEX)),
+    body(StartPatchJob, "execute_batches[0].target_instances", I(BATCH_HOSTS)),
+    body(StartPatchJob, "execute_batches[0].target_instances[0].resource_id", C(RESOURCE_ID)),
+    body(StartPatchJob, "execute_batches[0].target_instances[0].agent_sn", C(AGENT_SN)),
+    body(StartPatchJob, "execute_batches[0].target_instances[0].project_id", C(TARGET_PROJECT_ID)),
+    body(StartPatchJob, "execute_batches[0].target_instances[0].region_id", C(REGION_ID)),
+    body(ReportPatchInventory, "attempt", R(INVENTORY_ATTEMPT)),
+    body(ReportPatchInventory, "inventory.operating_system", C(INVENTORY_OS)),
+    body(ReportPatchInventory, "inventory.os_version", C(INVENTORY_OS_VERSION)),
+    body(ReportPatchInventory, "inventory.package_manager", C(INVENTORY_PACKAGE_MANAGER)),
+    body(ReportPatchInventory, "inventory.installed", I(INVENTORY_PACKAGES)),
+    body(ReportPatchInventory, "inventory.installed[0].name", C(PACKAGE_NAME)),
+    body(ReportPatchInventory, "inventory.installed[0].version", C(PACKAGE_VERSION)),
+    body(ReportPatchInventory, "inventory.installed[0].architecture", C(PACKAGE_ARCHITECTURE)),
+    body(ReportPatchInventory, "inventory.installed[0].classification", C(PACKAGE_CLASSIFICATION)),
+    body(ReportPatchInventory, "inventory.installed[0].severity", C(PACKAGE_SEVERITY)),
+    body(ReportPatchInventory, "inventory.available", I(INVENTORY_PACKAGES)),
+    body(ReportPatchInventory, "inventory.available[0].name", C(PACKAGE_NAME)),
+    body(ReportPatchInventory, "inventory.available[0].version", C(PACKAGE_VERSION)),
+    body(ReportPatchInventory, "inventory.available[0].architecture", C(PACKAGE_ARCHITECTURE)),
+    body(ReportPatchInventory, "inventory.available[0].classification", C(PACKAGE_CLASSIFICATION)),
+    body(ReportPatchInventory, "inventory.available[0].severity", C(PACKAGE_SEVERITY)),
+    body(ReportPatchInventory, "inventory.reboot_packages", I(INVENTORY_NAMES)),
+    body(ReportPatchInventory, "inventory.reboot_packages[0]", C(PACKAGE_NAME)),
+    body(ReportPatchInventory, "inventory.installed_now", I(INVENTORY_NAMES)),
+    body(ReportPatchInventory, "inventory.installed_now[0]", C(PACKAGE_NAME)),
+    body(ReportPatchInventory, "inventory.failed", I(INVENTORY_NAMES)),
+    body(ReportPatchInventory, "inventory.failed[0]", C(PACKAGE_NAME)),
 ];
 
 /// The length limit of a text path parameter, the same on every route that has it.

@@ -7,7 +7,7 @@ use http::Method;
 use percent_encoding::percent_decode_str;
 
 use crate::error::ApiError;
-use crate::http::{API_BODY_BYTES, MAX_BODY_BYTES, PUBLIC_BODY_BYTES};
+use crate::http::{API_BODY_BYTES, INVENTORY_BODY_BYTES, MAX_BODY_BYTES, PUBLIC_BODY_BYTES};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Operation {
@@ -40,6 +40,8 @@ pub enum Operation {
     DeleteIntegration,
     ReportAlarm,
     ListAlarms,
+    StartPatchJob,
+    ReportPatchInventory,
 }
 
 /// Who may call a route.
@@ -131,6 +133,14 @@ pub const ROUTES: &[Route] = &[
     route(Operation::DeleteIntegration, Method::DELETE, "/v1/integrations/{integration_id}", "delete-integration"),
     route(Operation::ListAlarms, Method::GET, "/v1/integrations/{integration_id}/alarms", "list-alarms"),
     public(Operation::ReportAlarm, Method::POST, "/v1/event/huawei/custom/{integration_key}", "report-alarm"),
+    route(Operation::StartPatchJob, Method::POST, "/v1/patch/jobs", "start-patch-job"),
+    agent(
+        Operation::ReportPatchInventory,
+        Method::POST,
+        "/v1/agents/{agent_sn}/jobs/{execute_uuid}/{instance_id}/patch-inventory",
+        "report-patch-inventory",
+    )
+    .with_body_limit(INVENTORY_BODY_BYTES),
 ];
 
 pub fn route_for(operation: Operation) -> &'static Route {
