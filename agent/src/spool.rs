@@ -231,4 +231,33 @@ mod tests {
         std::fs::write(dir.path().join("spool/broken-1-1.json"), b"{\"run\":").unwrap();
         assert_eq!(spool.pending().len(), 2);
     }
+
+    #[test]
+    fn a_patch_jobs_scan_is_spooled_with_its_report_and_old_files_still_read() {
+        use coc_shared::domain::patch::Inventory;
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path()).unwrap();
+        let inventory = Inventory {
+            operating_system: "Debian".into(),
+            os_version: "12".into(),
+            package_manager: "dpkg".into(),
+            installed: Vec::new(),
+            available: Vec::new(),
+            reboot_required: false,
+            reboot_packages: Vec::new(),
+            installed_now: Vec::new(),
+            failed: Vec::new(),
+            scanned_at: 1,
+        };
+        let with_scan = PendingReport { inventory: Some(inventory), ..report("SCT-2", 1) };
+        spool.save(&with_scan).unwrap();
+        assert_eq!(spool.pending(), vec![with_scan]);
+        // A file an agent without patch jobs spooled.
+        std::fs::write(
+            dir.path().join("SCT-3-1-1.json"),
+            br#"{"run":{"execute_uuid":"SCT-3","instance_id":1,"attempt":1},"exit_code":0,"log":""}"#,
+        )
+        .unwrap();
+        assert_eq!(spool.pending().iter().filter(|r| r.inventory.is_none()).count(), 1);
+    }
 }

@@ -12,6 +12,7 @@ use crate::domain::incident::{self, HandleRequest, Incident, NewIncident};
 use crate::domain::job::agent::AgentRegistration;
 use crate::domain::job::execute::Execution;
 use crate::domain::job::operation::OperationRequest;
+use crate::domain::job::patch::{InventoryReport, PatchExecution};
 use crate::domain::script::{NewScript, ReviewDecision, ScriptEdit};
 use crate::domain::tenant::ProjectId;
 use crate::http::ApiRequest;
@@ -44,6 +45,10 @@ fn target(n: usize) -> Value {
 
 fn batch(index: usize) -> Value {
     json!({"batch_index": index, "target_instances": [target(index)], "rotation_strategy": "CONTINUE"})
+}
+
+fn package(n: usize) -> Value {
+    json!({"name": format!("p{n}"), "version": "1.0-1", "architecture": "amd64", "classification": "admin", "severity": "optional"})
 }
 
 fn new_incident() -> Value {
@@ -97,6 +102,18 @@ fn base(operation: Operation, field: &str) -> Value {
             "agent_sn": "a1", "resource_id": "r1", "region_id": "cn-north-4", "host_name": "web-1",
             "fixed_ip": "10.0.0.1", "floating_ip": "1.2.3.4", "zone_id": "cn-north-4a", "os_type": "linux",
         }),
+        StartPatchJob => json!({
+            "operation": "INSTALL", "baseline_id": "PB-default-debian", "timeout": 60, "success_rate": 100,
+            "execute_batches": [batch(1)],
+        }),
+        ReportPatchInventory => json!({
+            "attempt": 1,
+            "inventory": {
+                "operating_system": "Debian", "os_version": "12", "package_manager": "dpkg",
+                "installed": [package(1)], "available": [package(1)], "reboot_required": true,
+                "reboot_packages": ["p1"], "installed_now": ["p1"], "failed": ["p2"], "scanned_at": 1,
+            },
+        }),
         other => panic!("no body for {other:?}"),
     }
 }
@@ -136,6 +153,8 @@ fn validate(operation: Operation, body: &Value) -> Result<(), String> {
         ReportAlarm => AlarmReport::parse(body).map(drop),
         CreateIntegration => decode::<NewIntegration>(body).map(drop),
         RegisterAgent => decode::<AgentRegistration>(body).map(drop),
+        StartPatchJob => decode::<PatchExecution>(body).map(drop),
+        ReportPatchInventory => decode::<InventoryReport>(body).map(drop),
         other => panic!("no validation for {other:?}"),
     }
 }
@@ -180,6 +199,8 @@ fn elements(field: &str, n: usize) -> Value {
         "execute_batches" => batch(i + 1),
         "execute_batches[0].target_instances" => target(i + 1),
         "region" | "enterprise_project" | "current_cloud_service" | "incident_assignee" => json!(format!("x{i}")),
+        "inventory.installed" | "inventory.available" => package(i + 1),
+        "inventory.reboot_packages" | "inventory.installed_now" | "inventory.failed" => json!(format!("p{i}")),
         other => panic!("no elements for {other}"),
     };
     Value::Array((0..n).map(one).collect())
@@ -315,6 +336,9 @@ const NULLABLE: &[(Operation, &str)] = &[
     (RegisterAgent, "floating_ip"),
     (RegisterAgent, "zone_id"),
     (RegisterAgent, "os_type"),
+    (StartPatchJob, "baseline_id"),
+    (StartPatchJob, "timeout"),
+    (StartPatchJob, "success_rate"),
 ];
 
 #[test]

@@ -1,0 +1,332 @@
+//! Patch tickets end to end with real processes: a real `coc-agent` scans
+//! THIS machine's dpkg database and apt's view of its updates (read only), and
+//! the compliance report that comes out has exactly the host's packages; a
+//! scan and its report survive a server outage and an agent restart.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use coc_agent::client::{ApiClient, RunRef};
+use coc_agent::spool::{self, Backoff, PendingReport, Spool};
+use coc_agent::Config;
+use coc_shared::auth::signature::{sign_headers, AccessKey};
+use coc_shared::auth::Credential;
+use coc_shared::clock::now_ms;
+use coc_shared::domain::patch::Inventory;
+use coc_shared::domain::tenant::ProjectId;
+use coc_shared::repositories::credentials;
+use coc_shared::App;
+use serde_json::{json, Value};
+
+struct Agent(Child);
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A server in this process on a fresh embedded store, and its tenant's user.
+struct Server {
+    base: String,
+    credential: Credential,
+    api: ApiClient,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    async fn start() -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let app = App::embedded(dir.path()).unwrap();
+        let credential = Credential::generate(ProjectId::parse("patch-e2e").unwrap(), "ops".into(), "ops".into(), 0);
+        credentials::insert(app.store.as_ref(), &app.secrets, &credential).await.unwrap();
+        let base = format!("http://{}", coc_local::spawn("127.0.0.1:0", app).await.unwrap());
+        let config = Config::new(
+            &base,
+            &credential.access_key,
+            &credential.secret_key,
+            credential.project_id.as_str(),
+            "e2e-client",
+        );
+        let api = ApiClient::new(config).unwrap();
+        Server { base, credential, api, http: reqwest::Client::new(), _dir: dir }
+    }
+
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        self.api.call(method, path, None, body).await.unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+
+    /// A GET whose answer is not in the `data` envelope (the spec 4.5 endpoints).
+    async fn get_unwrapped(&self, path: &str, query: &str) -> Value {
+        let mut headers = http::HeaderMap::new();
+        headers.insert("host", self.base.trim_start_matches("http://").parse().unwrap());
+        headers.insert("x-project-id", self.credential.project_id.as_str().parse().unwrap());
+        let key = AccessKey { id: &self.credential.access_key, secret: &self.credential.secret_key };
+        sign_headers(&mut headers, key, "GET", path, Some(query), b"", now_ms());
+        let response = self.http.get(format!("{}{path}?{query}", self.base)).headers(headers).send().await.unwrap();
+        assert_eq!(response.status(), 200, "GET {path}?{query}");
+        response.json().await.unwrap()
+    }
+
+    fn start_agent(&self, state_dir: &Path, agent_sn: &str, extra: &[(&str, &str)]) -> Agent {
+        let child = Command::new(env!("CARGO_BIN_EXE_coc-agent"))
+            .env("COC_ENDPOINT", &self.base)
+            .env("COC_AGENT_SN", agent_sn)
+            .env("COC_AGENT_STATE_DIR", state_dir.join(agent_sn))
+            .env("COC_RESOURCE_ID", format!("ecs-{agent_sn}"))
+            .env("COC_HOST_NAME", format!("host-{agent_sn}"))
+            .env("COC_FIXED_IP", "10.1.0.1")
+            .env("COC_HEARTBEAT_SECS", "1")
+            .env("COC_AK", &self.credential.access_key)
+            .env("COC_SK", &self.credential.secret_key)
+            .env("COC_PROJECT_ID", self.credential.project_id.as_str())
+            .env_remove("COC_AGENT_PATCH_ROOT")
+            .env_remove("COC_AGENT_APT_OPTIONS")
+            .env("RUST_LOG", "warn")
+            .envs(extra.iter().copied())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start coc-agent");
+        Agent(child)
+    }
+
+    async fn wait_online(&self, agent_sn: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let hosts = self.call("GET", "/v1/resources?limit=100", None).await;
+            let online =
+                hosts.as_array().unwrap().iter().any(|h| h["agent_id"] == agent_sn && h["agent_state"] == "ONLINE");
+            if online {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{agent_sn} never registered: {hosts}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn start_patch_job(&self, operation: &str, agent_sn: &str, baseline_id: Option<&str>) -> String {
+        let target = json!({"resource_id": format!("ecs-{agent_sn}"), "agent_sn": agent_sn,
+                            "project_id": self.credential.project_id.as_str(), "region_id": "local"});
+        let mut body = json!({"operation": operation, "timeout": 600, "execute_batches": [
+            {"batch_index": 1, "rotation_strategy": "CONTINUE", "target_instances": [target]}]});
+        if let Some(id) = baseline_id {
+            body["baseline_id"] = json!(id);
+        }
+        self.call("POST", "/v1/patch/jobs", Some(body)).await.as_str().unwrap().to_owned()
+    }
+
+    async fn wait_ended(&self, uuid: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            let order = self.call("GET", &format!("/v1/job/script/orders/{uuid}"), None).await;
+            if order["status"] == "FINISHED" || order["status"] == "ABNORMAL" {
+                return order;
+            }
+            assert!(Instant::now() < deadline, "ticket {uuid} never ended: {order}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    async fn instance(&self, uuid: &str) -> Value {
+        let batch = self.call("GET", &format!("/v1/job/script/orders/{uuid}/batches/1?limit=10"), None).await;
+        batch["execute_instances"][0].clone()
+    }
+
+    /// The host's one report of the ticket.
+    async fn report_of(&self, agent_sn: &str) -> Value {
+        let page =
+            self.get_unwrapped("/v1/patch/instance/compliant", &format!("instance_id=ecs-{agent_sn}&limit=10")).await;
+        assert_eq!(page["count"], 1, "one report per host and baseline: {page}");
+        page["instance_compliant"][0].clone()
+    }
+
+    /// Every item of a report, page by page.
+    async fn items_of(&self, report_id: &str) -> Vec<Value> {
+        let path = format!("/v1/patch/instance/compliant/{report_id}");
+        let mut items = Vec::new();
+        for page in 1.. {
+            let answer = self.get_unwrapped(&path, &format!("limit=100&offset={}", next_offset(page, 100))).await;
+            let got = answer["compliance_items"].as_array().unwrap();
+            items.extend(got.iter().cloned());
+            if got.len() < 100 {
+                assert_eq!(answer["count"].as_u64().unwrap() as usize, items.len(), "count is every item");
+                return items;
+            }
+        }
+        unreachable!()
+    }
+}
+
+/// The `offset` of the `page`-th page (1-based) of `limit` items (README, "Patch compliance").
+fn next_offset(page: usize, limit: usize) -> usize {
+    let _ = limit;
+    page
+}
+
+/// What dpkg says is installed: `(package, architecture)` of every package in state `ii`.
+fn dpkg_installed() -> Vec<(String, String)> {
+    let out = Command::new("dpkg-query")
+        .args(["-W", "-f=${db:Status-Abbrev}\t${Package}\t${Architecture}\n"])
+        .output()
+        .expect("dpkg-query runs");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("ii"))
+        .map(|l| {
+            let mut fields = l.split('\t').skip(1);
+            (fields.next().unwrap().to_owned(), fields.next().unwrap_or_default().to_owned())
+        })
+        .collect()
+}
+
+/// What apt says can be upgraded: `(package, suites it comes from)`, read only
+/// (`apt list --upgradable` reads the host's lists and changes nothing).
+fn apt_upgradable() -> Vec<(String, String)> {
+    let out = Command::new("apt").args(["list", "--upgradable"]).stderr(Stdio::null()).output().expect("apt runs");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| {
+            // `openssl/bookworm-security 3.0.15-1~deb12u1 amd64 [upgradable from: 3.0.11-1~deb12u2]`
+            let (name, rest) = l.split_once('/')?;
+            rest.contains("[upgradable from").then(|| (name.to_owned(), rest.split(' ').next().unwrap().to_owned()))
+        })
+        .collect()
+}
+
+fn status_count(items: &[Value], status: &str) -> usize {
+    items.iter().filter(|i| i["patch_detail"]["patch_status"] == status).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_real_agent_scans_this_hosts_dpkg_database() {
+    let server = Server::start().await;
+    let states = tempfile::tempdir().unwrap();
+    let before = dpkg_installed();
+    let _agent = server.start_agent(states.path(), "real1", &[]);
+    server.wait_online("real1").await;
+    let uuid = server.start_patch_job("SCAN", "real1", None).await;
+    let order = server.wait_ended(&uuid).await;
+    let instance = server.instance(&uuid).await;
+    assert_eq!(order["status"], "FINISHED", "{order} {instance}");
+    assert_eq!(order["properties"]["script_name"], "COC-PatchScan");
+    assert_eq!(instance["exit_code"], 0, "{instance}");
+
+    let report = server.report_of("real1").await;
+    assert_eq!(report["execution_summary"]["order_id"], uuid.as_str());
+    assert_eq!(report["name"], "host-real1");
+    assert_eq!(report["ip"], "10.1.0.1");
+    let items = server.items_of(report["id"].as_str().unwrap()).await;
+    let installed = dpkg_installed();
+    assert_eq!(installed, before, "a scan changes nothing");
+    let upgradable = apt_upgradable();
+    let installed_items: usize = ["INSTALLED", "INSTALLED_OTHER", "MISSING", "REJECT", "FAILED", "PENDING_REBOOT"]
+        .iter()
+        .map(|s| status_count(&items, s))
+        .sum();
+    assert_eq!(items.len(), installed.len(), "one item per installed package, as dpkg-query -W says");
+    assert_eq!(installed_items, installed.len());
+    let titles: std::collections::HashSet<&str> = items.iter().map(|i| i["title"].as_str().unwrap()).collect();
+    for (name, _) in &installed {
+        assert!(titles.contains(name.as_str()), "{name} is in the report");
+    }
+    let approved = approved_upgradable(&report, &upgradable);
+    assert_eq!(
+        status_count(&items, "MISSING"),
+        approved.len(),
+        "MISSING is what apt can upgrade and the baseline approves: {approved:?}"
+    );
+    for name in &approved {
+        let item = items.iter().find(|i| i["title"] == name.as_str()).unwrap();
+        assert_eq!(item["patch_detail"]["patch_status"], "MISSING", "{item}");
+    }
+    assert_eq!(
+        status_count(&items, "INSTALLED") + status_count(&items, "INSTALLED_OTHER"),
+        installed.len() - approved.len(),
+        "the rest is installed"
+    );
+    let compliant = report["compliant_summary"]["compliant_count"].as_u64().unwrap() as usize;
+    let non_compliant = report["non_compliant_summary"]["non_compliant_count"].as_u64().unwrap() as usize;
+    assert_eq!((compliant, non_compliant), (installed.len() - approved.len(), approved.len()));
+}
+
+/// The upgradable packages the report's baseline approves: the built-in
+/// Debian default approves every update (see README, "Patch baselines").
+fn approved_upgradable(report: &Value, upgradable: &[(String, String)]) -> Vec<String> {
+    assert!(report["baseline_id"].as_str().unwrap().contains("default"), "the built-in default: {report}");
+    upgradable.iter().map(|(name, _)| name.clone()).collect()
+}
+
+fn sample_inventory() -> Inventory {
+    serde_json::from_value(json!({
+        "operating_system": "Debian", "os_version": "12", "package_manager": "dpkg",
+        "installed": [{"name": "bash", "version": "5.2.15-2", "architecture": "amd64", "installed_time": 1_700_000_000_000_i64}],
+        "available": [], "scanned_at": now_ms()
+    }))
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_scan_waits_in_the_spool_through_an_outage_and_a_restart() {
+    let server = Server::start().await;
+    // An agent registered with the user's key, acting with its own credential.
+    let config = Config::new(
+        &server.base,
+        &server.credential.access_key,
+        &server.credential.secret_key,
+        server.credential.project_id.as_str(),
+        "spooler",
+    );
+    let own = ApiClient::new(config.clone()).unwrap().register(None).await.unwrap();
+    let agent = ApiClient::new(config.clone().acting_as(&own)).unwrap();
+    let uuid = server.start_patch_job("SCAN", "spooler", None).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let job = loop {
+        let jobs = agent.poll(5).await.unwrap();
+        if let Some(job) = jobs.into_iter().next() {
+            break job;
+        }
+        assert!(Instant::now() < deadline, "the job is handed out");
+    };
+    assert!(job.patch.is_some());
+    let run = RunRef { execute_uuid: job.execute_uuid.clone(), instance_id: job.instance_id, attempt: job.attempt };
+    let report = PendingReport { run, exit_code: 0, log: "scanned".into(), inventory: Some(sample_inventory()) };
+
+    // The server cannot be reached: the scan and the result stay on disk.
+    let dir = tempfile::tempdir().unwrap();
+    let spool = Spool::open(dir.path()).unwrap();
+    spool.save(&report).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut unreachable = config.clone().acting_as(&own);
+    unreachable.endpoint = format!("http://127.0.0.1:{port}");
+    let outage = Backoff {
+        first: Duration::from_millis(50),
+        longest: Duration::from_millis(100),
+        total: Duration::from_millis(400),
+    };
+    spool::deliver(&ApiClient::new(unreachable).unwrap(), &spool, &report, outage).await;
+    assert_eq!(spool.pending(), vec![report.clone()], "nothing was lost");
+
+    // The agent starts again: what is spooled goes out, the scan first.
+    let restarted = Spool::open(dir.path()).unwrap();
+    for pending in restarted.pending() {
+        spool::deliver(&agent, &restarted, &pending, Backoff::for_total(Duration::from_secs(30))).await;
+    }
+    assert!(restarted.pending().is_empty(), "sent reports leave the spool");
+    let order = server.wait_ended(&uuid).await;
+    assert_eq!(order["status"], "FINISHED", "{order}");
+    let shown = server.report_of("spooler").await;
+    assert_eq!(shown["execution_summary"]["order_id"], uuid.as_str());
+    assert_eq!(
+        shown["compliant_summary"]["compliant_count"].as_u64().unwrap()
+            + shown["non_compliant_summary"]["non_compliant_count"].as_u64().unwrap(),
+        1
+    );
+    // Sent once more (a crash between the send and the spool update): still one report.
+    spool::deliver(&agent, &restarted, &report, Backoff::for_total(Duration::from_secs(5))).await;
+    server.report_of("spooler").await;
+}
