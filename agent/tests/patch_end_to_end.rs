@@ -166,19 +166,22 @@ fn next_offset(page: usize, limit: usize) -> usize {
     page
 }
 
-/// What dpkg says is installed: `(package, architecture)` of every package in state `ii`.
+/// What dpkg says is installed: `(package, version)` of every package whose
+/// files are all in place (states installed, triggers-pending, triggers-awaited).
 fn dpkg_installed() -> Vec<(String, String)> {
     let out = Command::new("dpkg-query")
-        .args(["-W", "-f=${db:Status-Abbrev}\t${Package}\t${Architecture}\n"])
+        .args(["-W", "-f=${db:Status-Status}\t${Package}\t${Version}\n"])
         .output()
         .expect("dpkg-query runs");
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
-        .filter(|l| l.starts_with("ii"))
-        .map(|l| {
-            let mut fields = l.split('\t').skip(1);
-            (fields.next().unwrap().to_owned(), fields.next().unwrap_or_default().to_owned())
+        .filter_map(|l| {
+            let mut fields = l.split('\t');
+            let state = fields.next()?;
+            ["installed", "triggers-pending", "triggers-awaited"]
+                .contains(&state)
+                .then(|| (fields.next().unwrap_or_default().to_owned(), fields.next().unwrap_or_default().to_owned()))
         })
         .collect()
 }

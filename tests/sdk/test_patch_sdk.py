@@ -26,10 +26,11 @@ LEVELS = ("critical", "high", "medium", "low", "informational", "unspecified")
 
 
 def dpkg_installed():
-    """The packages dpkg says are installed, as `name` or `name:arch` for multi-arch ones."""
-    out = subprocess.run(["dpkg-query", "-W", "-f=${db:Status-Abbrev}\t${Package}\n"],
+    """The packages dpkg says are installed (their files all in place)."""
+    out = subprocess.run(["dpkg-query", "-W", "-f=${db:Status-Status}\t${Package}\n"],
                          capture_output=True, text=True, check=True).stdout
-    return [line.split("\t")[1] for line in out.splitlines() if line.startswith("ii")]
+    states = ("installed", "triggers-pending", "triggers-awaited")
+    return [line.split("\t")[1] for line in out.splitlines() if line.split("\t")[0] in states]
 
 
 def wait(check, what, seconds=120):
