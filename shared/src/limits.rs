@@ -208,6 +208,30 @@ pub const IP_ADDRESS: Chars = chars(0, 64);
 pub const OS_TYPE: Chars = chars(0, 32);
 pub const ZONE_ID: Chars = chars(0, 64);
 
+// Patch baselines (ours, #11; the reference only names a report's baseline).
+/// Letters (CJK included), digits, `_`, `-` and `.`; unique per tenant.
+pub const BASELINE_NAME: Chars = chars(1, 128);
+pub const BASELINE_DESCRIPTION: Chars = chars(0, 256);
+pub const APPROVAL_RULES: Items = items(0, 10);
+/// A rule's classifications, and its severities.
+pub const RULE_VALUES: Items = items(0, 20);
+pub const RULE_VALUE: Chars = chars(1, 64);
+pub const APPROVE_AFTER_DAYS: Range = range(0, 360);
+/// The approved and the rejected packages, each.
+pub const BASELINE_PATCHES: Items = items(0, 200);
+pub const PATCH_NAME: Chars = chars(1, 128);
+/// Path ids of baselines: we issue 27 (`PB-` + 24 hex) and the built-ins' `PB-default-…`.
+pub const BASELINE_ID: Chars = chars(1, 64);
+/// The baseline list's page size (default 10) and page number (from 1), as spec 4.5 pages.
+pub const BASELINES_PAGE: Range = range(1, 100);
+pub const BASELINES_PAGE_DEFAULT: usize = 10;
+pub const BASELINES_OFFSET: Range = range(1, 1_000_000);
+pub const BASELINES_NAME_FILTER: Chars = chars(1, 128);
+/// A tenant's own baselines (Patch Manager allows 50 a region): keeps an
+/// offset page's walk bounded. Checked against the counter before a create, so
+/// concurrent creates can pass it by the few that raced.
+pub const BASELINES_PER_TENANT: i64 = 100;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
     Chars(Chars),
@@ -351,6 +375,34 @@ pub const TABLE: &[FieldLimit] = &[
     body(RegisterAgent, "floating_ip", C(IP_ADDRESS)),
     body(RegisterAgent, "zone_id", C(ZONE_ID)),
     body(RegisterAgent, "os_type", C(OS_TYPE)),
+    body(CreatePatchBaseline, "name", C(BASELINE_NAME)),
+    body(CreatePatchBaseline, "description", C(BASELINE_DESCRIPTION)),
+    body(CreatePatchBaseline, "approval_rules", I(APPROVAL_RULES)),
+    body(CreatePatchBaseline, "approval_rules[0].classifications", I(RULE_VALUES)),
+    body(CreatePatchBaseline, "approval_rules[0].classifications[0]", C(RULE_VALUE)),
+    body(CreatePatchBaseline, "approval_rules[0].severities", I(RULE_VALUES)),
+    body(CreatePatchBaseline, "approval_rules[0].severities[0]", C(RULE_VALUE)),
+    body(CreatePatchBaseline, "approval_rules[0].approve_after_days", R(APPROVE_AFTER_DAYS)),
+    body(CreatePatchBaseline, "approved_patches", I(BASELINE_PATCHES)),
+    body(CreatePatchBaseline, "approved_patches[0]", C(PATCH_NAME)),
+    body(CreatePatchBaseline, "rejected_patches", I(BASELINE_PATCHES)),
+    body(CreatePatchBaseline, "rejected_patches[0]", C(PATCH_NAME)),
+    body(UpdatePatchBaseline, "name", C(BASELINE_NAME)),
+    body(UpdatePatchBaseline, "description", C(BASELINE_DESCRIPTION)),
+    body(UpdatePatchBaseline, "approval_rules", I(APPROVAL_RULES)),
+    body(UpdatePatchBaseline, "approval_rules[0].classifications", I(RULE_VALUES)),
+    body(UpdatePatchBaseline, "approval_rules[0].classifications[0]", C(RULE_VALUE)),
+    body(UpdatePatchBaseline, "approval_rules[0].severities", I(RULE_VALUES)),
+    body(UpdatePatchBaseline, "approval_rules[0].severities[0]", C(RULE_VALUE)),
+    body(UpdatePatchBaseline, "approval_rules[0].approve_after_days", R(APPROVE_AFTER_DAYS)),
+    body(UpdatePatchBaseline, "approved_patches", I(BASELINE_PATCHES)),
+    body(UpdatePatchBaseline, "approved_patches[0]", C(PATCH_NAME)),
+    body(UpdatePatchBaseline, "rejected_patches", I(BASELINE_PATCHES)),
+    body(UpdatePatchBaseline, "rejected_patches[0]", C(PATCH_NAME)),
+    query(ListPatchBaselines, "limit", R(BASELINES_PAGE)),
+    query(ListPatchBaselines, "offset", R(BASELINES_OFFSET)),
+    query(ListPatchBaselines, "name", C(BASELINES_NAME_FILTER)),
+    path(GetPatchBaseline, "baseline_id", C(BASELINE_ID)),
 ];
 
 /// The length limit of a text path parameter, the same on every route that has it.

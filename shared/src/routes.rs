@@ -40,6 +40,11 @@ pub enum Operation {
     DeleteIntegration,
     ReportAlarm,
     ListAlarms,
+    CreatePatchBaseline,
+    ListPatchBaselines,
+    GetPatchBaseline,
+    UpdatePatchBaseline,
+    DeletePatchBaseline,
 }
 
 /// Who may call a route.
@@ -87,6 +92,7 @@ impl Route {
 }
 
 const SCRIPT: &str = "/v1/job/scripts/{script_uuid}";
+const BASELINE: &str = "/v1/patch/baselines/{baseline_id}";
 /// A path under one ticket, `/v1/job/script/orders/{execute_uuid}…`.
 macro_rules! order_path {
     ($rest:literal) => {
@@ -131,6 +137,11 @@ pub const ROUTES: &[Route] = &[
     route(Operation::DeleteIntegration, Method::DELETE, "/v1/integrations/{integration_id}", "delete-integration"),
     route(Operation::ListAlarms, Method::GET, "/v1/integrations/{integration_id}/alarms", "list-alarms"),
     public(Operation::ReportAlarm, Method::POST, "/v1/event/huawei/custom/{integration_key}", "report-alarm"),
+    route(Operation::CreatePatchBaseline, Method::POST, "/v1/patch/baselines", "create-patch-baseline"),
+    route(Operation::ListPatchBaselines, Method::GET, "/v1/patch/baselines", "list-patch-baselines"),
+    route(Operation::GetPatchBaseline, Method::GET, BASELINE, "get-patch-baseline"),
+    route(Operation::UpdatePatchBaseline, Method::PUT, BASELINE, "update-patch-baseline"),
+    route(Operation::DeletePatchBaseline, Method::DELETE, BASELINE, "delete-patch-baseline"),
 ];
 
 pub fn route_for(operation: Operation) -> &'static Route {

@@ -12,6 +12,7 @@ use crate::domain::incident::{self, HandleRequest, Incident, NewIncident};
 use crate::domain::job::agent::AgentRegistration;
 use crate::domain::job::execute::Execution;
 use crate::domain::job::operation::OperationRequest;
+use crate::domain::patch::BaselineInput;
 use crate::domain::script::{NewScript, ReviewDecision, ScriptEdit};
 use crate::domain::tenant::ProjectId;
 use crate::http::ApiRequest;
@@ -97,6 +98,12 @@ fn base(operation: Operation, field: &str) -> Value {
             "agent_sn": "a1", "resource_id": "r1", "region_id": "cn-north-4", "host_name": "web-1",
             "fixed_ip": "10.0.0.1", "floating_ip": "1.2.3.4", "zone_id": "cn-north-4a", "os_type": "linux",
         }),
+        CreatePatchBaseline | UpdatePatchBaseline => json!({
+            "name": "web", "description": "d", "operating_system": "Debian", "is_default": false,
+            "approval_rules": [{"classifications": ["Security"], "severities": ["Critical"], "security_only": false,
+                                "approve_after_days": 7, "compliance_level": "HIGH"}],
+            "approved_patches": ["openssl"], "rejected_patches": ["telnet"], "approved_compliance_level": "LOW",
+        }),
         other => panic!("no body for {other:?}"),
     }
 }
@@ -136,6 +143,7 @@ fn validate(operation: Operation, body: &Value) -> Result<(), String> {
         ReportAlarm => AlarmReport::parse(body).map(drop),
         CreateIntegration => decode::<NewIntegration>(body).map(drop),
         RegisterAgent => decode::<AgentRegistration>(body).map(drop),
+        CreatePatchBaseline | UpdatePatchBaseline => decode::<BaselineInput>(body).map(drop),
         other => panic!("no validation for {other:?}"),
     }
 }
@@ -180,6 +188,9 @@ fn elements(field: &str, n: usize) -> Value {
         "execute_batches" => batch(i + 1),
         "execute_batches[0].target_instances" => target(i + 1),
         "region" | "enterprise_project" | "current_cloud_service" | "incident_assignee" => json!(format!("x{i}")),
+        "approval_rules" => json!({"approve_after_days": 0, "compliance_level": "LOW"}),
+        "approval_rules[0].classifications" | "approval_rules[0].severities" => json!(format!("v{i}")),
+        "approved_patches" | "rejected_patches" => json!(format!("pkg{i}")),
         other => panic!("no elements for {other}"),
     };
     Value::Array((0..n).map(one).collect())
@@ -197,7 +208,10 @@ fn with(entry: &FieldLimit, size: i128) -> Value {
     };
     // An index inside an array (param_order, batch_index) must still run 1, 2, … n:
     // reach `size` by having that many elements.
-    if let (Rule::Range(_), Some(array_end)) = (entry.rule, path.iter().rposition(|s| matches!(s, Step::Index(_)))) {
+    let numbers_elements = entry.field.ends_with("_order") || entry.field.ends_with("batch_index");
+    if let (Rule::Range(_), true, Some(array_end)) =
+        (entry.rule, numbers_elements, path.iter().rposition(|s| matches!(s, Step::Index(_))))
+    {
         let array_field: String = entry.field[..entry.field.rfind('[').unwrap()].to_owned();
         let count = usize::try_from(size).unwrap_or(0).max(1);
         *slot(&mut body, &path[..array_end]) = elements(&array_field, count);
@@ -315,6 +329,14 @@ const NULLABLE: &[(Operation, &str)] = &[
     (RegisterAgent, "floating_ip"),
     (RegisterAgent, "zone_id"),
     (RegisterAgent, "os_type"),
+    (CreatePatchBaseline, "description"),
+    (CreatePatchBaseline, "is_default"),
+    (CreatePatchBaseline, "approval_rules"),
+    (CreatePatchBaseline, "approval_rules[0].classifications"),
+    (CreatePatchBaseline, "approval_rules[0].security_only"),
+    (CreatePatchBaseline, "approved_patches"),
+    (CreatePatchBaseline, "rejected_patches"),
+    (CreatePatchBaseline, "approved_compliance_level"),
 ];
 
 #[test]
