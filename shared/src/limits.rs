@@ -209,8 +209,8 @@ pub const OS_TYPE: Chars = chars(0, 32);
 pub const ZONE_ID: Chars = chars(0, 64);
 
 // Ours: patch tickets and the inventories agents report for them (#11).
-/// A baseline a patch ticket names (ours or a built-in default's id).
-pub const PATCH_JOB_BASELINE_ID: Chars = chars(1, 64);
+/// A baseline a patch ticket names (ours or a built-in default's id), as its path id.
+pub const PATCH_JOB_BASELINE_ID: Chars = BASELINE_ID;
 /// A patch ticket's `timeout` when the request gives none, per operation (in
 /// TIMEOUT_SECS like a script's): a scan reads the package database, an install downloads.
 pub const PATCH_SCAN_TIMEOUT_SECS: u32 = 600;
@@ -232,6 +232,30 @@ pub const PACKAGE_CLASSIFICATION: Chars = chars(0, 128);
 pub const PACKAGE_SEVERITY: Chars = chars(0, 64);
 /// The run an inventory belongs to (the job's attempt).
 pub const INVENTORY_ATTEMPT: Range = range(1, u32::MAX as i64);
+
+// Patch baselines (ours, #11; the reference only names a report's baseline).
+/// Letters (CJK included), digits, `_`, `-` and `.`; unique per tenant.
+pub const BASELINE_NAME: Chars = chars(1, 128);
+pub const BASELINE_DESCRIPTION: Chars = chars(0, 256);
+pub const APPROVAL_RULES: Items = items(0, 10);
+/// A rule's classifications, and its severities.
+pub const RULE_VALUES: Items = items(0, 20);
+pub const RULE_VALUE: Chars = chars(1, 64);
+pub const APPROVE_AFTER_DAYS: Range = range(0, 360);
+/// The approved and the rejected packages, each.
+pub const BASELINE_PATCHES: Items = items(0, 200);
+pub const PATCH_NAME: Chars = chars(1, 128);
+/// Path ids of baselines: we issue 27 (`PB-` + 24 hex) and the built-ins' `PB-default-…`.
+pub const BASELINE_ID: Chars = chars(1, 64);
+/// The baseline list's page size (default 10) and page number (from 1), as spec 4.5 pages.
+pub const BASELINES_PAGE: Range = range(1, 100);
+pub const BASELINES_PAGE_DEFAULT: usize = 10;
+pub const BASELINES_OFFSET: Range = range(1, 1_000_000);
+pub const BASELINES_NAME_FILTER: Chars = chars(1, 128);
+/// A tenant's own baselines (Patch Manager allows 50 a region): keeps an
+/// offset page's walk bounded. Checked against the counter before a create, so
+/// concurrent creates can pass it by the few that raced.
+pub const BASELINES_PER_TENANT: i64 = 100;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
@@ -408,6 +432,34 @@ pub const TABLE: &[FieldLimit] = &[
     body(ReportPatchInventory, "inventory.installed_now[0]", C(PACKAGE_NAME)),
     body(ReportPatchInventory, "inventory.failed", I(INVENTORY_NAMES)),
     body(ReportPatchInventory, "inventory.failed[0]", C(PACKAGE_NAME)),
+    body(CreatePatchBaseline, "name", C(BASELINE_NAME)),
+    body(CreatePatchBaseline, "description", C(BASELINE_DESCRIPTION)),
+    body(CreatePatchBaseline, "approval_rules", I(APPROVAL_RULES)),
+    body(CreatePatchBaseline, "approval_rules[0].classifications", I(RULE_VALUES)),
+    body(CreatePatchBaseline, "approval_rules[0].classifications[0]", C(RULE_VALUE)),
+    body(CreatePatchBaseline, "approval_rules[0].severities", I(RULE_VALUES)),
+    body(CreatePatchBaseline, "approval_rules[0].severities[0]", C(RULE_VALUE)),
+    body(CreatePatchBaseline, "approval_rules[0].approve_after_days", R(APPROVE_AFTER_DAYS)),
+    body(CreatePatchBaseline, "approved_patches", I(BASELINE_PATCHES)),
+    body(CreatePatchBaseline, "approved_patches[0]", C(PATCH_NAME)),
+    body(CreatePatchBaseline, "rejected_patches", I(BASELINE_PATCHES)),
+    body(CreatePatchBaseline, "rejected_patches[0]", C(PATCH_NAME)),
+    body(UpdatePatchBaseline, "name", C(BASELINE_NAME)),
+    body(UpdatePatchBaseline, "description", C(BASELINE_DESCRIPTION)),
+    body(UpdatePatchBaseline, "approval_rules", I(APPROVAL_RULES)),
+    body(UpdatePatchBaseline, "approval_rules[0].classifications", I(RULE_VALUES)),
+    body(UpdatePatchBaseline, "approval_rules[0].classifications[0]", C(RULE_VALUE)),
+    body(UpdatePatchBaseline, "approval_rules[0].severities", I(RULE_VALUES)),
+    body(UpdatePatchBaseline, "approval_rules[0].severities[0]", C(RULE_VALUE)),
+    body(UpdatePatchBaseline, "approval_rules[0].approve_after_days", R(APPROVE_AFTER_DAYS)),
+    body(UpdatePatchBaseline, "approved_patches", I(BASELINE_PATCHES)),
+    body(UpdatePatchBaseline, "approved_patches[0]", C(PATCH_NAME)),
+    body(UpdatePatchBaseline, "rejected_patches", I(BASELINE_PATCHES)),
+    body(UpdatePatchBaseline, "rejected_patches[0]", C(PATCH_NAME)),
+    query(ListPatchBaselines, "limit", R(BASELINES_PAGE)),
+    query(ListPatchBaselines, "offset", R(BASELINES_OFFSET)),
+    query(ListPatchBaselines, "name", C(BASELINES_NAME_FILTER)),
+    path(GetPatchBaseline, "baseline_id", C(BASELINE_ID)),
 ];
 
 /// The length limit of a text path parameter, the same on every route that has it.

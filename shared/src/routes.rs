@@ -42,6 +42,11 @@ pub enum Operation {
     ListAlarms,
     StartPatchJob,
     ReportPatchInventory,
+    CreatePatchBaseline,
+    ListPatchBaselines,
+    GetPatchBaseline,
+    UpdatePatchBaseline,
+    DeletePatchBaseline,
 }
 
 /// Who may call a route.
@@ -89,6 +94,7 @@ impl Route {
 }
 
 const SCRIPT: &str = "/v1/job/scripts/{script_uuid}";
+const BASELINE: &str = "/v1/patch/baselines/{baseline_id}";
 /// A path under one ticket, `/v1/job/script/orders/{execute_uuid}…`.
 macro_rules! order_path {
     ($rest:literal) => {
@@ -141,6 +147,11 @@ pub const ROUTES: &[Route] = &[
         "report-patch-inventory",
     )
     .with_body_limit(INVENTORY_BODY_BYTES),
+    route(Operation::CreatePatchBaseline, Method::POST, "/v1/patch/baselines", "create-patch-baseline"),
+    route(Operation::ListPatchBaselines, Method::GET, "/v1/patch/baselines", "list-patch-baselines"),
+    route(Operation::GetPatchBaseline, Method::GET, BASELINE, "get-patch-baseline"),
+    route(Operation::UpdatePatchBaseline, Method::PUT, BASELINE, "update-patch-baseline"),
+    route(Operation::DeletePatchBaseline, Method::DELETE, BASELINE, "delete-patch-baseline"),
 ];
 
 pub fn route_for(operation: Operation) -> &'static Route {

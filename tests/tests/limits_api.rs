@@ -52,6 +52,7 @@ async fn path_request(client: &Client, operation: Operation, field: &str, value:
         Operation::GetIncident => client.get(&format!("/v1/external/incident/{value}")).await,
         Operation::ListAlarms => client.get(&format!("/v1/integrations/{value}/alarms")).await,
         Operation::RevokeAgent => client.delete(&format!("/v1/agents/{value}")).await,
+        Operation::GetPatchBaseline => client.get(&format!("/v1/patch/baselines/{value}")).await,
         Operation::ReportAlarm => {
             client.unauthenticated().post(&format!("/v1/event/huawei/custom/{value}"), &alarm("path")).await
         }
@@ -71,6 +72,7 @@ fn path_with(operation: Operation, field: &str, value: &str, execute_uuid: &str)
     match operation {
         Operation::ListScripts => format!("{SCRIPTS}?{}", query(&[("limit", "10")])),
         Operation::ListScriptJobs => format!("{ORDERS}?{}", query(&[])),
+        Operation::ListPatchBaselines => format!("/v1/patch/baselines?{}", query(&[("limit", "10")])),
         Operation::ListResources => {
             format!("/v1/resources?{}", query(&[("provider", "ecs"), ("type", "cloudservers"), ("limit", "10")]))
         }

@@ -79,5 +79,10 @@ pub const fn handler_for(operation: Operation) -> Handler {
         Operation::ListAlarms => with_caller!(integrations::alarms),
         Operation::StartPatchJob => with_caller!(patches::start_job),
         Operation::ReportPatchInventory => with_caller!(patches::report_inventory),
+        Operation::CreatePatchBaseline => with_caller!(patches::baselines::create),
+        Operation::ListPatchBaselines => with_caller!(patches::baselines::list),
+        Operation::GetPatchBaseline => with_caller!(patches::baselines::get),
+        Operation::UpdatePatchBaseline => with_caller!(patches::baselines::update),
+        Operation::DeletePatchBaseline => with_caller!(patches::baselines::delete),
     }
 }

@@ -13,6 +13,7 @@ use crate::domain::job::agent::AgentRegistration;
 use crate::domain::job::execute::Execution;
 use crate::domain::job::operation::OperationRequest;
 use crate::domain::job::patch::{InventoryReport, PatchExecution};
+use crate::domain::patch::BaselineInput;
 use crate::domain::script::{NewScript, ReviewDecision, ScriptEdit};
 use crate::domain::tenant::ProjectId;
 use crate::http::ApiRequest;
@@ -113,6 +114,11 @@ fn base(operation: Operation, field: &str) -> Value {
                 "installed": [package(1)], "available": [package(1)], "reboot_required": true,
                 "reboot_packages": ["p1"], "installed_now": ["p1"], "failed": ["p2"], "scanned_at": 1,
             },
+        CreatePatchBaseline | UpdatePatchBaseline => json!({
+            "name": "web", "description": "d", "operating_system": "Debian", "is_default": false,
+            "approval_rules": [{"classifications": ["Security"], "severities": ["Critical"], "security_only": false,
+                                "approve_after_days": 7, "compliance_level": "HIGH"}],
+            "approved_patches": ["openssl"], "rejected_patches": ["telnet"], "approved_compliance_level": "LOW",
         }),
         other => panic!("no body for {other:?}"),
     }
@@ -155,6 +161,7 @@ fn validate(operation: Operation, body: &Value) -> Result<(), String> {
         RegisterAgent => decode::<AgentRegistration>(body).map(drop),
         StartPatchJob => decode::<PatchExecution>(body).map(drop),
         ReportPatchInventory => decode::<InventoryReport>(body).map(drop),
+        CreatePatchBaseline | UpdatePatchBaseline => decode::<BaselineInput>(body).map(drop),
         other => panic!("no validation for {other:?}"),
     }
 }
@@ -201,6 +208,9 @@ fn elements(field: &str, n: usize) -> Value {
         "region" | "enterprise_project" | "current_cloud_service" | "incident_assignee" => json!(format!("x{i}")),
         "inventory.installed" | "inventory.available" => package(i + 1),
         "inventory.reboot_packages" | "inventory.installed_now" | "inventory.failed" => json!(format!("p{i}")),
+        "approval_rules" => json!({"approve_after_days": 0, "compliance_level": "LOW"}),
+        "approval_rules[0].classifications" | "approval_rules[0].severities" => json!(format!("v{i}")),
+        "approved_patches" | "rejected_patches" => json!(format!("pkg{i}")),
         other => panic!("no elements for {other}"),
     };
     Value::Array((0..n).map(one).collect())
@@ -218,7 +228,10 @@ fn with(entry: &FieldLimit, size: i128) -> Value {
     };
     // An index inside an array (param_order, batch_index) must still run 1, 2, … n:
     // reach `size` by having that many elements.
-    if let (Rule::Range(_), Some(array_end)) = (entry.rule, path.iter().rposition(|s| matches!(s, Step::Index(_)))) {
+    let numbers_elements = entry.field.ends_with("_order") || entry.field.ends_with("batch_index");
+    if let (Rule::Range(_), true, Some(array_end)) =
+        (entry.rule, numbers_elements, path.iter().rposition(|s| matches!(s, Step::Index(_))))
+    {
         let array_field: String = entry.field[..entry.field.rfind('[').unwrap()].to_owned();
         let count = usize::try_from(size).unwrap_or(0).max(1);
         *slot(&mut body, &path[..array_end]) = elements(&array_field, count);
@@ -339,6 +352,14 @@ const NULLABLE: &[(Operation, &str)] = &[
     (StartPatchJob, "baseline_id"),
     (StartPatchJob, "timeout"),
     (StartPatchJob, "success_rate"),
+    (CreatePatchBaseline, "description"),
+    (CreatePatchBaseline, "is_default"),
+    (CreatePatchBaseline, "approval_rules"),
+    (CreatePatchBaseline, "approval_rules[0].classifications"),
+    (CreatePatchBaseline, "approval_rules[0].security_only"),
+    (CreatePatchBaseline, "approved_patches"),
+    (CreatePatchBaseline, "rejected_patches"),
+    (CreatePatchBaseline, "approved_compliance_level"),
 ];
 
 #[test]

@@ -41,7 +41,7 @@ pub async fn report_inventory(app: &App, caller: &Caller, request: ApiRequest) -
         return ApiResponse::data(Option::<String>::None);
     }
     let inventory = &body.inventory;
-    let baseline = baseline_for(&patch.baselines, &inventory.operating_system).ok_or_else(|| {
+    let baseline = Baseline::for_os(&patch.baselines, &inventory.operating_system).ok_or_else(|| {
         ApiError::invalid(
             "inventory.operating_system",
             format!("ticket {execute_uuid} has no baseline for {}", inventory.operating_system),
@@ -52,11 +52,6 @@ pub async fn report_inventory(app: &App, caller: &Caller, request: ApiRequest) -
     let report = compliance_report(&order, instance, &agent, baseline, inventory, &items, now);
     patch_reports::save(app.store.as_ref(), &caller.project_id, &report, &items).await?;
     ApiResponse::data(Some(report.id))
-}
-
-/// The baseline of the ticket for the host's OS family.
-fn baseline_for<'a>(baselines: &'a [Baseline], operating_system: &str) -> Option<&'a Baseline> {
-    baselines.iter().find(|b| b.operating_system.eq_ignore_ascii_case(operating_system))
 }
 
 /// A report's id: the same for every report of one host against one baseline,
