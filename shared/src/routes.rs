@@ -40,6 +40,8 @@ pub enum Operation {
     DeleteIntegration,
     ReportAlarm,
     ListAlarms,
+    ListInstanceCompliant,
+    ShowInstancePatchItems,
 }
 
 /// Who may call a route.
@@ -131,6 +133,13 @@ pub const ROUTES: &[Route] = &[
     route(Operation::DeleteIntegration, Method::DELETE, "/v1/integrations/{integration_id}", "delete-integration"),
     route(Operation::ListAlarms, Method::GET, "/v1/integrations/{integration_id}/alarms", "list-alarms"),
     public(Operation::ReportAlarm, Method::POST, "/v1/event/huawei/custom/{integration_key}", "report-alarm"),
+    route(Operation::ListInstanceCompliant, Method::GET, "/v1/patch/instance/compliant", "list-instance-compliant"),
+    route(
+        Operation::ShowInstancePatchItems,
+        Method::GET,
+        "/v1/patch/instance/compliant/{instance_compliant_id}",
+        "show-instance-patch-items",
+    ),
 ];
 
 pub fn route_for(operation: Operation) -> &'static Route {

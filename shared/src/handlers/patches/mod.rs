@@ -1,0 +1,3 @@
+//! Patch management (spec 4.5).
+
+pub mod compliance;
