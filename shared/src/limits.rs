@@ -256,6 +256,14 @@ pub const BASELINES_NAME_FILTER: Chars = chars(1, 128);
 /// offset page's walk bounded. Checked against the counter before a create, so
 /// concurrent creates can pass it by the few that raced.
 pub const BASELINES_PER_TENANT: i64 = 100;
+// Patch compliance reports: tables 4-77, 4-85 and 4-86.
+pub const PATCH_OFFSET: Range = range(1, 1_000_000);
+pub const PATCH_PAGE: Range = range(1, 100);
+pub const PATCH_PAGE_DEFAULT: usize = 10;
+/// Ours: the text filters, which the reference leaves unbounded.
+pub const PATCH_FILTER_TEXT: Chars = chars(1, 128);
+/// Ours: we issue 32 hex characters.
+pub const INSTANCE_COMPLIANT_ID: Chars = chars(1, 64);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
@@ -460,6 +468,25 @@ pub const TABLE: &[FieldLimit] = &[
     query(ListPatchBaselines, "offset", R(BASELINES_OFFSET)),
     query(ListPatchBaselines, "name", C(BASELINES_NAME_FILTER)),
     path(GetPatchBaseline, "baseline_id", C(BASELINE_ID)),
+    // Patch compliance reports.
+    query(ListInstanceCompliant, "offset", R(PATCH_OFFSET)),
+    query(ListInstanceCompliant, "limit", R(PATCH_PAGE)),
+    query(ListInstanceCompliant, "name", C(PATCH_FILTER_TEXT)),
+    query(ListInstanceCompliant, "instance_id", C(PATCH_FILTER_TEXT)),
+    query(ListInstanceCompliant, "ip", C(PATCH_FILTER_TEXT)),
+    query(ListInstanceCompliant, "eip", C(PATCH_FILTER_TEXT)),
+    query(ListInstanceCompliant, "operating_system", C(PATCH_FILTER_TEXT)),
+    query(ListInstanceCompliant, "region", C(PATCH_FILTER_TEXT)),
+    query(ListInstanceCompliant, "group", C(PATCH_FILTER_TEXT)),
+    query(ListInstanceCompliant, "order_id", C(PATCH_FILTER_TEXT)),
+    query(ListInstanceCompliant, "cce_info_id", C(PATCH_FILTER_TEXT)),
+    query(ListInstanceCompliant, "enterprise_project_id", C(PATCH_FILTER_TEXT)),
+    query(ShowInstancePatchItems, "offset", R(PATCH_OFFSET)),
+    query(ShowInstancePatchItems, "limit", R(PATCH_PAGE)),
+    query(ShowInstancePatchItems, "title", C(PATCH_FILTER_TEXT)),
+    query(ShowInstancePatchItems, "classification", C(PATCH_FILTER_TEXT)),
+    query(ShowInstancePatchItems, "severity_level", C(PATCH_FILTER_TEXT)),
+    path(ShowInstancePatchItems, "instance_compliant_id", C(INSTANCE_COMPLIANT_ID)),
 ];
 
 /// The length limit of a text path parameter, the same on every route that has it.

@@ -47,6 +47,8 @@ pub enum Operation {
     GetPatchBaseline,
     UpdatePatchBaseline,
     DeletePatchBaseline,
+    ListInstanceCompliant,
+    ShowInstancePatchItems,
 }
 
 /// Who may call a route.
@@ -152,6 +154,13 @@ pub const ROUTES: &[Route] = &[
     route(Operation::GetPatchBaseline, Method::GET, BASELINE, "get-patch-baseline"),
     route(Operation::UpdatePatchBaseline, Method::PUT, BASELINE, "update-patch-baseline"),
     route(Operation::DeletePatchBaseline, Method::DELETE, BASELINE, "delete-patch-baseline"),
+    route(Operation::ListInstanceCompliant, Method::GET, "/v1/patch/instance/compliant", "list-instance-compliant"),
+    route(
+        Operation::ShowInstancePatchItems,
+        Method::GET,
+        "/v1/patch/instance/compliant/{instance_compliant_id}",
+        "show-instance-patch-items",
+    ),
 ];
 
 pub fn route_for(operation: Operation) -> &'static Route {

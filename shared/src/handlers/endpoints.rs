@@ -7,6 +7,8 @@ use std::future::Future;
 use std::pin::Pin;
 
 use super::{agent_identity, agents, alarms, incidents, integrations, orders, patches, resources, scripts, tokens};
+use super::{agent_identity, agents, alarms, incidents, integrations, orders, resources, scripts, tokens};
+use super::patches::compliance;
 use crate::app::App;
 use crate::domain::tenant::Caller;
 use crate::error::ApiError;
@@ -84,5 +86,7 @@ pub const fn handler_for(operation: Operation) -> Handler {
         Operation::GetPatchBaseline => with_caller!(patches::baselines::get),
         Operation::UpdatePatchBaseline => with_caller!(patches::baselines::update),
         Operation::DeletePatchBaseline => with_caller!(patches::baselines::delete),
+        Operation::ListInstanceCompliant => with_caller!(compliance::list),
+        Operation::ShowInstancePatchItems => with_caller!(compliance::items),
     }
 }

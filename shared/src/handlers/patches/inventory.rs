@@ -3,8 +3,6 @@
 //! against the host's baseline as the ticket carries it and replaces the
 //! host's compliance report for that baseline (spec 4.5).
 
-use sha2::{Digest, Sha256};
-
 use crate::app::App;
 use crate::clock::now_ms;
 use crate::domain::job::agent::Agent;
@@ -54,13 +52,6 @@ pub async fn report_inventory(app: &App, caller: &Caller, request: ApiRequest) -
     ApiResponse::data(Some(report.id))
 }
 
-/// A report's id: the same for every report of one host against one baseline,
-/// so a new scan replaces the last one (32 hex characters, as the spec's ids).
-fn report_id(instance_id: &str, baseline_id: &str) -> String {
-    let digest = Sha256::digest(format!("{instance_id}\n{baseline_id}"));
-    hex::encode(&digest[..16])
-}
-
 /// The report header of a run's evaluation: the host as its agent registered
 /// it, the ticket and run that made it (`execution_summary`), the counts.
 fn compliance_report(
@@ -74,7 +65,8 @@ fn compliance_report(
 ) -> InstanceCompliant {
     let resource_id = instance.target.resource_id.to_string();
     InstanceCompliant {
-        id: report_id(&resource_id, &baseline.id),
+        // One id per host and baseline: a new scan replaces the last report.
+        id: patch_reports::report_id(&resource_id, &baseline.id),
         instance_id: resource_id,
         agent_sn: agent.agent_sn.clone(),
         name: agent.host_name.clone(),
