@@ -72,13 +72,14 @@ async fn a_scan_of_this_machine_reads_its_whole_dpkg_database() {
     assert_eq!(run.exit_code, 0, "{}", run.log);
     let inventory = run.inventory.expect("an inventory");
 
-    let expected: BTreeSet<String> = sh("dpkg-query -W -f='${db:Status-Status} ${Package} ${Version} ${Architecture}\\n'")
-        .lines()
-        .filter_map(|l| {
-            ["installed ", "triggers-pending ", "triggers-awaited "].iter().find_map(|state| l.strip_prefix(state))
-        })
-        .map(str::to_owned)
-        .collect();
+    let expected: BTreeSet<String> =
+        sh("dpkg-query -W -f='${db:Status-Status} ${Package} ${Version} ${Architecture}\\n'")
+            .lines()
+            .filter_map(|l| {
+                ["installed ", "triggers-pending ", "triggers-awaited "].iter().find_map(|state| l.strip_prefix(state))
+            })
+            .map(str::to_owned)
+            .collect();
     let scanned: BTreeSet<String> =
         inventory.installed.iter().map(|p| format!("{} {} {}", p.name, p.version, p.architecture)).collect();
     assert_eq!(scanned, expected);

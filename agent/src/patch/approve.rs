@@ -34,7 +34,9 @@ pub fn approved_missing(baseline: &Baseline, inventory: &Inventory, now: i64) ->
                     matches(&rule.classifications, &update.classification)
                         && matches(&rule.severities, &update.severity)
                         && (!rule.security_only || update.security)
-                        && update.release_time.is_none_or(|released| released + rule.approve_after_days as i64 * DAY_MS <= now)
+                        && update
+                            .release_time
+                            .is_none_or(|released| released + rule.approve_after_days as i64 * DAY_MS <= now)
                 })
         })
         .cloned()

@@ -54,9 +54,10 @@ impl Drop for ConfigFile {
 
 /// The apt configuration that confines apt and dpkg to `root`.
 pub fn root_config(root: &Path) -> Result<String, String> {
-    let root = root.to_str().filter(|r| !r.contains(['"', '\n', ';', '{', '}'])).ok_or_else(|| {
-        format!("the patch root {} cannot be written into an apt configuration", root.display())
-    })?;
+    let root = root
+        .to_str()
+        .filter(|r| !r.contains(['"', '\n', ';', '{', '}']))
+        .ok_or_else(|| format!("the patch root {} cannot be written into an apt configuration", root.display()))?;
     let root = root.trim_end_matches('/');
     Ok(format!(
         "Dir \"{root}/\";\n\
@@ -73,8 +74,11 @@ impl AptEnv {
             Some(root) => {
                 let text = root_config(root)?;
                 let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-                let path = std::env::temp_dir()
-                    .join(format!("coc-agent-apt-{}-{}.conf", std::process::id(), nanos.as_nanos()));
+                let path = std::env::temp_dir().join(format!(
+                    "coc-agent-apt-{}-{}.conf",
+                    std::process::id(),
+                    nanos.as_nanos()
+                ));
                 std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
                 Some(ConfigFile(path))
             }
@@ -219,7 +223,8 @@ Conf base-files (12.4+deb12u14 Debian:12.14/oldstable [amd64])
     #[test]
     fn install_targets_are_exact_versions_qualified_only_when_needed() {
         let env = AptEnv::new(&PatchSettings::default()).unwrap();
-        let target = |name: &str, arch: &str| Target { name: name.into(), architecture: arch.into(), version: "2".into() };
+        let target =
+            |name: &str, arch: &str| Target { name: name.into(), architecture: arch.into(), version: "2".into() };
         let call = env.install_call(&[target("a", "all"), target("libc6", "amd64"), target("libc6", "i386")]);
         let tail: Vec<&str> = call.args.iter().rev().take(3).rev().map(String::as_str).collect();
         assert_eq!(tail, ["a=2", "libc6:amd64=2", "libc6:i386=2"]);

@@ -71,7 +71,9 @@ impl Call {
             .kill_on_drop(true);
         let child = command.spawn().map_err(|e| format!("cannot run {}: {e}", self.program))?;
         match tokio::time::timeout(self.timeout, child.wait_with_output()).await {
-            Err(_) => Err(format!("{} did not finish within {} s and was killed", self.display(), self.timeout.as_secs())),
+            Err(_) => {
+                Err(format!("{} did not finish within {} s and was killed", self.display(), self.timeout.as_secs()))
+            }
             Ok(Err(e)) => Err(format!("{}: {e}", self.display())),
             Ok(Ok(out)) => Ok(Output {
                 code: out.status.code(),

@@ -6,8 +6,8 @@
 use coc_shared::clock::now_ms;
 use coc_shared::domain::patch::{AvailableUpdate, Inventory, PatchJob};
 
-use super::apt::{self, Target};
 use super::approve;
+use super::apt::{self, Target};
 use super::command::{for_log, Call};
 use super::os::HostOs;
 use super::scan::{scan, Tools};
@@ -104,7 +104,11 @@ fn install_call(tools: &Tools, updates: &[AvailableUpdate]) -> Call {
         Tools::Dpkg(apt) => apt.install_call(
             &updates
                 .iter()
-                .map(|u| Target { name: u.name.clone(), architecture: u.architecture.clone(), version: u.version.clone() })
+                .map(|u| Target {
+                    name: u.name.clone(),
+                    architecture: u.architecture.clone(),
+                    version: u.version.clone(),
+                })
                 .collect::<Vec<_>>(),
         ),
         Tools::Rpm(rpm) => rpm.install_call(
@@ -136,7 +140,12 @@ fn failed_in_dpkg(log: &Log) -> Vec<String> {
 }
 
 /// Without a second scan nothing is known installed: every update counts failed.
-fn rescan_failed(mut before: Inventory, approved: Vec<AvailableUpdate>, err: String, log: &mut Log) -> (Option<Inventory>, i32) {
+fn rescan_failed(
+    mut before: Inventory,
+    approved: Vec<AvailableUpdate>,
+    err: String,
+    log: &mut Log,
+) -> (Option<Inventory>, i32) {
     log.line(format!("the scan after the install failed: {err}"));
     before.failed = approved.into_iter().map(|u| u.name).collect();
     (Some(before), EXIT_SOME_FAILED)

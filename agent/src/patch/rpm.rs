@@ -399,7 +399,10 @@ HCE2-EA-2024-0103 enhancement    vim-enhanced-2:9.0-5.hce2.x86_64
         let yum = "RHSA-2020:5002 Moderate/Sec.  curl-7.29.0-59.el7_9.1.x86_64\nupdateinfo list done\n";
         let advisories = parse_updateinfo(yum);
         assert_eq!(advisories.len(), 1);
-        assert_eq!((advisories[0].severity.as_str(), advisories[0].version.as_str()), ("Moderate", "7.29.0-59.el7_9.1"));
+        assert_eq!(
+            (advisories[0].severity.as_str(), advisories[0].version.as_str()),
+            ("Moderate", "7.29.0-59.el7_9.1")
+        );
 
         let dnf5 = "Name               Type     Severity Package                      Issued\n\
                     FEDORA-2024-4e1a  security Moderate curl-8.6.0-7.fc40.x86_64     2024-03-05 01:02:03\n\

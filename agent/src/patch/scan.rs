@@ -103,7 +103,9 @@ async fn scan_dpkg(apt: &AptEnv, settings: &PatchSettings) -> Result<Inventory, 
             let package = inventory
                 .installed
                 .iter()
-                .find(|p| p.name == upgrade.name && (p.architecture == upgrade.architecture || upgrade.architecture == "all"))
+                .find(|p| {
+                    p.name == upgrade.name && (p.architecture == upgrade.architecture || upgrade.architecture == "all")
+                })
                 .or_else(|| inventory.installed.iter().find(|p| p.name == upgrade.name));
             AvailableUpdate {
                 name: upgrade.name,
