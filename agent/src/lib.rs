@@ -183,7 +183,7 @@ pub async fn run(config: Config) -> Result<(), String> {
     tracing::info!(agent_sn = config.agent_sn, "acting with its own credential");
     let spool = Spool::open(&config.spool_dir).map_err(|e| format!("spool {}: {e}", config.spool_dir.display()))?;
     let scripts = runner::Settings { cgroups: config.cgroups, ..runner::Settings::default() };
-    let settings = dispatch::Settings { scripts, patch: patch::PatchSettings::default() };
+    let settings = dispatch::Settings { scripts, patch: patch::PatchSettings::from_env() };
     let reporting =
         Reporting { client: client.clone(), spool, backoff: Backoff::for_total(config.report_retry), settings };
     // Reports an earlier run of this agent could not send.

@@ -1,7 +1,13 @@
 //! Patch tickets end to end with real processes: a real `coc-agent` scans
 //! THIS machine's dpkg database and apt's view of its updates (read only), and
-//! the compliance report that comes out has exactly the host's packages; a
-//! scan and its report survive a server outage and an agent restart.
+//! the compliance report that comes out has exactly the host's packages; an
+//! agent on a throw-away root (`support/debroot.rs`) installs what the
+//! baseline approves through an INSTALL ticket, and its report and the
+//! ticket say what happened; a scan and its report survive a server outage
+//! and an agent restart.
+
+#[path = "support/debroot.rs"]
+mod debroot;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -262,6 +268,86 @@ async fn a_real_agent_scans_this_hosts_dpkg_database() {
 fn approved_upgradable(report: &Value, upgradable: &[(String, String)]) -> Vec<String> {
     assert!(report["baseline_id"].as_str().unwrap().contains("default"), "the built-in default: {report}");
     upgradable.iter().map(|(name, _)| name.clone()).collect()
+}
+
+/// The statuses of a report's items, by package.
+fn statuses(items: &[Value]) -> Vec<(String, String)> {
+    let mut all: Vec<(String, String)> = items
+        .iter()
+        .map(|i| {
+            (i["title"].as_str().unwrap().to_owned(), i["patch_detail"]["patch_status"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
+    expected.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_install_ticket_on_a_throwaway_root_installs_what_the_baseline_approves() {
+    let host_before = dpkg_installed();
+    let host_reboot_flag = Path::new("/var/run/reboot-required").exists();
+    let root = debroot::DebRoot::build();
+    let server = Server::start().await;
+    let states = tempfile::tempdir().unwrap();
+    let root_dir = root.root();
+    let _agent = server.start_agent(states.path(), "root1", &[("COC_AGENT_PATCH_ROOT", root_dir.to_str().unwrap())]);
+    server.wait_online("root1").await;
+
+    // A scan first: every update of the root is approved by the Debian default, so missing.
+    let scan = server.start_patch_job("SCAN", "root1", None).await;
+    assert_eq!(server.wait_ended(&scan).await["status"], "FINISHED");
+    let report = server.report_of("root1").await;
+    assert_eq!(report["baseline_id"], "PB-default-debian");
+    let id = report["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        statuses(&server.items_of(&id).await),
+        pairs(&[
+            ("coc-test-broken", "MISSING"),
+            ("coc-test-current", "INSTALLED"),
+            ("coc-test-plain", "MISSING"),
+            ("coc-test-reboot", "MISSING"),
+            ("coc-test-secure", "MISSING"),
+        ])
+    );
+    assert_eq!(report["non_compliant_summary"]["non_compliant_count"], 4);
+    assert_eq!(report["non_compliant_summary"]["severity_summary"]["high_count"], 1, "the security update: {report}");
+
+    // The install: three updates land, one fails in its postinst, one asks for a reboot.
+    let install = server.start_patch_job("INSTALL", "root1", None).await;
+    let order = server.wait_ended(&install).await;
+    let instance = server.instance(&install).await;
+    assert_eq!(order["status"], "ABNORMAL", "a failed package fails the run and the success rate: {order}");
+    assert_eq!(order["properties"]["script_name"], "COC-PatchInstall");
+    assert_ne!(instance["exit_code"], 0, "{instance}");
+    let log = instance["message"].as_str().unwrap();
+    assert!(log.contains("FAILED coc-test-broken 2.0"), "the log says what failed: {log}");
+    assert!(log.contains("installed 3 of 4 approved updates"), "{log}");
+
+    let after = server.report_of("root1").await;
+    assert_eq!(after["id"], id.as_str(), "the install replaced the host's report for the baseline");
+    assert_eq!(after["execution_summary"]["order_id"], install.as_str());
+    assert_eq!(
+        statuses(&server.items_of(&id).await),
+        pairs(&[
+            ("coc-test-broken", "FAILED"),
+            ("coc-test-current", "INSTALLED"),
+            ("coc-test-plain", "INSTALLED"),
+            ("coc-test-reboot", "PENDING_REBOOT"),
+            ("coc-test-secure", "INSTALLED"),
+        ])
+    );
+    assert_eq!(after["status"], "non_compliant");
+    let state = root.dpkg_state();
+    for name in ["coc-test-plain", "coc-test-reboot", "coc-test-secure"] {
+        assert!(state.contains(&(name.into(), "2.0".into(), "installed".into())), "{name} 2.0 in the root: {state:?}");
+    }
+    assert!(root_dir.join("var/run/reboot-required").exists(), "the reboot flag is in the root");
+    assert_eq!(dpkg_installed(), host_before, "the machine's own packages are untouched");
+    assert_eq!(Path::new("/var/run/reboot-required").exists(), host_reboot_flag, "and its reboot flag");
 }
 
 fn sample_inventory() -> Inventory {
