@@ -114,6 +114,7 @@ fn base(operation: Operation, field: &str) -> Value {
                 "installed": [package(1)], "available": [package(1)], "reboot_required": true,
                 "reboot_packages": ["p1"], "installed_now": ["p1"], "failed": ["p2"], "scanned_at": 1,
             },
+        }),
         CreatePatchBaseline | UpdatePatchBaseline => json!({
             "name": "web", "description": "d", "operating_system": "Debian", "is_default": false,
             "approval_rules": [{"classifications": ["Security"], "severities": ["Critical"], "security_only": false,
