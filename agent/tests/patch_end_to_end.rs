@@ -6,6 +6,8 @@
 //! ticket say what happened; a scan and its report survive a server outage
 //! and an agent restart.
 
+// Shared with agent/tests/patch.rs, which uses all of it.
+#[allow(dead_code)]
 #[path = "support/debroot.rs"]
 mod debroot;
 

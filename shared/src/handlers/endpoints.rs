@@ -8,7 +8,6 @@ use std::pin::Pin;
 
 use super::patches::compliance;
 use super::{agent_identity, agents, alarms, incidents, integrations, orders, patches, resources, scripts, tokens};
-use super::{agent_identity, agents, alarms, incidents, integrations, orders, resources, scripts, tokens};
 use crate::app::App;
 use crate::domain::tenant::Caller;
 use crate::error::ApiError;
