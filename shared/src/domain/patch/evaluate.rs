@@ -12,7 +12,9 @@
 //! - **INSTALLED_OTHER**: installed, no rule or list approves it.
 //!
 //! An approved update of a package the host does not have is MISSING too (a new
-//! kernel, say); one that failed to install is FAILED. Updates nobody approved of
+//! kernel, say); one that failed to install is FAILED, and so is a package the
+//! install failed on that the scan after it finds neither installed nor offered
+//! (at the baseline's `approved_compliance_level`). Updates nobody approved of
 //! packages not installed get no item. Rejected updates are never approved.
 //!
 //! Cost: a few hash sets and one map over the inventory, then one lookup per
@@ -150,6 +152,23 @@ pub fn evaluate(baseline: &Baseline, inventory: &Inventory, now: i64) -> Vec<Com
             installed_time: None,
         });
         installed_names.insert(update.name.as_str());
+    }
+
+    // A package the install tried that is now neither installed nor offered
+    // (dpkg left it half-configured, say) is still the run's failure.
+    for name in &inventory.failed {
+        if installed_names.insert(name.as_str()) {
+            items.push(ComplianceItem {
+                title: name.clone(),
+                installed_version: String::new(),
+                available_version: String::new(),
+                classification: String::new(),
+                severity_level: String::new(),
+                compliance_level: baseline.approved_compliance_level,
+                patch_status: PatchStatus::Failed,
+                installed_time: None,
+            });
+        }
     }
 
     items.sort_by(|a, b| a.title.cmp(&b.title).then_with(|| a.installed_version.cmp(&b.installed_version)));

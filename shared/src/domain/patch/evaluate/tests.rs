@@ -179,6 +179,17 @@ fn debian_defaults_approve_security_at_once_and_the_rest_after_a_week() {
 }
 
 #[test]
+fn a_failed_package_the_rescan_no_longer_sees_is_still_failed() {
+    let mut scan = inventory(vec![installed("bash", "Security", "Critical")], Vec::new());
+    scan.failed = vec!["half-configured".into()];
+    let items = evaluate(&baseline(), &scan, NOW);
+    let failed = status_of(&items, "half-configured");
+    assert_eq!(failed.patch_status, PatchStatus::Failed);
+    assert_eq!(failed.compliance_level, baseline().approved_compliance_level);
+    assert_eq!(items.len(), 2);
+}
+
+#[test]
 fn summaries_add_up_to_the_items() {
     let mut scan = inventory(
         (0..50).map(|i| installed(&format!("p{i:02}"), ["Security", "Bugfix", "Other"][i % 3], "Critical")).collect(),
