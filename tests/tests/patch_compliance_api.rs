@@ -54,7 +54,8 @@ async fn responses_have_the_references_shape() {
         ];
         save(&backend, "p-shape", "h2", 1_715_308_575_000, &rows).await;
         let id = report_id("h2", "bl-ubuntu");
-        let reply = client.get(&format!("{REPORTS}?offset=1&limit=10&compliant_status=non_compliant&report_scene=ECS")).await;
+        let reply =
+            client.get(&format!("{REPORTS}?offset=1&limit=10&compliant_status=non_compliant&report_scene=ECS")).await;
         assert_eq!(reply.status, 200, "{name}: {}", reply.body);
         let zero = json!({"critical_count": 0, "high_count": 0, "informational_count": 0, "low_count": 0,
                           "medium_count": 0, "unspecified_count": 0});
@@ -145,23 +146,39 @@ async fn offset_is_a_page_number_and_lists_follow_sort_and_filters() {
                 (reply.body["count"].as_u64().unwrap(), ids_of(&reply.body, "instance_compliant", "instance_id"))
             }
         };
-        assert_eq!(page("limit=3".into()).await, (7, vec!["h6".into(), "h5".into(), "h4".into()]), "{name}: newest first");
+        assert_eq!(
+            page("limit=3".into()).await,
+            (7, vec!["h6".into(), "h5".into(), "h4".into()]),
+            "{name}: newest first"
+        );
         assert_eq!(page("limit=3&offset=2".into()).await.1, ["h3", "h2", "h1"], "{name}: page 2");
         assert_eq!(page("limit=3&offset=3".into()).await.1, ["h0"], "{name}");
         assert!(page("limit=3&offset=4".into()).await.1.is_empty(), "{name}");
+        assert_eq!(page("limit=2&offset=2&sort_key=report_time&sort_dir=asc".into()).await.1, ["h2", "h3"], "{name}");
         assert_eq!(
-            page("limit=2&offset=2&sort_key=report_time&sort_dir=asc".into()).await.1,
-            ["h2", "h3"],
-            "{name}"
+            page("compliant_status=compliant&sort_dir=asc".into()).await,
+            (3, vec!["h1".into(), "h3".into(), "h5".into()])
         );
-        assert_eq!(page("compliant_status=compliant&sort_dir=asc".into()).await, (3, vec!["h1".into(), "h3".into(), "h5".into()]));
         assert_eq!(page("name=HOST-H4".into()).await.1, ["h4"], "{name}");
-        for query in ["ip=10.0.0.7", "region=cn-north-4", "operating_system=Ubuntu", "order_id=SO1", "report_scene=ECS",
-                      "enterprise_project_id=0"] {
+        for query in [
+            "ip=10.0.0.7",
+            "region=cn-north-4",
+            "operating_system=Ubuntu",
+            "order_id=SO1",
+            "report_scene=ECS",
+            "enterprise_project_id=0",
+        ] {
             assert_eq!(page(query.into()).await.0, 7, "{name}: {query}");
         }
-        for query in ["ip=10.0.0.8", "eip=203.0.113.1", "group=web", "report_scene=CCE", "cce_info_id=c1",
-                      "enterprise_project_id=ep-1", "instance_id=h9"] {
+        for query in [
+            "ip=10.0.0.8",
+            "eip=203.0.113.1",
+            "group=web",
+            "report_scene=CCE",
+            "cce_info_id=c1",
+            "enterprise_project_id=ep-1",
+            "instance_id=h9",
+        ] {
             assert_eq!(page(query.into()).await, (0, Vec::new()), "{name}: {query}");
         }
 
@@ -244,13 +261,26 @@ async fn a_tenant_sees_only_its_own_reports() {
         save(&backend, "p-theirs", "h2", 1, &items("pkg", 4)).await;
         let stranger = client.in_project("p-theirs").await;
         let mine = client.get(REPORTS).await;
-        assert_eq!((mine.body["count"].as_u64(), ids_of(&mine.body, "instance_compliant", "instance_id")), (Some(1), vec!["h1".into()]), "{name}");
+        assert_eq!(
+            (mine.body["count"].as_u64(), ids_of(&mine.body, "instance_compliant", "instance_id")),
+            (Some(1), vec!["h1".into()]),
+            "{name}"
+        );
         let theirs = stranger.get(REPORTS).await;
         assert_eq!(ids_of(&theirs.body, "instance_compliant", "instance_id"), ["h2"], "{name}");
         let my_id = report_id("h1", "bl-ubuntu");
         assert_eq!(stranger.get(&format!("{REPORTS}/{my_id}")).await.status, 404, "{name}");
         // Claiming the other project with one's own key changes nothing.
-        assert_eq!(client.claiming_project("p-theirs").get(&format!("{REPORTS}/{}", report_id("h2", "bl-ubuntu"))).await.status / 100, 4, "{name}");
+        assert_eq!(
+            client
+                .claiming_project("p-theirs")
+                .get(&format!("{REPORTS}/{}", report_id("h2", "bl-ubuntu")))
+                .await
+                .status
+                / 100,
+            4,
+            "{name}"
+        );
         assert_eq!(client.unauthenticated().get(REPORTS).await.status, 401, "{name}");
     }
 }

@@ -9,9 +9,7 @@ use coc_shared::domain::patch::report::ComplianceStatus;
 use coc_shared::domain::patch::{ComplianceItem, ComplianceLevel, PatchStatus};
 use coc_shared::domain::tenant::ProjectId;
 use coc_shared::ports::{Order, Store};
-use coc_shared::repositories::patch_reports::{
-    self, report_id, ItemFilter, Paging, ReportFilter, StoredReport,
-};
+use coc_shared::repositories::patch_reports::{self, report_id, ItemFilter, Paging, ReportFilter, StoredReport};
 use coc_tests::patch_fixtures::{compliant_items, installed_order, items, report, status_of};
 use coc_tests::{backends, CountingStore};
 
@@ -28,7 +26,13 @@ async fn stored(store: &dyn Store, p: &ProjectId, id: &str) -> StoredReport {
 }
 
 /// Every item of the report, page by page, with the count each page gave.
-async fn all_items(store: &dyn Store, p: &ProjectId, id: &str, filter: &ItemFilter, order: Order) -> Vec<ComplianceItem> {
+async fn all_items(
+    store: &dyn Store,
+    p: &ProjectId,
+    id: &str,
+    filter: &ItemFilter,
+    order: Order,
+) -> Vec<ComplianceItem> {
     let report = stored(store, p, id).await;
     let mut all = Vec::new();
     loop {
@@ -95,7 +99,9 @@ async fn concurrent_saves_leave_the_newest_report_and_readers_never_see_a_mix() 
         let store: Arc<dyn Store> = backend.store.clone();
         let p = project("p-race");
         let id = report_id("host-r", "bl-r");
-        patch_reports::save(store.as_ref(), &p, &report("host-r", "bl-r", 10, "SO0"), &items("seed", 30)).await.unwrap();
+        patch_reports::save(store.as_ref(), &p, &report("host-r", "bl-r", 10, "SO0"), &items("seed", 30))
+            .await
+            .unwrap();
         for round in 0..3_i64 {
             // The newer report is started second, so it is often the first to finish writing items.
             let (older, newer) = (100 + round * 10, 105 + round * 10);
@@ -103,9 +109,14 @@ async fn concurrent_saves_leave_the_newest_report_and_readers_never_see_a_mix() 
                 let (store, p) = (store.clone(), p.clone());
                 tokio::spawn(async move {
                     let order = format!("SO-{prefix}");
-                    patch_reports::save(store.as_ref(), &p, &report("host-r", "bl-r", time, &order), &items(prefix, count))
-                        .await
-                        .unwrap()
+                    patch_reports::save(
+                        store.as_ref(),
+                        &p,
+                        &report("host-r", "bl-r", time, &order),
+                        &items(prefix, count),
+                    )
+                    .await
+                    .unwrap()
                 })
             };
             let reader = {
@@ -148,12 +159,15 @@ async fn concurrent_saves_leave_the_newest_report_and_readers_never_see_a_mix() 
             assert!(read.iter().all(|i| i.title.starts_with("newer")), "{name}: never a mix");
         }
         // An older report saved after the newest changes nothing.
-        patch_reports::save(store.as_ref(), &p, &report("host-r", "bl-r", 1, "SO-late"), &items("late", 5)).await.unwrap();
-        assert_eq!(stored(store.as_ref(), &p, &id).await.report.report_time, 125, "{name}");
-        let count = patch_reports::reports_page(store.as_ref(), &p, &ReportFilter::default(), paging(0, 10, Order::Ascending))
+        patch_reports::save(store.as_ref(), &p, &report("host-r", "bl-r", 1, "SO-late"), &items("late", 5))
             .await
-            .unwrap()
-            .count;
+            .unwrap();
+        assert_eq!(stored(store.as_ref(), &p, &id).await.report.report_time, 125, "{name}");
+        let count =
+            patch_reports::reports_page(store.as_ref(), &p, &ReportFilter::default(), paging(0, 10, Order::Ascending))
+                .await
+                .unwrap()
+                .count;
         assert_eq!(count, 1, "{name}: one report, counted once");
     }
 }
@@ -212,7 +226,11 @@ async fn reports_list_in_report_time_order_with_filters_and_counts() {
         assert_eq!(instance_ids(&list(one, 0, 10, Order::Ascending).await), hosts([4]), "{name}");
         let cce = ReportFilter { report_scene: Some("CCE".into()), ..Default::default() };
         assert_eq!(list(cce, 0, 10, Order::Ascending).await.count, 0, "{name}: every report is of an ECS host");
-        let ecs = ReportFilter { report_scene: Some("ECS".into()), enterprise_project_id: Some("0".into()), ..Default::default() };
+        let ecs = ReportFilter {
+            report_scene: Some("ECS".into()),
+            enterprise_project_id: Some("0".into()),
+            ..Default::default()
+        };
         assert_eq!(list(ecs, 0, 10, Order::Ascending).await.count, 12, "{name}");
 
         // A host brought into compliance moves between the status counts, and to the end of the list.
@@ -230,7 +248,10 @@ async fn reports_list_in_report_time_order_with_filters_and_counts() {
 }
 
 async fn list_other(store: &dyn Store, p: &ProjectId) -> usize {
-    patch_reports::reports_page(store, p, &ReportFilter::default(), paging(0, 10, Order::Ascending)).await.unwrap().count
+    patch_reports::reports_page(store, p, &ReportFilter::default(), paging(0, 10, Order::Ascending))
+        .await
+        .unwrap()
+        .count
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -253,7 +274,8 @@ async fn items_page_by_status_and_filters_in_installed_time_order() {
                 assert_eq!(titles(&read), want, "{name}: {status:?} {order:?}");
             }
             let header = stored(store, &p, &id).await;
-            let page = patch_reports::items_page(store, &p, &header, &filter, paging(3, 4, Order::Descending)).await.unwrap();
+            let page =
+                patch_reports::items_page(store, &p, &header, &filter, paging(3, 4, Order::Descending)).await.unwrap();
             assert_eq!(page.count, expected.len(), "{name}: {status:?}");
         }
         let header = stored(store, &p, &id).await;
@@ -274,14 +296,18 @@ async fn items_page_by_status_and_filters_in_installed_time_order() {
             .collect();
         let read = all_items(store, &p, &id, &walking, Order::Ascending).await;
         assert_eq!(titles(&read), installed_order(&expected), "{name}");
-        let page = patch_reports::items_page(store, &p, &header, &walking, paging(1, 2, Order::Ascending)).await.unwrap();
+        let page =
+            patch_reports::items_page(store, &p, &header, &walking, paging(1, 2, Order::Ascending)).await.unwrap();
         assert_eq!(page.count, expected.len(), "{name}: a bounded count, exact under LIST_COUNT_WALK");
         assert_eq!(titles(&page.items), installed_order(&expected)[1..3].to_vec(), "{name}");
         let by_title = ItemFilter { title: Some("PKG-0014".into()), ..Default::default() };
         let read = all_items(store, &p, &id, &by_title, Order::Ascending).await;
         assert_eq!(read.len(), 10, "{name}: pkg-00140..pkg-00149");
         let empty = ItemFilter { severity_level: Some("None such".into()), ..Default::default() };
-        assert_eq!(patch_reports::items_page(store, &p, &header, &empty, paging(0, 10, Order::Ascending)).await.unwrap().count, 0);
+        assert_eq!(
+            patch_reports::items_page(store, &p, &header, &empty, paging(0, 10, Order::Ascending)).await.unwrap().count,
+            0
+        );
         assert_eq!(status_of(&rows), ComplianceStatus::NonCompliant);
     }
 }
@@ -322,7 +348,8 @@ async fn a_page_reads_only_itself_and_what_filters_discard() {
 
         // A walking filter reads what it discards and the rows passed over, bounded by the report.
         let filter = ItemFilter { compliance_level: Some(ComplianceLevel::High), ..Default::default() };
-        let page = patch_reports::items_page(store, &p, &header, &filter, paging(10, 10, Order::Ascending)).await.unwrap();
+        let page =
+            patch_reports::items_page(store, &p, &header, &filter, paging(10, 10, Order::Ascending)).await.unwrap();
         assert_eq!((page.items.len(), page.count), (10, 150), "{name}");
         let reads = counting.take_reads();
         let read: usize = reads.iter().map(|r| r.items).sum();

@@ -7,7 +7,6 @@ use std::future::Future;
 use std::pin::Pin;
 
 use super::{agent_identity, agents, alarms, incidents, integrations, orders, resources, scripts, tokens};
-use super::patches::compliance;
 use crate::app::App;
 use crate::domain::tenant::Caller;
 use crate::error::ApiError;
@@ -78,7 +77,7 @@ pub const fn handler_for(operation: Operation) -> Handler {
         Operation::DeleteIntegration => with_caller!(integrations::delete),
         Operation::ReportAlarm => public!(alarms::intake),
         Operation::ListAlarms => with_caller!(integrations::alarms),
-        Operation::ListInstanceCompliant => with_caller!(compliance::list),
-        Operation::ShowInstancePatchItems => with_caller!(compliance::items),
+        Operation::ListInstanceCompliant => with_caller!(super::patches::compliance::list),
+        Operation::ShowInstancePatchItems => with_caller!(super::patches::compliance::items),
     }
 }

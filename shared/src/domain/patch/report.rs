@@ -160,7 +160,8 @@ pub struct Summaries {
 pub fn summarize(items: &[ComplianceItem]) -> Summaries {
     let mut summaries = Summaries::default();
     for item in items {
-        let side = if item.patch_status.is_compliant() { &mut summaries.compliant } else { &mut summaries.non_compliant };
+        let side =
+            if item.patch_status.is_compliant() { &mut summaries.compliant } else { &mut summaries.non_compliant };
         side.add(item.compliance_level);
     }
     summaries

@@ -177,7 +177,12 @@ fn generation_items(
 }
 
 /// Deletes every item of one generation, in bounded reads.
-async fn delete_generation(store: &dyn Store, project: &ProjectId, id: &str, generation: u64) -> Result<(), StoreError> {
+async fn delete_generation(
+    store: &dyn Store,
+    project: &ProjectId,
+    id: &str,
+    generation: u64,
+) -> Result<(), StoreError> {
     let pk = items_pk(project, id);
     let prefix = generation_prefix(generation);
     loop {
@@ -237,7 +242,8 @@ pub async fn save(
     }
     let mut stored = StoredReport { report, status_counts, generation, previous_generation: None };
     for _ in 0..FLIP_ATTEMPTS {
-        let current: Option<Versioned<StoredReport>> = versioned(store.get(&tenant_pk(project), &report_sk(&id)).await?)?;
+        let current: Option<Versioned<StoredReport>> =
+            versioned(store.get(&tenant_pk(project), &report_sk(&id)).await?)?;
         let (condition, version) = match &current {
             None => (Condition::NotExists, 1),
             Some(current) => {
