@@ -6,7 +6,6 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use super::patches::compliance;
 use super::{agent_identity, agents, alarms, incidents, integrations, orders, patches, resources, scripts, tokens};
 use crate::app::App;
 use crate::domain::tenant::Caller;
@@ -85,7 +84,7 @@ pub const fn handler_for(operation: Operation) -> Handler {
         Operation::GetPatchBaseline => with_caller!(patches::baselines::get),
         Operation::UpdatePatchBaseline => with_caller!(patches::baselines::update),
         Operation::DeletePatchBaseline => with_caller!(patches::baselines::delete),
-        Operation::ListInstanceCompliant => with_caller!(compliance::list),
-        Operation::ShowInstancePatchItems => with_caller!(compliance::items),
+        Operation::ListInstanceCompliant => with_caller!(patches::compliance::list),
+        Operation::ShowInstancePatchItems => with_caller!(patches::compliance::items),
     }
 }
