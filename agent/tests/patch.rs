@@ -213,3 +213,28 @@ async fn a_root_without_an_os_release_cannot_be_scanned() {
     assert!(run.inventory.is_none());
     assert!(run.log.contains("os-release"), "{}", run.log);
 }
+
+#[tokio::test]
+async fn a_refresh_fetches_the_lists_of_the_root_only() {
+    let root = DebRoot::build();
+    let lists = root.root().join("var/lib/apt/lists");
+    for entry in std::fs::read_dir(&lists).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() && path.file_name().is_some_and(|n| n.to_string_lossy().contains("_repo_")) {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    let host_lists = || sh("ls -l --time-style=full-iso /var/lib/apt/lists");
+    let host_before = host_lists();
+
+    let stale = patch::run(&job(PatchOperation::Scan, vec![]), &in_root(&root)).await;
+    assert_eq!(stale.exit_code, 0, "{}", stale.log);
+    assert!(stale.inventory.unwrap().available.is_empty(), "without lists apt knows no update");
+
+    let settings = PatchSettings { refresh: true, ..in_root(&root) };
+    let fresh = patch::run(&job(PatchOperation::Scan, vec![]), &settings).await;
+    assert_eq!(fresh.exit_code, 0, "{}", fresh.log);
+    assert!(fresh.log.contains("refreshed the package index"), "{}", fresh.log);
+    assert_eq!(fresh.inventory.unwrap().available.len(), 4);
+    assert_eq!(host_lists(), host_before, "the host's own lists are untouched");
+}
