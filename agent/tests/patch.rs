@@ -238,3 +238,22 @@ async fn a_refresh_fetches_the_lists_of_the_root_only() {
     assert_eq!(fresh.inventory.unwrap().available.len(), 4);
     assert_eq!(host_lists(), host_before, "the host's own lists are untouched");
 }
+
+#[tokio::test]
+async fn when_the_batch_fails_each_update_gets_a_call_of_its_own() {
+    let root = DebRoot::build();
+    // The repository lost one package file: apt cannot fetch it, refuses the
+    // whole batch, and dpkg never runs.
+    std::fs::remove_file(root.repo().join("stable/coc-test-plain_2.0_all.deb")).unwrap();
+    let run = patch::run(&job(PatchOperation::Install, vec![debian_baseline(any_update())]), &in_root(&root)).await;
+    assert_eq!(run.exit_code, 1, "{}", run.log);
+    assert!(run.log.contains("retrying 4 updates one by one"), "{}", run.log);
+    let inventory = run.inventory.unwrap();
+    let (mut installed_now, mut failed) = (inventory.installed_now.clone(), inventory.failed.clone());
+    installed_now.sort();
+    failed.sort();
+    assert_eq!(installed_now, ["coc-test-reboot", "coc-test-secure"]);
+    assert_eq!(failed, ["coc-test-broken", "coc-test-plain"]);
+    let plain = inventory.installed.iter().find(|p| p.name == "coc-test-plain").unwrap();
+    assert_eq!(plain.version, "1.0", "untouched by the failed fetch");
+}

@@ -118,6 +118,8 @@ impl AptEnv {
         self.apt_get(INSTALL_TIMEOUT)
             .args(["-q", "-y", "--only-upgrade"])
             .args(["-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"])
+            // Waits for unattended-upgrades or an admin's apt to finish rather than failing at once.
+            .args(["-o", "DPkg::Lock::Timeout=300"])
             .arg("install")
             .args(targets.iter().map(|t| match qualify(t) {
                 true => format!("{}:{}={}", t.name, t.architecture, t.version),
