@@ -154,7 +154,8 @@ async fn an_install_into_a_root_installs_what_is_approved_and_reports_failures()
     assert_eq!(inventory.failed, [debroot::BROKEN_PACKAGE]);
     assert!(inventory.reboot_required);
     assert_eq!(inventory.reboot_packages, [debroot::REBOOT_PACKAGE]);
-    assert!(inventory.available.is_empty(), "nothing left to install: {:?}", inventory.available);
+    let left: Vec<(&str, &str)> = inventory.available.iter().map(|u| (u.name.as_str(), u.version.as_str())).collect();
+    assert_eq!(left, [(debroot::BROKEN_PACKAGE, "2.0")], "only the failed update is still to install");
     for name in ["coc-test-plain", "coc-test-reboot", "coc-test-secure"] {
         assert!(inventory.installed.iter().any(|p| p.name == name && p.version == "2.0"), "{name} at 2.0");
     }
@@ -211,4 +212,48 @@ async fn a_root_without_an_os_release_cannot_be_scanned() {
     assert_eq!(run.exit_code, patch::EXIT_CANNOT_SCAN);
     assert!(run.inventory.is_none());
     assert!(run.log.contains("os-release"), "{}", run.log);
+}
+
+#[tokio::test]
+async fn a_refresh_fetches_the_lists_of_the_root_only() {
+    let root = DebRoot::build();
+    let lists = root.root().join("var/lib/apt/lists");
+    for entry in std::fs::read_dir(&lists).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() && path.file_name().is_some_and(|n| n.to_string_lossy().contains("_repo_")) {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    let host_lists = || sh("ls -l --time-style=full-iso /var/lib/apt/lists");
+    let host_before = host_lists();
+
+    let stale = patch::run(&job(PatchOperation::Scan, vec![]), &in_root(&root)).await;
+    assert_eq!(stale.exit_code, 0, "{}", stale.log);
+    assert!(stale.inventory.unwrap().available.is_empty(), "without lists apt knows no update");
+
+    let settings = PatchSettings { refresh: true, ..in_root(&root) };
+    let fresh = patch::run(&job(PatchOperation::Scan, vec![]), &settings).await;
+    assert_eq!(fresh.exit_code, 0, "{}", fresh.log);
+    assert!(fresh.log.contains("refreshed the package index"), "{}", fresh.log);
+    assert_eq!(fresh.inventory.unwrap().available.len(), 4);
+    assert_eq!(host_lists(), host_before, "the host's own lists are untouched");
+}
+
+#[tokio::test]
+async fn when_the_batch_fails_each_update_gets_a_call_of_its_own() {
+    let root = DebRoot::build();
+    // The repository lost one package file: apt cannot fetch it, refuses the
+    // whole batch, and dpkg never runs.
+    std::fs::remove_file(root.repo().join("stable/coc-test-plain_2.0_all.deb")).unwrap();
+    let run = patch::run(&job(PatchOperation::Install, vec![debian_baseline(any_update())]), &in_root(&root)).await;
+    assert_eq!(run.exit_code, 1, "{}", run.log);
+    assert!(run.log.contains("retrying 4 updates one by one"), "{}", run.log);
+    let inventory = run.inventory.unwrap();
+    let (mut installed_now, mut failed) = (inventory.installed_now.clone(), inventory.failed.clone());
+    installed_now.sort();
+    failed.sort();
+    assert_eq!(installed_now, ["coc-test-reboot", "coc-test-secure"]);
+    assert_eq!(failed, ["coc-test-broken", "coc-test-plain"]);
+    let plain = inventory.installed.iter().find(|p| p.name == "coc-test-plain").unwrap();
+    assert_eq!(plain.version, "1.0", "untouched by the failed fetch");
 }

@@ -52,18 +52,23 @@ impl Drop for ConfigFile {
     }
 }
 
-/// The apt configuration that confines apt and dpkg to `root`.
+/// The apt configuration that confines apt and dpkg to `root`. Maintainer
+/// scripts run chrooted into a root that has a shell (a system image: its
+/// scripts then cannot reach the host); a root without one (the test roots)
+/// gets `--force-script-chrootless`, and its scripts must honour `$DPKG_ROOT`.
 pub fn root_config(root: &Path) -> Result<String, String> {
+    let chrootless = !root.join("bin/sh").exists();
     let root = root
         .to_str()
         .filter(|r| !r.contains(['"', '\n', ';', '{', '}']))
         .ok_or_else(|| format!("the patch root {} cannot be written into an apt configuration", root.display()))?;
     let root = root.trim_end_matches('/');
+    let scripts = if chrootless { " \"--force-script-chrootless\";" } else { "" };
     Ok(format!(
         "Dir \"{root}/\";\n\
          Dir::State::status \"{root}/var/lib/dpkg/status\";\n\
          Dir::Etc::Parts \"{root}/etc/apt/apt.conf.d\";\n\
-         DPkg::Options {{ \"--root={root}\"; \"--force-script-chrootless\"; \"--log={root}/var/log/dpkg.log\"; }};\n"
+         DPkg::Options {{ \"--root={root}\";{scripts} \"--log={root}/var/log/dpkg.log\"; }};\n"
     ))
 }
 
@@ -118,6 +123,8 @@ impl AptEnv {
         self.apt_get(INSTALL_TIMEOUT)
             .args(["-q", "-y", "--only-upgrade"])
             .args(["-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"])
+            // Waits for unattended-upgrades or an admin's apt to finish rather than failing at once.
+            .args(["-o", "DPkg::Lock::Timeout=300"])
             .arg("install")
             .args(targets.iter().map(|t| match qualify(t) {
                 true => format!("{}:{}={}", t.name, t.architecture, t.version),
@@ -246,5 +253,11 @@ Conf base-files (12.4+deb12u14 Debian:12.14/oldstable [amd64])
         drop(env);
         assert!(!Path::new(&path).exists());
         assert!(root_config(Path::new("/tmp/x\";evil")).is_err());
+
+        let image = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(image.path().join("bin")).unwrap();
+        std::fs::write(image.path().join("bin/sh"), "").unwrap();
+        let config = root_config(image.path()).unwrap();
+        assert!(!config.contains("chrootless"), "a root with a shell runs its scripts chrooted: {config}");
     }
 }

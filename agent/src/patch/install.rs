@@ -74,6 +74,14 @@ pub async fn install(
         approved.iter().partition(|u| is_at_target(&after, u));
     after.installed_now = installed.iter().map(|u| u.name.clone()).collect();
     after.failed = failed.iter().map(|u| u.name.clone()).collect();
+    // A package whose install broke (dpkg left it half-configured) is neither
+    // installed nor upgradable for the second scan: its update stays available,
+    // so the report shows it FAILED at the version it was to get.
+    for update in &failed {
+        if !after.available.iter().any(|u| u.name == update.name) {
+            after.available.push((*update).clone());
+        }
+    }
     log.line(format!("installed {} of {} approved updates", installed.len(), approved.len()));
     for update in &installed {
         log.line(format!("  installed {} {}", update.name, update.version));

@@ -42,19 +42,24 @@ impl RpmTools {
         RpmTools { root: settings.root.clone(), frontend, cache_only: !settings.refresh }
     }
 
-    fn frontend(&self, timeout: Duration) -> Call {
+    /// dnf or yum; `-C` (the cache only) for the reading calls of a scan.
+    fn frontend_with(&self, timeout: Duration, cache_only: bool) -> Call {
         let program = match self.frontend {
             Frontend::Dnf => "dnf",
             Frontend::Yum => "yum",
         };
         let mut call = Call::new(program, timeout).arg("-q");
-        if self.cache_only {
+        if cache_only {
             call = call.arg("-C");
         }
         if let Some(root) = &self.root {
             call = call.arg(format!("--installroot={}", root.display()));
         }
         call
+    }
+
+    fn frontend(&self, timeout: Duration) -> Call {
+        self.frontend_with(timeout, self.cache_only)
     }
 
     pub fn query_call(&self) -> Call {
@@ -66,12 +71,7 @@ impl RpmTools {
     }
 
     pub fn refresh_call(&self) -> Call {
-        let call = Call::new(if self.frontend == Frontend::Dnf { "dnf" } else { "yum" }, QUERY_TIMEOUT).arg("-q");
-        match &self.root {
-            Some(root) => call.arg(format!("--installroot={}", root.display())),
-            None => call,
-        }
-        .arg("makecache")
+        self.frontend_with(QUERY_TIMEOUT, false).arg("makecache")
     }
 
     /// Exit 100: updates listed; 0: none; anything else: an error.
@@ -98,9 +98,10 @@ impl RpmTools {
         })
     }
 
-    /// Upgrades to exactly these versions (`name-[epoch:]version-release.arch`).
+    /// Upgrades to exactly these versions (`name-[epoch:]version-release.arch`),
+    /// downloading them (never cache only).
     pub fn install_call(&self, targets: &[(String, String, String)]) -> Call {
-        self.frontend(INSTALL_TIMEOUT)
+        self.frontend_with(INSTALL_TIMEOUT, false)
             .args(["-y", "upgrade"])
             .args(targets.iter().map(|(name, version, arch)| format!("{name}-{version}.{arch}")))
     }
@@ -470,7 +471,8 @@ HCE2-EA-2024-0103 enhancement    vim-enhanced-2:9.0-5.hce2.x86_64
         assert_eq!(check.display(), "dnf -q -C --installroot=/tmp/r check-update");
         assert!(tools.needs_restarting_call().is_none());
         let install = tools.install_call(&[("openssl".into(), "1:1.1.1m-28.hce2".into(), "x86_64".into())]);
-        assert!(install.display().ends_with("-y upgrade openssl-1:1.1.1m-28.hce2.x86_64"), "{}", install.display());
+        assert_eq!(install.display(), "dnf -q --installroot=/tmp/r -y upgrade openssl-1:1.1.1m-28.hce2.x86_64");
+        assert_eq!(tools.refresh_call().display(), "dnf -q --installroot=/tmp/r makecache");
         let yum = RpmTools { frontend: Frontend::Yum, ..RpmTools::new(&PatchSettings::default()) };
         assert_eq!(yum.updateinfo_call().display(), "yum -q -C updateinfo list available");
         assert_eq!(yum.needs_restarting_call().unwrap().display(), "needs-restarting -r");

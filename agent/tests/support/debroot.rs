@@ -46,6 +46,11 @@ impl DebRoot {
         self.dir.path().join("root")
     }
 
+    /// The local repositories (`stable/`, `stable-security/`).
+    pub fn repo(&self) -> PathBuf {
+        self.dir.path().join("repo")
+    }
+
     /// `name\tversion\tstate` of each package of the root, from dpkg itself.
     pub fn dpkg_state(&self) -> Vec<(String, String, String)> {
         let output = Command::new("dpkg-query")
