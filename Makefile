@@ -39,7 +39,7 @@ sdk-test: tools ## Only the official-SDK tests against a fresh local server
 	COC_LOCAL_BIN=target/debug/coc-local COC_ADMIN_BIN=target/debug/coc-admin COC_AGENT_BIN=target/debug/coc-agent .tools/venv/bin/pytest -q tests/sdk
 
 BENCH_PARTS ?=
-bench: ## COC vs Alertmanager/Ansible and its own baselines (BENCH_PARTS=alarms fanout lists idle batches lambda); writes target/bench/results.md
+bench: ## COC vs Alertmanager/Ansible and its own baselines (BENCH_PARTS=alarms fanout lists idle batches lambda patch); writes target/bench/results.md
 	scripts/install-bench-tools.sh
 	cargo build --release -q -p coc-local -p coc-bench
 	cargo run --release -q -p coc-bench -- $(BENCH_PARTS)

@@ -42,3 +42,11 @@ fi
 if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then
   rustup target add aarch64-unknown-linux-gnu
 fi
+
+# The patch tests build .deb packages and a local apt repository
+# (agent/tests/fixtures/make-debroot.sh): dpkg-deb comes with dpkg,
+# dpkg-scanpackages with dpkg-dev.
+if command -v apt-get >/dev/null 2>&1 && ! command -v dpkg-scanpackages >/dev/null 2>&1; then
+  echo "the patch tests need dpkg-scanpackages: installing dpkg-dev from Debian" >&2
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends dpkg-dev >/dev/null
+fi

@@ -4,6 +4,7 @@
 
 use coc_shared::auth::signature::{sign_headers, AccessKey};
 use coc_shared::clock::now_ms;
+use coc_shared::domain::patch::Inventory;
 use coc_shared::repositories::jobs::Job;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
@@ -129,7 +130,8 @@ impl ApiClient {
     pub async fn register(&self, activation: Option<&Activation>) -> Result<AgentCredential, String> {
         let c = &self.config;
         let body = json!({"agent_sn": c.agent_sn, "resource_id": c.resource_id, "region_id": c.region_id,
-                          "host_name": c.host_name, "fixed_ip": c.fixed_ip, "os_type": std::env::consts::OS});
+                          "host_name": c.host_name, "fixed_ip": c.fixed_ip, "floating_ip": c.floating_ip,
+                          "os_type": std::env::consts::OS});
         self.send("POST", "/v1/agents", None, Some(body), activation).await.map_err(String::from)
     }
 
@@ -153,5 +155,16 @@ impl ApiClient {
     pub async fn report(&self, run: &RunRef, exit_code: i32, log: &str) -> Result<bool, CallError> {
         let path = format!("/v1/agents/{}/jobs/{}/{}", self.config.agent_sn, run.execute_uuid, run.instance_id);
         self.call("POST", &path, None, Some(json!({"attempt": run.attempt, "exit_code": exit_code, "log": log}))).await
+    }
+
+    /// Posts a patch job's scan of the host → the id of the compliance report
+    /// it made (`None`: the run was no longer the instance's current one).
+    pub async fn post_inventory(&self, run: &RunRef, inventory: &Inventory) -> Result<Option<String>, CallError> {
+        let path = format!(
+            "/v1/agents/{}/jobs/{}/{}/patch-inventory",
+            self.config.agent_sn, run.execute_uuid, run.instance_id
+        );
+        let body = json!({"attempt": run.attempt, "inventory": inventory});
+        self.call("POST", &path, None, Some(body)).await
     }
 }

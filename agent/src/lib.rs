@@ -3,6 +3,7 @@
 //! log. It acts with its own credential (see `identity`), got by registering once.
 
 pub mod client;
+pub mod dispatch;
 pub mod identity;
 pub mod output;
 pub mod patch;
@@ -43,6 +44,8 @@ pub struct Config {
     pub region_id: String,
     pub host_name: String,
     pub fixed_ip: String,
+    /// The host's elastic (public) IP, if it has one (a compliance report's `eip`).
+    pub floating_ip: String,
     pub heartbeat: Duration,
     /// Where reports wait until the server has them.
     pub spool_dir: PathBuf,
@@ -99,6 +102,7 @@ impl Config {
             region_id: "local".into(),
             host_name: String::new(),
             fixed_ip: String::new(),
+            floating_ip: String::new(),
             heartbeat: Duration::from_secs(10),
             spool_dir: default_state_dir(agent_sn).join("spool"),
             report_retry: Duration::from_secs(REPORT_RETRY_SECS),
@@ -111,7 +115,7 @@ impl Config {
     /// COC_ACTIVATION_CODE, or a user's COC_AK, COC_SK and COC_PROJECT_ID.
     /// Optional: COC_AGENT_STATE_DIR (see `default_state_dir`), COC_RESOURCE_ID
     /// (default: the agent_sn), COC_REGION_ID (default `local`), COC_HOST_NAME,
-    /// COC_FIXED_IP, COC_HEARTBEAT_SECS (default 10), COC_AGENT_SPOOL_DIR (default
+    /// COC_FIXED_IP, COC_FLOATING_IP, COC_HEARTBEAT_SECS (default 10), COC_AGENT_SPOOL_DIR (default
     /// `<state dir>/spool`), COC_AGENT_REPORT_RETRY_SECS (default 21600) and
     /// COC_AGENT_CGROUPS (`0` turns per-run cgroups off).
     pub fn from_env() -> Result<Config, String> {
@@ -134,6 +138,7 @@ impl Config {
         config.region_id = var("COC_REGION_ID").unwrap_or(config.region_id);
         config.host_name = var("COC_HOST_NAME").or_else(|| var("HOSTNAME")).unwrap_or_default();
         config.fixed_ip = var("COC_FIXED_IP").unwrap_or_default();
+        config.floating_ip = var("COC_FLOATING_IP").unwrap_or_default();
         if let Some(secs) = var("COC_HEARTBEAT_SECS").and_then(|v| v.parse().ok()) {
             config.heartbeat = Duration::from_secs(secs);
         }
@@ -167,7 +172,7 @@ struct Reporting {
     client: ApiClient,
     spool: Spool,
     backoff: Backoff,
-    settings: runner::Settings,
+    settings: dispatch::Settings,
 }
 
 /// Runs the agent until the task is dropped.
@@ -177,7 +182,8 @@ pub async fn run(config: Config) -> Result<(), String> {
     let client = ApiClient::new(config.clone())?;
     tracing::info!(agent_sn = config.agent_sn, "acting with its own credential");
     let spool = Spool::open(&config.spool_dir).map_err(|e| format!("spool {}: {e}", config.spool_dir.display()))?;
-    let settings = runner::Settings { cgroups: config.cgroups, ..runner::Settings::default() };
+    let scripts = runner::Settings { cgroups: config.cgroups, ..runner::Settings::default() };
+    let settings = dispatch::Settings { scripts, patch: patch::PatchSettings::from_env() };
     let reporting =
         Reporting { client: client.clone(), spool, backoff: Backoff::for_total(config.report_retry), settings };
     // Reports an earlier run of this agent could not send.
@@ -237,12 +243,13 @@ async fn run_job(reporting: Reporting, running: Running, job: Job) {
         execute_uuid = job.execute_uuid,
         instance_id = job.instance_id,
         attempt = job.attempt,
+        patch = job.patch.as_ref().map(|p| format!("{:?}", p.operation)),
         "running a job"
     );
-    let outcome = runner::run_with(&job, cancel, &reporting.settings).await;
+    let finished = dispatch::run(&job, cancel, &reporting.settings).await;
     running.lock().expect("running lock").remove(&key);
     let run = RunRef { execute_uuid: job.execute_uuid, instance_id: job.instance_id, attempt: job.attempt };
-    let report = PendingReport { run, exit_code: outcome.exit_code, log: outcome.log };
+    let report = PendingReport { run, exit_code: finished.exit_code, log: finished.log, inventory: finished.inventory };
     if let Err(err) = reporting.spool.save(&report) {
         tracing::error!(error = %err, "cannot spool the report; sending it without a copy on disk");
     }

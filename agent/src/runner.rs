@@ -237,6 +237,7 @@ mod tests {
             execute_user: current_user(),
             timeout_secs,
             claimed_at: None,
+            patch: None,
         }
     }
 

@@ -5,12 +5,22 @@
 //! exponential backoff for a configurable total, hours by default, so a server
 //! outage delays reports but loses none. The server answers a repeated report
 //! of an attempt it already recorded as success, so a resend counts once.
+//!
+//! A patch job's report also holds the scan (inventory) of the host. It is
+//! sent first, in the same way, and dropped from the spooled file once the
+//! server has it; the job's final report follows. Sending a scan again
+//! replaces the host's report with an equal one, so a resend is harmless.
 
+use std::future::Future;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use serde::{Deserialize, Serialize};
+
+use coc_shared::domain::patch::Inventory;
 
 use crate::client::{ApiClient, CallError, RunRef};
 
@@ -20,6 +30,9 @@ pub struct PendingReport {
     pub run: RunRef,
     pub exit_code: i32,
     pub log: String,
+    /// A patch job's scan, until the server has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<Inventory>,
 }
 
 /// How long and how often a report is retried.
@@ -107,42 +120,83 @@ fn worth_retrying(err: &CallError) -> bool {
     !matches!(err.status, Some(400 | 403 | 404 | 413 | 422))
 }
 
-/// Sends a spooled report until the server answers, then removes it from the spool.
-pub async fn deliver(client: &ApiClient, spool: &Spool, report: &PendingReport, backoff: Backoff) {
-    let run = &report.run;
-    let started = tokio::time::Instant::now();
+/// How a call with retries ended.
+enum Sent<T> {
+    /// The server answered.
+    Answered(T),
+    /// The server refused it for what it says; sending it again cannot help.
+    Refused,
+    /// The retry time is over; it stays spooled for the next start.
+    GaveUp,
+}
+
+/// Calls until the server answers, refuses, or `backoff.total` (counted from
+/// `started`) is spent.
+async fn with_retries<T, F, Fut>(what: &str, run: &RunRef, backoff: Backoff, started: Instant, mut call: F) -> Sent<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, CallError>>,
+{
     let mut wait = backoff.first;
     let mut tries = 0u32;
     loop {
         tries += 1;
-        match client.report(run, report.exit_code, &report.log).await {
-            Ok(recorded) => {
-                if !recorded {
-                    tracing::info!(
-                        execute_uuid = run.execute_uuid,
-                        instance_id = run.instance_id,
-                        "the run was no longer wanted"
-                    );
-                }
-                spool.remove(run);
-                return;
-            }
+        match call().await {
+            Ok(answer) => return Sent::Answered(answer),
             Err(err) if !worth_retrying(&err) => {
-                tracing::error!(error = %err, execute_uuid = run.execute_uuid, instance_id = run.instance_id, "the server refused the report; dropping it");
-                spool.remove(run);
-                return;
+                tracing::error!(error = %err, execute_uuid = run.execute_uuid, instance_id = run.instance_id, what, "the server refused it; dropping it");
+                return Sent::Refused;
             }
             Err(err) => {
                 if started.elapsed() + wait > backoff.total {
-                    tracing::error!(error = %err, execute_uuid = run.execute_uuid, instance_id = run.instance_id, tries,
-                        "giving up reporting for now; the report stays spooled for the next start");
-                    return;
+                    tracing::error!(error = %err, execute_uuid = run.execute_uuid, instance_id = run.instance_id, tries, what,
+                        "giving up sending for now; it stays spooled for the next start");
+                    return Sent::GaveUp;
                 }
-                tracing::warn!(error = %err, tries, retry_in_ms = wait.as_millis() as u64, "report failed; retrying");
+                tracing::warn!(error = %err, tries, what, retry_in_ms = wait.as_millis() as u64, "sending failed; retrying");
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(backoff.longest);
             }
         }
+    }
+}
+
+/// Sends a spooled report until the server answers, then removes it from the
+/// spool: a patch job's scan first, then the run's result.
+pub async fn deliver(client: &ApiClient, spool: &Spool, report: &PendingReport, backoff: Backoff) {
+    let run = &report.run;
+    let started = Instant::now();
+    if let Some(inventory) = &report.inventory {
+        match with_retries("scan", run, backoff, started, || client.post_inventory(run, inventory)).await {
+            Sent::Answered(None) => {
+                tracing::info!(
+                    execute_uuid = run.execute_uuid,
+                    instance_id = run.instance_id,
+                    "the scan's run was no longer wanted"
+                )
+            }
+            Sent::Answered(Some(_)) | Sent::Refused => {}
+            Sent::GaveUp => return,
+        }
+        // Sent: what is left to send is the result alone.
+        let rest = PendingReport { inventory: None, ..report.clone() };
+        if let Err(err) = spool.save(&rest) {
+            tracing::warn!(error = %err, execute_uuid = run.execute_uuid, "cannot drop the sent scan from the spool");
+        }
+    }
+    match with_retries("report", run, backoff, started, || client.report(run, report.exit_code, &report.log)).await {
+        Sent::Answered(recorded) => {
+            if !recorded {
+                tracing::info!(
+                    execute_uuid = run.execute_uuid,
+                    instance_id = run.instance_id,
+                    "the run was no longer wanted"
+                );
+            }
+            spool.remove(run);
+        }
+        Sent::Refused => spool.remove(run),
+        Sent::GaveUp => {}
     }
 }
 
@@ -155,6 +209,7 @@ mod tests {
             run: RunRef { execute_uuid: uuid.into(), instance_id: 7, attempt },
             exit_code: 3,
             log: "out\n".into(),
+            inventory: None,
         }
     }
 
@@ -175,5 +230,34 @@ mod tests {
         // A file cut short is skipped, not fatal.
         std::fs::write(dir.path().join("spool/broken-1-1.json"), b"{\"run\":").unwrap();
         assert_eq!(spool.pending().len(), 2);
+    }
+
+    #[test]
+    fn a_patch_jobs_scan_is_spooled_with_its_report_and_old_files_still_read() {
+        use coc_shared::domain::patch::Inventory;
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path()).unwrap();
+        let inventory = Inventory {
+            operating_system: "Debian".into(),
+            os_version: "12".into(),
+            package_manager: "dpkg".into(),
+            installed: Vec::new(),
+            available: Vec::new(),
+            reboot_required: false,
+            reboot_packages: Vec::new(),
+            installed_now: Vec::new(),
+            failed: Vec::new(),
+            scanned_at: 1,
+        };
+        let with_scan = PendingReport { inventory: Some(inventory), ..report("SCT-2", 1) };
+        spool.save(&with_scan).unwrap();
+        assert_eq!(spool.pending(), vec![with_scan]);
+        // A file an agent without patch jobs spooled.
+        std::fs::write(
+            dir.path().join("SCT-3-1-1.json"),
+            br#"{"run":{"execute_uuid":"SCT-3","instance_id":1,"attempt":1},"exit_code":0,"log":""}"#,
+        )
+        .unwrap();
+        assert_eq!(spool.pending().iter().filter(|r| r.inventory.is_none()).count(), 1);
     }
 }

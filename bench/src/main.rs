@@ -6,7 +6,8 @@
 //! - `idle`: idle server CPU with 10 and 200 agents, fresh and after history;
 //! - `batches`: per-batch orchestration overhead;
 //! - `lambda`: zipped sizes and cold starts of the built Lambda functions vs a
-//!   minimal `lambda_http` function.
+//!   minimal `lambda_http` function;
+//! - `patch`: compliance evaluation of one host's 5,000 packages.
 //!
 //! `coc-bench [PART...]` runs the parts named (all by default) and writes the
 //! results as Markdown to stdout and to `target/bench/results.md`. Every process
@@ -20,13 +21,14 @@ mod idle;
 mod lambda;
 mod lists;
 mod load;
+mod patch;
 mod procs;
 mod report;
 mod server;
 
 use report::Report;
 
-const PARTS: [&str; 6] = ["alarms", "fanout", "lists", "idle", "batches", "lambda"];
+const PARTS: [&str; 7] = ["alarms", "fanout", "lists", "idle", "batches", "lambda", "patch"];
 
 fn header(report: &mut Report, parts: &[String]) {
     let git = report::version_of("git", &["describe", "--always", "--dirty"]);
@@ -67,6 +69,7 @@ async fn main() {
             "idle" => idle::run(&mut report, history.as_ref().map(|d| d.path())).await,
             "batches" => batches::run(&mut report).await,
             "lambda" => lambda::run(&mut report).await,
+            "patch" => patch::run(&mut report).await,
             _ => unreachable!("parts are checked above"),
         }
         report.save(&results);

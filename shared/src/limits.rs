@@ -208,6 +208,63 @@ pub const IP_ADDRESS: Chars = chars(0, 64);
 pub const OS_TYPE: Chars = chars(0, 32);
 pub const ZONE_ID: Chars = chars(0, 64);
 
+// Ours: patch tickets and the inventories agents report for them (#11).
+/// A baseline a patch ticket names (ours or a built-in default's id), as its path id.
+pub const PATCH_JOB_BASELINE_ID: Chars = BASELINE_ID;
+/// A patch ticket's `timeout` when the request gives none, per operation (in
+/// TIMEOUT_SECS like a script's): a scan reads the package database, an install downloads.
+pub const PATCH_SCAN_TIMEOUT_SECS: u32 = 600;
+pub const PATCH_INSTALL_TIMEOUT_SECS: u32 = 1800;
+/// The encoded size of the baselines a patch ticket carries (in the ticket and
+/// in each host's job): keeps both items far below DynamoDB's 400 KB.
+pub const PATCH_JOB_BYTES: usize = 128 * 1024;
+/// Installed packages, and available updates, of one inventory.
+pub const INVENTORY_PACKAGES: Items = items(0, 10_000);
+/// reboot_packages, installed_now, failed.
+pub const INVENTORY_NAMES: Items = items(0, 10_000);
+pub const INVENTORY_OS: Chars = chars(1, 64);
+pub const INVENTORY_OS_VERSION: Chars = chars(0, 64);
+pub const INVENTORY_PACKAGE_MANAGER: Chars = chars(1, 16);
+pub const PACKAGE_NAME: Chars = chars(1, 256);
+pub const PACKAGE_VERSION: Chars = chars(1, 256);
+pub const PACKAGE_ARCHITECTURE: Chars = chars(0, 64);
+pub const PACKAGE_CLASSIFICATION: Chars = chars(0, 128);
+pub const PACKAGE_SEVERITY: Chars = chars(0, 64);
+/// The run an inventory belongs to (the job's attempt).
+pub const INVENTORY_ATTEMPT: Range = range(1, u32::MAX as i64);
+
+// Patch baselines (ours, #11; the reference only names a report's baseline).
+/// Letters (CJK included), digits, `_`, `-` and `.`; unique per tenant.
+pub const BASELINE_NAME: Chars = chars(1, 128);
+pub const BASELINE_DESCRIPTION: Chars = chars(0, 256);
+pub const APPROVAL_RULES: Items = items(0, 10);
+/// A rule's classifications, and its severities.
+pub const RULE_VALUES: Items = items(0, 20);
+pub const RULE_VALUE: Chars = chars(1, 64);
+pub const APPROVE_AFTER_DAYS: Range = range(0, 360);
+/// The approved and the rejected packages, each.
+pub const BASELINE_PATCHES: Items = items(0, 200);
+pub const PATCH_NAME: Chars = chars(1, 128);
+/// Path ids of baselines: we issue 27 (`PB-` + 24 hex) and the built-ins' `PB-default-…`.
+pub const BASELINE_ID: Chars = chars(1, 64);
+/// The baseline list's page size (default 10) and page number (from 1), as spec 4.5 pages.
+pub const BASELINES_PAGE: Range = range(1, 100);
+pub const BASELINES_PAGE_DEFAULT: usize = 10;
+pub const BASELINES_OFFSET: Range = range(1, 1_000_000);
+pub const BASELINES_NAME_FILTER: Chars = chars(1, 128);
+/// A tenant's own baselines (Patch Manager allows 50 a region): keeps an
+/// offset page's walk bounded. Checked against the counter before a create, so
+/// concurrent creates can pass it by the few that raced.
+pub const BASELINES_PER_TENANT: i64 = 100;
+// Patch compliance reports: tables 4-77, 4-85 and 4-86.
+pub const PATCH_OFFSET: Range = range(1, 1_000_000);
+pub const PATCH_PAGE: Range = range(1, 100);
+pub const PATCH_PAGE_DEFAULT: usize = 10;
+/// Ours: the text filters, which the reference leaves unbounded.
+pub const PATCH_FILTER_TEXT: Chars = chars(1, 128);
+/// Ours: we issue 32 hex characters.
+pub const INSTANCE_COMPLIANT_ID: Chars = chars(1, 64);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
     Chars(Chars),
@@ -351,6 +408,85 @@ pub const TABLE: &[FieldLimit] = &[
     body(RegisterAgent, "floating_ip", C(IP_ADDRESS)),
     body(RegisterAgent, "zone_id", C(ZONE_ID)),
     body(RegisterAgent, "os_type", C(OS_TYPE)),
+    body(StartPatchJob, "baseline_id", C(PATCH_JOB_BASELINE_ID)),
+    body(StartPatchJob, "timeout", R(TIMEOUT_SECS)),
+    body(StartPatchJob, "success_rate", R(SUCCESS_RATE)),
+    body(StartPatchJob, "execute_batches", I(EXECUTE_BATCHES)),
+    body(StartPatchJob, "execute_batches[0].batch_index", R(BATCH_INDEX)),
+    body(StartPatchJob, "execute_batches[0].target_instances", I(BATCH_HOSTS)),
+    body(StartPatchJob, "execute_batches[0].target_instances[0].resource_id", C(RESOURCE_ID)),
+    body(StartPatchJob, "execute_batches[0].target_instances[0].agent_sn", C(AGENT_SN)),
+    body(StartPatchJob, "execute_batches[0].target_instances[0].project_id", C(TARGET_PROJECT_ID)),
+    body(StartPatchJob, "execute_batches[0].target_instances[0].region_id", C(REGION_ID)),
+    body(ReportPatchInventory, "attempt", R(INVENTORY_ATTEMPT)),
+    body(ReportPatchInventory, "inventory.operating_system", C(INVENTORY_OS)),
+    body(ReportPatchInventory, "inventory.os_version", C(INVENTORY_OS_VERSION)),
+    body(ReportPatchInventory, "inventory.package_manager", C(INVENTORY_PACKAGE_MANAGER)),
+    body(ReportPatchInventory, "inventory.installed", I(INVENTORY_PACKAGES)),
+    body(ReportPatchInventory, "inventory.installed[0].name", C(PACKAGE_NAME)),
+    body(ReportPatchInventory, "inventory.installed[0].version", C(PACKAGE_VERSION)),
+    body(ReportPatchInventory, "inventory.installed[0].architecture", C(PACKAGE_ARCHITECTURE)),
+    body(ReportPatchInventory, "inventory.installed[0].classification", C(PACKAGE_CLASSIFICATION)),
+    body(ReportPatchInventory, "inventory.installed[0].severity", C(PACKAGE_SEVERITY)),
+    body(ReportPatchInventory, "inventory.available", I(INVENTORY_PACKAGES)),
+    body(ReportPatchInventory, "inventory.available[0].name", C(PACKAGE_NAME)),
+    body(ReportPatchInventory, "inventory.available[0].version", C(PACKAGE_VERSION)),
+    body(ReportPatchInventory, "inventory.available[0].architecture", C(PACKAGE_ARCHITECTURE)),
+    body(ReportPatchInventory, "inventory.available[0].classification", C(PACKAGE_CLASSIFICATION)),
+    body(ReportPatchInventory, "inventory.available[0].severity", C(PACKAGE_SEVERITY)),
+    body(ReportPatchInventory, "inventory.reboot_packages", I(INVENTORY_NAMES)),
+    body(ReportPatchInventory, "inventory.reboot_packages[0]", C(PACKAGE_NAME)),
+    body(ReportPatchInventory, "inventory.installed_now", I(INVENTORY_NAMES)),
+    body(ReportPatchInventory, "inventory.installed_now[0]", C(PACKAGE_NAME)),
+    body(ReportPatchInventory, "inventory.failed", I(INVENTORY_NAMES)),
+    body(ReportPatchInventory, "inventory.failed[0]", C(PACKAGE_NAME)),
+    body(CreatePatchBaseline, "name", C(BASELINE_NAME)),
+    body(CreatePatchBaseline, "description", C(BASELINE_DESCRIPTION)),
+    body(CreatePatchBaseline, "approval_rules", I(APPROVAL_RULES)),
+    body(CreatePatchBaseline, "approval_rules[0].classifications", I(RULE_VALUES)),
+    body(CreatePatchBaseline, "approval_rules[0].classifications[0]", C(RULE_VALUE)),
+    body(CreatePatchBaseline, "approval_rules[0].severities", I(RULE_VALUES)),
+    body(CreatePatchBaseline, "approval_rules[0].severities[0]", C(RULE_VALUE)),
+    body(CreatePatchBaseline, "approval_rules[0].approve_after_days", R(APPROVE_AFTER_DAYS)),
+    body(CreatePatchBaseline, "approved_patches", I(BASELINE_PATCHES)),
+    body(CreatePatchBaseline, "approved_patches[0]", C(PATCH_NAME)),
+    body(CreatePatchBaseline, "rejected_patches", I(BASELINE_PATCHES)),
+    body(CreatePatchBaseline, "rejected_patches[0]", C(PATCH_NAME)),
+    body(UpdatePatchBaseline, "name", C(BASELINE_NAME)),
+    body(UpdatePatchBaseline, "description", C(BASELINE_DESCRIPTION)),
+    body(UpdatePatchBaseline, "approval_rules", I(APPROVAL_RULES)),
+    body(UpdatePatchBaseline, "approval_rules[0].classifications", I(RULE_VALUES)),
+    body(UpdatePatchBaseline, "approval_rules[0].classifications[0]", C(RULE_VALUE)),
+    body(UpdatePatchBaseline, "approval_rules[0].severities", I(RULE_VALUES)),
+    body(UpdatePatchBaseline, "approval_rules[0].severities[0]", C(RULE_VALUE)),
+    body(UpdatePatchBaseline, "approval_rules[0].approve_after_days", R(APPROVE_AFTER_DAYS)),
+    body(UpdatePatchBaseline, "approved_patches", I(BASELINE_PATCHES)),
+    body(UpdatePatchBaseline, "approved_patches[0]", C(PATCH_NAME)),
+    body(UpdatePatchBaseline, "rejected_patches", I(BASELINE_PATCHES)),
+    body(UpdatePatchBaseline, "rejected_patches[0]", C(PATCH_NAME)),
+    query(ListPatchBaselines, "limit", R(BASELINES_PAGE)),
+    query(ListPatchBaselines, "offset", R(BASELINES_OFFSET)),
+    query(ListPatchBaselines, "name", C(BASELINES_NAME_FILTER)),
+    path(GetPatchBaseline, "baseline_id", C(BASELINE_ID)),
+    // Patch compliance reports.
+    query(ListInstanceCompliant, "offset", R(PATCH_OFFSET)),
+    query(ListInstanceCompliant, "limit", R(PATCH_PAGE)),
+    query(ListInstanceCompliant, "name", C(PATCH_FILTER_TEXT)),
+    query(ListInstanceCompliant, "instance_id", C(PATCH_FILTER_TEXT)),
+    query(ListInstanceCompliant, "ip", C(PATCH_FILTER_TEXT)),
+    query(ListInstanceCompliant, "eip", C(PATCH_FILTER_TEXT)),
+    query(ListInstanceCompliant, "operating_system", C(PATCH_FILTER_TEXT)),
+    query(ListInstanceCompliant, "region", C(PATCH_FILTER_TEXT)),
+    query(ListInstanceCompliant, "group", C(PATCH_FILTER_TEXT)),
+    query(ListInstanceCompliant, "order_id", C(PATCH_FILTER_TEXT)),
+    query(ListInstanceCompliant, "cce_info_id", C(PATCH_FILTER_TEXT)),
+    query(ListInstanceCompliant, "enterprise_project_id", C(PATCH_FILTER_TEXT)),
+    query(ShowInstancePatchItems, "offset", R(PATCH_OFFSET)),
+    query(ShowInstancePatchItems, "limit", R(PATCH_PAGE)),
+    query(ShowInstancePatchItems, "title", C(PATCH_FILTER_TEXT)),
+    query(ShowInstancePatchItems, "classification", C(PATCH_FILTER_TEXT)),
+    query(ShowInstancePatchItems, "severity_level", C(PATCH_FILTER_TEXT)),
+    path(ShowInstancePatchItems, "instance_compliant_id", C(INSTANCE_COMPLIANT_ID)),
 ];
 
 /// The length limit of a text path parameter, the same on every route that has it.

@@ -7,7 +7,7 @@ use http::Method;
 use percent_encoding::percent_decode_str;
 
 use crate::error::ApiError;
-use crate::http::{API_BODY_BYTES, MAX_BODY_BYTES, PUBLIC_BODY_BYTES};
+use crate::http::{API_BODY_BYTES, INVENTORY_BODY_BYTES, MAX_BODY_BYTES, PUBLIC_BODY_BYTES};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Operation {
@@ -40,6 +40,15 @@ pub enum Operation {
     DeleteIntegration,
     ReportAlarm,
     ListAlarms,
+    StartPatchJob,
+    ReportPatchInventory,
+    CreatePatchBaseline,
+    ListPatchBaselines,
+    GetPatchBaseline,
+    UpdatePatchBaseline,
+    DeletePatchBaseline,
+    ListInstanceCompliant,
+    ShowInstancePatchItems,
 }
 
 /// Who may call a route.
@@ -87,6 +96,7 @@ impl Route {
 }
 
 const SCRIPT: &str = "/v1/job/scripts/{script_uuid}";
+const BASELINE: &str = "/v1/patch/baselines/{baseline_id}";
 /// A path under one ticket, `/v1/job/script/orders/{execute_uuid}…`.
 macro_rules! order_path {
     ($rest:literal) => {
@@ -131,6 +141,26 @@ pub const ROUTES: &[Route] = &[
     route(Operation::DeleteIntegration, Method::DELETE, "/v1/integrations/{integration_id}", "delete-integration"),
     route(Operation::ListAlarms, Method::GET, "/v1/integrations/{integration_id}/alarms", "list-alarms"),
     public(Operation::ReportAlarm, Method::POST, "/v1/event/huawei/custom/{integration_key}", "report-alarm"),
+    route(Operation::StartPatchJob, Method::POST, "/v1/patch/jobs", "start-patch-job"),
+    agent(
+        Operation::ReportPatchInventory,
+        Method::POST,
+        "/v1/agents/{agent_sn}/jobs/{execute_uuid}/{instance_id}/patch-inventory",
+        "report-patch-inventory",
+    )
+    .with_body_limit(INVENTORY_BODY_BYTES),
+    route(Operation::CreatePatchBaseline, Method::POST, "/v1/patch/baselines", "create-patch-baseline"),
+    route(Operation::ListPatchBaselines, Method::GET, "/v1/patch/baselines", "list-patch-baselines"),
+    route(Operation::GetPatchBaseline, Method::GET, BASELINE, "get-patch-baseline"),
+    route(Operation::UpdatePatchBaseline, Method::PUT, BASELINE, "update-patch-baseline"),
+    route(Operation::DeletePatchBaseline, Method::DELETE, BASELINE, "delete-patch-baseline"),
+    route(Operation::ListInstanceCompliant, Method::GET, "/v1/patch/instance/compliant", "list-instance-compliant"),
+    route(
+        Operation::ShowInstancePatchItems,
+        Method::GET,
+        "/v1/patch/instance/compliant/{instance_compliant_id}",
+        "show-instance-patch-items",
+    ),
 ];
 
 pub fn route_for(operation: Operation) -> &'static Route {

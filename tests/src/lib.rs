@@ -26,6 +26,8 @@ use coc_shared::secrets::SecretBox;
 use coc_shared::App;
 use reqwest::header::{HeaderMap, HeaderValue};
 
+pub mod patch_fixtures;
+
 pub const VISIBILITY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A backend under test, with what keeps it alive.

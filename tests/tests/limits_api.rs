@@ -10,6 +10,19 @@ use coc_tests::{backends, serve, Backend, Client, Reply};
 
 const SCRIPTS: &str = "/v1/job/scripts";
 const ORDERS: &str = "/v1/job/script/orders";
+const PATCH_REPORTS: &str = "/v1/patch/instance/compliant";
+
+/// The compliance report the patch item limits are walked on.
+fn limits_report_id() -> String {
+    coc_shared::repositories::patch_reports::report_id("res-a1", "bl-limits")
+}
+
+async fn seed_report(backend: &Backend) {
+    let report = coc_tests::patch_fixtures::report("res-a1", "bl-limits", 1, "SO1");
+    let project = coc_shared::domain::tenant::ProjectId::parse("p-limits").unwrap();
+    let items = coc_tests::patch_fixtures::items("pkg", 3);
+    coc_shared::repositories::patch_reports::save(backend.store.as_ref(), &project, &report, &items).await.unwrap();
+}
 
 async fn clients() -> Vec<(&'static str, Client, Backend)> {
     let mut all = Vec::new();
@@ -52,6 +65,10 @@ async fn path_request(client: &Client, operation: Operation, field: &str, value:
         Operation::GetIncident => client.get(&format!("/v1/external/incident/{value}")).await,
         Operation::ListAlarms => client.get(&format!("/v1/integrations/{value}/alarms")).await,
         Operation::RevokeAgent => client.delete(&format!("/v1/agents/{value}")).await,
+        Operation::GetPatchBaseline => client.get(&format!("/v1/patch/baselines/{value}")).await,
+        Operation::ShowInstancePatchItems if field == "instance_compliant_id" => {
+            client.get(&format!("{PATCH_REPORTS}/{value}")).await
+        }
         Operation::ReportAlarm => {
             client.unauthenticated().post(&format!("/v1/event/huawei/custom/{value}"), &alarm("path")).await
         }
@@ -71,9 +88,12 @@ fn path_with(operation: Operation, field: &str, value: &str, execute_uuid: &str)
     match operation {
         Operation::ListScripts => format!("{SCRIPTS}?{}", query(&[("limit", "10")])),
         Operation::ListScriptJobs => format!("{ORDERS}?{}", query(&[])),
+        Operation::ListPatchBaselines => format!("/v1/patch/baselines?{}", query(&[("limit", "10")])),
         Operation::ListResources => {
             format!("/v1/resources?{}", query(&[("provider", "ecs"), ("type", "cloudservers"), ("limit", "10")]))
         }
+        Operation::ListInstanceCompliant => format!("{PATCH_REPORTS}?{}", query(&[])),
+        Operation::ShowInstancePatchItems => format!("{PATCH_REPORTS}/{}?{}", limits_report_id(), query(&[])),
         Operation::GetScriptJobBatch if field == "batch_index" => {
             format!("{ORDERS}/{execute_uuid}/batches/{value}?limit=10&marker=0")
         }
@@ -93,8 +113,9 @@ fn text_of(rule: Rule, size: i128) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_query_and_path_limit_is_accepted_at_its_ends_and_rejected_past_them() {
-    for (backend, client, _keep) in clients().await {
+    for (backend, client, keep) in clients().await {
         let (_, execute_uuid) = ticket(&client).await;
+        seed_report(&keep).await;
         let mut walked = 0;
         for entry in TABLE.iter().filter(|e| e.place != Place::Body) {
             let (min, max) = match entry.rule {

@@ -34,7 +34,7 @@ const _: () = assert!(2 + MAX_LOG_BYTES.div_ceil(jobs::LOG_CHUNK_BYTES - 3) <= r
 
 /// The agent of the path, which must be the one whose credential signed the
 /// request: an agent reaches only its own jobs.
-async fn agent_of(app: &App, caller: &Caller, request: &ApiRequest) -> Result<Versioned<Agent>, ApiError> {
+pub(crate) async fn agent_of(app: &App, caller: &Caller, request: &ApiRequest) -> Result<Versioned<Agent>, ApiError> {
     let agent_sn = request.path_param("agent_sn")?;
     if caller.agent_sn.as_deref() != Some(agent_sn) {
         return Err(ApiError::Forbidden(format!("this credential is not agent {agent_sn}'s")));
@@ -199,7 +199,7 @@ fn within_limit(mut log: String) -> String {
 
 /// The ticket of a run reported by `agent_sn`: 404 when there is no such
 /// ticket or instance, 403 when the instance runs on another agent.
-async fn order_of_run(
+pub(crate) async fn order_of_run(
     app: &App,
     caller: &Caller,
     execute_uuid: &str,

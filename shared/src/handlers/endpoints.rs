@@ -6,7 +6,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use super::{agent_identity, agents, alarms, incidents, integrations, orders, resources, scripts, tokens};
+use super::{agent_identity, agents, alarms, incidents, integrations, orders, patches, resources, scripts, tokens};
 use crate::app::App;
 use crate::domain::tenant::Caller;
 use crate::error::ApiError;
@@ -77,5 +77,14 @@ pub const fn handler_for(operation: Operation) -> Handler {
         Operation::DeleteIntegration => with_caller!(integrations::delete),
         Operation::ReportAlarm => public!(alarms::intake),
         Operation::ListAlarms => with_caller!(integrations::alarms),
+        Operation::StartPatchJob => with_caller!(patches::start_job),
+        Operation::ReportPatchInventory => with_caller!(patches::report_inventory),
+        Operation::CreatePatchBaseline => with_caller!(patches::baselines::create),
+        Operation::ListPatchBaselines => with_caller!(patches::baselines::list),
+        Operation::GetPatchBaseline => with_caller!(patches::baselines::get),
+        Operation::UpdatePatchBaseline => with_caller!(patches::baselines::update),
+        Operation::DeletePatchBaseline => with_caller!(patches::baselines::delete),
+        Operation::ListInstanceCompliant => with_caller!(patches::compliance::list),
+        Operation::ShowInstancePatchItems => with_caller!(patches::compliance::items),
     }
 }

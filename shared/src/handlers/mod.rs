@@ -9,6 +9,7 @@ pub mod endpoints;
 pub mod incidents;
 pub mod integrations;
 pub mod orders;
+pub mod patches;
 pub mod resources;
 pub(crate) mod retry;
 pub mod scripts;

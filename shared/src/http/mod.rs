@@ -5,5 +5,5 @@
 mod request;
 mod response;
 
-pub use request::{parse_query, ApiRequest, API_BODY_BYTES, MAX_BODY_BYTES, PUBLIC_BODY_BYTES};
+pub use request::{parse_query, ApiRequest, API_BODY_BYTES, INVENTORY_BODY_BYTES, MAX_BODY_BYTES, PUBLIC_BODY_BYTES};
 pub use response::{ApiResponse, REQUEST_ID_HEADER};

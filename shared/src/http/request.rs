@@ -12,6 +12,9 @@ use crate::limits::{Chars, Range};
 /// The largest body any route accepts: room for an agent's report with a full
 /// 1 MB log (JSON-escaped). Only the agent report route takes it.
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// The body limit of an agent's patch inventory: room for 10,000 installed
+/// packages and as many updates (a few hundred bytes each in JSON).
+pub const INVENTORY_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// The body limit of the other authenticated routes: a script (4,096 characters
 /// of content, its parameters) or a 200-host ticket is far below it.
 pub const API_BODY_BYTES: usize = 1024 * 1024;

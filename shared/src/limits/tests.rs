@@ -12,6 +12,8 @@ use crate::domain::incident::{self, HandleRequest, Incident, NewIncident};
 use crate::domain::job::agent::AgentRegistration;
 use crate::domain::job::execute::Execution;
 use crate::domain::job::operation::OperationRequest;
+use crate::domain::job::patch::{InventoryReport, PatchExecution};
+use crate::domain::patch::BaselineInput;
 use crate::domain::script::{NewScript, ReviewDecision, ScriptEdit};
 use crate::domain::tenant::ProjectId;
 use crate::http::ApiRequest;
@@ -44,6 +46,10 @@ fn target(n: usize) -> Value {
 
 fn batch(index: usize) -> Value {
     json!({"batch_index": index, "target_instances": [target(index)], "rotation_strategy": "CONTINUE"})
+}
+
+fn package(n: usize) -> Value {
+    json!({"name": format!("p{n}"), "version": "1.0-1", "architecture": "amd64", "classification": "admin", "severity": "optional"})
 }
 
 fn new_incident() -> Value {
@@ -97,6 +103,24 @@ fn base(operation: Operation, field: &str) -> Value {
             "agent_sn": "a1", "resource_id": "r1", "region_id": "cn-north-4", "host_name": "web-1",
             "fixed_ip": "10.0.0.1", "floating_ip": "1.2.3.4", "zone_id": "cn-north-4a", "os_type": "linux",
         }),
+        StartPatchJob => json!({
+            "operation": "INSTALL", "baseline_id": "PB-default-debian", "timeout": 60, "success_rate": 100,
+            "execute_batches": [batch(1)],
+        }),
+        ReportPatchInventory => json!({
+            "attempt": 1,
+            "inventory": {
+                "operating_system": "Debian", "os_version": "12", "package_manager": "dpkg",
+                "installed": [package(1)], "available": [package(1)], "reboot_required": true,
+                "reboot_packages": ["p1"], "installed_now": ["p1"], "failed": ["p2"], "scanned_at": 1,
+            },
+        }),
+        CreatePatchBaseline | UpdatePatchBaseline => json!({
+            "name": "web", "description": "d", "operating_system": "Debian", "is_default": false,
+            "approval_rules": [{"classifications": ["Security"], "severities": ["Critical"], "security_only": false,
+                                "approve_after_days": 7, "compliance_level": "HIGH"}],
+            "approved_patches": ["openssl"], "rejected_patches": ["telnet"], "approved_compliance_level": "LOW",
+        }),
         other => panic!("no body for {other:?}"),
     }
 }
@@ -136,6 +160,9 @@ fn validate(operation: Operation, body: &Value) -> Result<(), String> {
         ReportAlarm => AlarmReport::parse(body).map(drop),
         CreateIntegration => decode::<NewIntegration>(body).map(drop),
         RegisterAgent => decode::<AgentRegistration>(body).map(drop),
+        StartPatchJob => decode::<PatchExecution>(body).map(drop),
+        ReportPatchInventory => decode::<InventoryReport>(body).map(drop),
+        CreatePatchBaseline | UpdatePatchBaseline => decode::<BaselineInput>(body).map(drop),
         other => panic!("no validation for {other:?}"),
     }
 }
@@ -180,6 +207,11 @@ fn elements(field: &str, n: usize) -> Value {
         "execute_batches" => batch(i + 1),
         "execute_batches[0].target_instances" => target(i + 1),
         "region" | "enterprise_project" | "current_cloud_service" | "incident_assignee" => json!(format!("x{i}")),
+        "inventory.installed" | "inventory.available" => package(i + 1),
+        "inventory.reboot_packages" | "inventory.installed_now" | "inventory.failed" => json!(format!("p{i}")),
+        "approval_rules" => json!({"approve_after_days": 0, "compliance_level": "LOW"}),
+        "approval_rules[0].classifications" | "approval_rules[0].severities" => json!(format!("v{i}")),
+        "approved_patches" | "rejected_patches" => json!(format!("pkg{i}")),
         other => panic!("no elements for {other}"),
     };
     Value::Array((0..n).map(one).collect())
@@ -197,7 +229,10 @@ fn with(entry: &FieldLimit, size: i128) -> Value {
     };
     // An index inside an array (param_order, batch_index) must still run 1, 2, … n:
     // reach `size` by having that many elements.
-    if let (Rule::Range(_), Some(array_end)) = (entry.rule, path.iter().rposition(|s| matches!(s, Step::Index(_)))) {
+    let numbers_elements = entry.field.ends_with("_order") || entry.field.ends_with("batch_index");
+    if let (Rule::Range(_), true, Some(array_end)) =
+        (entry.rule, numbers_elements, path.iter().rposition(|s| matches!(s, Step::Index(_))))
+    {
         let array_field: String = entry.field[..entry.field.rfind('[').unwrap()].to_owned();
         let count = usize::try_from(size).unwrap_or(0).max(1);
         *slot(&mut body, &path[..array_end]) = elements(&array_field, count);
@@ -315,6 +350,17 @@ const NULLABLE: &[(Operation, &str)] = &[
     (RegisterAgent, "floating_ip"),
     (RegisterAgent, "zone_id"),
     (RegisterAgent, "os_type"),
+    (StartPatchJob, "baseline_id"),
+    (StartPatchJob, "timeout"),
+    (StartPatchJob, "success_rate"),
+    (CreatePatchBaseline, "description"),
+    (CreatePatchBaseline, "is_default"),
+    (CreatePatchBaseline, "approval_rules"),
+    (CreatePatchBaseline, "approval_rules[0].classifications"),
+    (CreatePatchBaseline, "approval_rules[0].security_only"),
+    (CreatePatchBaseline, "approved_patches"),
+    (CreatePatchBaseline, "rejected_patches"),
+    (CreatePatchBaseline, "approved_compliance_level"),
 ];
 
 #[test]

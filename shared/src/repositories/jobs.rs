@@ -25,6 +25,7 @@ use super::listing::{self, count_key, key_name, Verdict, Walk};
 use super::{decode, encode, tenant_pk, versioned, Versioned};
 use crate::domain::job::agent::Agent;
 use crate::domain::job::order::{Effects, Order, OrderStatus, ResolvedParam};
+use crate::domain::patch::PatchJob;
 use crate::domain::script::ScriptType;
 use crate::domain::tenant::ProjectId;
 use crate::limits;
@@ -52,6 +53,10 @@ pub struct Job {
     /// When an agent took it; a job is handed out once.
     #[serde(default)]
     pub claimed_at: Option<i64>,
+    /// A patch ticket's job: the agent scans (or installs) with the host's
+    /// package manager instead of running `content`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patch: Option<PatchJob>,
 }
 
 fn order_sk(execute_uuid: &str) -> String {
@@ -317,6 +322,7 @@ fn job_for(order: &Order, instance_id: u64) -> Option<(String, Job)> {
         execute_user: order.execute_param.execute_user.to_string(),
         timeout_secs: order.execute_param.timeout,
         claimed_at: None,
+        patch: order.patch.clone(),
     };
     Some((job_sk(instance.target.agent_sn.as_str(), &order.execute_uuid, instance_id, instance.attempt), job))
 }

@@ -45,6 +45,9 @@ fn unix_user_rule(name: &str) -> Result<(), String> {
 pub struct SuccessRate(u16);
 
 impl SuccessRate {
+    /// 100 %: every instance that ran must finish.
+    pub const ALL: SuccessRate = SuccessRate(1000);
+
     pub fn tenths(self) -> u16 {
         self.0
     }
@@ -120,6 +123,17 @@ fn timeout_secs<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Er
     limits::TIMEOUT_SECS.deserialize_u32(deserializer)
 }
 
+/// An optional timeout (absent or `null`: `None`), within the same limits.
+pub fn optional_timeout_secs<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+    let value = Option::<i64>::deserialize(deserializer)?;
+    value
+        .map(|secs| {
+            limits::TIMEOUT_SECS.check(secs).map_err(serde::de::Error::custom)?;
+            u32::try_from(secs).map_err(serde::de::Error::custom)
+        })
+        .transpose()
+}
+
 fn param_order<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
     limits::PARAM_ORDER.deserialize_u32(deserializer)
 }
@@ -163,7 +177,16 @@ impl TryFrom<RawExecution> for Execution {
     type Error = String;
 
     fn try_from(raw: RawExecution) -> Result<Self, String> {
-        let mut batches = raw.execute_batches;
+        Execution::checked(raw.execute_param, raw.execute_batches)
+    }
+}
+
+impl Execution {
+    /// Checks the batches and parameters together (spec 4.2.6); the error names
+    /// the field. Patch tickets build their `execute_param` themselves and pass
+    /// the request's batches through the same rules.
+    pub fn checked(execute_param: ExecuteParam, batches: Vec<ExecuteBatch>) -> Result<Execution, String> {
+        let mut batches = batches;
         limits::EXECUTE_BATCHES.check(batches.len(), "batches").map_err(|e| format!("execute_batches: {e}"))?;
         batches.sort_by_key(|b| b.batch_index);
         let mut hosts = HashSet::new();
@@ -195,7 +218,7 @@ impl TryFrom<RawExecution> for Execution {
             ));
         }
         let mut names = HashSet::new();
-        let mut params = raw.execute_param.script_params.clone();
+        let mut params = execute_param.script_params.clone();
         params.sort_by_key(|p| p.param_order);
         for (position, param) in params.iter().enumerate() {
             if !names.insert(param.param_name.as_str().to_owned()) {
@@ -215,7 +238,7 @@ impl TryFrom<RawExecution> for Execution {
         limits::SCRIPT_PARAMS
             .check(params.len(), "parameters")
             .map_err(|e| format!("execute_param.script_params: {e}"))?;
-        Ok(Execution { execute_param: raw.execute_param, execute_batches: batches })
+        Ok(Execution { execute_param, execute_batches: batches })
     }
 }
 

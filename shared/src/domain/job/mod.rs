@@ -7,3 +7,4 @@ pub mod operation;
 pub mod order;
 #[cfg(test)]
 mod order_tests;
+pub mod patch;

@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::execute::{ExecuteParam, Execution, RotationStrategy, TargetInstance};
+use crate::domain::patch::PatchJob;
 use crate::domain::script::{Script, ScriptType, MASK};
 use crate::domain::tenant::{Caller, ProjectId};
 
@@ -120,6 +121,11 @@ pub struct Order {
     pub current_batch_index: u32,
     pub gmt_created: i64,
     pub gmt_finished: Option<i64>,
+    /// A patch ticket's work (scan or install, and the baselines); its hosts run
+    /// this instead of the script, which only names the ticket. Tickets stored
+    /// before patch tickets existed have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patch: Option<PatchJob>,
 }
 
 /// What the store and the queue must do after a step, besides saving the ticket.
@@ -186,6 +192,41 @@ impl Order {
                 sensitive: p.sensitive,
             })
             .collect();
+        let snapshot = ScriptSnapshot {
+            script_uuid: script.script_uuid.clone(),
+            name: script.name.to_string(),
+            version: script.properties.version.to_string(),
+            script_type: script.script_type,
+            content: script.content.to_string(),
+            params,
+            revision: script.revision,
+        };
+        Ok(Order::new(execution, snapshot, None, order_id, execute_uuid, caller, now))
+    }
+
+    /// A new patch ticket, all instances READY: its hosts run `patch`, and its
+    /// script is the operation's name (see `PatchOperation::snapshot`).
+    pub fn create_patch(
+        execution: Execution,
+        patch: PatchJob,
+        order_id: u64,
+        execute_uuid: String,
+        caller: &Caller,
+        now: i64,
+    ) -> Order {
+        let snapshot = patch.operation.snapshot();
+        Order::new(execution, snapshot, Some(patch), order_id, execute_uuid, caller, now)
+    }
+
+    fn new(
+        execution: Execution,
+        script: ScriptSnapshot,
+        patch: Option<PatchJob>,
+        order_id: u64,
+        execute_uuid: String,
+        caller: &Caller,
+        now: i64,
+    ) -> Order {
         let mut instances = Vec::new();
         for batch in &execution.execute_batches {
             for target in &batch.target_instances {
@@ -203,21 +244,13 @@ impl Order {
                 });
             }
         }
-        Ok(Order {
+        Order {
             order_id,
             execute_uuid,
             project_id: caller.project_id.clone(),
             creator: caller.user_name.clone(),
             creator_id: caller.user_id.clone(),
-            script: ScriptSnapshot {
-                script_uuid: script.script_uuid.clone(),
-                name: script.name.to_string(),
-                version: script.properties.version.to_string(),
-                script_type: script.script_type,
-                content: script.content.to_string(),
-                params,
-                revision: script.revision,
-            },
+            script,
             batches: execution
                 .execute_batches
                 .iter()
@@ -233,7 +266,8 @@ impl Order {
             current_batch_index: 1,
             gmt_created: now,
             gmt_finished: None,
-        })
+            patch,
+        }
     }
 
     pub fn instance(&self, id: u64) -> Option<&Instance> {

@@ -191,3 +191,41 @@ fn sensitive_values_are_masked_in_views() {
     assert_eq!(shown.script_params[0].param_value.as_str(), "given");
     assert_eq!(o.secrets(), ["given-secret"]);
 }
+
+#[test]
+fn tickets_stored_before_patch_tickets_still_load() {
+    let ticket = order(&[(1, "CONTINUE")], 100.0);
+    let mut stored = serde_json::to_value(&ticket).unwrap();
+    assert!(stored.get("patch").is_none(), "a script ticket stores no patch field");
+    stored.as_object_mut().unwrap().remove("patch");
+    let loaded: Order = serde_json::from_value(stored).unwrap();
+    assert_eq!(loaded, ticket);
+}
+
+#[test]
+fn a_patch_ticket_runs_on_the_same_rules_and_names_its_operation() {
+    use crate::domain::patch::{PatchJob, PatchOperation};
+    let script_ticket = order(&[(2, "PAUSE"), (1, "CONTINUE")], 100.0);
+    let execution = Execution {
+        execute_param: script_ticket.execute_param.clone(),
+        execute_batches: serde_json::from_value(json!([
+            {"batch_index": 1, "rotation_strategy": "PAUSE", "target_instances": [
+                {"resource_id": "r1", "agent_sn": "a1", "project_id": "p", "region_id": "r"},
+                {"resource_id": "r2", "agent_sn": "a2", "project_id": "p", "region_id": "r"}]},
+            {"batch_index": 2, "rotation_strategy": "CONTINUE", "target_instances": [
+                {"resource_id": "r3", "agent_sn": "a3", "project_id": "p", "region_id": "r"}]}
+        ]))
+        .unwrap(),
+    };
+    let patch = PatchJob { operation: PatchOperation::Install, baselines: Vec::new() };
+    let mut ticket = Order::create_patch(execution, patch.clone(), 2, "SCT2".into(), &caller(), 0);
+    assert_eq!(ticket.script.name, "COC-PatchInstall");
+    assert!(ticket.script.params.is_empty() && ticket.secrets().is_empty());
+    assert_eq!(ticket.patch, Some(patch));
+    assert_eq!(ticket.advance(1).dispatch, vec![1, 2]);
+    report_all(&mut ticket, &[1, 2], 0, 2);
+    ticket.advance(3);
+    assert_eq!(ticket.status, OrderStatus::Paused, "PAUSE rotation holds a patch ticket too");
+    let stored: Order = serde_json::from_value(serde_json::to_value(&ticket).unwrap()).unwrap();
+    assert_eq!(stored, ticket);
+}

@@ -18,8 +18,8 @@ pub mod evaluate;
 pub mod inventory;
 pub mod report;
 
-pub use baseline::Baseline;
-pub use evaluate::evaluate;
+pub use baseline::{Baseline, BaselineInput, OsFamily};
+pub use evaluate::{approved_missing, evaluate};
 pub use inventory::{AvailableUpdate, InstalledPackage, Inventory};
 pub use report::{ComplianceItem, ComplianceLevel, InstanceCompliant, PatchStatus};
 

@@ -198,3 +198,33 @@ impl InstanceCompliant {
         self.summaries.non_compliant.total() == 0
     }
 }
+
+/// Whether a report leaves its host compliant (spec 4.5.1 `compliant_status`
+/// and `status`): one non-compliant item makes the host non-compliant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ComplianceStatus {
+    Compliant,
+    NonCompliant,
+}
+
+impl ComplianceStatus {
+    pub const ALL: [ComplianceStatus; 2] = [ComplianceStatus::Compliant, ComplianceStatus::NonCompliant];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            ComplianceStatus::Compliant => "compliant",
+            ComplianceStatus::NonCompliant => "non_compliant",
+        }
+    }
+}
+
+impl InstanceCompliant {
+    pub fn status(&self) -> ComplianceStatus {
+        if self.is_compliant() {
+            ComplianceStatus::Compliant
+        } else {
+            ComplianceStatus::NonCompliant
+        }
+    }
+}

@@ -1,7 +1,9 @@
 //! `/v1/job/script/orders`: script tickets (spec 4.3).
 
+mod start;
 mod views;
 
+pub(crate) use start::{check_agents, start};
 pub use views::redact;
 
 use super::retry::{landed, until_written};

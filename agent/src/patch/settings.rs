@@ -1,0 +1,70 @@
+//! Where and how the package manager works: the host itself by default, or a
+//! throw-away root (tests, image builds) that no call reaches outside of.
+
+use std::path::{Path, PathBuf};
+
+/// Where the package manager works. Default: the host itself. Tests point it
+/// at a throw-away root so they never change the test machine's packages.
+#[derive(Debug, Clone, Default)]
+pub struct PatchSettings {
+    /// A root directory to scan and install into; `None`: `/`. With a root,
+    /// dpkg runs with `--root` (maintainer scripts chrootless, `$DPKG_ROOT`
+    /// set), apt reads its whole configuration, lists, cache and dpkg status
+    /// from the root (see `apt::AptEnv`), rpm/dnf/yum get `--root`/`--installroot`.
+    pub root: Option<PathBuf>,
+    /// Extra `-o Name=value` options for every apt-get call (e.g. `Acquire::Retries=3`).
+    pub apt_options: Vec<String>,
+    /// Refresh the package index (`apt-get update`, `dnf makecache`) before a
+    /// scan. Off by default: a scan changes nothing on the host and reads the
+    /// index as the host's own refresh (apt's daily timer, dnf-makecache) left it.
+    pub refresh: bool,
+}
+
+impl PatchSettings {
+    /// `COC_AGENT_PATCH_ROOT` (a directory), `COC_AGENT_APT_OPTIONS` (options
+    /// separated by whitespace, each `Name=value`, with or without a leading
+    /// `-o`) and `COC_AGENT_PATCH_REFRESH` (`1` refreshes the index before each scan).
+    pub fn from_env() -> PatchSettings {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        PatchSettings {
+            root: var("COC_AGENT_PATCH_ROOT").map(PathBuf::from),
+            apt_options: var("COC_AGENT_APT_OPTIONS").map(|v| parse_apt_options(&v)).unwrap_or_default(),
+            refresh: var("COC_AGENT_PATCH_REFRESH").is_some_and(|v| v == "1"),
+        }
+    }
+
+    /// The root as a path (`/` for the host).
+    pub fn root_dir(&self) -> &Path {
+        self.root.as_deref().unwrap_or(Path::new("/"))
+    }
+
+    /// A path of the root: `/etc/os-release` → `<root>/etc/os-release`.
+    pub fn in_root(&self, path: &str) -> PathBuf {
+        self.root_dir().join(path.trim_start_matches('/'))
+    }
+}
+
+fn parse_apt_options(value: &str) -> Vec<String> {
+    value.split_whitespace().filter(|word| *word != "-o").map(|word| word.trim_start_matches("-o").to_owned()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apt_options_take_either_spelling() {
+        assert_eq!(
+            parse_apt_options("-o Acquire::Retries=3  -oDebug::NoLocking=1\nAPT::Get::Show-Versions=1"),
+            ["Acquire::Retries=3", "Debug::NoLocking=1", "APT::Get::Show-Versions=1"]
+        );
+    }
+
+    #[test]
+    fn paths_are_taken_inside_the_root() {
+        let host = PatchSettings::default();
+        assert_eq!(host.in_root("/etc/os-release"), Path::new("/etc/os-release"));
+        let throwaway = PatchSettings { root: Some("/tmp/r".into()), ..PatchSettings::default() };
+        assert_eq!(throwaway.in_root("/var/run/reboot-required"), Path::new("/tmp/r/var/run/reboot-required"));
+    }
+}

@@ -1,0 +1,23 @@
+//! `PatchSettings::from_env`, in a test binary of its own: it sets the
+//! process's environment, which no other test may read meanwhile.
+
+use std::path::PathBuf;
+
+use coc_agent::patch::PatchSettings;
+
+#[test]
+fn the_patch_settings_come_from_the_environment() {
+    for name in ["COC_AGENT_PATCH_ROOT", "COC_AGENT_APT_OPTIONS", "COC_AGENT_PATCH_REFRESH"] {
+        std::env::remove_var(name);
+    }
+    let host = PatchSettings::from_env();
+    assert_eq!((host.root, host.apt_options.len(), host.refresh), (None, 0, false));
+
+    std::env::set_var("COC_AGENT_PATCH_ROOT", "/tmp/debroot/root");
+    std::env::set_var("COC_AGENT_APT_OPTIONS", "-o Acquire::Retries=3 Debug::NoLocking=1");
+    std::env::set_var("COC_AGENT_PATCH_REFRESH", "1");
+    let throwaway = PatchSettings::from_env();
+    assert_eq!(throwaway.root, Some(PathBuf::from("/tmp/debroot/root")));
+    assert_eq!(throwaway.apt_options, ["Acquire::Retries=3", "Debug::NoLocking=1"]);
+    assert!(throwaway.refresh);
+}
