@@ -28,6 +28,7 @@ async fn direct_run() -> Duration {
         execute_user: "root".into(),
         timeout_secs: 60,
         claimed_at: None,
+        patch: None,
     };
     let (_keep, cancel) = tokio::sync::oneshot::channel();
     let started = Instant::now();
