@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use coc_shared::domain::patch::{Inventory, PatchJob};
+use coc_shared::domain::patch::{Inventory, PatchJob, PatchOperation};
 use coc_shared::repositories::jobs::Job;
 use tokio::sync::oneshot;
 
@@ -36,16 +36,35 @@ pub async fn run(job: &Job, cancel: oneshot::Receiver<()>, settings: &Settings) 
     }
 }
 
+/// How long a canceled or timed-out install may still run: apt and dpkg
+/// killed in the middle of unpacking or configuring leave half-installed
+/// packages (and a dpkg database that needs `dpkg --configure -a`), so the
+/// package manager gets this long to finish what it is doing before it is killed.
+const INSTALL_STOP_GRACE: Duration = Duration::from_secs(300);
+
 /// A patch job, stopped at its timeout or on cancel. The package manager's
-/// processes are the patch runner's children; stopping drops its future.
+/// processes are the patch runner's children; stopping drops its future. A
+/// scan only reads, so it stops at once; an install first gets
+/// [`INSTALL_STOP_GRACE`] to end on its own, and then reports what it did
+/// (its rescan) under the stop's exit code.
 async fn run_patch(job: &Job, patch: &PatchJob, cancel: oneshot::Receiver<()>, settings: &PatchSettings) -> Finished {
     let limit = Duration::from_secs(u64::from(job.timeout_secs));
-    let stopped = |exit_code, log: String| Finished { exit_code, log, inventory: None };
-    tokio::select! {
-        run = patch::run(patch, settings) => Finished { exit_code: run.exit_code, log: within_limit(run.log), inventory: run.inventory },
-        _ = tokio::time::sleep(limit) => stopped(EXIT_TIMED_OUT, format!("[stopped after the {}s timeout]", job.timeout_secs)),
-        _ = cancel => stopped(EXIT_CANCELED, "[stopped: the run was canceled]".to_owned()),
+    let run = patch::run(patch, settings);
+    tokio::pin!(run);
+    let (exit_code, why) = tokio::select! {
+        run = &mut run => {
+            return Finished { exit_code: run.exit_code, log: within_limit(run.log), inventory: run.inventory };
+        }
+        _ = tokio::time::sleep(limit) => (EXIT_TIMED_OUT, format!("stopped after the {}s timeout", job.timeout_secs)),
+        _ = cancel => (EXIT_CANCELED, "stopped: the run was canceled".to_owned()),
+    };
+    if patch.operation == PatchOperation::Install {
+        if let Ok(run) = tokio::time::timeout(INSTALL_STOP_GRACE, &mut run).await {
+            let log = format!("{}\n[{why}; the package manager was let finish first]", run.log);
+            return Finished { exit_code, log: within_limit(log), inventory: run.inventory };
+        }
     }
+    Finished { exit_code, log: format!("[{why}]"), inventory: None }
 }
 
 /// The log cut to what a report carries, at a character boundary.
