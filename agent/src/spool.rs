@@ -237,18 +237,8 @@ mod tests {
         use coc_shared::domain::patch::Inventory;
         let dir = tempfile::tempdir().unwrap();
         let spool = Spool::open(dir.path()).unwrap();
-        let inventory = Inventory {
-            operating_system: "Debian".into(),
-            os_version: "12".into(),
-            package_manager: "dpkg".into(),
-            installed: Vec::new(),
-            available: Vec::new(),
-            reboot_required: false,
-            reboot_packages: Vec::new(),
-            installed_now: Vec::new(),
-            failed: Vec::new(),
-            scanned_at: 1,
-        };
+        let inventory =
+            Inventory { operating_system: "Debian".into(), os_version: "12".into(), ..Inventory::empty("dpkg", 1) };
         let with_scan = PendingReport { inventory: Some(inventory), ..report("SCT-2", 1) };
         spool.save(&with_scan).unwrap();
         assert_eq!(spool.pending(), vec![with_scan]);

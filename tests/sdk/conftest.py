@@ -134,3 +134,14 @@ def make_client(endpoint):
         return client_for(endpoint, key["access_key"], key["secret_key"], project_id)
 
     return make
+
+
+def wait(check, what, seconds=30):
+    """Polls `check` until it returns something truthy, and returns that; fails after `seconds`."""
+    deadline = time.time() + seconds
+    while True:
+        value = check()
+        if value:
+            return value
+        assert time.time() < deadline, f"never: {what}"
+        time.sleep(0.2)

@@ -2,7 +2,6 @@
 (COC_AGENT_BIN) running the scripts on this machine."""
 import os
 import subprocess
-import time
 import uuid
 
 import pytest
@@ -28,7 +27,7 @@ from huaweicloudsdkcoc.v1 import (
 )
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 
-from conftest import client_for, create_activation, create_credential
+from conftest import client_for, create_activation, create_credential, wait
 
 
 @pytest.fixture
@@ -48,16 +47,6 @@ def tenant(endpoint, tmp_path):
     yield client, key["project_id"], agent_sn
     agent.kill()
     agent.wait()
-
-
-def wait(check, what, seconds=30):
-    deadline = time.time() + seconds
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.time() < deadline, f"never: {what}"
-        time.sleep(0.2)
 
 
 def test_execute_watch_and_steer_a_ticket(tenant):

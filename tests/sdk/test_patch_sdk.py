@@ -6,7 +6,6 @@ show_instance_patch_items read the reports with every documented parameter."""
 import json
 import os
 import subprocess
-import time
 import urllib.request
 import uuid
 
@@ -19,7 +18,7 @@ from huaweicloudsdkcoc.v1 import (
 )
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 
-from conftest import _admin, client_for, create_activation, create_credential
+from conftest import _admin, client_for, create_activation, create_credential, wait
 
 STATUSES = ("INSTALLED", "INSTALLED_OTHER", "MISSING", "REJECT", "FAILED", "PENDING_REBOOT")
 LEVELS = ("critical", "high", "medium", "low", "informational", "unspecified")
@@ -31,16 +30,6 @@ def dpkg_installed():
                          capture_output=True, text=True, check=True).stdout
     states = ("installed", "triggers-pending", "triggers-awaited")
     return [line.split("\t")[1] for line in out.splitlines() if line.split("\t")[0] in states]
-
-
-def wait(check, what, seconds=120):
-    deadline = time.time() + seconds
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.time() < deadline, f"never: {what}"
-        time.sleep(0.3)
 
 
 def start_patch_job(endpoint, key, body):

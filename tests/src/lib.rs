@@ -8,6 +8,7 @@
 //! tests instead of skipping them.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -95,14 +96,22 @@ pub struct Read {
 /// number of items it returned, so a test can assert that a request reads only
 /// the page it answers. (That the adapters read no more than they return is
 /// the store contract's part: SQLite's query plan, DynamoDB's ScannedCount.)
+/// It also counts the writes and those that failed their condition.
 pub struct CountingStore {
     inner: Arc<dyn Store>,
     reads: Mutex<Vec<Read>>,
+    writes: AtomicUsize,
+    failed_writes: AtomicUsize,
 }
 
 impl CountingStore {
     pub fn new(inner: Arc<dyn Store>) -> Self {
-        CountingStore { inner, reads: Mutex::new(Vec::new()) }
+        CountingStore { inner, reads: Mutex::new(Vec::new()), writes: 0.into(), failed_writes: 0.into() }
+    }
+
+    /// (writes, writes that failed their condition) since the last call; clears both.
+    pub fn take_writes(&self) -> (usize, usize) {
+        (self.writes.swap(0, Ordering::SeqCst), self.failed_writes.swap(0, Ordering::SeqCst))
     }
 
     /// The reads so far, oldest first; clears the record.
@@ -153,7 +162,12 @@ impl Store for CountingStore {
     }
 
     async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
-        self.inner.write(ops).await
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        let result = self.inner.write(ops).await;
+        if result == Err(StoreError::ConditionFailed) {
+            self.failed_writes.fetch_add(1, Ordering::SeqCst);
+        }
+        result
     }
 
     async fn increment(&self, pk: &str, sk: &str) -> Result<u64, StoreError> {

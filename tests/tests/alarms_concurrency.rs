@@ -2,79 +2,27 @@
 //! mixed with distinct alarms, over HTTP. Every report is accepted, every one
 //! is counted, each alarm is one record, and a storm opens one incident.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use serde_json::{json, Value};
 
 use coc_shared::domain::tenant::ProjectId;
-use coc_shared::ports::{IndexQuery, Item, Page, PageQuery, Store, StoreError, WriteOp};
+use coc_shared::ports::{Item, Store, WriteOp};
 use coc_shared::repositories::alarms;
 use coc_shared::App;
-use coc_tests::{backends, serve, Backend, Client};
+use coc_tests::{backends, serve, Backend, Client, CountingStore};
 
 const PROJECT: &str = "p-storm";
 const STORM: usize = 64;
 const DISTINCT: usize = 24;
 
-/// Counts the writes that reach the store and those that fail their condition.
-struct WriteCounter {
-    inner: Arc<dyn Store>,
-    writes: AtomicUsize,
-    failed: AtomicUsize,
-}
-
-impl WriteCounter {
-    /// (writes, failed conditions) since the last call.
-    fn take(&self) -> (usize, usize) {
-        (self.writes.swap(0, Ordering::SeqCst), self.failed.swap(0, Ordering::SeqCst))
-    }
-}
-
-#[async_trait]
-impl Store for WriteCounter {
-    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
-        self.inner.get(pk, sk).await
-    }
-
-    async fn query_prefix(&self, pk: &str, sk_prefix: &str) -> Result<Vec<Item>, StoreError> {
-        self.inner.query_prefix(pk, sk_prefix).await
-    }
-
-    async fn query_page(&self, query: PageQuery<'_>) -> Result<Page, StoreError> {
-        self.inner.query_page(query).await
-    }
-
-    async fn query_index(&self, query: IndexQuery<'_>) -> Result<Page, StoreError> {
-        self.inner.query_index(query).await
-    }
-
-    async fn counter(&self, pk: &str, sk: &str) -> Result<i64, StoreError> {
-        self.inner.counter(pk, sk).await
-    }
-
-    async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
-        self.writes.fetch_add(1, Ordering::SeqCst);
-        let result = self.inner.write(ops).await;
-        if result == Err(StoreError::ConditionFailed) {
-            self.failed.fetch_add(1, Ordering::SeqCst);
-        }
-        result
-    }
-
-    async fn increment(&self, pk: &str, sk: &str) -> Result<u64, StoreError> {
-        self.inner.increment(pk, sk).await
-    }
-}
-
 struct Setup {
     name: &'static str,
     client: Client,
-    counter: Arc<WriteCounter>,
+    counter: Arc<CountingStore>,
     integration_id: String,
     key: String,
-    _backend: Backend,
+    backend: Backend,
 }
 
 /// A server on each backend whose store counts writes, with an integration
@@ -82,7 +30,7 @@ struct Setup {
 async fn setups() -> Vec<Setup> {
     let mut all = Vec::new();
     for backend in backends().await {
-        let counter = Arc::new(WriteCounter { inner: backend.store.clone(), writes: 0.into(), failed: 0.into() });
+        let counter = Arc::new(CountingStore::new(backend.store.clone()));
         let app = App::new(counter.clone(), backend.queue.clone());
         let client = Client::new(&serve(app).await, backend.store.clone(), PROJECT).await;
         let reply =
@@ -91,7 +39,7 @@ async fn setups() -> Vec<Setup> {
         let data = &reply.body["data"];
         let (integration_id, key) =
             (data["integration_id"].as_str().unwrap().to_owned(), data["integration_key"].as_str().unwrap().to_owned());
-        all.push(Setup { name: backend.name, client, counter, integration_id, key, _backend: backend });
+        all.push(Setup { name: backend.name, client, counter, integration_id, key, backend });
     }
     all
 }
@@ -135,8 +83,9 @@ async fn occurrences(setup: &Setup, alarm_id: &str) -> u64 {
 }
 
 impl Setup {
+    /// The backend's store itself, so that a test's own reads are not counted.
     fn client_store(&self) -> &dyn Store {
-        self.counter.inner.as_ref()
+        self.backend.store.as_ref()
     }
 
     async fn incidents(&self) -> Vec<Item> {
@@ -200,13 +149,13 @@ async fn duplicates_of_a_stored_alarm_are_one_write_each() {
     for setup in setups().await {
         let name = setup.name;
         assert_all_accepted(&setup, &report_all(&setup, vec![alarm("known", "Critical", 0)]).await);
-        setup.counter.take();
+        setup.counter.take_writes();
 
         assert_all_accepted(
             &setup,
             &report_all(&setup, (1..=STORM).map(|n| alarm("known", "Critical", n)).collect()).await,
         );
-        let (writes, failed) = setup.counter.take();
+        let (writes, failed) = setup.counter.take_writes();
         assert_eq!((writes, failed), (STORM, 0), "{name}: one write per duplicate, none failed on another");
         assert_eq!(occurrences(&setup, "known").await, STORM as u64 + 1, "{name}");
         assert_eq!(setup.incidents().await.len(), 1, "{name}: the open incident is kept");

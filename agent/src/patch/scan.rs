@@ -74,18 +74,7 @@ pub async fn scan(os: &HostOs, tools: &Tools, settings: &PatchSettings, log: &mu
 }
 
 fn empty_inventory(package_manager: PackageManager) -> Inventory {
-    Inventory {
-        operating_system: String::new(),
-        os_version: String::new(),
-        package_manager: package_manager.name().to_owned(),
-        installed: Vec::new(),
-        available: Vec::new(),
-        reboot_required: false,
-        reboot_packages: Vec::new(),
-        installed_now: Vec::new(),
-        failed: Vec::new(),
-        scanned_at: now_ms(),
-    }
+    Inventory::empty(package_manager.name(), now_ms())
 }
 
 /// Two calls: `dpkg-query -W` and `apt-get -s dist-upgrade`. An update takes

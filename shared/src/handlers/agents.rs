@@ -144,11 +144,7 @@ pub async fn report(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
         return Err(ApiError::invalid("log", format!("must be at most {MAX_LOG_BYTES} bytes")));
     }
     let agent = agent_of(app, caller, &request).await?.value;
-    let execute_uuid = request.path_param("execute_uuid")?;
-    let instance_id: u64 = request
-        .path_param("instance_id")?
-        .parse()
-        .map_err(|_| ApiError::invalid("instance_id", "must be a whole number"))?;
+    let (execute_uuid, instance_id) = run_of_path(&request)?;
     let (store, project) = (app.store.as_ref(), &caller.project_id);
     let order = order_of_run(app, caller, execute_uuid, instance_id, &agent.agent_sn).await?;
     let running = order
@@ -195,6 +191,16 @@ fn within_limit(mut log: String) -> String {
         log.push_str(MASKED_TOO_LONG);
     }
     log
+}
+
+/// The run a report path names: `{execute_uuid}` and `{instance_id}`.
+pub(crate) fn run_of_path(request: &ApiRequest) -> Result<(&str, u64), ApiError> {
+    let execute_uuid = request.path_param("execute_uuid")?;
+    let instance_id = request
+        .path_param("instance_id")?
+        .parse()
+        .map_err(|_| ApiError::invalid("instance_id", "must be a whole number"))?;
+    Ok((execute_uuid, instance_id))
 }
 
 /// The ticket of a run reported by `agent_sn`: 404 when there is no such

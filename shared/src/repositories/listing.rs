@@ -157,3 +157,9 @@ pub(crate) fn key_name<T: serde::Serialize>(value: &T) -> String {
         other => format!("{other:?}"),
     }
 }
+
+/// Whether `text` contains `part` whatever the case: the match of the lists'
+/// name and title filters.
+pub fn contains_ignoring_case(text: &str, part: &str) -> bool {
+    text.to_lowercase().contains(&part.to_lowercase())
+}

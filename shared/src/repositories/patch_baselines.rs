@@ -24,7 +24,7 @@ use crate::error::ApiError;
 use crate::limits;
 use crate::ports::{Condition, Index, Item, Order, Store, StoreError, WriteOp};
 
-use super::listing::{self, count_key, Verdict, Walk};
+use super::listing::{self, contains_ignoring_case, count_key, Verdict, Walk};
 use super::{decode, encode, tenant_pk, Versioned};
 
 const RECORD_PREFIX: &str = "PATCH_BASELINE#";
@@ -278,7 +278,7 @@ pub struct BaselineFilter {
 impl BaselineFilter {
     fn matches(&self, baseline: &Baseline) -> bool {
         self.operating_system.is_none_or(|f| f.name() == baseline.operating_system)
-            && self.name.as_deref().is_none_or(|part| baseline.name.to_lowercase().contains(&part.to_lowercase()))
+            && self.name.as_deref().is_none_or(|part| contains_ignoring_case(&baseline.name, part))
     }
 
     fn index(&self, project: &ProjectId) -> (Index, String) {

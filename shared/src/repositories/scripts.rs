@@ -23,7 +23,7 @@ use crate::domain::tenant::ProjectId;
 use crate::ports::{Condition, Index, Item, KeyringError, Order, Store, StoreError, WriteOp};
 use crate::secrets::SecretBox;
 
-use super::listing::{self, count_key, key_name, Verdict, Walk};
+use super::listing::{self, contains_ignoring_case, count_key, key_name, Verdict, Walk};
 use super::{encode, tenant_pk, Versioned};
 
 const SCRIPT_PREFIX: &str = "SCRIPT#";
@@ -212,7 +212,7 @@ pub struct ScriptFilter {
 impl ScriptFilter {
     pub fn matches(&self, script: &Script) -> bool {
         // Fuzzy as users expect it: a case-insensitive substring.
-        self.name_like.as_deref().is_none_or(|part| script.name.as_str().to_lowercase().contains(&part.to_lowercase()))
+        self.name_like.as_deref().is_none_or(|part| contains_ignoring_case(script.name.as_str(), part))
             && self.creator.as_deref().is_none_or(|c| script.creator == c)
             && self.risk_level.is_none_or(|r| script.properties.risk_level == r)
             && self.script_type.is_none_or(|t| script.script_type == t)

@@ -69,3 +69,21 @@ pub struct Inventory {
     /// When the scan ran on the host (ms).
     pub scanned_at: i64,
 }
+
+impl Inventory {
+    /// A scan by `package_manager` at `scanned_at` that has found nothing yet.
+    pub fn empty(package_manager: &str, scanned_at: i64) -> Inventory {
+        Inventory {
+            operating_system: String::new(),
+            os_version: String::new(),
+            package_manager: package_manager.to_owned(),
+            installed: Vec::new(),
+            available: Vec::new(),
+            reboot_required: false,
+            reboot_packages: Vec::new(),
+            installed_now: Vec::new(),
+            failed: Vec::new(),
+            scanned_at,
+        }
+    }
+}

@@ -12,7 +12,7 @@ use crate::domain::patch::report::summarize;
 use crate::domain::patch::{evaluate, Baseline, ComplianceItem, InstanceCompliant, Inventory};
 use crate::domain::tenant::Caller;
 use crate::error::ApiError;
-use crate::handlers::agents::{agent_of, order_of_run};
+use crate::handlers::agents::{agent_of, order_of_run, run_of_path};
 use crate::http::{ApiRequest, ApiResponse};
 use crate::repositories::patch_reports;
 
@@ -25,11 +25,7 @@ use crate::repositories::patch_reports;
 pub async fn report_inventory(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
     let body: InventoryReport = request.json_body()?;
     let agent = agent_of(app, caller, &request).await?.value;
-    let execute_uuid = request.path_param("execute_uuid")?;
-    let instance_id: u64 = request
-        .path_param("instance_id")?
-        .parse()
-        .map_err(|_| ApiError::invalid("instance_id", "must be a whole number"))?;
+    let (execute_uuid, instance_id) = run_of_path(&request)?;
     let order = order_of_run(app, caller, execute_uuid, instance_id, &agent.agent_sn).await?;
     let Some(patch) = &order.patch else {
         return Err(ApiError::invalid("execute_uuid", format!("ticket {execute_uuid} is not a patch ticket")));

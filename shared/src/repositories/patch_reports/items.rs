@@ -8,7 +8,7 @@ use crate::domain::tenant::ProjectId;
 use crate::ports::{Index, Order, Store, StoreError};
 
 use super::super::decode;
-use super::super::listing::{self, Verdict, Walk};
+use super::super::listing::{self, contains_ignoring_case, Verdict, Walk};
 use super::{items_list_pk, items_status_pk, rank_sk, skip_rows, Paging, Start, StoredReport};
 
 /// The item filters (spec table 4-86). `title` is a case-insensitive
@@ -24,7 +24,7 @@ pub struct ItemFilter {
 
 impl ItemFilter {
     fn matches(&self, item: &ComplianceItem) -> bool {
-        self.title.as_deref().is_none_or(|part| item.title.to_lowercase().contains(&part.to_lowercase()))
+        self.title.as_deref().is_none_or(|part| contains_ignoring_case(&item.title, part))
             && self.classification.as_deref().is_none_or(|c| item.classification == c)
             && self.severity_level.as_deref().is_none_or(|s| item.severity_level == s)
             && self.compliance_level.is_none_or(|l| item.compliance_level == l)

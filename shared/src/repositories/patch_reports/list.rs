@@ -7,7 +7,7 @@ use crate::domain::patch::InstanceCompliant;
 use crate::domain::tenant::ProjectId;
 use crate::ports::{Index, Store, StoreError};
 
-use super::super::listing::{self, Verdict, Walk};
+use super::super::listing::{self, contains_ignoring_case, Verdict, Walk};
 use super::super::{decode, tenant_pk};
 use super::{reports_list_pk, reports_status_pk, skip_rows, status_count, total_count, Paging, Start, StoredReport};
 
@@ -37,7 +37,7 @@ pub struct ReportFilter {
 impl ReportFilter {
     fn matches(&self, report: &InstanceCompliant) -> bool {
         let exact = |wanted: &Option<String>, value: &str| wanted.as_deref().is_none_or(|w| w == value);
-        self.name.as_deref().is_none_or(|part| report.name.to_lowercase().contains(&part.to_lowercase()))
+        self.name.as_deref().is_none_or(|part| contains_ignoring_case(&report.name, part))
             && exact(&self.instance_id, &report.instance_id)
             && exact(&self.ip, &report.ip)
             && exact(&self.eip, &report.eip)
