@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use crate::adapters::local_keyring::{LocalKeyring, KEY_FILE};
 use crate::adapters::sqlite::{SqliteDb, SqliteQueue, SqliteStore};
+use crate::adapters::unavailable::NoQueue;
 use crate::auth::PublicHosts;
+use crate::clock::Clock;
 use crate::ports::{Queue, Store};
 use crate::secrets::SecretBox;
 use crate::wakeups::Wakeups;
@@ -15,6 +17,8 @@ use crate::wakeups::Wakeups;
 pub const DEFAULT_DATA_DIR: &str = ".coc-data";
 /// Name of the work queue inside the embedded database.
 pub const EMBEDDED_QUEUE: &str = "jobs";
+/// Name of the notification queue inside the embedded database.
+pub const EMBEDDED_NOTIFY_QUEUE: &str = "notifications";
 /// How long a received message stays hidden before it is delivered again.
 pub const QUEUE_VISIBILITY_TIMEOUT: Duration = Duration::from_secs(60);
 /// How often a waiting job poll looks at its agent's jobs on the embedded store.
@@ -45,6 +49,14 @@ pub struct App {
     pub public_hosts: PublicHosts,
     /// Seals what the store must not hold in clear: secret keys and sensitive values.
     pub secrets: SecretBox,
+    /// Where notifications wait for delivery (`notify`): a queue of their own,
+    /// so that a slow mail server never holds up the job engine.
+    pub notify_queue: Arc<dyn Queue>,
+    /// The time handlers go by; a manual clock in tests.
+    pub clock: Clock,
+    /// The base URL people reach this API at (`COC_PUBLIC_URL`, e.g.
+    /// `https://coc.example.com`), for links in notifications; `None` when not configured.
+    pub public_url: Option<String>,
 }
 
 impl App {
@@ -58,7 +70,22 @@ impl App {
             poll_recheck: EMBEDDED_POLL_RECHECK,
             public_hosts: PublicHosts::any(),
             secrets: SecretBox::ephemeral(),
+            notify_queue: Arc::new(NoQueue { reason: "no notification queue is configured" }),
+            clock: Clock::system(),
+            public_url: None,
         }
+    }
+
+    pub fn with_notify_queue(self, notify_queue: Arc<dyn Queue>) -> Self {
+        App { notify_queue, ..self }
+    }
+
+    pub fn with_clock(self, clock: Clock) -> Self {
+        App { clock, ..self }
+    }
+
+    pub fn with_public_url(self, public_url: Option<String>) -> Self {
+        App { public_url, ..self }
     }
 
     pub fn with_public_hosts(self, public_hosts: PublicHosts) -> Self {
@@ -90,8 +117,9 @@ impl App {
         let db = SqliteDb::open_dir(data_dir)?;
         let app = App::new(
             Arc::new(SqliteStore::new(db.clone())),
-            Arc::new(SqliteQueue::new(db, EMBEDDED_QUEUE, QUEUE_VISIBILITY_TIMEOUT)),
-        );
+            Arc::new(SqliteQueue::new(db.clone(), EMBEDDED_QUEUE, QUEUE_VISIBILITY_TIMEOUT)),
+        )
+        .with_notify_queue(Arc::new(SqliteQueue::new(db, EMBEDDED_NOTIFY_QUEUE, QUEUE_VISIBILITY_TIMEOUT)));
         let poll_recheck = Self::poll_recheck_from_env(EMBEDDED_POLL_RECHECK)?;
         Ok(app.with_secrets(Self::local_secrets(data_dir)?).with_poll_recheck(poll_recheck))
     }
@@ -115,7 +143,6 @@ impl App {
     #[cfg(feature = "dynamodb")]
     pub async fn from_env() -> Result<Self, String> {
         use crate::adapters::dynamodb::DynamoStore;
-        use crate::adapters::unavailable::NoQueue;
 
         let setting = |name| std::env::var(name).ok().filter(|v| !v.is_empty());
         let table = setting("COC_TABLE_NAME");

@@ -16,6 +16,7 @@ pub mod ids;
 pub mod lambda;
 pub mod limits;
 pub mod logging;
+pub mod notify;
 pub mod ports;
 pub mod repositories;
 pub mod routes;

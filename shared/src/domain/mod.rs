@@ -5,8 +5,10 @@
 mod text;
 pub mod absent;
 pub mod alarm;
+pub mod engineer;
 pub mod incident;
 pub mod job;
+pub mod notification;
 pub mod patch;
 pub mod script;
 pub mod tenant;

@@ -3,9 +3,11 @@
 
 pub mod alarms;
 pub mod credentials;
+pub mod engineers;
 pub mod incidents;
 pub mod jobs;
 pub mod listing;
+pub mod notifications;
 pub mod patch_baselines;
 pub mod patch_reports;
 pub mod reports;

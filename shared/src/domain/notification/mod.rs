@@ -1,0 +1,103 @@
+//! Notifications (O&M engineer management): what COC tells people, by which
+//! channel, and what became of each delivery. Triggers (incidents, alarms,
+//! tickets, subscriptions) build a [`Message`]; `crate::notify` resolves the
+//! recipient's [`Destination`]s, records one [`Notification`] with one
+//! [`Delivery`] per destination, and delivers them through the queue.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::tenant::ProjectId;
+
+/// How a message reaches a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Channel {
+    Email,
+    Sms,
+    Voice,
+    Wecom,
+    Dingtalk,
+    Lark,
+}
+
+impl Channel {
+    /// The channels that need the recipient's confirmed subscription first.
+    pub fn needs_subscription(self) -> bool {
+        matches!(self, Channel::Email | Channel::Sms | Channel::Voice)
+    }
+}
+
+/// One place a message can be delivered to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Destination {
+    pub channel: Channel,
+    /// An email address, an E.164 number, or a robot's webhook URL.
+    pub address: String,
+    /// A robot's signing secret (DingTalk, Lark), sealed by `SecretBox`: opened
+    /// only by the sender, just before it signs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_key: Option<String>,
+}
+
+/// Why a message is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EventKind {
+    /// A subscription's confirmation link, to the address being confirmed.
+    SubscriptionConfirmation,
+    IncidentCreated,
+    IncidentAssigned,
+    /// Any other workflow transition of an incident, to its assignee.
+    IncidentTransition,
+    /// An alarm that opened an incident, to the incident's assignee.
+    AlarmOpenedIncident,
+    /// A ticket that ended ABNORMAL, to its creator.
+    TicketAbnormal,
+}
+
+/// What is said: short plain text, with a link to the object it is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub kind: EventKind,
+    /// One line: the mail subject, and the first line everywhere else.
+    pub subject: String,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// What the message is about (an incident number, a ticket id, an engineer), for the log.
+    pub subject_id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DeliveryStatus {
+    /// Waiting for its first or next attempt.
+    Pending,
+    Sent,
+    /// Given up after the last attempt; `last_error` says why.
+    Failed,
+}
+
+/// One destination of a notification, and how its delivery went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub destination: Destination,
+    pub status: DeliveryStatus,
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<i64>,
+}
+
+/// One message to one person (or one address), with its deliveries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    pub notification_id: String,
+    pub project_id: ProjectId,
+    /// The engineer it is for; `None` for a message to a bare address (a confirmation).
+    pub user_id: Option<String>,
+    pub message: Message,
+    pub deliveries: Vec<Delivery>,
+    pub create_time: i64,
+}
