@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::App;
 use crate::clock::now_ms;
-use crate::domain::job::order::{Effects, Order};
+use crate::domain::job::order::{Effects, Order, OrderStatus};
 use crate::domain::tenant::ProjectId;
+use crate::notify::{templates, triggers, Outgoing};
 use crate::ports::{Queue, QueueError, StoreError, WriteOp, MAX_DELAY};
 use crate::repositories::jobs;
 use crate::repositories::reports::{self, PendingResult};
@@ -72,17 +73,18 @@ pub async fn step(app: &App, tick: &Tick) -> Result<(), EngineError> {
         };
         let pending = reports::pending(store, &tick.project_id, &tick.execute_uuid, FOLD_PAGE).await?;
         let now = now_ms();
-        let step = plan(&current.value, current.version, &pending.results, now)?;
+        let (step, outgoing) = plan_with_notice(app, &current.value, current.version, &pending.results, now).await?;
         let (order, effects) = (&step.order, &step.effects);
         let changed = *order != current.value;
         if changed || step.folded > 0 {
             let mut ops = step.ops;
             ops.extend(pending.results[..step.folded].iter().map(|r| reports::folded_op(&tick.project_id, r)));
-            match store.write(ops).await {
+            match store.write(triggers::with_notification(ops, outgoing.as_ref())).await {
                 Ok(()) => {}
                 Err(StoreError::ConditionFailed) => continue,
                 Err(other) => return Err(other.into()),
             }
+            triggers::dispatch_saved(app, outgoing.as_ref()).await;
             for id in &effects.dispatch {
                 if let Some(instance) = order.instance(*id) {
                     app.wakeups.wake(&order.project_id, instance.target.agent_sn.as_str());
@@ -116,10 +118,40 @@ struct Step {
     ops: Vec<WriteOp>,
 }
 
+/// [`plan`], and when the step ends the ticket ABNORMAL, the notification to
+/// its creator, saved in the step's transaction: the plan then leaves room
+/// for the notification's writes (folding fewer results, which the next step
+/// takes; if the ticket then no longer ends in this step, no one is told yet).
+async fn plan_with_notice(
+    app: &App,
+    current: &Order,
+    version: u64,
+    pending: &[PendingResult],
+    now: i64,
+) -> Result<(Step, Option<Outgoing>), StoreError> {
+    let mut reserve = 0;
+    loop {
+        let step = plan(current, version, pending, now, reserve)?;
+        let ended_abnormal = current.status != OrderStatus::Abnormal && step.order.status == OrderStatus::Abnormal;
+        let outgoing = match ended_abnormal {
+            true => {
+                let message = templates::ticket_abnormal(app.public_url.as_deref(), &step.order);
+                triggers::to_engineer(app, &current.project_id, Some(&current.creator_id), message).await?
+            }
+            false => None,
+        };
+        let needed = outgoing.as_ref().map_or(0, |o| o.ops.len());
+        if needed <= reserve || step.ops.len() + step.folded + needed <= reports::MAX_WRITE_OPS || step.folded == 0 {
+            return Ok((step, outgoing));
+        }
+        reserve = needed;
+    }
+}
+
 /// Folds in as many of the pending results as fit one transaction with the
-/// save they lead to (each folded result costs the removal of its item), and
-/// advances the ticket.
-fn plan(current: &Order, version: u64, pending: &[PendingResult], now: i64) -> Result<Step, StoreError> {
+/// save they lead to (each folded result costs the removal of its item) and
+/// `reserve` more writes, and advances the ticket.
+fn plan(current: &Order, version: u64, pending: &[PendingResult], now: i64, reserve: usize) -> Result<Step, StoreError> {
     let mut folded = pending.len();
     loop {
         let mut order = current.clone();
@@ -130,7 +162,7 @@ fn plan(current: &Order, version: u64, pending: &[PendingResult], now: i64) -> R
         }
         let effects = order.advance(now);
         let ops = jobs::save_order_ops(&order, version, current.status, &effects)?;
-        if ops.len() + folded <= reports::MAX_WRITE_OPS || folded == 0 {
+        if ops.len() + folded + reserve <= reports::MAX_WRITE_OPS || folded == 0 {
             return Ok(Step { order, effects, folded, ops });
         }
         folded -= 1;
@@ -253,7 +285,7 @@ mod tests {
     #[test]
     fn a_step_folds_a_whole_batch_and_hands_out_the_next_in_one_transaction() {
         let ticket = running_ticket();
-        let step = plan(&ticket, 3, &results(1..=10, 1), 10).unwrap();
+        let step = plan(&ticket, 3, &results(1..=10, 1), 10, 0).unwrap();
         assert_eq!(step.folded, 10);
         assert_eq!(step.effects.dispatch, (11..=20).collect::<Vec<_>>(), "batch 2 starts in the same step");
         assert!(step.ops.len() + step.folded <= reports::MAX_WRITE_OPS);
@@ -269,11 +301,11 @@ mod tests {
         // items must go too.
         let mut pending = results(1..=10, 1);
         pending.extend(results(11..=20, 9));
-        let step = plan(&ticket, 3, &pending, 10).unwrap();
+        let step = plan(&ticket, 3, &pending, 10, 0).unwrap();
         assert!(step.folded < pending.len(), "not all fit");
         assert_eq!(step.ops.len() + step.folded, reports::MAX_WRITE_OPS, "as many as fit");
         assert!(step.order.instances[..10].iter().all(|i| i.status == InstanceStatus::Finished));
-        let next = plan(&step.order, 4, &pending[step.folded..], 11).unwrap();
+        let next = plan(&step.order, 4, &pending[step.folded..], 11, 0).unwrap();
         assert_eq!(next.folded, pending.len() - step.folded, "the next step takes the rest");
         assert_eq!(next.order, step.order, "stale results change nothing");
     }

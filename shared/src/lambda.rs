@@ -143,7 +143,7 @@ async fn take_alarm(app: App, body: String) -> QueueOutcome {
     use crate::handlers::alarms::{ingest, IntakeError};
     let message: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
     let key = message["integration_key"].as_str().unwrap_or_default();
-    match ingest(app.store.as_ref(), key, &message["alarm"]).await {
+    match ingest(&app, key, &message["alarm"]).await {
         Ok(_) => QueueOutcome::Done,
         Err(err @ (IntakeError::UnknownKey | IntakeError::Invalid(_))) => QueueOutcome::Drop(err.to_string()),
         Err(err) => QueueOutcome::Retry(err.to_string()),

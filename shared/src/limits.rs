@@ -187,6 +187,8 @@ pub const INCIDENT_NUM: Chars = chars(1, 255);
 pub const CAUSE: Chars = chars(1, 10_000);
 pub const SOLUTION: Chars = chars(1, 10_000);
 pub const CONFIRM_COMMENT: Chars = chars(1, 300);
+/// A forward's note (ours, optional; as long as a confirmation's).
+pub const FORWARD_COMMENT: Chars = chars(0, 300);
 
 // Alarm reports: table 4-75.
 pub const ALARM_TEXT: Chars = chars(1, 255);
@@ -388,6 +390,8 @@ pub const TABLE: &[FieldLimit] = &[
     body(HandleIncident, "parameter.cause", C(CAUSE)),
     body(HandleIncident, "parameter.solution", C(SOLUTION)),
     body(HandleIncident, "parameter.virtual_confirm_comment", C(CONFIRM_COMMENT)),
+    body(HandleIncident, "parameter.virtual_send_assignee", C(INCIDENT_USER)),
+    body(HandleIncident, "parameter.virtual_send_comment", C(FORWARD_COMMENT)),
     body(ReportAlarm, "alarmId", C(ALARM_TEXT)),
     body(ReportAlarm, "alarmName", C(ALARM_TEXT)),
     body(ReportAlarm, "nameSpace", C(ALARM_TEXT)),

@@ -5,12 +5,12 @@
 use serde_json::{json, Value};
 
 use crate::app::App;
-use crate::clock::now_ms;
 use crate::domain::alarm::{incident_for, opens_incident, Alarm, AlarmReport};
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::ids;
-use crate::ports::{Store, StoreError};
+use crate::notify::{templates, triggers};
+use crate::ports::StoreError;
 use crate::repositories::{alarms, incidents};
 
 use super::incidents::PROVIDER_CODE;
@@ -50,12 +50,13 @@ pub struct Ingested {
 /// above the integration's level opens one incident, in the same write as the
 /// alarm so that concurrent duplicates cannot open two. A duplicate is one
 /// write that concurrent duplicates do not make fail ([`alarms`] tells how).
-pub async fn ingest(store: &dyn Store, key: &str, body: &Value) -> Result<Ingested, IntakeError> {
+pub async fn ingest(app: &App, key: &str, body: &Value) -> Result<Ingested, IntakeError> {
+    let store = app.store.as_ref();
     let integration = incidents::integration_by_key(store, key).await?.ok_or(IntakeError::UnknownKey)?;
     let report = AlarmReport::parse(body).map_err(IntakeError::Invalid)?;
     let project = integration.project_id.clone();
     for _ in 0..WRITE_ATTEMPTS {
-        let now = now_ms();
+        let now = app.clock.now_ms();
         let read = alarms::get_alarm(store, &project, &integration.integration_id, &report.alarm_id).await?;
         // A new incident when the rule says so and the alarm has no open one.
         let mut needs_incident = opens_incident(&integration, &report);
@@ -72,6 +73,17 @@ pub async fn ingest(store: &dyn Store, key: &str, body: &Value) -> Result<Ingest
         } else {
             None
         };
+        // The incident's assignee hears of it in the same write (prepared per
+        // attempt: only the attempt that lands saves its notification).
+        let outgoing = match &incident {
+            Some(incident) => {
+                let message = templates::alarm_opened_incident(app.public_url.as_deref(), incident, &report);
+                let assignee = incident.incident_assignee.first().map(String::as_str);
+                triggers::to_engineer(app, &project, assignee, message).await?
+            }
+            None => None,
+        };
+        let notice = triggers::with_notification(Vec::new(), outgoing.as_ref());
         let linked = |mut alarm: Alarm| {
             if let Some(incident) = &incident {
                 alarm.incident_num = Some(incident.incident_num.clone());
@@ -81,16 +93,19 @@ pub async fn ingest(store: &dyn Store, key: &str, body: &Value) -> Result<Ingest
         let written = match &read {
             None => {
                 let alarm = linked(Alarm::first(&integration, report.clone(), now));
-                alarms::record_first(store, &project, &alarm, incident.as_ref()).await
+                alarms::record_first(store, &project, &alarm, incident.as_ref(), notice).await
             }
             Some(read) => {
                 let mut alarm = read.value.clone();
                 alarm.again(report.clone(), now);
-                alarms::record_again(store, &project, read, &linked(alarm), incident.as_ref()).await
+                alarms::record_again(store, &project, read, &linked(alarm), incident.as_ref(), notice).await
             }
         };
         match written {
-            Ok(()) => return Ok(Ingested { first: read.is_none(), opened: incident.map(|i| i.incident_num) }),
+            Ok(()) => {
+                triggers::dispatch_saved(app, outgoing.as_ref()).await;
+                return Ok(Ingested { first: read.is_none(), opened: incident.map(|i| i.incident_num) });
+            }
             // Another report changed what this one read (see WRITE_ATTEMPTS). A
             // failed condition is answered once the winner is stored, so reading
             // again at once sees it: no sleeping.
@@ -123,7 +138,7 @@ pub async fn intake(app: &App, request: ApiRequest) -> Result<ApiResponse, ApiEr
             ))
         }
     };
-    Ok(match ingest(app.store.as_ref(), key, &body).await {
+    Ok(match ingest(app, key, &body).await {
         Ok(_) => answer(http::StatusCode::OK, SUCCESS, "success"),
         Err(IntakeError::UnknownKey) => {
             answer(http::StatusCode::UNAUTHORIZED, AUTH_FAILED, "Token missing or invalid.")

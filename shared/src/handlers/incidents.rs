@@ -3,14 +3,15 @@
 
 use serde_json::{json, Value};
 
+use super::assignees;
 use super::retry::{landed, until_written};
 use crate::app::App;
-use crate::clock::now_ms;
-use crate::domain::incident::{HandleError, HandleRequest, Incident, Named, NewIncident};
+use crate::domain::incident::{is_forward, HandleError, HandleRequest, Incident, Named, NewIncident};
 use crate::domain::tenant::Caller;
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::ids;
+use crate::notify::{templates, triggers, Outgoing};
 use crate::repositories::incidents;
 
 pub const PROVIDER_CODE: &str = "049";
@@ -56,11 +57,20 @@ pub async fn create(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
 async fn create_incident(app: &App, caller: &Caller, request: &ApiRequest) -> Result<Value, ApiError> {
     let new: NewIncident = request.json_body()?;
     new.check().map_err(|(field, problem)| ApiError::invalid(field, problem))?;
-    let now = now_ms();
+    let project = &caller.project_id;
+    if let Some(assignee) = new.incident_assignee.first() {
+        assignees::require_engineer(app, project, "incident_assignee", assignee).await?;
+    }
+    let now = app.clock.now_ms();
     // A war room is opened for incidents that name their region.
     let warroom = new.region.first().map(|_| ids::warroom_id(now));
-    let incident = Incident::create(new, ids::incident_num(now), warroom, caller.project_id.clone(), now);
-    app.store.write(vec![incidents::insert_incident_op(&incident)?]).await?;
+    let incident = Incident::create(new, ids::incident_num(now), warroom, project.clone(), now);
+    // The assignee's notification is saved with the incident: neither lands without the other.
+    let message = templates::incident_created(app.public_url.as_deref(), &incident);
+    let outgoing = triggers::to_engineer(app, project, incident.incident_assignee.first().map(String::as_str), message).await?;
+    let ops = triggers::with_notification(vec![incidents::insert_incident_op(&incident)?], outgoing.as_ref());
+    app.store.write(ops).await?;
+    triggers::dispatch_saved(app, outgoing.as_ref()).await;
     Ok(json!({ "incident_num": incident.incident_num }))
 }
 
@@ -72,18 +82,44 @@ pub async fn handle(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
 async fn handle_incident(app: &App, caller: &Caller, request: &ApiRequest) -> Result<Value, ApiError> {
     let body: HandleRequest = request.json_body()?;
     let parameter = body.parameter.unwrap_or_default();
-    until_written(&format!("incident {}", body.incident_num), || async {
-        let current = incidents::get_incident(app.store.as_ref(), &caller.project_id, body.incident_num.as_str())
+    let project = &caller.project_id;
+    let outgoing = until_written(&format!("incident {}", body.incident_num), || async {
+        let current = incidents::get_incident(app.store.as_ref(), project, body.incident_num.as_str())
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("incident {} does not exist", body.incident_num)))?;
         let mut incident = current.value;
-        incident.handle(&body.operate_key, body.operator.as_str(), &parameter, now_ms()).map_err(|e| match e {
-            HandleError::Invalid(field, problem) => ApiError::invalid(&field, problem),
-            illegal @ HandleError::IllegalTransition { .. } => ApiError::Conflict(illegal.to_string()),
+        incident.handle(&body.operate_key, body.operator.as_str(), &parameter, app.clock.now_ms()).map_err(|e| {
+            match e {
+                HandleError::Invalid(field, problem) => ApiError::invalid(&field, problem),
+                illegal @ HandleError::IllegalTransition { .. } => ApiError::Conflict(illegal.to_string()),
+            }
         })?;
-        landed(incidents::replace_incident(app.store.as_ref(), &incident, current.version).await, Value::Null)
+        // Prepared per attempt: only the attempt whose write lands saves its notification.
+        let outgoing = notify_action(app, &incident).await?;
+        let ops = vec![incidents::replace_incident_op(&incident, current.version)?];
+        landed(app.store.write(triggers::with_notification(ops, outgoing.as_ref())).await, outgoing)
     })
-    .await
+    .await?;
+    triggers::dispatch_saved(app, outgoing.as_ref()).await;
+    Ok(Value::Null)
+}
+
+/// The notification of the action just applied (the incident's last history
+/// entry): a forward tells the new assignee, whom it checks is an engineer;
+/// any other action tells the assignee.
+async fn notify_action(app: &App, incident: &Incident) -> Result<Option<Outgoing>, ApiError> {
+    let Some(action) = incident.history.last() else { return Ok(None) };
+    let project = &incident.project_id;
+    let base = app.public_url.as_deref();
+    let assignee = incident.incident_assignee.first().map(String::as_str);
+    let message = if is_forward(&action.operate_key) {
+        let to = action.assignee.as_deref().unwrap_or_default();
+        assignees::require_engineer(app, project, "parameter.virtual_send_assignee", to).await?;
+        templates::incident_assigned(base, incident, action)
+    } else {
+        templates::incident_transition(base, incident, action)
+    };
+    Ok(triggers::to_engineer(app, project, assignee, message).await?)
 }
 
 /// `GET /v1/external/incident/{incident_num}` → data IncidentTicketInfoResponseData, plus its history.

@@ -4,6 +4,7 @@
 use http::StatusCode;
 use serde_json::json;
 
+use super::assignees;
 use crate::app::App;
 use crate::auth::random_hex;
 use crate::clock::now_ms;
@@ -33,6 +34,9 @@ fn view(integration: &Integration) -> serde_json::Value {
 /// `POST /v1/integrations` → `{"data": integration}` with its new key.
 pub async fn create(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
     let new: NewIntegration = request.json_body()?;
+    // The incidents its alarms open go to this engineer (the caller unless named).
+    let assignee = new.incident_assignee.map(String::from).unwrap_or_else(|| caller.user_id.clone());
+    assignees::require_engineer(app, &caller.project_id, "incident_assignee", &assignee).await?;
     let integration = Integration {
         integration_id: format!("INT{}", random_hex(24)),
         integration_key: random_hex(32),
@@ -41,7 +45,7 @@ pub async fn create(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
         alarm_level_threshold: new.alarm_level_threshold,
         incident_level: new.incident_level,
         incident_type: new.incident_type,
-        incident_assignee: new.incident_assignee.map(String::from).unwrap_or_else(|| caller.user_id.clone()),
+        incident_assignee: assignee,
         creator: caller.user_id.clone(),
         create_time: now_ms(),
     };

@@ -5,6 +5,7 @@
 pub mod agent_identity;
 pub mod agents;
 pub mod alarms;
+pub mod assignees;
 pub mod endpoints;
 pub mod incidents;
 pub mod integrations;

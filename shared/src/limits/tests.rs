@@ -90,6 +90,10 @@ fn base(operation: Operation, field: &str) -> Value {
                 "incident_num": "IM1", "operator": "u1", "operate_key": incident::CONFIRM,
                 "parameter": {"virtual_confirm_result": true, "virtual_confirm_comment": "ok"},
             }),
+            "parameter.virtual_send_assignee" | "parameter.virtual_send_comment" => json!({
+                "incident_num": "IM1", "operator": "u1", "operate_key": incident::FORWARD_UNACCEPTED,
+                "parameter": {"virtual_send_assignee": "u2", "virtual_send_comment": "over to you"},
+            }),
             _ => json!({"incident_num": "IM1", "operator": "u1", "operate_key": incident::ACCEPT, "parameter": {}}),
         },
         ReportAlarm => json!({

@@ -2,6 +2,9 @@
 //! queue consumer delivers each destination, retrying with backoff, and
 //! records how it went. Nothing is sent inline in an API call.
 
+pub mod templates;
+pub mod triggers;
+
 use crate::app::App;
 use crate::domain::notification::{Destination, Message, Notification};
 use crate::domain::tenant::ProjectId;

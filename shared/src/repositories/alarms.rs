@@ -80,13 +80,15 @@ pub async fn get_alarm(
 }
 
 /// Creates the alarm of a first report, counted once among the integration's
-/// alarms, with the incident it opens, if any: all or nothing.
+/// alarms, with the incident it opens, if any, and `notice` (the writes of that
+/// incident's notification): all or nothing.
 /// `ConditionFailed`: another report of it was first.
 pub async fn record_first(
     store: &dyn Store,
     project: &ProjectId,
     alarm: &Alarm,
     incident: Option<&Incident>,
+    notice: Vec<WriteOp>,
 ) -> Result<(), StoreError> {
     let item = alarm_item(project, alarm, 0, 1)?;
     let mut ops = vec![
@@ -95,6 +97,7 @@ pub async fn record_first(
     ];
     if let Some(incident) = incident {
         ops.push(insert_incident_op(incident)?);
+        ops.extend(notice);
     }
     store.write(ops).await
 }
@@ -102,14 +105,15 @@ pub async fn record_first(
 /// Records one more report of a stored alarm: `alarm` is `read` with the
 /// report applied. Without an incident, one write that concurrent repeats do
 /// not disturb; with one (the alarm's link changes to it), one write that
-/// exactly one of concurrent relinks wins. `ConditionFailed`: the link changed
-/// since `read`.
+/// exactly one of concurrent relinks wins, with `notice` (the writes of the new
+/// incident's notification). `ConditionFailed`: the link changed since `read`.
 pub async fn record_again(
     store: &dyn Store,
     project: &ProjectId,
     read: &StoredAlarm,
     alarm: &Alarm,
     incident: Option<&Incident>,
+    notice: Vec<WriteOp>,
 ) -> Result<(), StoreError> {
     let condition = Condition::VersionIs(read.version);
     match incident {
@@ -119,7 +123,9 @@ pub async fn record_again(
         }
         Some(incident) => {
             let item = alarm_item(project, alarm, read.base, read.version + 1)?;
-            store.write(vec![WriteOp::Tally { item, condition, delta: 1 }, insert_incident_op(incident)?]).await
+            let mut ops = vec![WriteOp::Tally { item, condition, delta: 1 }, insert_incident_op(incident)?];
+            ops.extend(notice);
+            store.write(ops).await
         }
     }
 }

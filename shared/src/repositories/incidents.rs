@@ -50,10 +50,12 @@ pub async fn get_incident(
     versioned(store.get(&tenant_pk(project), &incident_sk(num)).await?)
 }
 
-pub async fn replace_incident(store: &dyn Store, incident: &Incident, version: u64) -> Result<(), StoreError> {
-    let item = incident_item(incident, version + 1)?;
-    store.write(vec![WriteOp::Put { item, condition: Condition::VersionIs(version) }]).await
+/// The write that replaces the incident read at `version`, for a transaction
+/// with what the change causes (its notification).
+pub fn replace_incident_op(incident: &Incident, version: u64) -> Result<WriteOp, StoreError> {
+    Ok(WriteOp::Put { item: incident_item(incident, version + 1)?, condition: Condition::VersionIs(version) })
 }
+
 
 // ---- integrations ----------------------------------------------------------
 

@@ -129,6 +129,9 @@ pub struct HistoryEntry {
     pub time: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// Who a forward handed the incident to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
 }
 
 /// The alarm an incident was opened for.
@@ -175,6 +178,15 @@ pub const ACCEPT: &str = "acceptedIncident1";
 pub const REJECT: &str = "rejectedIncident1";
 pub const COMMIT_SOLUTION: &str = "commitSolution1";
 pub const CONFIRM: &str = "confirm";
+/// Forwarding to another assignee (COC's own action names): before accepting,
+/// and after. The status stays; the new assignee is notified.
+pub const FORWARD_UNACCEPTED: &str = "unAcceptedForward";
+pub const FORWARD_ACCEPTED: &str = "acceptedForward";
+
+/// Whether `operate_key` hands the incident to another assignee.
+pub fn is_forward(operate_key: &str) -> bool {
+    matches!(operate_key, FORWARD_UNACCEPTED | FORWARD_ACCEPTED)
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HandleError {
@@ -196,6 +208,19 @@ fn text_param(parameter: &Map<String, Value>, field: &str, limit: Chars) -> Resu
         Some(Value::String(s)) => limit.check(s).map(|()| s.clone()).map_err(|problem| invalid(field, problem)),
         Some(Value::Null) | None => Err(invalid(field, "is required")),
         Some(_) => Err(invalid(field, "must be a non-empty string")),
+    }
+}
+
+/// An optional text of the handle's `parameter`: absent, `null` or blank is none.
+fn optional_text_param(
+    parameter: &Map<String, Value>,
+    field: &str,
+    limit: Chars,
+) -> Result<Option<String>, HandleError> {
+    match parameter.get(field) {
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::Null) | None => Ok(None),
+        Some(_) => text_param(parameter, field, limit).map(Some),
     }
 }
 
@@ -226,6 +251,7 @@ impl Incident {
                 to_status: status,
                 time: now,
                 comment: None,
+                assignee: None,
             }],
             incident_num,
             project_id,
@@ -273,6 +299,7 @@ impl Incident {
         let from = self.status;
         let illegal = |action| HandleError::IllegalTransition { action, status: from.names().1 };
         let mut comment = None;
+        let mut assignee = None;
         let to = match operate_key {
             ACCEPT => {
                 if from != IncidentStatus::Triggered {
@@ -321,10 +348,27 @@ impl Incident {
                     IncidentStatus::Acknowledged
                 }
             }
+            FORWARD_UNACCEPTED | FORWARD_ACCEPTED => {
+                let (action, at) = match operate_key {
+                    FORWARD_UNACCEPTED => ("forward (unaccepted)", IncidentStatus::Triggered),
+                    _ => ("forward (accepted)", IncidentStatus::Acknowledged),
+                };
+                if from != at {
+                    return Err(illegal(action));
+                }
+                let to = text_param(parameter, "virtual_send_assignee", limits::INCIDENT_USER)?;
+                comment = optional_text_param(parameter, "virtual_send_comment", limits::FORWARD_COMMENT)?;
+                self.incident_assignee = vec![to.clone()];
+                assignee = Some(to);
+                from
+            }
             other => {
                 return Err(HandleError::Invalid(
                     "operate_key".into(),
-                    format!("{other:?} is not one of {ACCEPT}, {REJECT}, {COMMIT_SOLUTION}, {CONFIRM}"),
+                    format!(
+                        "{other:?} is not one of {ACCEPT}, {REJECT}, {COMMIT_SOLUTION}, {CONFIRM}, \
+                         {FORWARD_UNACCEPTED}, {FORWARD_ACCEPTED}"
+                    ),
                 ))
             }
         };
@@ -336,6 +380,7 @@ impl Incident {
             to_status: to,
             time: now,
             comment,
+            assignee,
         });
         Ok(())
     }

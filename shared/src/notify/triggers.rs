@@ -1,0 +1,45 @@
+//! How the triggers (incidents, alarms, tickets) join a notification to the
+//! write that causes it: prepared before the write, its ops in the same
+//! transaction, handed to the queue once the write landed.
+
+use super::{dispatch, prepare, Outgoing, Recipient};
+use crate::app::App;
+use crate::domain::notification::Message;
+use crate::domain::tenant::ProjectId;
+use crate::ports::{StoreError, WriteOp};
+
+/// The notification of `message` to engineer `user_id`, ready to join a write;
+/// `None` when there is no one (no user, not an engineer, no destination).
+pub async fn to_engineer(
+    app: &App,
+    project: &ProjectId,
+    user_id: Option<&str>,
+    message: Message,
+) -> Result<Option<Outgoing>, StoreError> {
+    match user_id.filter(|id| !id.is_empty()) {
+        Some(id) => prepare(app, project, Recipient::Engineer(id), message).await,
+        None => Ok(None),
+    }
+}
+
+/// `ops` followed by what saves `outgoing`, if any: one transaction.
+pub fn with_notification(mut ops: Vec<WriteOp>, outgoing: Option<&Outgoing>) -> Vec<WriteOp> {
+    if let Some(outgoing) = outgoing {
+        ops.extend(outgoing.ops.iter().cloned());
+    }
+    ops
+}
+
+/// Hands a saved notification to the queue. The change that caused it has
+/// landed, so a failure here must not fail it: the sweep of pending
+/// notifications sends what a lost dispatch did not.
+pub async fn dispatch_saved(app: &App, outgoing: Option<&Outgoing>) {
+    let Some(outgoing) = outgoing else { return };
+    if let Err(err) = dispatch(app, outgoing).await {
+        tracing::warn!(
+            notification_id = outgoing.notification.notification_id,
+            error = %err,
+            "notification saved but not queued; the sweep will send it"
+        );
+    }
+}
