@@ -88,6 +88,41 @@ pub struct Delivery {
     pub last_error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_at: Option<i64>,
+    /// When the next attempt is due (ms): the creation time, then each retry's
+    /// backoff. A queue message that comes earlier is a stale duplicate; the
+    /// sweep re-queues a pending delivery whose due time is long past.
+    #[serde(default)]
+    pub due_at: i64,
+    /// When a consumer claimed the current attempt (it is sending); a claim
+    /// older than the claim timeout was lost with its consumer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_at: Option<i64>,
+}
+
+impl Delivery {
+    /// A delivery to `destination` that nobody has attempted yet, due at `now`.
+    pub fn new(destination: Destination, now: i64) -> Self {
+        Delivery {
+            destination,
+            status: DeliveryStatus::Pending,
+            attempts: 0,
+            last_error: None,
+            sent_at: None,
+            due_at: now,
+            claimed_at: None,
+        }
+    }
+
+    pub fn is_final(&self) -> bool {
+        self.status != DeliveryStatus::Pending
+    }
+}
+
+impl Notification {
+    /// Whether every delivery is over (sent or given up): nothing more to do.
+    pub fn is_final(&self) -> bool {
+        self.deliveries.iter().all(Delivery::is_final)
+    }
 }
 
 /// One message to one person (or one address), with its deliveries.
