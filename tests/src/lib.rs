@@ -330,6 +330,22 @@ impl Client {
         Client { project: project.to_owned(), ..self.clone() }
     }
 
+    /// The same user and keys, talking to the server at `base` (another App on the same store).
+    pub fn at(&self, base: &str) -> Self {
+        Client { base: base.to_owned(), ..self.clone() }
+    }
+
+    /// Makes O&M engineers of this client's user and of `users` (id, name) of
+    /// its tenant: each gets an access key, then the engineers are synchronized
+    /// (every user holding a key becomes one), as an operator would.
+    pub async fn sync_engineers(&self, users: &[(&str, &str)]) {
+        for (id, name) in users {
+            create_credential(self.store.as_ref(), &self.project, id, name).await;
+        }
+        let reply = self.post("/v1/engineers/sync", &serde_json::json!({})).await;
+        assert_eq!(reply.status, 200, "synchronizing engineers: {}", reply.body);
+    }
+
     pub fn unauthenticated(&self) -> Self {
         Client { credential: None, ..self.clone() }
     }

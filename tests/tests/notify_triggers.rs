@@ -1,0 +1,370 @@
+//! What COC notifies, on every backend: each trigger (an incident created,
+//! forwarded or moved along its workflow, an alarm that opened an incident, a
+//! ticket that ended ABNORMAL) saves exactly one notification to the right
+//! engineer, in the same transaction as the change; no one is told who is not
+//! an engineer or has nowhere to be told; an assignee who is not an engineer is
+//! refused with nothing written.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::{json, Value};
+
+use coc_shared::domain::notification::{EventKind, Notification};
+use coc_shared::domain::tenant::ProjectId;
+use coc_shared::ports::{IndexQuery, Item, Page, PageQuery, Store, StoreError, WriteOp};
+use coc_shared::repositories::{incidents, notifications};
+use coc_tests::{backends, serve, Backend, Client, Reply};
+
+const PROJECT: &str = "p-notify";
+const PUBLIC_URL: &str = "https://coc.example.com";
+const CREATE: &str = "/v1/external/incident/create";
+const HANDLE: &str = "/v1/external/incident/handle";
+/// A robot address on the vendor's own host: valid without any allow-list.
+const WECOM: &str = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k-oncall";
+
+struct Setup {
+    name: &'static str,
+    client: Client,
+    store: Arc<dyn Store>,
+    _backend: Backend,
+}
+
+/// A tenant whose users u-alice (the client), u-oncall and u-second are
+/// engineers with a WeCom robot each, and u-quiet an engineer with no contact method.
+async fn setups() -> Vec<Setup> {
+    let mut all = Vec::new();
+    for backend in backends().await {
+        let app = backend.app().with_notify_queue(backend.queue.clone()).with_public_url(Some(PUBLIC_URL.into()));
+        let client = Client::new(&serve(app).await, backend.store.clone(), PROJECT).await;
+        client.sync_engineers(&[("u-oncall", "oncall"), ("u-second", "second"), ("u-quiet", "quiet")]).await;
+        for user in ["u-alice", "u-oncall", "u-second"] {
+            let reply = client.put(&format!("/v1/engineers/{user}"), &json!({"wecom_webhook": WECOM})).await;
+            assert_eq!(reply.status, 200, "{}: {}", backend.name, reply.body);
+        }
+        all.push(Setup { name: backend.name, client, store: backend.store.clone(), _backend: backend });
+    }
+    all
+}
+
+fn project() -> ProjectId {
+    ProjectId::parse(PROJECT).unwrap()
+}
+
+/// Every notification of the tenant, oldest first.
+async fn notified(store: &dyn Store) -> Vec<Notification> {
+    let mut all = notifications::list(store, &project(), None, 100).await.unwrap().rows;
+    all.reverse();
+    all
+}
+
+/// The notifications saved since `before` of them were there, oldest first.
+async fn new_since(store: &dyn Store, before: usize) -> Vec<Notification> {
+    notified(store).await.split_off(before)
+}
+
+fn incident_body(assignee: &str) -> Value {
+    json!({
+        "region": ["cn-north-4"], "current_cloud_service": ["app-1"], "incident_level": "level_20",
+        "is_service_interrupt": "true", "incident_type": "inc_type_p_networking_issues",
+        "incident_title": "VPN flapping", "incident_description": "tunnel drops every 5 minutes",
+        "incident_source": "incident_source_manual", "incident_assignee": [assignee], "creator": "u-alice"
+    })
+}
+
+async fn create(client: &Client, assignee: &str) -> Reply {
+    client.post(CREATE, &incident_body(assignee)).await
+}
+
+async fn created(client: &Client, assignee: &str) -> String {
+    let reply = create(client, assignee).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.body["data"]["incident_num"].as_str().unwrap().to_owned()
+}
+
+async fn handle(client: &Client, num: &str, operator: &str, key: &str, parameter: Value) -> Reply {
+    client.post(HANDLE, &json!({"incident_num": num, "operator": operator, "operate_key": key, "parameter": parameter})).await
+}
+
+/// The one notification a step saved, checked for its recipient, kind and link.
+fn only(new: Vec<Notification>, to: &str, kind: EventKind, link: &str) -> Notification {
+    assert_eq!(new.len(), 1, "exactly one notification: {new:?}");
+    let notification = new.into_iter().next().unwrap();
+    assert_eq!(notification.user_id.as_deref(), Some(to));
+    assert_eq!(notification.message.kind, kind);
+    assert_eq!(notification.message.link.as_deref(), Some(link));
+    assert!(notification.message.text.contains(link), "the text carries the link: {}", notification.message.text);
+    assert_eq!(notification.deliveries.len(), 1, "one per destination (the robot)");
+    assert_eq!(notification.deliveries[0].destination.address, WECOM);
+    notification
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incident_tells_its_assignee_at_every_step() {
+    for Setup { name, client, store, .. } in setups().await {
+        let store = store.as_ref();
+        let num = created(&client, "u-oncall").await;
+        let link = format!("{PUBLIC_URL}/v1/external/incident/{num}");
+        let made = only(notified(store).await, "u-oncall", EventKind::IncidentCreated, &link);
+        assert!(made.message.subject.contains(&num) && made.message.subject.contains("VPN flapping"), "{name}");
+
+        let before = notified(store).await.len();
+        assert_eq!(handle(&client, &num, "u-oncall", "acceptedIncident1", json!({})).await.status, 200);
+        let accepted = only(new_since(store, before).await, "u-oncall", EventKind::IncidentTransition, &link);
+        for said in ["acceptedIncident1", "ACKNOWLEDGED", "u-oncall"] {
+            assert!(accepted.message.text.contains(said), "{name}: names {said}: {}", accepted.message.text);
+        }
+
+        // A forward tells the new assignee, and only them.
+        let before = notified(store).await.len();
+        let forward = json!({"virtual_send_assignee": "u-second", "virtual_send_comment": "yours now"});
+        let reply = handle(&client, &num, "u-oncall", "acceptedForward", forward).await;
+        assert_eq!(reply.status, 200, "{name}: {}", reply.body);
+        let forwarded = only(new_since(store, before).await, "u-second", EventKind::IncidentAssigned, &link);
+        assert!(forwarded.message.text.contains("u-oncall") && forwarded.message.text.contains("yours now"));
+        let detail = client.get(&format!("/v1/external/incident/{num}")).await.body["data"].clone();
+        assert_eq!(detail["incident_assignee"], json!(["u-second"]), "{name}");
+        assert_eq!(detail["status"], "INCIDENT_STATUS_ACKNOWLEDGED", "{name}: a forward keeps the status");
+
+        // Later steps go to whoever holds it now.
+        let before = notified(store).await.len();
+        let solution = json!({"mtm_type": "inc_type_p_config_issues", "is_service_interrupt": false,
+                              "cause": "mtu", "solution": "mtu 1400"});
+        assert_eq!(handle(&client, &num, "u-second", "commitSolution1", solution).await.status, 200);
+        let solved = only(new_since(store, before).await, "u-second", EventKind::IncidentTransition, &link);
+        assert!(solved.message.text.contains("RESOLVED"), "{name}: {}", solved.message.text);
+
+        // A refused step tells no one.
+        let before = notified(store).await.len();
+        assert_eq!(handle(&client, &num, "u-second", "acceptedIncident1", json!({})).await.status, 400);
+        assert_eq!(notified(store).await.len(), before, "{name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_one_is_told_who_has_nowhere_to_be_told() {
+    for Setup { name, client, store, .. } in setups().await {
+        let num = created(&client, "u-quiet").await;
+        assert_eq!(handle(&client, &num, "u-quiet", "acceptedIncident1", json!({})).await.status, 200);
+        // Assigned by scene and role only: no one in particular.
+        let mut scene = incident_body("u-oncall");
+        scene["incident_assignee"] = json!([]);
+        scene["assignee_scene"] = json!("oncall");
+        scene["assignee_role"] = json!("sre");
+        assert_eq!(client.post(CREATE, &scene).await.status, 200, "{name}");
+        assert!(notified(store.as_ref()).await.is_empty(), "{name}");
+    }
+}
+
+fn assert_not_an_engineer(reply: &Reply, field: &str, user: &str) {
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    let message = reply.body["error_msg"].as_str().unwrap_or_default();
+    for said in [field, user, "not an O&M engineer"] {
+        assert!(message.contains(said), "{message} does not say {said}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_assignee_who_is_not_an_engineer_is_refused_with_nothing_written() {
+    for Setup { name, client, store, .. } in setups().await {
+        let store = store.as_ref();
+        let refused = create(&client, "u-stranger").await;
+        assert_not_an_engineer(&refused, "incident_assignee", "u-stranger");
+        assert_eq!(refused.body["error_code"], "GOM.00007256", "{name}: the incident envelope's invalid parameter");
+        assert!(store.query_prefix(&format!("PROJECT#{PROJECT}"), "INCIDENT#").await.unwrap().is_empty(), "{name}");
+
+        let num = created(&client, "u-oncall").await;
+        let before = notified(store).await.len();
+        let forward = json!({"virtual_send_assignee": "u-stranger"});
+        let refused = handle(&client, &num, "u-oncall", "unAcceptedForward", forward).await;
+        assert_not_an_engineer(&refused, "parameter.virtual_send_assignee", "u-stranger");
+        let incident = incidents::get_incident(store, &project(), &num).await.unwrap().unwrap().value;
+        assert_eq!(incident.incident_assignee, ["u-oncall"], "{name}: unchanged");
+        assert_eq!(incident.history.len(), 1, "{name}");
+        assert_eq!(notified(store).await.len(), before, "{name}");
+
+        // An engineer of another tenant is not one of this tenant's.
+        let other = client.in_project("p-other").await;
+        other.sync_engineers(&[("u-elsewhere", "elsewhere")]).await;
+        assert_not_an_engineer(&create(&client, "u-elsewhere").await, "incident_assignee", "u-elsewhere");
+
+        let integration = json!({"name": "prom", "incident_assignee": "u-stranger"});
+        assert_not_an_engineer(&client.post("/v1/integrations", &integration).await, "incident_assignee", "u-stranger");
+        let listed = client.get("/v1/integrations").await;
+        assert_eq!(listed.body["count"], 0, "{name}: no integration written");
+    }
+}
+
+fn alarm(id: &str) -> Value {
+    json!({"alarmId": id, "alarmName": "CPU usage over 90%", "alarmLevel": "Critical", "time": 1709118444540i64,
+           "nameSpace": "shanghai", "regionId": "eu-west-0", "applicationId": "app-42", "resourceName": "machine-1",
+           "resourceId": "vm-1", "alarmDesc": "cpu 97%", "URL": "https://example.com", "alarmStatus": "alarm",
+           "alarmSource": "prometheus"})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alarm_that_opens_an_incident_tells_its_assignee_once() {
+    for Setup { name, client, store, .. } in setups().await {
+        let store = store.as_ref();
+        let made = client
+            .post("/v1/integrations", &json!({"name": "prom", "alarm_level_threshold": "Major", "incident_assignee": "u-oncall"}))
+            .await;
+        assert_eq!(made.status, 200, "{name}: {}", made.body);
+        let key = made.body["data"]["integration_key"].as_str().unwrap().to_owned();
+        let intake = format!("/v1/event/huawei/custom/{key}");
+        for _ in 0..3 {
+            assert_eq!(client.unauthenticated().post(&intake, &alarm("cpu-1")).await.status, 200, "{name}");
+        }
+        let all = notified(store).await;
+        let num = all.first().map(|n| n.message.subject_id.clone()).unwrap_or_default();
+        let link = format!("{PUBLIC_URL}/v1/external/incident/{num}");
+        let told = only(all, "u-oncall", EventKind::AlarmOpenedIncident, &link);
+        assert!(told.message.subject.contains("CPU usage over 90%"), "{name}: names the alarm: {}", told.message.subject);
+        assert!(told.message.text.contains("cpu-1"), "{name}: {}", told.message.text);
+        let incident = incidents::get_incident(store, &project(), &num).await.unwrap();
+        assert!(incident.is_some_and(|i| i.value.alarm.is_some()), "{name}: the incident the alarm opened");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_alarms_that_open_one_incident_tell_once() {
+    for Setup { name, client, store, .. } in setups().await {
+        let made = client.post("/v1/integrations", &json!({"name": "prom", "incident_assignee": "u-oncall"})).await;
+        let key = made.body["data"]["integration_key"].as_str().unwrap().to_owned();
+        let tasks: Vec<_> = (0..12)
+            .map(|_| {
+                let (client, path) = (client.unauthenticated(), format!("/v1/event/huawei/custom/{key}"));
+                tokio::spawn(async move { client.post(&path, &alarm("storm")).await.status })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap(), 200, "{name}");
+        }
+        let all = notified(store.as_ref()).await;
+        assert_eq!(all.len(), 1, "{name}: one incident, one notification: {all:?}");
+        assert_eq!(all[0].message.kind, EventKind::AlarmOpenedIncident);
+    }
+}
+
+/// Waits (bounded) until the ticket's status is `status`.
+async fn wait_status(client: &Client, uuid: &str, status: &str) {
+    for _ in 0..300 {
+        let reply = client.get(&format!("/v1/job/script/orders/{uuid}")).await;
+        if reply.body["data"]["status"] == status {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("ticket {uuid} never became {status}");
+}
+
+/// Runs a one-host ticket of `client`'s whose host exits with `exit_code`; its execute_uuid.
+async fn run_ticket(client: &Client, agent_sn: &str, exit_code: i32) -> String {
+    let script = json!({"name": format!("deploy-{agent_sn}"), "type": "SHELL", "content": "exit 1", "description": "d",
+                        "properties": {"risk_level": "LOW", "version": "1"}});
+    let reply = client.post("/v1/job/scripts", &script).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let script_uuid = reply.data_str();
+    let agent = json!({"agent_sn": agent_sn, "resource_id": format!("res-{agent_sn}"), "region_id": "cn-north-4",
+                       "host_name": "web-1", "fixed_ip": "10.0.0.1", "os_type": "linux"});
+    assert_eq!(client.register_agent(&agent).await.status, 200);
+    let target = json!({"resource_id": format!("res-{agent_sn}"), "agent_sn": agent_sn, "project_id": PROJECT, "region_id": "cn-north-4"});
+    let execution = json!({
+        "execute_param": {"timeout": 60, "success_rate": 100, "execute_user": "root"},
+        "execute_batches": [{"batch_index": 1, "rotation_strategy": "CONTINUE", "target_instances": [target]}]
+    });
+    let reply = client.post(&format!("/v1/job/scripts/{script_uuid}"), &execution).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let uuid = reply.data_str();
+    let jobs = client.agent(agent_sn).get(&format!("/v1/agents/{agent_sn}/jobs?wait_seconds=5")).await;
+    let job = jobs.body["data"][0].clone();
+    let path = format!("/v1/agents/{agent_sn}/jobs/{uuid}/{}", job["instance_id"]);
+    let report = json!({"attempt": job["attempt"], "exit_code": exit_code, "log": "boom"});
+    assert_eq!(client.agent(agent_sn).post(&path, &report).await.status, 200);
+    uuid
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_that_ends_abnormal_tells_its_creator() {
+    for Setup { name, client, store, .. } in setups().await {
+        let uuid = run_ticket(&client, "a-bad", 1).await;
+        wait_status(&client, &uuid, "ABNORMAL").await;
+        let link = format!("{PUBLIC_URL}/v1/job/script/orders/{uuid}");
+        let told = only(notified(store.as_ref()).await, "u-alice", EventKind::TicketAbnormal, &link);
+        assert!(told.message.text.contains("1 of 1 hosts"), "{name}: {}", told.message.text);
+
+        let fine = run_ticket(&client, "a-good", 0).await;
+        wait_status(&client, &fine, "FINISHED").await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(notified(store.as_ref()).await.len(), 1, "{name}: a ticket that finished tells no one");
+    }
+}
+
+/// Passes every call on, but fails any write that saves a notification: the
+/// change a notification was prepared for must fail with it.
+struct NoNotifications(Arc<dyn Store>);
+
+#[async_trait]
+impl Store for NoNotifications {
+    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
+        self.0.get(pk, sk).await
+    }
+    async fn query_prefix(&self, pk: &str, sk_prefix: &str) -> Result<Vec<Item>, StoreError> {
+        self.0.query_prefix(pk, sk_prefix).await
+    }
+    async fn query_page(&self, query: PageQuery<'_>) -> Result<Page, StoreError> {
+        self.0.query_page(query).await
+    }
+    async fn query_index(&self, query: IndexQuery<'_>) -> Result<Page, StoreError> {
+        self.0.query_index(query).await
+    }
+    async fn counter(&self, pk: &str, sk: &str) -> Result<i64, StoreError> {
+        self.0.counter(pk, sk).await
+    }
+    async fn increment(&self, pk: &str, sk: &str) -> Result<u64, StoreError> {
+        self.0.increment(pk, sk).await
+    }
+    async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        let saves_notification = ops.iter().any(|op| match op {
+            WriteOp::Put { item, .. } => item.sk.starts_with("NOTIFICATION#"),
+            _ => false,
+        });
+        if saves_notification {
+            return Err(StoreError::Backend("refused: a notification".into()));
+        }
+        self.0.write(ops).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notification_lands_in_the_same_transaction_as_its_change() {
+    for Setup { name, client, store, _backend } in setups().await {
+        // The same tenant and engineers, through a store that refuses notifications.
+        let failing: Arc<dyn Store> = Arc::new(NoNotifications(store.clone()));
+        let app = coc_shared::App::new(failing.clone(), _backend.queue.clone()).with_notify_queue(_backend.queue.clone());
+        let broken = client.at(&serve(app).await);
+
+        let reply = create(&broken, "u-oncall").await;
+        assert_eq!(reply.status, 500, "{name}: {}", reply.body);
+        let incidents = store.query_prefix(&format!("PROJECT#{PROJECT}"), "INCIDENT#").await.unwrap();
+        assert!(incidents.is_empty(), "{name}: no incident without its notification");
+
+        // A step of an incident: neither the step nor its notification.
+        let num = created(&client, "u-oncall").await;
+        let before = notified(store.as_ref()).await.len();
+        assert_eq!(handle(&broken, &num, "u-oncall", "acceptedIncident1", json!({})).await.status, 500, "{name}");
+        let incident = incidents::get_incident(store.as_ref(), &project(), &num).await.unwrap().unwrap().value;
+        assert_eq!(incident.history.len(), 1, "{name}: the step did not land");
+        assert_eq!(notified(store.as_ref()).await.len(), before, "{name}");
+
+        // An alarm: neither the alarm's incident nor its notification.
+        let made = client.post("/v1/integrations", &json!({"name": "prom", "incident_assignee": "u-oncall"})).await;
+        let key = made.body["data"]["integration_key"].as_str().unwrap().to_owned();
+        let intake = format!("/v1/event/huawei/custom/{key}");
+        assert_eq!(broken.unauthenticated().post(&intake, &alarm("cpu-9")).await.status, 500, "{name}");
+        let opened = store.query_prefix(&format!("PROJECT#{PROJECT}"), "INCIDENT#").await.unwrap();
+        assert_eq!(opened.len(), 1, "{name}: only the incident made above");
+        assert_eq!(notified(store.as_ref()).await.len(), before, "{name}");
+    }
+}
