@@ -205,6 +205,8 @@ pub async fn run(report: &mut Report) {
     report.heading("Alarm intake vs Prometheus Alertmanager");
     let coc_dir = tempfile::tempdir().expect("a temporary directory");
     let mut coc = CocServer::start(coc_dir.path()).await;
+    // The integration's incidents go to the bench user, who must be an O&M engineer.
+    call(&coc.api(), "POST", "/v1/engineers/sync", None, Some(json!({}))).await;
     let integration = call(
         &coc.api(),
         "POST",

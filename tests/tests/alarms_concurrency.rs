@@ -33,6 +33,8 @@ async fn setups() -> Vec<Setup> {
         let counter = Arc::new(CountingStore::new(backend.store.clone()));
         let app = App::new(counter.clone(), backend.queue.clone());
         let client = Client::new(&serve(app).await, backend.store.clone(), PROJECT).await;
+        // The integration's incidents go to alice, who must be an engineer.
+        client.sync_engineers(&[]).await;
         let reply =
             client.post("/v1/integrations", &json!({"name": "storm", "alarm_level_threshold": "Critical"})).await;
         assert_eq!(reply.status, 200, "{}", reply.body);

@@ -13,6 +13,8 @@ async fn clients() -> Vec<(&'static str, Client, Backend)> {
     let mut all = Vec::new();
     for backend in backends().await {
         let client = Client::new(&serve(backend.app()).await, backend.store.clone(), "p-inc").await;
+        // Assignees are engineers: alice (who creates the integrations) and the on-call.
+        client.sync_engineers(&[("u-oncall", "oncall")]).await;
         all.push((backend.name, client, backend));
     }
     all

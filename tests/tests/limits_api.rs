@@ -28,6 +28,7 @@ async fn clients() -> Vec<(&'static str, Client, Backend)> {
     let mut all = Vec::new();
     for backend in backends().await {
         let client = Client::new(&serve(backend.app()).await, backend.store.clone(), "p-limits").await;
+        client.sync_engineers(&[("u-oncall", "oncall")]).await;
         all.push((backend.name, client, backend));
     }
     all
@@ -288,6 +289,8 @@ fn incident() -> Value {
 async fn incident_fields_take_255_characters_and_no_more() {
     let long = "i".repeat(255);
     for (backend, client, _keep) in clients().await {
+        // The 255-character assignee must be an engineer too.
+        client.sync_engineers(&[(long.as_str(), "long")]).await;
         let mut body = incident();
         for list in ["region", "enterprise_project", "current_cloud_service", "incident_assignee"] {
             body[list] = json!([long]);
