@@ -12,21 +12,13 @@ from huaweicloudsdkcoc.v1 import (
     ShowCocIncidentDetailRequest,
 )
 
-from conftest import client_for, create_credential
+from conftest import client_for, create_credential, sync_engineers
 from test_auth_sdk import send, signed_request
-
-
-def sync_engineers(endpoint, key, *user_ids):
-    """Makes engineers of the key's user and of `user_ids` (each given an access key first)."""
-    for user_id in user_ids:
-        create_credential(key["project_id"], user_id)
-    synced = send(endpoint, signed_request(endpoint, key, "POST", "/v1/engineers/sync", body="{}"))
-    assert synced.status_code == 200, synced.text
 
 
 def test_an_incident_from_creation_to_completion(endpoint):
     key = create_credential(uuid.uuid4().hex)
-    sync_engineers(endpoint, key, "u-1")
+    sync_engineers(endpoint, key["project_id"], "u-1")
     client = client_for(endpoint, key["access_key"], key["secret_key"], key["project_id"])
     body = CreateExternalIncidentRequest(
         region=["cn-north-4"], enterprise_project=["0"], current_cloud_service=["app-1"], incident_level="level_30",
@@ -68,7 +60,7 @@ def test_an_incident_from_creation_to_completion(endpoint):
 
 def test_alarms_reported_through_the_sdk_open_an_incident(endpoint):
     key = create_credential(uuid.uuid4().hex)
-    sync_engineers(endpoint, key)
+    sync_engineers(endpoint, key["project_id"])
     client = client_for(endpoint, key["access_key"], key["secret_key"], key["project_id"])
     made = send(endpoint, signed_request(endpoint, key, "POST", "/v1/integrations",
                                           body=json.dumps({"name": "zabbix", "alarm_level_threshold": "Major"})))

@@ -18,6 +18,8 @@ from huaweicloudsdkcoc.v1 import (
     UpdateScriptRequest,
 )
 
+from conftest import sync_engineers
+
 
 def project():
     return uuid.uuid4().hex
@@ -90,10 +92,11 @@ def test_errors_reach_the_sdk_with_code_message_and_request_id(make_client):
     assert "limit" in bad.value.error_msg
 
 
-def test_review_through_accept_script(make_client):
+def test_review_through_accept_script(make_client, endpoint):
     tenant = project()
     author = make_client(tenant, user_id="u-author", user_name="author")
     reviewer = make_client(tenant, user_id="u-rita", user_name="rita")
+    sync_engineers(endpoint, tenant)  # reviewers are engineers
     reviewers = [ReviewerInfo(reviewer_name="rita", reviewer_id="u-rita")]
     script_uuid = author.create_script(CreateScriptRequest(body=new_script("needs_review", reviewers))).data
     assert author.get_script(GetScriptRequest(script_uuid=script_uuid)).data.status == "PENDING_APPROVE"
@@ -111,10 +114,11 @@ def test_review_through_accept_script(make_client):
     assert detail.creator == "author"
 
 
-def test_review_is_bound_to_what_was_reviewed(make_client):
+def test_review_is_bound_to_what_was_reviewed(make_client, endpoint):
     tenant = project()
     author = make_client(tenant, user_id="u-author", user_name="author")
     reviewer = make_client(tenant, user_id="u-rita", user_name="rita")
+    sync_engineers(endpoint, tenant)  # reviewers are engineers
     reviewers = [
         ReviewerInfo(reviewer_name="rita", reviewer_id="u-rita"),
         ReviewerInfo(reviewer_name="author", reviewer_id="u-author"),

@@ -23,6 +23,8 @@ async fn setups(agents: usize) -> Vec<Setup> {
     let mut all = Vec::new();
     for backend in backends().await {
         let client = Client::new(&serve(backend.app()).await, backend.store.clone(), "p-jobs").await;
+        // A reviewer given by id is an engineer.
+        client.sync_engineers(&[("u-rita", "rita")]).await;
         let body = json!({
             "name": "deploy", "type": "SHELL", "content": "echo ${version} ${token}", "description": "d",
             "properties": {"risk_level": "LOW", "version": "1"},

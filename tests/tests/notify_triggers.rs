@@ -193,6 +193,19 @@ async fn an_assignee_who_is_not_an_engineer_is_refused_with_nothing_written() {
         assert_not_an_engineer(&client.post("/v1/integrations", &integration).await, "incident_assignee", "u-stranger");
         let listed = client.get("/v1/integrations").await;
         assert_eq!(listed.body["count"], 0, "{name}: no integration written");
+
+        // Script reviewers given by id are engineers; one given by name alone has no id to check.
+        let script = |reviewers: Value| {
+            json!({"name": "deploy", "type": "SHELL", "content": "true", "description": "d",
+                   "properties": {"risk_level": "LOW", "version": "1", "reviewers": reviewers}})
+        };
+        let reviewers = json!([{"reviewer_name": "oncall", "reviewer_id": "u-oncall"},
+                               {"reviewer_name": "stranger", "reviewer_id": "u-stranger"}]);
+        let refused = client.post("/v1/job/scripts", &script(reviewers)).await;
+        assert_not_an_engineer(&refused, "properties.reviewers[1].reviewer_id", "u-stranger");
+        assert_eq!(client.get("/v1/job/scripts").await.body["data"]["total"], 0, "{name}: no script written");
+        let by_name = json!([{"reviewer_name": "oncall", "reviewer_id": "u-oncall"}, {"reviewer_name": "sam", "reviewer_id": ""}]);
+        assert_eq!(client.post("/v1/job/scripts", &script(by_name)).await.status, 200, "{name}");
     }
 }
 

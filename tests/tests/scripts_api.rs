@@ -13,6 +13,8 @@ async fn clients() -> Vec<(&'static str, Client, coc_tests::Backend)> {
     for backend in backends().await {
         let base = serve(backend.app()).await;
         let client = Client::new(&base, backend.store.clone(), "project-a").await;
+        // Reviewers given by id are engineers.
+        client.sync_engineers(&[("u-rita", "rita"), ("u-erin", "erin")]).await;
         all.push((backend.name, client, backend));
     }
     all

@@ -149,6 +149,7 @@ async fn an_approval_overtaken_by_an_edit_does_not_approve_the_edit() {
         let app = App::new(store.clone(), backend.queue.clone());
         let alice = Client::new(&serve(app).await, store.clone(), "overtaken").await;
         let rita = alice.as_user("u-rita", "rita").await;
+        alice.sync_engineers(&[]).await;
         let created = alice.post(SCRIPTS, &reviewed_body("overtaken")).await;
         let path = format!("{SCRIPTS}/{}", created.data_str());
 
@@ -176,6 +177,7 @@ async fn approvals_racing_edits_never_approve_the_edited_content() {
     for backend in backends().await {
         let alice = Client::new(&serve(backend.app()).await, backend.store.clone(), "review-race").await;
         let rita = alice.as_user("u-rita", "rita").await;
+        alice.sync_engineers(&[]).await;
         let (mut approved_first, mut refused) = (0, 0);
         for round in 0..RACERS {
             let path = format!(

@@ -3,9 +3,19 @@
 //! tenant: they are the ones COC can notify.
 
 use crate::app::App;
+use crate::domain::script::Reviewers;
 use crate::domain::tenant::ProjectId;
 use crate::error::ApiError;
 use crate::repositories::engineers;
+
+/// Every reviewer given by user id is an engineer (reviewers are told of what
+/// waits for them); the error names the reviewer's place in the list.
+pub async fn require_reviewers(app: &App, project: &ProjectId, reviewers: &Reviewers) -> Result<(), ApiError> {
+    for (index, id) in reviewers.ids() {
+        require_engineer(app, project, &format!("properties.reviewers[{index}].reviewer_id"), id).await?;
+    }
+    Ok(())
+}
 
 /// `Ok` when `user_id` is an engineer of the tenant; otherwise the 400 that
 /// names `field` and says how to make them one.

@@ -125,6 +125,12 @@ impl Reviewers {
         self.0.is_empty()
     }
 
+    /// The reviewers given by user id, with their place in the list (those given
+    /// by name alone have none to check).
+    pub fn ids(&self) -> impl Iterator<Item = (usize, &str)> {
+        self.0.iter().enumerate().map(|(i, r)| (i, r.reviewer_id.as_str())).filter(|(_, id)| !id.is_empty())
+    }
+
     /// A caller is a reviewer when their user id matches a reviewer's id, or,
     /// for reviewers given without an id, when their user name matches.
     pub fn includes(&self, user_id: &str, user_name: &str) -> bool {

@@ -1,4 +1,5 @@
 use crate::app::App;
+use crate::handlers::assignees;
 use crate::clock::now_ms;
 use crate::domain::script::{NewScript, Script};
 use crate::domain::tenant::Caller;
@@ -10,6 +11,7 @@ use crate::repositories::scripts::{self, InsertError};
 /// `POST /v1/job/scripts` → `{"data": script_uuid}`.
 pub async fn create(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
     let new: NewScript = request.json_body()?;
+    assignees::require_reviewers(app, &caller.project_id, &new.properties.reviewers).await?;
     let now = now_ms();
     let id = scripts::next_id(app.store.as_ref(), &caller.project_id).await?;
     let script = Script::create(new, id, ids::script_uuid(now), caller, now);

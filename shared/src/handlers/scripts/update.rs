@@ -1,5 +1,6 @@
 use super::{modify, SCRIPT_UUID};
 use crate::app::App;
+use crate::handlers::assignees;
 use crate::clock::now_ms;
 use crate::domain::script::ScriptEdit;
 use crate::domain::tenant::Caller;
@@ -11,6 +12,9 @@ use crate::http::{ApiRequest, ApiResponse};
 pub async fn update(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
     let script_uuid = request.path_param(SCRIPT_UUID)?;
     let edit: ScriptEdit = request.json_body()?;
+    if let Some(properties) = &edit.properties {
+        assignees::require_reviewers(app, &caller.project_id, &properties.reviewers).await?;
+    }
     let script = modify(app, caller, script_uuid, |script| {
         script.edit(edit.clone(), caller, now_ms()).map_err(|err| ApiError::Forbidden(err.to_string()))
     })
