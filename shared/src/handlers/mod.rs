@@ -6,6 +6,7 @@ pub mod agent_identity;
 pub mod agents;
 pub mod alarms;
 pub mod endpoints;
+pub mod engineers;
 pub mod incidents;
 pub mod integrations;
 pub mod orders;
