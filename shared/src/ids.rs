@@ -51,6 +51,11 @@ pub fn warroom_id(now_ms: i64) -> String {
     stamped_digits("WR", now_ms, 10)
 }
 
+/// `NT` + time + random hex: 26 characters, like `NT2026120205453901c4a8a62b`.
+pub fn notification_id(now_ms: i64) -> String {
+    with_timestamp("NT", now_ms, 26)
+}
+
 /// A request id for logs and the `X-Request-Id` header.
 pub fn request_id() -> String {
     uuid::Uuid::new_v4().to_string()

@@ -68,6 +68,27 @@ pub struct Message {
     pub subject_id: String,
 }
 
+impl Message {
+    /// The whole message as one plain text: the subject line, the text and
+    /// the link (what an SMS, a call and a chat robot say).
+    pub fn as_text(&self) -> String {
+        let mut text = format!("{}\n{}", self.subject, self.text);
+        if let Some(link) = &self.link {
+            text.push('\n');
+            text.push_str(link);
+        }
+        text
+    }
+
+    /// The mail body: the text and the link (the subject is the mail's own).
+    pub fn mail_body(&self) -> String {
+        match &self.link {
+            Some(link) => format!("{}\n\n{link}\n", self.text),
+            None => format!("{}\n", self.text),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum DeliveryStatus {
@@ -88,6 +109,41 @@ pub struct Delivery {
     pub last_error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_at: Option<i64>,
+    /// When the next attempt is due (ms): the creation time, then each retry's
+    /// backoff. A queue message that comes earlier is a stale duplicate; the
+    /// sweep re-queues a pending delivery whose due time is long past.
+    #[serde(default)]
+    pub due_at: i64,
+    /// When a consumer claimed the current attempt (it is sending); a claim
+    /// older than the claim timeout was lost with its consumer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_at: Option<i64>,
+}
+
+impl Delivery {
+    /// A delivery to `destination` that nobody has attempted yet, due at `now`.
+    pub fn new(destination: Destination, now: i64) -> Self {
+        Delivery {
+            destination,
+            status: DeliveryStatus::Pending,
+            attempts: 0,
+            last_error: None,
+            sent_at: None,
+            due_at: now,
+            claimed_at: None,
+        }
+    }
+
+    pub fn is_final(&self) -> bool {
+        self.status != DeliveryStatus::Pending
+    }
+}
+
+impl Notification {
+    /// Whether every delivery is over (sent or given up): nothing more to do.
+    pub fn is_final(&self) -> bool {
+        self.deliveries.iter().all(Delivery::is_final)
+    }
 }
 
 /// One message to one person (or one address), with its deliveries.
