@@ -86,6 +86,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let listen = std::env::var("COC_LISTEN").unwrap_or_else(|_| DEFAULT_LISTEN.to_owned());
     let listener = tokio::net::TcpListener::bind(&listen).await?;
+    // Links in notifications (subscription confirmations) point here unless COC_PUBLIC_URL says otherwise.
+    let app = match app.public_url {
+        Some(_) => app,
+        None => {
+            let url = format!("http://{}", listener.local_addr()?);
+            app.with_public_url(Some(url))
+        }
+    };
     tracing::info!(
         listen = %listener.local_addr()?,
         store = backends.store,

@@ -9,6 +9,7 @@ use crate::adapters::sqlite::{SqliteDb, SqliteQueue, SqliteStore};
 use crate::adapters::unavailable::NoQueue;
 use crate::auth::PublicHosts;
 use crate::clock::Clock;
+use crate::domain::engineer::webhook::AllowedHosts;
 use crate::ports::{Queue, Store};
 use crate::secrets::SecretBox;
 use crate::wakeups::Wakeups;
@@ -17,6 +18,8 @@ use crate::wakeups::Wakeups;
 pub const DEFAULT_DATA_DIR: &str = ".coc-data";
 /// Name of the work queue inside the embedded database.
 pub const EMBEDDED_QUEUE: &str = "jobs";
+/// The base URL of links in notifications.
+pub const PUBLIC_URL_VAR: &str = "COC_PUBLIC_URL";
 /// Name of the notification queue inside the embedded database.
 pub const EMBEDDED_NOTIFY_QUEUE: &str = "notifications";
 /// How long a received message stays hidden before it is delivered again.
@@ -57,6 +60,9 @@ pub struct App {
     /// The base URL people reach this API at (`COC_PUBLIC_URL`, e.g.
     /// `https://coc.example.com`), for links in notifications; `None` when not configured.
     pub public_url: Option<String>,
+    /// Where engineers' chat robots may point besides the vendors' hosts
+    /// (`COC_WEBHOOK_ALLOWED_HOSTS`): checked when a webhook is saved and when it is called.
+    pub webhook_hosts: AllowedHosts,
 }
 
 impl App {
@@ -73,7 +79,26 @@ impl App {
             notify_queue: Arc::new(NoQueue { reason: "no notification queue is configured" }),
             clock: Clock::system(),
             public_url: None,
+            webhook_hosts: AllowedHosts::none(),
         }
+    }
+
+    pub fn with_webhook_hosts(self, webhook_hosts: AllowedHosts) -> Self {
+        App { webhook_hosts, ..self }
+    }
+
+    /// `COC_PUBLIC_URL` (an http or https URL, without a trailing `/`), if set.
+    pub fn public_url_from_env() -> Result<Option<String>, String> {
+        let Some(url) = std::env::var(PUBLIC_URL_VAR).ok().filter(|v| !v.is_empty()) else { return Ok(None) };
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(format!("{PUBLIC_URL_VAR}: not an http or https URL: {url}"));
+        }
+        Ok(Some(url.trim_end_matches('/').to_owned()))
+    }
+
+    /// The public URL and webhook allow-list from the environment.
+    fn with_link_settings_from_env(self) -> Result<Self, String> {
+        Ok(self.with_public_url(Self::public_url_from_env()?).with_webhook_hosts(AllowedHosts::from_env()?))
     }
 
     pub fn with_notify_queue(self, notify_queue: Arc<dyn Queue>) -> Self {
@@ -121,7 +146,7 @@ impl App {
         )
         .with_notify_queue(Arc::new(SqliteQueue::new(db, EMBEDDED_NOTIFY_QUEUE, QUEUE_VISIBILITY_TIMEOUT)));
         let poll_recheck = Self::poll_recheck_from_env(EMBEDDED_POLL_RECHECK)?;
-        Ok(app.with_secrets(Self::local_secrets(data_dir)?).with_poll_recheck(poll_recheck))
+        app.with_secrets(Self::local_secrets(data_dir)?).with_poll_recheck(poll_recheck).with_link_settings_from_env()
     }
 
     fn local_secrets(data_dir: &std::path::Path) -> Result<SecretBox, String> {
@@ -182,9 +207,10 @@ impl App {
                 Self::local_secrets(&data_dir)?
             }
         };
-        Ok(App::new(store, queue)
+        App::new(store, queue)
             .with_secrets(secrets)
             .with_public_hosts(PublicHosts::from_env()?)
-            .with_poll_recheck(poll_recheck))
+            .with_poll_recheck(poll_recheck)
+            .with_link_settings_from_env()
     }
 }

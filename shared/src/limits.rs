@@ -267,6 +267,41 @@ pub const PATCH_FILTER_TEXT: Chars = chars(1, 128);
 /// Ours: we issue 32 hex characters.
 pub const INSTANCE_COMPLIANT_ID: Chars = chars(1, 64);
 
+// Ours: O&M engineers and their subscriptions (#12; README "O&M engineers and subscriptions").
+/// A federated user's name (the username of the IAM identity conversion rule),
+/// which is also its `user_id`: letters, digits, `_ - . @`.
+pub const ENGINEER_USER_NAME: Chars = chars(1, 64);
+/// An engineer's user id in a path (IAM users' ids, federated usernames).
+pub const ENGINEER_USER_ID: Chars = chars(1, 64);
+pub const ENGINEER_ALIAS: Chars = chars(1, 64);
+/// The identity provider's name in IAM: letters, digits, `_ - .`.
+pub const IDENTITY_PROVIDER: Chars = chars(1, 64);
+/// E.164 with its `+`: 8 to 15 digits.
+pub const MOBILE: Chars = chars(9, 16);
+pub const MOBILE_DIGITS: Range = range(8, 15);
+/// RFC 5321's limits: 254 for the path, 64 for the local part.
+pub const EMAIL: Chars = chars(3, 254);
+pub const EMAIL_LOCAL_PART: usize = 64;
+pub const WEBHOOK_URL: Chars = chars(1, 1024);
+/// A robot's signing secret (DingTalk's `SEC…` is 67 characters).
+pub const SIGNING_KEY: Chars = chars(1, 128);
+/// The modify request's texts, where an empty one clears the field.
+pub const ENGINEER_ALIAS_EDIT: Chars = chars(0, ENGINEER_ALIAS.max);
+pub const SIGNING_KEY_EDIT: Chars = chars(0, SIGNING_KEY.max);
+/// The user-name filter of the engineer list (a case-insensitive substring).
+pub const ENGINEER_NAME_FILTER: Chars = chars(1, 64);
+/// How long a subscription's confirmation link stays valid.
+pub const SUBSCRIPTION_VALIDITY_MS: i64 = 48 * 3600 * 1000;
+/// The confirmation token: 32 random bytes, as 64 hex characters.
+pub const SUBSCRIPTION_TOKEN_BYTES: usize = 32;
+pub const SUBSCRIPTION_TOKEN: Chars = chars(64, 64);
+/// The channels a subscribe request names (EMAIL, SMS, VOICE, each once).
+pub const SUBSCRIPTION_CHANNELS: Items = items(1, 3);
+/// The most credentials a synchronization reads for one tenant (in pages of
+/// [`ENGINEER_SYNC_PAGE`]), so one request stays bounded.
+pub const ENGINEER_SYNC_CREDENTIALS: usize = 5_000;
+pub const ENGINEER_SYNC_PAGE: usize = 100;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
     Chars(Chars),
@@ -491,6 +526,15 @@ pub const TABLE: &[FieldLimit] = &[
     query(ShowInstancePatchItems, "classification", C(PATCH_FILTER_TEXT)),
     query(ShowInstancePatchItems, "severity_level", C(PATCH_FILTER_TEXT)),
     path(ShowInstancePatchItems, "instance_compliant_id", C(INSTANCE_COMPLIANT_ID)),
+    // O&M engineers (the format rules of mobile, email and webhooks are tested in
+    // tests/tests/engineers_api.rs: "a…a" is no phone number).
+    body(AddEngineer, "user_name", C(ENGINEER_USER_NAME)),
+    body(AddEngineer, "alias", C(ENGINEER_ALIAS)),
+    body(AddEngineer, "identity_provider", C(IDENTITY_PROVIDER)),
+    body(UpdateEngineer, "alias", C(ENGINEER_ALIAS_EDIT)),
+    body(UpdateEngineer, "dingtalk_key", C(SIGNING_KEY_EDIT)),
+    body(UpdateEngineer, "lark_key", C(SIGNING_KEY_EDIT)),
+    body(RequestSubscriptions, "channels", I(SUBSCRIPTION_CHANNELS)),
 ];
 
 /// The length limit of a text path parameter, the same on every route that has it.

@@ -49,6 +49,15 @@ pub enum Operation {
     DeletePatchBaseline,
     ListInstanceCompliant,
     ShowInstancePatchItems,
+    SyncEngineers,
+    AddEngineer,
+    ListEngineers,
+    GetEngineer,
+    UpdateEngineer,
+    DeleteEngineer,
+    RequestSubscriptions,
+    ListSubscriptions,
+    ConfirmSubscription,
 }
 
 /// Who may call a route.
@@ -97,6 +106,7 @@ impl Route {
 
 const SCRIPT: &str = "/v1/job/scripts/{script_uuid}";
 const BASELINE: &str = "/v1/patch/baselines/{baseline_id}";
+const ENGINEER: &str = "/v1/engineers/{user_id}";
 /// A path under one ticket, `/v1/job/script/orders/{execute_uuid}…`.
 macro_rules! order_path {
     ($rest:literal) => {
@@ -161,6 +171,26 @@ pub const ROUTES: &[Route] = &[
         "/v1/patch/instance/compliant/{instance_compliant_id}",
         "show-instance-patch-items",
     ),
+    route(Operation::SyncEngineers, Method::POST, "/v1/engineers/sync", "sync-engineers"),
+    route(Operation::AddEngineer, Method::POST, "/v1/engineers", "add-engineer"),
+    route(Operation::ListEngineers, Method::GET, "/v1/engineers", "list-engineers"),
+    route(Operation::GetEngineer, Method::GET, ENGINEER, "get-engineer"),
+    route(Operation::UpdateEngineer, Method::PUT, ENGINEER, "update-engineer"),
+    route(Operation::DeleteEngineer, Method::DELETE, ENGINEER, "delete-engineer"),
+    route(
+        Operation::RequestSubscriptions,
+        Method::POST,
+        "/v1/engineers/{user_id}/subscriptions",
+        "request-engineer-subscriptions",
+    ),
+    route(
+        Operation::ListSubscriptions,
+        Method::GET,
+        "/v1/engineers/{user_id}/subscriptions",
+        "list-engineer-subscriptions",
+    ),
+    // Opened from a mail or a text message: the token in the query is the credential.
+    public(Operation::ConfirmSubscription, Method::GET, "/v1/subscriptions/confirm", "confirm-subscription"),
 ];
 
 pub fn route_for(operation: Operation) -> &'static Route {

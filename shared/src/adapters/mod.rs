@@ -6,6 +6,13 @@ pub mod dynamodb;
 #[cfg(feature = "kms")]
 pub mod kms;
 pub mod local_keyring;
+pub mod outbox;
+#[cfg(feature = "robots")]
+pub mod robots;
+#[cfg(feature = "smtp")]
+pub mod smtp;
+#[cfg(feature = "sns")]
+pub mod sns;
 pub mod sqlite;
 #[cfg(feature = "sqs")]
 pub mod sqs;

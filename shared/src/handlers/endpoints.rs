@@ -6,7 +6,9 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use super::{agent_identity, agents, alarms, incidents, integrations, orders, patches, resources, scripts, tokens};
+use super::{
+    agent_identity, agents, alarms, engineers, incidents, integrations, orders, patches, resources, scripts, tokens,
+};
 use crate::app::App;
 use crate::domain::tenant::Caller;
 use crate::error::ApiError;
@@ -86,5 +88,14 @@ pub const fn handler_for(operation: Operation) -> Handler {
         Operation::DeletePatchBaseline => with_caller!(patches::baselines::delete),
         Operation::ListInstanceCompliant => with_caller!(patches::compliance::list),
         Operation::ShowInstancePatchItems => with_caller!(patches::compliance::items),
+        Operation::SyncEngineers => with_caller!(engineers::sync::sync),
+        Operation::AddEngineer => with_caller!(engineers::add),
+        Operation::ListEngineers => with_caller!(engineers::list),
+        Operation::GetEngineer => with_caller!(engineers::get),
+        Operation::UpdateEngineer => with_caller!(engineers::update),
+        Operation::DeleteEngineer => with_caller!(engineers::delete),
+        Operation::RequestSubscriptions => with_caller!(engineers::subscriptions::request),
+        Operation::ListSubscriptions => with_caller!(engineers::subscriptions::list),
+        Operation::ConfirmSubscription => public!(engineers::subscriptions::confirm),
     }
 }

@@ -56,7 +56,7 @@ pub async fn create(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
 /// The paging of our own lists: `limit` (1–100, default 100) and `marker`, the
 /// `next_marker` of the previous page (opaque: an index sort key,
 /// `{13-digit time}#{id}`).
-fn own_page(request: &ApiRequest) -> Result<(usize, Option<String>), ApiError> {
+pub(crate) fn own_page(request: &ApiRequest) -> Result<(usize, Option<String>), ApiError> {
     let limit = request.query_number("limit", limits::OWN_PAGE)?.map_or(limits::OWN_PAGE_DEFAULT, |l| l as usize);
     let marker = request.query_text("marker", limits::OWN_MARKER)?;
     if let Some(marker) = &marker {
@@ -71,7 +71,7 @@ fn own_page(request: &ApiRequest) -> Result<(usize, Option<String>), ApiError> {
 }
 
 /// `{"data": [rows], "count": all rows, "next_marker": marker of the next page or null}`.
-fn page_response(rows: Vec<serde_json::Value>, count: usize, next: Option<String>) -> ApiResponse {
+pub(crate) fn page_response(rows: Vec<serde_json::Value>, count: usize, next: Option<String>) -> ApiResponse {
     ApiResponse::json(StatusCode::OK, json!({ "data": rows, "count": count, "next_marker": next }))
 }
 

@@ -7,6 +7,7 @@ pub mod agents;
 pub mod alarms;
 pub mod assignees;
 pub mod endpoints;
+pub mod engineers;
 pub mod incidents;
 pub mod integrations;
 pub mod orders;

@@ -2,6 +2,11 @@
 //! queue consumer delivers each destination, retrying with backoff, and
 //! records how it went. Nothing is sent inline in an API call.
 
+pub mod config;
+pub mod consumer;
+pub mod deliver;
+pub mod senders;
+pub mod sweep;
 pub mod templates;
 pub mod triggers;
 

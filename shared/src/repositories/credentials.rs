@@ -1,12 +1,17 @@
 //! Credentials, tokens and agent activations in the table. They are looked up
 //! by key before the tenant is known, so they live in partitions of their own:
 //! `CREDENTIAL#{access_key}`, `TOKEN#{sha256(token)}` and `ACTIVATION#{activation_id}`.
+//!
+//! Users' credentials (not agents') are also in index `List` under
+//! `PROJECT#{project}#USERS`, sort key `{user_id}#{access_key}`: the tenant's
+//! users, in user order, which engineer synchronization reads.
 
 use super::{decode, encode, versioned, Versioned};
 use crate::auth::agents::Activation;
 use crate::auth::signature::sha256_hex;
 use crate::auth::{Credential, TokenRecord};
-use crate::ports::{Condition, Item, KeyringError, Store, StoreError, WriteOp};
+use crate::domain::tenant::ProjectId;
+use crate::ports::{Condition, Index, IndexQuery, Item, KeyringError, Order, Page, Store, StoreError, WriteOp};
 use crate::secrets::SecretBox;
 
 const CREDENTIAL_SK: &str = "CREDENTIAL";
@@ -31,8 +36,33 @@ pub async fn insert_op(secrets: &SecretBox, credential: &Credential) -> Result<W
         secret_key: secrets.seal(&credential.secret_key).await.map_err(keyring_failed)?,
         ..credential.clone()
     };
-    let item = Item::new(credential_pk(&credential.access_key), CREDENTIAL_SK, encode(&stored)?, 1);
+    let mut item = Item::new(credential_pk(&credential.access_key), CREDENTIAL_SK, encode(&stored)?, 1);
+    if credential.agent_sn.is_none() {
+        item = item.indexed(
+            Index::List,
+            users_pk(&credential.project_id),
+            format!("{}#{}", credential.user_id, credential.access_key),
+        );
+    }
     Ok(WriteOp::Put { item, condition: Condition::NotExists })
+}
+
+fn users_pk(project: &ProjectId) -> String {
+    format!("{}#USERS", super::tenant_pk(project))
+}
+
+/// One page of the tenant's users' credentials (agents' excluded), in user
+/// order, after the index key `after`; their secret keys stay sealed.
+pub async fn tenant_users(
+    store: &dyn Store,
+    project: &ProjectId,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<(Vec<Credential>, Page), StoreError> {
+    let pk = users_pk(project);
+    let page = store.query_index(IndexQuery { index: Index::List, pk: &pk, after, limit, order: Order::Ascending }).await?;
+    let credentials = page.items.iter().map(decode).collect::<Result<Vec<Credential>, _>>()?;
+    Ok((credentials, page))
 }
 
 /// The write that removes a credential: the next request signed with it is refused.

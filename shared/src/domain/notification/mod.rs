@@ -68,6 +68,27 @@ pub struct Message {
     pub subject_id: String,
 }
 
+impl Message {
+    /// The whole message as one plain text: the subject line, the text and
+    /// the link (what an SMS, a call and a chat robot say).
+    pub fn as_text(&self) -> String {
+        let mut text = format!("{}\n{}", self.subject, self.text);
+        if let Some(link) = &self.link {
+            text.push('\n');
+            text.push_str(link);
+        }
+        text
+    }
+
+    /// The mail body: the text and the link (the subject is the mail's own).
+    pub fn mail_body(&self) -> String {
+        match &self.link {
+            Some(link) => format!("{}\n\n{link}\n", self.text),
+            None => format!("{}\n", self.text),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum DeliveryStatus {

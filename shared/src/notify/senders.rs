@@ -1,0 +1,78 @@
+//! Which sender serves each channel, chosen from the environment once when a
+//! consumer starts. A channel nothing serves fails its deliveries with a
+//! clear error; nothing is ever marked sent that was not.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::adapters::outbox::Outbox;
+use crate::domain::notification::Channel;
+use crate::ports::{Sender, Unconfigured};
+
+/// `outbox` (the default: a JSON-lines file in the data dir) or `sns` (Amazon SNS, AWS).
+pub const SMS_PROVIDER_VAR: &str = "COC_SMS_PROVIDER";
+
+#[derive(Clone)]
+pub struct Senders {
+    pub email: Arc<dyn Sender>,
+    pub sms: Arc<dyn Sender>,
+    pub voice: Arc<dyn Sender>,
+    /// WeCom, DingTalk and Lark.
+    pub robots: Arc<dyn Sender>,
+}
+
+impl Senders {
+    /// Every channel refused (a start for tests to replace some).
+    pub fn unconfigured() -> Self {
+        Senders {
+            email: Arc::new(Unconfigured { reason: "no mail server is configured (COC_SMTP_HOST)" }),
+            sms: Arc::new(Unconfigured { reason: "no SMS provider is configured" }),
+            voice: Arc::new(Unconfigured { reason: "no voice provider is configured" }),
+            robots: Arc::new(Unconfigured { reason: "this build has no chat robot sender" }),
+        }
+    }
+
+    pub fn for_channel(&self, channel: Channel) -> &dyn Sender {
+        match channel {
+            Channel::Email => self.email.as_ref(),
+            Channel::Sms => self.sms.as_ref(),
+            Channel::Voice => self.voice.as_ref(),
+            Channel::Wecom | Channel::Dingtalk | Channel::Lark => self.robots.as_ref(),
+        }
+    }
+
+    /// Mail over SMTP when `COC_SMTP_HOST` is set; SMS and voice to the
+    /// outbox files in `data_dir/outbox`, or SMS through SNS with
+    /// `COC_SMS_PROVIDER=sns` (SNS places no calls: voice deliveries then
+    /// fail, saying so); robots to the vendors' and the allow-listed hosts
+    /// (`COC_WEBHOOK_ALLOWED_HOSTS`).
+    pub async fn from_env(data_dir: &Path) -> Result<Self, String> {
+        let mut senders = Senders::unconfigured();
+        #[cfg(feature = "smtp")]
+        if let Some(config) = crate::adapters::smtp::SmtpConfig::from_env()? {
+            tracing::info!(host = config.host, port = config.port, tls = ?config.tls, "mail goes over SMTP");
+            senders.email = Arc::new(crate::adapters::smtp::SmtpSender::new(&config)?);
+        }
+        match std::env::var(SMS_PROVIDER_VAR).ok().filter(|v| !v.is_empty()).as_deref() {
+            None | Some("outbox") => {
+                senders.sms = Arc::new(Outbox::in_data_dir(data_dir, "sms.jsonl"));
+                senders.voice = Arc::new(Outbox::in_data_dir(data_dir, "voice.jsonl"));
+            }
+            #[cfg(feature = "sns")]
+            Some("sns") => {
+                senders.sms = Arc::new(crate::adapters::sns::SnsSms::from_env().await);
+                senders.voice = Arc::new(Unconfigured {
+                    reason: "no voice provider: Amazon SNS sends SMS but places no calls",
+                });
+            }
+            Some(other) => return Err(format!("{SMS_PROVIDER_VAR}: `{other}` is not a provider of this build")),
+        }
+        #[cfg(feature = "robots")]
+        {
+            let allowed = crate::domain::engineer::webhook::AllowedHosts::from_env()?;
+            senders.robots =
+                Arc::new(crate::adapters::robots::RobotSender::new(allowed, crate::adapters::robots::ROBOT_TIMEOUT));
+        }
+        Ok(senders)
+    }
+}
