@@ -377,6 +377,9 @@ mod queue_consumer_tests {
             headers: Default::default(),
             body: bytes::Bytes::from_static(br#"{"name": "prometheus", "alarm_level_threshold": "Critical"}"#),
         };
+        // The integration's incidents go to its creator, who must be an engineer.
+        let engineer = crate::domain::engineer::Engineer::iam(caller.project_id.clone(), "u".into(), "u".into(), 0);
+        crate::repositories::engineers::insert(app.store.as_ref(), &engineer).await.unwrap();
         let created = crate::handlers::integrations::create(&app, &caller, request).await.unwrap();
         let key = created.body["data"]["integration_key"].as_str().unwrap().to_owned();
         let alarm = serde_json::json!({"alarmId": "a1", "alarmName": "disk full", "alarmLevel": "Critical", "time": 1,
