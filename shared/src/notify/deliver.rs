@@ -38,6 +38,14 @@ pub struct Deliverer {
     pub config: DeliveryConfig,
 }
 
+impl Deliverer {
+    /// The senders and retry settings of the environment (see `Senders::from_env`, `DeliveryConfig::from_env`).
+    pub async fn from_env(app: &App) -> Result<Self, String> {
+        let senders = Senders::from_env(app, &App::data_dir_from_env()).await?;
+        Ok(Deliverer { senders, config: DeliveryConfig::from_env()? })
+    }
+}
+
 /// What became of one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Handled {
@@ -98,7 +106,10 @@ async fn send_one(
     let destination = &delivery.destination;
     let key = match &destination.sealed_key {
         Some(sealed) => Some(
-            app.secrets.open(sealed).await.map_err(|e| SendError::transient(format!("cannot open the robot's key: {e}")))?,
+            app.secrets
+                .open(sealed)
+                .await
+                .map_err(|e| SendError::transient(format!("cannot open the robot's key: {e}")))?,
         ),
         None => None,
     };

@@ -7,8 +7,8 @@ pub mod sync;
 mod view;
 
 use crate::app::App;
-use crate::domain::engineer::edit::{EngineerEdit, Edit, FieldProblem, NewFederatedUser, SealedKeys};
 use crate::domain::engineer::contact::SigningKey;
+use crate::domain::engineer::edit::{Edit, EngineerEdit, FieldProblem, NewFederatedUser, SealedKeys};
 use crate::domain::engineer::Engineer;
 use crate::domain::tenant::Caller;
 use crate::error::ApiError;
