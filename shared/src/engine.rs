@@ -133,12 +133,11 @@ async fn plan_with_notice(
     loop {
         let step = plan(current, version, pending, now, reserve)?;
         let ended_abnormal = current.status != OrderStatus::Abnormal && step.order.status == OrderStatus::Abnormal;
-        let outgoing = match ended_abnormal {
-            true => {
-                let message = templates::ticket_abnormal(app.public_url.as_deref(), &step.order);
-                triggers::to_engineer(app, &current.project_id, Some(&current.creator_id), message).await?
-            }
-            false => None,
+        let outgoing = if ended_abnormal {
+            let message = templates::ticket_abnormal(app.public_url.as_deref(), &step.order);
+            triggers::to_engineer(app, &current.project_id, Some(&current.creator_id), message).await?
+        } else {
+            None
         };
         let needed = outgoing.as_ref().map_or(0, |o| o.ops.len());
         if needed <= reserve || step.ops.len() + step.folded + needed <= reports::MAX_WRITE_OPS || step.folded == 0 {
