@@ -82,7 +82,28 @@ pub async fn start(app: &App, engineer: &mut Engineer, channels: &[Channel], now
             started.outgoing.push(outgoing);
         }
     }
+    started.ops = merge_counts(std::mem::take(&mut started.ops));
     Ok(started)
+}
+
+/// DynamoDB refuses a transaction that touches one item twice, so the counts
+/// of several notifications become one `Add`.
+fn merge_counts(ops: Vec<WriteOp>) -> Vec<WriteOp> {
+    let mut merged: Vec<WriteOp> = Vec::with_capacity(ops.len());
+    for op in ops {
+        if let WriteOp::Add { pk, sk, delta } = &op {
+            let same = merged.iter_mut().find_map(|earlier| match earlier {
+                WriteOp::Add { pk: p, sk: s, delta: total } if p == pk && s == sk => Some(total),
+                _ => None,
+            });
+            if let Some(total) = same {
+                *total += delta;
+                continue;
+            }
+        }
+        merged.push(op);
+    }
+    merged
 }
 
 /// Hands saved confirmations to the queue. A failure is logged, not
