@@ -173,8 +173,9 @@ fn unknown_link() -> ApiError {
 /// The link is used up in the same transaction that confirms, so it works once
 /// even when opened twice at the same moment.
 pub async fn confirm(app: &App, request: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let token = request.query_text("token", limits::SUBSCRIPTION_TOKEN)?.ok_or_else(unknown_link)?;
-    if !token.chars().all(|c| c.is_ascii_hexdigit()) {
+    // A mangled link (cut short by a mail client, say) is as unknown as a used one.
+    let token = request.query_param::<String>("token")?.ok_or_else(unknown_link)?;
+    if limits::SUBSCRIPTION_TOKEN.check(&token).is_err() || !token.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(unknown_link());
     }
     let hash = tokens::hash_token(&token.to_ascii_lowercase());
