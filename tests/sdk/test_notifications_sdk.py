@@ -8,9 +8,6 @@ the mail and both robot messages arrive, signed, and the delivery log says SENT.
 A robot saved with a wrong key is refused by its receiver: the delivery log
 records the failure after the last attempt.
 """
-import base64
-import hashlib
-import hmac
 import json
 import os
 import re
@@ -18,12 +15,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.parse
 import urllib.request
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -33,78 +27,41 @@ from conftest import BACKEND, BACKEND_ENV, _free_port, call_api, client_for, wai
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SMTP_RECEIVER = os.path.join(HERE, "..", "receivers", "smtp_receiver.py")
+ROBOT_RECEIVER = os.path.join(HERE, "..", "receivers", "robot_receiver.py")
 DINGTALK_SECRET = "SEC" + "d" * 61
 LARK_SECRET = "lark-signing-secret"
 
 
-def _ding_sign(timestamp, secret):
-    """DingTalk's signature: base64 of HMAC-SHA256(secret, "timestamp\\nsecret")."""
-    digest = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
-
-
-def _lark_sign(timestamp, secret):
-    """Lark's signature: base64 of HMAC-SHA256 keyed by "timestamp\\nsecret" over nothing."""
-    digest = hmac.new(f"{timestamp}\n{secret}".encode(), b"", hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
-
-
 class RobotReceiver:
-    """DingTalk and Lark robots on loopback: each checks the signature as its
-    vendor does (DingTalk: `timestamp` in ms and `sign` in the query, within an
-    hour; Lark: `timestamp` in s and `sign` in the body) and answers like the
-    vendor, HTTP 200 with a nonzero code on a bad signature."""
+    """tests/receivers/robot_receiver.py in a process of its own: DingTalk and
+    Lark robots that check the signatures with these secrets as the vendors do,
+    and answer a bad one as they do (HTTP 200, a nonzero code)."""
 
     def __init__(self):
-        self.received = []  # (robot, ok, body)
-        self.lock = threading.Lock()
-        receiver = self
+        self.out = tempfile.mktemp(prefix="coc-robots-", suffix=".jsonl")
+        args = [sys.executable, ROBOT_RECEIVER, "--port", "0", "--out", self.out,
+                "--dingtalk-secret", DINGTALK_SECRET, "--lark-secret", LARK_SECRET]
+        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline()
+        assert line.startswith("PORT "), f"the robot receiver did not start: {line!r}"
+        self.port = int(line.split()[1])
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
+    def requests(self, path):
+        if not os.path.exists(self.out):
+            return []
+        with open(self.out, encoding="utf-8") as f:
+            return [r for r in (json.loads(line) for line in f if line.strip()) if r["path"] == path]
 
-            def do_POST(self):
-                url = urllib.parse.urlsplit(self.path)
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-                if url.path.startswith("/dingtalk/"):
-                    query = dict(urllib.parse.parse_qsl(url.query))
-                    timestamp, sign = query.get("timestamp", ""), query.get("sign", "")
-                    fresh = timestamp.isdigit() and abs(time.time() * 1000 - int(timestamp)) < 3600_000
-                    ok = fresh and hmac.compare_digest(sign, _ding_sign(timestamp, DINGTALK_SECRET))
-                    answer = {"errcode": 0, "errmsg": "ok"} if ok else {"errcode": 310000, "errmsg": "sign not match"}
-                    robot = "dingtalk"
-                elif url.path.startswith("/lark/"):
-                    timestamp, sign = str(body.get("timestamp", "")), body.get("sign", "")
-                    fresh = timestamp.isdigit() and abs(time.time() - int(timestamp)) < 3600
-                    ok = fresh and hmac.compare_digest(sign, _lark_sign(timestamp, LARK_SECRET))
-                    answer = {"code": 0, "msg": "success"} if ok else {"code": 19021, "msg": "sign match fail"}
-                    robot = "lark"
-                else:
-                    self.send_response(404)
-                    self.end_headers()
-                    return
-                with receiver.lock:
-                    receiver.received.append((robot, ok, body))
-                data = json.dumps(answer).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+    def signed(self, path, mentions):
+        """The messages `path` accepted (signature checked) whose text mentions `mentions`."""
+        return [r for r in self.requests(path) if r["accepted"] and mentions in (r.get("text") or "")]
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def refused(self, path):
+        return [r for r in self.requests(path) if not r["accepted"]]
 
-    def signed(self, robot, mentions):
-        """The messages to `robot` with a valid signature whose text mentions `mentions`."""
-        with self.lock:
-            return [b for r, ok, b in self.received if r == robot and ok and mentions in json.dumps(b, ensure_ascii=False)]
-
-    def refused(self, robot):
-        with self.lock:
-            return [b for r, ok, b in self.received if r == robot and not ok]
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
 
 
 class SmtpReceiver:
@@ -208,7 +165,7 @@ def world(backend):
     yield server, smtp, robots
     server.stop()
     smtp.stop()
-    robots.server.shutdown()
+    robots.stop()
 
 
 def _ok(reply):
@@ -246,9 +203,9 @@ def test_an_engineer_confirms_email_and_hears_of_an_incident_on_every_channel(wo
     email = f"oncall-{project[:8]}@example.com"
     contact = {
         "email": email,
-        "dingtalk_webhook": f"http://127.0.0.1:{robots.port}/dingtalk/robot/send?access_token=tok",
+        "dingtalk_webhook": f"http://127.0.0.1:{robots.port}/dingtalk/{project}?access_token=tok",
         "dingtalk_key": DINGTALK_SECRET,
-        "lark_webhook": f"http://127.0.0.1:{robots.port}/lark/open-apis/bot/v2/hook/hook-1",
+        "lark_webhook": f"http://127.0.0.1:{robots.port}/lark/{project}",
         "lark_key": LARK_SECRET,
     }
     saved = _ok(call_api(server.url, key, "PUT", "/v1/engineers/u-oncall", contact))
@@ -272,8 +229,8 @@ def test_an_engineer_confirms_email_and_hears_of_an_incident_on_every_channel(wo
     told = wait(lambda: [m for m in smtp.mails(email) if num in m["subject"]], "the incident mail")[0]
     assert "VPN flapping" in told["subject"]
     assert f"{server.url}/v1/external/incident/{num}" in told["body"]
-    wait(lambda: robots.signed("dingtalk", num), "a signed DingTalk message")
-    wait(lambda: robots.signed("lark", num), "a signed Lark message")
+    wait(lambda: robots.signed(f"/dingtalk/{project}", num), "a signed DingTalk message")
+    wait(lambda: robots.signed(f"/lark/{project}", num), "a signed Lark message")
 
     logged = _notification(server, key, num)
     assert logged["event"] == "INCIDENT_CREATED"
@@ -290,7 +247,7 @@ def test_a_robot_saved_with_a_wrong_key_is_a_recorded_failure(world):
     key = server.credential(project, "u-wrong", "wrong")
     _ok(call_api(server.url, key, "POST", "/v1/engineers/sync", {}))
     contact = {
-        "dingtalk_webhook": f"http://127.0.0.1:{robots.port}/dingtalk/robot/send?access_token=wrong",
+        "dingtalk_webhook": f"http://127.0.0.1:{robots.port}/dingtalk/{project}?access_token=wrong",
         "dingtalk_key": "SEC-not-the-robots-key",
     }
     _ok(call_api(server.url, key, "PUT", "/v1/engineers/u-wrong", contact))
@@ -303,5 +260,6 @@ def test_a_robot_saved_with_a_wrong_key_is_a_recorded_failure(world):
     assert delivery["status"] == "FAILED", delivery
     assert delivery["attempts"] == 3, delivery
     assert delivery["last_error"], delivery
-    assert not robots.signed("dingtalk", num), "the receiver accepted nothing"
-    assert len([b for b in robots.refused("dingtalk") if num in json.dumps(b, ensure_ascii=False)]) == 3
+    assert not robots.signed(f"/dingtalk/{project}", num), "the receiver accepted nothing"
+    refused = robots.refused(f"/dingtalk/{project}")
+    assert [r["code"] for r in refused] == [310000] * 3, refused
