@@ -150,7 +150,13 @@ async fn plan_with_notice(
 /// Folds in as many of the pending results as fit one transaction with the
 /// save they lead to (each folded result costs the removal of its item) and
 /// `reserve` more writes, and advances the ticket.
-fn plan(current: &Order, version: u64, pending: &[PendingResult], now: i64, reserve: usize) -> Result<Step, StoreError> {
+fn plan(
+    current: &Order,
+    version: u64,
+    pending: &[PendingResult],
+    now: i64,
+    reserve: usize,
+) -> Result<Step, StoreError> {
     let mut folded = pending.len();
     loop {
         let mut order = current.clone();

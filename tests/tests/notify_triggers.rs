@@ -84,7 +84,9 @@ async fn created(client: &Client, assignee: &str) -> String {
 }
 
 async fn handle(client: &Client, num: &str, operator: &str, key: &str, parameter: Value) -> Reply {
-    client.post(HANDLE, &json!({"incident_num": num, "operator": operator, "operate_key": key, "parameter": parameter})).await
+    client
+        .post(HANDLE, &json!({"incident_num": num, "operator": operator, "operate_key": key, "parameter": parameter}))
+        .await
 }
 
 /// The one notification a step saved, checked for its recipient, kind and link.
@@ -221,7 +223,10 @@ async fn an_alarm_that_opens_an_incident_tells_its_assignee_once() {
     for Setup { name, client, store, .. } in setups().await {
         let store = store.as_ref();
         let made = client
-            .post("/v1/integrations", &json!({"name": "prom", "alarm_level_threshold": "Major", "incident_assignee": "u-oncall"}))
+            .post(
+                "/v1/integrations",
+                &json!({"name": "prom", "alarm_level_threshold": "Major", "incident_assignee": "u-oncall"}),
+            )
             .await;
         assert_eq!(made.status, 200, "{name}: {}", made.body);
         let key = made.body["data"]["integration_key"].as_str().unwrap().to_owned();
@@ -233,7 +238,11 @@ async fn an_alarm_that_opens_an_incident_tells_its_assignee_once() {
         let num = all.first().map(|n| n.message.subject_id.clone()).unwrap_or_default();
         let link = format!("{PUBLIC_URL}/v1/external/incident/{num}");
         let told = only(all, "u-oncall", EventKind::AlarmOpenedIncident, &link);
-        assert!(told.message.subject.contains("CPU usage over 90%"), "{name}: names the alarm: {}", told.message.subject);
+        assert!(
+            told.message.subject.contains("CPU usage over 90%"),
+            "{name}: names the alarm: {}",
+            told.message.subject
+        );
         assert!(told.message.text.contains("cpu-1"), "{name}: {}", told.message.text);
         let incident = incidents::get_incident(store, &project(), &num).await.unwrap();
         assert!(incident.is_some_and(|i| i.value.alarm.is_some()), "{name}: the incident the alarm opened");
@@ -355,7 +364,8 @@ async fn a_notification_lands_in_the_same_transaction_as_its_change() {
     for Setup { name, client, store, _backend } in setups().await {
         // The same tenant and engineers, through a store that refuses notifications.
         let failing: Arc<dyn Store> = Arc::new(NoNotifications(store.clone()));
-        let app = coc_shared::App::new(failing.clone(), _backend.queue.clone()).with_notify_queue(_backend.queue.clone());
+        let app =
+            coc_shared::App::new(failing.clone(), _backend.queue.clone()).with_notify_queue(_backend.queue.clone());
         let broken = client.at(&serve(app).await);
 
         let reply = create(&broken, "u-oncall").await;

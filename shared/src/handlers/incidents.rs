@@ -67,7 +67,8 @@ async fn create_incident(app: &App, caller: &Caller, request: &ApiRequest) -> Re
     let incident = Incident::create(new, ids::incident_num(now), warroom, project.clone(), now);
     // The assignee's notification is saved with the incident: neither lands without the other.
     let message = templates::incident_created(app.public_url.as_deref(), &incident);
-    let outgoing = triggers::to_engineer(app, project, incident.incident_assignee.first().map(String::as_str), message).await?;
+    let outgoing =
+        triggers::to_engineer(app, project, incident.incident_assignee.first().map(String::as_str), message).await?;
     let ops = triggers::with_notification(vec![incidents::insert_incident_op(&incident)?], outgoing.as_ref());
     app.store.write(ops).await?;
     triggers::dispatch_saved(app, outgoing.as_ref()).await;
@@ -88,12 +89,12 @@ async fn handle_incident(app: &App, caller: &Caller, request: &ApiRequest) -> Re
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("incident {} does not exist", body.incident_num)))?;
         let mut incident = current.value;
-        incident.handle(&body.operate_key, body.operator.as_str(), &parameter, app.clock.now_ms()).map_err(|e| {
-            match e {
+        incident.handle(&body.operate_key, body.operator.as_str(), &parameter, app.clock.now_ms()).map_err(
+            |e| match e {
                 HandleError::Invalid(field, problem) => ApiError::invalid(&field, problem),
                 illegal @ HandleError::IllegalTransition { .. } => ApiError::Conflict(illegal.to_string()),
-            }
-        })?;
+            },
+        )?;
         // Prepared per attempt: only the attempt whose write lands saves its notification.
         let outgoing = notify_action(app, &incident).await?;
         let ops = vec![incidents::replace_incident_op(&incident, current.version)?];

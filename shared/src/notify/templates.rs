@@ -37,11 +37,7 @@ fn message(kind: EventKind, subject: String, lines: &[String], link: String, sub
 fn incident_lines(incident: &Incident) -> Vec<String> {
     vec![
         format!("Title: {}", incident.incident_title),
-        format!(
-            "Level: {}   Status: {}",
-            incident.incident_level.names().1,
-            incident.status.names().1
-        ),
+        format!("Level: {}   Status: {}", incident.incident_level.names().1, incident.status.names().1),
     ]
 }
 

@@ -56,7 +56,6 @@ pub fn replace_incident_op(incident: &Incident, version: u64) -> Result<WriteOp,
     Ok(WriteOp::Put { item: incident_item(incident, version + 1)?, condition: Condition::VersionIs(version) })
 }
 
-
 // ---- integrations ----------------------------------------------------------
 
 #[derive(Serialize, Deserialize)]

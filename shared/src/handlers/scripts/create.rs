@@ -1,9 +1,9 @@
 use crate::app::App;
-use crate::handlers::assignees;
 use crate::clock::now_ms;
 use crate::domain::script::{NewScript, Script};
 use crate::domain::tenant::Caller;
 use crate::error::ApiError;
+use crate::handlers::assignees;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::ids;
 use crate::repositories::scripts::{self, InsertError};

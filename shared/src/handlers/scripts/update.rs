@@ -1,10 +1,10 @@
 use super::{modify, SCRIPT_UUID};
 use crate::app::App;
-use crate::handlers::assignees;
 use crate::clock::now_ms;
 use crate::domain::script::ScriptEdit;
 use crate::domain::tenant::Caller;
 use crate::error::ApiError;
+use crate::handlers::assignees;
 use crate::http::{ApiRequest, ApiResponse};
 
 /// `PUT /v1/job/scripts/{script_uuid}` → `{"data": script_uuid}`. A change of content, parameters or
