@@ -391,3 +391,26 @@ async fn a_notification_lands_in_the_same_transaction_as_its_change() {
         assert_eq!(notified(store.as_ref()).await.len(), before, "{name}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_steps_of_one_incident_tell_once_per_step_that_landed() {
+    for Setup { name, client, store, .. } in setups().await {
+        let num = created(&client, "u-oncall").await;
+        let before = notified(store.as_ref()).await.len();
+        // Eight accepts at once: the losers retry on a fresh read and find the incident accepted.
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (client, num) = (client.clone(), num.clone());
+                tokio::spawn(async move { handle(&client, &num, "u-oncall", "acceptedIncident1", json!({})).await.status })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for task in tasks {
+            statuses.push(task.await.unwrap());
+        }
+        assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{name}: {statuses:?}");
+        let new = new_since(store.as_ref(), before).await;
+        assert_eq!(new.len(), 1, "{name}: one step landed, one notification: {new:?}");
+        assert_eq!(new[0].message.kind, EventKind::IncidentTransition);
+    }
+}
