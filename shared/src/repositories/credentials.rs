@@ -60,7 +60,8 @@ pub async fn tenant_users(
     limit: usize,
 ) -> Result<(Vec<Credential>, Page), StoreError> {
     let pk = users_pk(project);
-    let page = store.query_index(IndexQuery { index: Index::List, pk: &pk, after, limit, order: Order::Ascending }).await?;
+    let page =
+        store.query_index(IndexQuery { index: Index::List, pk: &pk, after, limit, order: Order::Ascending }).await?;
     let credentials = page.items.iter().map(decode).collect::<Result<Vec<Credential>, _>>()?;
     Ok((credentials, page))
 }

@@ -13,7 +13,7 @@
 
 pub mod tokens;
 
-use super::listing::{self, bounded_total, count_key, contains_ignoring_case, Listed, Verdict, Walk};
+use super::listing::{self, bounded_total, contains_ignoring_case, count_key, Listed, Verdict, Walk};
 use super::{decode, encode, tenant_pk, versioned, Versioned};
 use crate::domain::engineer::{Engineer, Source};
 use crate::domain::tenant::ProjectId;
@@ -90,7 +90,11 @@ pub fn replace_op(engineer: &Engineer, version: u64) -> Result<WriteOp, StoreErr
 pub fn delete_ops(engineer: &Engineer, version: u64) -> Vec<WriteOp> {
     let pk = tenant_pk(&engineer.project_id);
     let mut ops = vec![
-        WriteOp::Delete { pk: pk.clone(), sk: engineer_sk(&engineer.user_id), condition: Condition::VersionIs(version) },
+        WriteOp::Delete {
+            pk: pk.clone(),
+            sk: engineer_sk(&engineer.user_id),
+            condition: Condition::VersionIs(version),
+        },
         WriteOp::Add { pk: pk.clone(), sk: all_count(), delta: -1 },
         WriteOp::Add { pk, sk: source_count(source_key(&engineer.source)), delta: -1 },
     ];

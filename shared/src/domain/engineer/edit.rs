@@ -103,10 +103,16 @@ fn set<T: Clone + Into<String>>(slot: &mut Option<String>, edit: &Edit<T>) -> bo
 impl Engineer {
     /// The engineer after `edit` (keys already sealed), or the field that makes
     /// it inconsistent; the engineer is unchanged then.
-    pub fn apply(&self, edit: &EngineerEdit, sealed: SealedKeys, now: i64) -> Result<(Self, AddressChanges), FieldProblem> {
+    pub fn apply(
+        &self,
+        edit: &EngineerEdit,
+        sealed: SealedKeys,
+        now: i64,
+    ) -> Result<(Self, AddressChanges), FieldProblem> {
         let mut next = self.clone();
         set(&mut next.alias, &edit.alias);
-        let changes = AddressChanges { mobile: set(&mut next.mobile, &edit.mobile), email: set(&mut next.email, &edit.email) };
+        let changes =
+            AddressChanges { mobile: set(&mut next.mobile, &edit.mobile), email: set(&mut next.email, &edit.email) };
         set(&mut next.wecom_webhook, &edit.wecom_webhook);
         set(&mut next.dingtalk_webhook, &edit.dingtalk_webhook);
         set(&mut next.lark_webhook, &edit.lark_webhook);
@@ -154,7 +160,10 @@ fn subscribed_channels<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec
     crate::limits::SUBSCRIPTION_CHANNELS.check(channels.len(), "channels").map_err(D::Error::custom)?;
     for (n, channel) in channels.iter().enumerate() {
         if !channel.needs_subscription() {
-            return Err(D::Error::custom(format!("{} needs no subscription: only EMAIL, SMS and VOICE have one", channel_name(*channel))));
+            return Err(D::Error::custom(format!(
+                "{} needs no subscription: only EMAIL, SMS and VOICE have one",
+                channel_name(*channel)
+            )));
         }
         if channels[..n].contains(channel) {
             return Err(D::Error::custom(format!("{} is named twice", channel_name(*channel))));

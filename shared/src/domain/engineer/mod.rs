@@ -178,9 +178,10 @@ impl Engineer {
     /// Confirms the pending subscription whose token hashes to `token_hash`;
     /// `false` when there is none (replaced, removed, or already confirmed).
     pub fn confirm_subscription(&mut self, token_hash: &str, now: i64) -> bool {
-        let pending = self.subscriptions.iter_mut().find(|s| {
-            s.token_hash.as_deref() == Some(token_hash) && s.state_at(now) == SubscriptionState::Pending
-        });
+        let pending = self
+            .subscriptions
+            .iter_mut()
+            .find(|s| s.token_hash.as_deref() == Some(token_hash) && s.state_at(now) == SubscriptionState::Pending);
         match pending {
             Some(subscription) => {
                 subscription.state = SubscriptionState::Confirmed;

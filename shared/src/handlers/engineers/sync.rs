@@ -23,7 +23,8 @@ async fn tenant_users(app: &App, caller: &Caller) -> Result<(Vec<(String, String
     let mut read = 0;
     while read < limits::ENGINEER_SYNC_CREDENTIALS {
         let chunk = limits::ENGINEER_SYNC_PAGE.min(limits::ENGINEER_SYNC_CREDENTIALS - read);
-        let (page, keys) = credentials::tenant_users(app.store.as_ref(), &caller.project_id, after.as_deref(), chunk).await?;
+        let (page, keys) =
+            credentials::tenant_users(app.store.as_ref(), &caller.project_id, after.as_deref(), chunk).await?;
         read += page.len();
         for credential in page {
             // In user order, so a user's several keys are neighbours.
