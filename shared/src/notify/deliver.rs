@@ -27,9 +27,9 @@ use crate::repositories::notifications;
 /// Conditional writes lost to a concurrent writer (another delivery of the
 /// same notification) before a step gives up and lets the message come back.
 const WRITE_ATTEMPTS: usize = 20;
-/// A message may arrive this much before the due time it was delayed to
-/// (clocks of different consumers differ a little).
-const EARLY_TOLERANCE_MS: i64 = 1_000;
+/// A message may arrive this much before the due time it was delayed to:
+/// SQS delays are whole seconds (rounded down), and consumers' clocks differ a little.
+const EARLY_TOLERANCE_MS: i64 = 2_000;
 
 /// What a consumer needs beside the app: who sends, and how hard to try.
 #[derive(Clone)]
