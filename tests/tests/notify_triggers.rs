@@ -36,7 +36,7 @@ struct Setup {
 async fn setups() -> Vec<Setup> {
     let mut all = Vec::new();
     for backend in backends().await {
-        let app = backend.app().with_notify_queue(backend.queue.clone()).with_public_url(Some(PUBLIC_URL.into()));
+        let app = backend.app().with_public_url(Some(PUBLIC_URL.into()));
         let client = Client::new(&serve(app).await, backend.store.clone(), PROJECT).await;
         client.sync_engineers(&[("u-oncall", "oncall"), ("u-second", "second"), ("u-quiet", "quiet")]).await;
         for user in ["u-alice", "u-oncall", "u-second"] {
@@ -299,11 +299,20 @@ async fn run_ticket(client: &Client, agent_sn: &str, exit_code: i32) -> String {
     let reply = client.post(&format!("/v1/job/scripts/{script_uuid}"), &execution).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     let uuid = reply.data_str();
-    let jobs = client.agent(agent_sn).get(&format!("/v1/agents/{agent_sn}/jobs?wait_seconds=5")).await;
-    let job = jobs.body["data"][0].clone();
+    // The engine hands the job out on its own time: poll (bounded) until it is there.
+    let mut job = Value::Null;
+    for _ in 0..6 {
+        let jobs = client.agent(agent_sn).get(&format!("/v1/agents/{agent_sn}/jobs?wait_seconds=5")).await;
+        job = jobs.body["data"][0].clone();
+        if !job.is_null() {
+            break;
+        }
+    }
+    assert!(!job.is_null(), "ticket {uuid}: no job reached agent {agent_sn}");
     let path = format!("/v1/agents/{agent_sn}/jobs/{uuid}/{}", job["instance_id"]);
     let report = json!({"attempt": job["attempt"], "exit_code": exit_code, "log": "boom"});
-    assert_eq!(client.agent(agent_sn).post(&path, &report).await.status, 200);
+    let reported = client.agent(agent_sn).post(&path, &report).await;
+    assert_eq!(reported.status, 200, "{}", reported.body);
     uuid
 }
 
@@ -361,11 +370,10 @@ impl Store for NoNotifications {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_notification_lands_in_the_same_transaction_as_its_change() {
-    for Setup { name, client, store, _backend } in setups().await {
+    for Setup { name, client, store, _backend: backend } in setups().await {
         // The same tenant and engineers, through a store that refuses notifications.
         let failing: Arc<dyn Store> = Arc::new(NoNotifications(store.clone()));
-        let app =
-            coc_shared::App::new(failing.clone(), _backend.queue.clone()).with_notify_queue(_backend.queue.clone());
+        let app = coc_shared::App::new(failing, backend.queue.clone()).with_notify_queue(backend.notify_queue.clone());
         let broken = client.at(&serve(app).await);
 
         let reply = create(&broken, "u-oncall").await;
@@ -401,7 +409,9 @@ async fn racing_steps_of_one_incident_tell_once_per_step_that_landed() {
         let tasks: Vec<_> = (0..8)
             .map(|_| {
                 let (client, num) = (client.clone(), num.clone());
-                tokio::spawn(async move { handle(&client, &num, "u-oncall", "acceptedIncident1", json!({})).await.status })
+                tokio::spawn(
+                    async move { handle(&client, &num, "u-oncall", "acceptedIncident1", json!({})).await.status },
+                )
             })
             .collect();
         let mut statuses = Vec::new();
