@@ -11,23 +11,30 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
+use coc_shared::domain::engineer::webhook::AllowedHosts;
 use coc_shared::domain::notification::{EventKind, Notification};
 use coc_shared::domain::tenant::ProjectId;
 use coc_shared::ports::{IndexQuery, Item, Page, PageQuery, Store, StoreError, WriteOp};
 use coc_shared::repositories::{incidents, notifications};
+use coc_tests::receivers::Receiver;
 use coc_tests::{backends, serve, Backend, Client, Reply};
 
 const PROJECT: &str = "p-notify";
 const PUBLIC_URL: &str = "https://coc.example.com";
 const CREATE: &str = "/v1/external/incident/create";
 const HANDLE: &str = "/v1/external/incident/handle";
-/// A robot address on the vendor's own host: valid without any allow-list.
-const WECOM: &str = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k-oncall";
+
+/// An engineer's WeCom robot: on the test's robot receiver (allow-listed loopback).
+fn wecom(robots: &Receiver, user: &str) -> String {
+    robots.url(&format!("/wecom/{user}?key=k-{user}"))
+}
 
 struct Setup {
     name: &'static str,
     client: Client,
     store: Arc<dyn Store>,
+    /// The chat robots' endpoints the notifications are delivered to.
+    robots: Receiver,
     _backend: Backend,
 }
 
@@ -36,14 +43,17 @@ struct Setup {
 async fn setups() -> Vec<Setup> {
     let mut all = Vec::new();
     for backend in backends().await {
-        let app = backend.app().with_public_url(Some(PUBLIC_URL.into()));
+        let robots = Receiver::robots("unused", "unused");
+        let loopback = AllowedHosts::parse("127.0.0.1").unwrap();
+        let app = backend.app().with_public_url(Some(PUBLIC_URL.into())).with_webhook_hosts(loopback);
         let client = Client::new(&serve(app).await, backend.store.clone(), PROJECT).await;
         client.sync_engineers(&[("u-oncall", "oncall"), ("u-second", "second"), ("u-quiet", "quiet")]).await;
         for user in ["u-alice", "u-oncall", "u-second"] {
-            let reply = client.put(&format!("/v1/engineers/{user}"), &json!({"wecom_webhook": WECOM})).await;
+            let robot = json!({"wecom_webhook": wecom(&robots, user)});
+            let reply = client.put(&format!("/v1/engineers/{user}"), &robot).await;
             assert_eq!(reply.status, 200, "{}: {}", backend.name, reply.body);
         }
-        all.push(Setup { name: backend.name, client, store: backend.store.clone(), _backend: backend });
+        all.push(Setup { name: backend.name, client, store: backend.store.clone(), robots, _backend: backend });
     }
     all
 }
@@ -98,18 +108,27 @@ fn only(new: Vec<Notification>, to: &str, kind: EventKind, link: &str) -> Notifi
     assert_eq!(notification.message.link.as_deref(), Some(link));
     assert!(notification.message.text.contains(link), "the text carries the link: {}", notification.message.text);
     assert_eq!(notification.deliveries.len(), 1, "one per destination (the robot)");
-    assert_eq!(notification.deliveries[0].destination.address, WECOM);
+    let robot = &notification.deliveries[0].destination.address;
+    assert!(robot.contains(&format!("/wecom/{to}?")), "to {to}'s robot: {robot}");
     notification
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_incident_tells_its_assignee_at_every_step() {
-    for Setup { name, client, store, .. } in setups().await {
+    for Setup { name, client, store, robots, .. } in setups().await {
         let store = store.as_ref();
         let num = created(&client, "u-oncall").await;
         let link = format!("{PUBLIC_URL}/v1/external/incident/{num}");
         let made = only(notified(store).await, "u-oncall", EventKind::IncidentCreated, &link);
         assert!(made.message.subject.contains(&num) && made.message.subject.contains("VPN flapping"), "{name}");
+        // And it is delivered: the on-call's robot receives the text with the link.
+        let delivered = |lines: &[Value]| {
+            lines
+                .iter()
+                .any(|l| l["path"] == "/wecom/u-oncall" && l["text"].as_str().is_some_and(|t| t.contains(&link)))
+        };
+        let received = robots.wait_for(Duration::from_secs(20), delivered).await;
+        assert!(delivered(&received), "{name}: {received:?}");
 
         let before = notified(store).await.len();
         assert_eq!(handle(&client, &num, "u-oncall", "acceptedIncident1", json!({})).await.status, 200);
@@ -370,7 +389,7 @@ impl Store for NoNotifications {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_notification_lands_in_the_same_transaction_as_its_change() {
-    for Setup { name, client, store, _backend: backend } in setups().await {
+    for Setup { name, client, store, _backend: backend, .. } in setups().await {
         // The same tenant and engineers, through a store that refuses notifications.
         let failing: Arc<dyn Store> = Arc::new(NoNotifications(store.clone()));
         let app = coc_shared::App::new(failing, backend.queue.clone()).with_notify_queue(backend.notify_queue.clone());
