@@ -380,3 +380,27 @@ async fn lists_and_sync_read_only_their_index_ranges() {
         assert_eq!(users[0].items, 1, "one user key, agents' and other tenants' not among them");
     }
 }
+
+#[tokio::test]
+async fn racing_synchronizations_add_each_user_once() {
+    for backend in backends().await {
+        let client = client(&backend, "p-sync-race").await;
+        for n in 0..5 {
+            client.as_user(&format!("u-{n}"), &format!("user{n}")).await;
+        }
+        let runs = (0..4).map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.post(&format!("{ENGINEERS}/sync"), &json!({})).await.body })
+        });
+        let mut added = 0;
+        for run in runs {
+            let body = run.await.unwrap();
+            let data = &body["data"];
+            assert_eq!(data["added"].as_u64().unwrap() + data["kept"].as_u64().unwrap(), 6, "{body}");
+            added += data["added"].as_u64().unwrap();
+        }
+        assert_eq!(added, 6, "{}: each user added by exactly one run", backend.name);
+        assert_eq!(count(&client, "").await, 6, "{}", backend.name);
+        assert_eq!(count(&client, "source=IAM").await, 6, "{}", backend.name);
+    }
+}
