@@ -404,3 +404,26 @@ async fn racing_synchronizations_add_each_user_once() {
         assert_eq!(count(&client, "source=IAM").await, 6, "{}", backend.name);
     }
 }
+
+#[tokio::test]
+async fn keys_from_before_the_users_index_are_synchronized_once_reindexed() {
+    use coc_shared::ports::{Condition, Item, WriteOp};
+    for backend in backends().await {
+        let client = client(&backend, "p-legacy").await;
+        // A key as an earlier version stored it: no index key.
+        let legacy = json!({"access_key": "LEGACYAK0000000000001", "secret_key": "sealed-elsewhere",
+                            "project_id": "p-legacy", "user_id": "u-old", "user_name": "old", "created_at": 1});
+        let item = Item::new("CREDENTIAL#LEGACYAK0000000000001", "CREDENTIAL", legacy.to_string(), 1);
+        backend.store.write(vec![WriteOp::Put { item, condition: Condition::NotExists }]).await.unwrap();
+        let before = client.post(&format!("{ENGINEERS}/sync"), &json!({})).await;
+        assert_eq!(before.body["data"]["added"], 1, "{}: only u-alice: {}", backend.name, before.body);
+
+        assert!(coc_shared::repositories::credentials::reindex(backend.store.as_ref(), "LEGACYAK0000000000001")
+            .await
+            .unwrap());
+        assert!(!coc_shared::repositories::credentials::reindex(backend.store.as_ref(), "NOSUCHKEY").await.unwrap());
+        let after = client.post(&format!("{ENGINEERS}/sync"), &json!({})).await;
+        assert_eq!(after.body["data"], json!({"added": 1, "kept": 1, "complete": true}), "{}", backend.name);
+        assert_eq!(client.get(&format!("{ENGINEERS}/u-old")).await.body["data"]["user_name"], "old");
+    }
+}
