@@ -8,6 +8,8 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::domain::alarm::{AlarmReport, NewIntegration};
+use crate::domain::engineer::edit::{EngineerEdit, NewFederatedUser, SealedKeys, SubscribeRequest};
+use crate::domain::engineer::Engineer;
 use crate::domain::incident::{self, HandleRequest, Incident, NewIncident};
 use crate::domain::job::agent::AgentRegistration;
 use crate::domain::job::execute::Execution;
@@ -121,6 +123,12 @@ fn base(operation: Operation, field: &str) -> Value {
                                 "approve_after_days": 7, "compliance_level": "HIGH"}],
             "approved_patches": ["openssl"], "rejected_patches": ["telnet"], "approved_compliance_level": "LOW",
         }),
+        AddEngineer => json!({"user_name": "sso.alice", "alias": "Alice", "identity_provider": "corp-idp"}),
+        UpdateEngineer => json!({
+            "alias": "Alice", "dingtalk_webhook": "https://oapi.dingtalk.com/robot/send?access_token=t",
+            "dingtalk_key": "SECabc", "lark_webhook": "https://open.feishu.cn/open-apis/bot/v2/hook/x", "lark_key": "k",
+        }),
+        RequestSubscriptions => json!({"channels": ["EMAIL"]}),
         other => panic!("no body for {other:?}"),
     }
 }
@@ -163,6 +171,17 @@ fn validate(operation: Operation, body: &Value) -> Result<(), String> {
         StartPatchJob => decode::<PatchExecution>(body).map(drop),
         ReportPatchInventory => decode::<InventoryReport>(body).map(drop),
         CreatePatchBaseline | UpdatePatchBaseline => decode::<BaselineInput>(body).map(drop),
+        AddEngineer => decode::<NewFederatedUser>(body).map(drop),
+        UpdateEngineer => {
+            let edit: EngineerEdit = decode(body)?;
+            let engineer = Engineer::iam(ProjectId::parse("p").unwrap(), "u1".into(), "u1".into(), 1);
+            let sealed = SealedKeys {
+                dingtalk: edit.dingtalk_key.clone().map(|k| k.map(String::from)),
+                lark: edit.lark_key.clone().map(|k| k.map(String::from)),
+            };
+            engineer.apply(&edit, sealed, 2).map(drop).map_err(|(field, problem)| format!("{field}: {problem}"))
+        }
+        RequestSubscriptions => decode::<SubscribeRequest>(body).map(drop),
         other => panic!("no validation for {other:?}"),
     }
 }
@@ -212,6 +231,7 @@ fn elements(field: &str, n: usize) -> Value {
         "approval_rules" => json!({"approve_after_days": 0, "compliance_level": "LOW"}),
         "approval_rules[0].classifications" | "approval_rules[0].severities" => json!(format!("v{i}")),
         "approved_patches" | "rejected_patches" => json!(format!("pkg{i}")),
+        "channels" => json!(["EMAIL", "SMS", "VOICE"][i % 3]),
         other => panic!("no elements for {other}"),
     };
     Value::Array((0..n).map(one).collect())

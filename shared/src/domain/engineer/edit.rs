@@ -119,6 +119,8 @@ impl Engineer {
         set(&mut next.dingtalk_key, &sealed.dingtalk);
         set(&mut next.lark_key, &sealed.lark);
         // A robot removed takes its key with it, unless the request sets one.
+        // Keys are optional: DingTalk robots may be secured by keywords or IP
+        // ranges instead of a signature ("Add Endorsement" is a choice).
         if next.dingtalk_webhook.is_none() && sealed.dingtalk.is_none() {
             next.dingtalk_key = None;
         }
@@ -127,9 +129,6 @@ impl Engineer {
         }
         if next.dingtalk_key.is_some() && next.dingtalk_webhook.is_none() {
             return Err(("dingtalk_key", "needs a dingtalk_webhook to sign for".into()));
-        }
-        if next.dingtalk_webhook.is_some() && next.dingtalk_key.is_none() {
-            return Err(("dingtalk_key", "is required with a dingtalk_webhook (the robot's signing secret)".into()));
         }
         if next.lark_key.is_some() && next.lark_webhook.is_none() {
             return Err(("lark_key", "needs a lark_webhook to sign for".into()));

@@ -82,7 +82,28 @@ pub async fn start(app: &App, engineer: &mut Engineer, channels: &[Channel], now
             started.outgoing.push(outgoing);
         }
     }
+    started.ops = merge_counts(std::mem::take(&mut started.ops));
     Ok(started)
+}
+
+/// DynamoDB refuses a transaction that touches one item twice, so the counts
+/// of several notifications become one `Add`.
+fn merge_counts(ops: Vec<WriteOp>) -> Vec<WriteOp> {
+    let mut merged: Vec<WriteOp> = Vec::with_capacity(ops.len());
+    for op in ops {
+        if let WriteOp::Add { pk, sk, delta } = &op {
+            let same = merged.iter_mut().find_map(|earlier| match earlier {
+                WriteOp::Add { pk: p, sk: s, delta: total } if p == pk && s == sk => Some(total),
+                _ => None,
+            });
+            if let Some(total) = same {
+                *total += delta;
+                continue;
+            }
+        }
+        merged.push(op);
+    }
+    merged
 }
 
 /// Hands saved confirmations to the queue. A failure is logged, not
@@ -152,8 +173,9 @@ fn unknown_link() -> ApiError {
 /// The link is used up in the same transaction that confirms, so it works once
 /// even when opened twice at the same moment.
 pub async fn confirm(app: &App, request: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let token = request.query_text("token", limits::SUBSCRIPTION_TOKEN)?.ok_or_else(unknown_link)?;
-    if !token.chars().all(|c| c.is_ascii_hexdigit()) {
+    // A mangled link (cut short by a mail client, say) is as unknown as a used one.
+    let token = request.query_param::<String>("token")?.ok_or_else(unknown_link)?;
+    if limits::SUBSCRIPTION_TOKEN.check(&token).is_err() || !token.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(unknown_link());
     }
     let hash = tokens::hash_token(&token.to_ascii_lowercase());
