@@ -154,27 +154,36 @@ async fn signed_robot_messages_are_accepted_and_a_wrong_key_fails_alone() {
             ],
         )
         .await;
-        let right = notify::send(&app, &project(), Recipient::Engineer("right"), message("IM1")).await.unwrap().unwrap();
-        let wrong = notify::send(&app, &project(), Recipient::Engineer("wrong"), message("IM1")).await.unwrap().unwrap();
+        let right =
+            notify::send(&app, &project(), Recipient::Engineer("right"), message("IM1")).await.unwrap().unwrap();
+        let wrong =
+            notify::send(&app, &project(), Recipient::Engineer("wrong"), message("IM1")).await.unwrap().unwrap();
 
         let right = final_notification(&app, &right).await;
         for delivery in &right.deliveries {
-            assert_eq!((delivery.status, delivery.attempts), (DeliveryStatus::Sent, 1), "{}: {delivery:?}", backend.name);
+            assert_eq!(
+                (delivery.status, delivery.attempts),
+                (DeliveryStatus::Sent, 1),
+                "{}: {delivery:?}",
+                backend.name
+            );
         }
         let wrong = final_notification(&app, &wrong).await;
         for (channel, code) in [(Channel::Dingtalk, "310000"), (Channel::Lark, "19021")] {
             let delivery = delivery_of(&wrong, channel);
             // The vendor's refusal of the signature does not pass: failed at once, not retried.
-            assert_eq!((delivery.status, delivery.attempts), (DeliveryStatus::Failed, 1), "{}: {delivery:?}", backend.name);
+            assert_eq!(
+                (delivery.status, delivery.attempts),
+                (DeliveryStatus::Failed, 1),
+                "{}: {delivery:?}",
+                backend.name
+            );
             let error = delivery.last_error.as_deref().unwrap_or_default();
             assert!(error.contains(code), "{}: {channel:?}: {error}", backend.name);
         }
         let received = robots.received();
-        let accepted: Vec<&str> = received
-            .iter()
-            .filter(|r| r["accepted"] == true)
-            .map(|r| r["path"].as_str().unwrap())
-            .collect();
+        let accepted: Vec<&str> =
+            received.iter().filter(|r| r["accepted"] == true).map(|r| r["path"].as_str().unwrap()).collect();
         assert_eq!(accepted.len(), 3, "{}: {received:?}", backend.name);
         for path in ["/dingtalk/right", "/lark/right", "/wecom/right"] {
             assert!(accepted.contains(&path), "{}: {path} in {accepted:?}", backend.name);
@@ -222,7 +231,12 @@ async fn a_robot_that_never_answers_fails_after_the_bound_and_spares_the_others(
         let id = notify::send(&app, &project(), Recipient::Engineer("half"), message("IM1")).await.unwrap().unwrap();
         let notification = final_notification(&app, &id).await;
         let down = delivery_of(&notification, Channel::Wecom);
-        assert_eq!((down.status, down.attempts), (DeliveryStatus::Failed, quick().max_attempts), "{}: {down:?}", backend.name);
+        assert_eq!(
+            (down.status, down.attempts),
+            (DeliveryStatus::Failed, quick().max_attempts),
+            "{}: {down:?}",
+            backend.name
+        );
         assert!(down.last_error.as_deref().unwrap_or_default().contains("500"), "{down:?}");
         let fine = delivery_of(&notification, Channel::Dingtalk);
         assert_eq!((fine.status, fine.attempts), (DeliveryStatus::Sent, 1), "{}: {fine:?}", backend.name);
@@ -251,7 +265,10 @@ async fn a_redelivered_message_sends_nothing_twice() {
         let mut outcomes = vec![first.unwrap(), second.unwrap()];
         outcomes.push(handle_message(&app, &deliverer, body).await.unwrap());
         assert_eq!(outcomes.iter().filter(|h| **h == Handled::Sent).count(), 1, "{}: {outcomes:?}", backend.name);
-        assert!(outcomes.iter().filter(|h| **h != Handled::Sent).all(|h| matches!(h, Handled::Skipped(_))), "{outcomes:?}");
+        assert!(
+            outcomes.iter().filter(|h| **h != Handled::Sent).all(|h| matches!(h, Handled::Skipped(_))),
+            "{outcomes:?}"
+        );
         let received = robots.wait_for(Duration::from_millis(300), |r| r.len() > 1).await;
         assert_eq!(received.len(), 1, "{}: sent once: {received:?}", backend.name);
     }
@@ -266,7 +283,8 @@ async fn the_sweep_requeues_a_notification_whose_dispatch_was_lost() {
         let deliverer = robots_deliverer(&robots);
         engineer_with_robots(&app, "lost", &[(Channel::Wecom, robots.url("/wecom/lost?key=k"), None)]).await;
         // Saved, then the process stops before `dispatch`.
-        let outgoing = notify::prepare(&app, &project(), Recipient::Engineer("lost"), message("IM1")).await.unwrap().unwrap();
+        let outgoing =
+            notify::prepare(&app, &project(), Recipient::Engineer("lost"), message("IM1")).await.unwrap().unwrap();
         app.store.write(outgoing.ops.clone()).await.unwrap();
         let id = outgoing.notification.notification_id.clone();
 
@@ -311,7 +329,8 @@ async fn a_text_message_is_a_line_in_the_sms_outbox() {
 async fn a_channel_nothing_serves_fails_with_a_clear_error() {
     for backend in backends().await {
         let app = backend.app();
-        let consumer = tokio::spawn(run_consumer(app.clone(), Deliverer { senders: Senders::unconfigured(), config: quick() }));
+        let consumer =
+            tokio::spawn(run_consumer(app.clone(), Deliverer { senders: Senders::unconfigured(), config: quick() }));
         let to = Destination { channel: Channel::Email, address: "bob@example.com".into(), sealed_key: None };
         let id = notify::send(&app, &project(), Recipient::Address(to), message("IM1")).await.unwrap().unwrap();
         let delivery = final_notification(&app, &id).await.deliveries[0].clone();
