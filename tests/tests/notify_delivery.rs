@@ -339,3 +339,67 @@ async fn a_channel_nothing_serves_fails_with_a_clear_error() {
         consumer.abort();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attempt_lost_with_its_consumer_is_made_again_after_the_claim_timeout() {
+    for backend in backends().await {
+        let robots = Receiver::robots(DINGTALK_SECRET, LARK_SECRET);
+        let clock = Clock::manual(1_800_000_000_000);
+        let app = backend.app().with_clock(clock.clone());
+        let deliverer = robots_deliverer(&robots);
+        engineer_with_robots(&app, "crash", &[(Channel::Wecom, robots.url("/wecom/crash?key=k"), None)]).await;
+        let outgoing =
+            notify::prepare(&app, &project(), Recipient::Engineer("crash"), message("IM1")).await.unwrap().unwrap();
+        app.store.write(outgoing.ops.clone()).await.unwrap();
+        let id = outgoing.notification.notification_id.clone();
+        // A consumer claimed the first attempt, then died before sending (or recording).
+        let read = notifications::get(app.store.as_ref(), &project(), &id).await.unwrap().unwrap();
+        let mut claimed = read.value.clone();
+        claimed.deliveries[0].attempts = 1;
+        claimed.deliveries[0].claimed_at = Some(clock.now_ms());
+        notifications::replace(app.store.as_ref(), &claimed, read.version).await.unwrap();
+
+        // Its message comes back: the claim is still live, so nobody sends.
+        notify::dispatch(&app, &outgoing).await.unwrap();
+        let messages = app.notify_queue.receive(10, Duration::from_secs(5)).await.unwrap();
+        let body = messages[0].body.clone();
+        app.notify_queue.delete(&messages[0].receipt).await.unwrap();
+        let handled = handle_message(&app, &deliverer, &body).await.unwrap();
+        assert_eq!(handled, Handled::Skipped("another consumer is sending"), "{}", backend.name);
+        assert_eq!(sweep(&app, &deliverer.config).await.unwrap(), 0, "{}: the claim is live", backend.name);
+
+        // Past the claim timeout the attempt counts as lost: the sweep re-queues it, and it is made again.
+        clock.advance(deliverer.config.claim_timeout.as_millis() as i64);
+        assert_eq!(sweep(&app, &deliverer.config).await.unwrap(), 1, "{}", backend.name);
+        let consumer = tokio::spawn(run_consumer(app.clone(), deliverer.clone()));
+        let delivery = final_notification(&app, &id).await.deliveries[0].clone();
+        assert_eq!((delivery.status, delivery.attempts), (DeliveryStatus::Sent, 2), "{}: {delivery:?}", backend.name);
+        assert_eq!(robots.received().len(), 1, "{}", backend.name);
+        consumer.abort();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_the_policy_no_longer_allows_is_refused_at_send_time() {
+    for backend in backends().await {
+        let robots = Receiver::robots(DINGTALK_SECRET, LARK_SECRET);
+        let app = backend.app();
+        // The engineer saved the webhook while its host was allow-listed; the
+        // consumer's list no longer has it.
+        let deliverer = Deliverer {
+            senders: Senders {
+                robots: Arc::new(RobotSender::new(AllowedHosts::none(), ROBOT_TIMEOUT)),
+                ..Senders::unconfigured()
+            },
+            config: quick(),
+        };
+        let consumer = tokio::spawn(run_consumer(app.clone(), deliverer));
+        engineer_with_robots(&app, "moved", &[(Channel::Wecom, robots.url("/wecom/moved?key=k"), None)]).await;
+        let id = notify::send(&app, &project(), Recipient::Engineer("moved"), message("IM1")).await.unwrap().unwrap();
+        let delivery = final_notification(&app, &id).await.deliveries[0].clone();
+        assert_eq!((delivery.status, delivery.attempts), (DeliveryStatus::Failed, 1), "{}: {delivery:?}", backend.name);
+        assert!(delivery.last_error.unwrap_or_default().contains("webhook refused"), "{}", backend.name);
+        assert!(robots.received().is_empty(), "{}: nothing reached the host", backend.name);
+        consumer.abort();
+    }
+}
