@@ -20,6 +20,8 @@ python_packages=(
   "cargo-lambda==1.9.2"
   "ziglang==0.17.1"
   "aws-sam-cli==1.170.0"
+  # The SMTP server the notification tests deliver mail to (tests/receivers).
+  "aiosmtpd==1.4.6"
 )
 stamp="$TOOLS/venv/.installed-$(printf '%s\n' "${python_packages[@]}" | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then

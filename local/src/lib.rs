@@ -12,6 +12,8 @@ use coc_shared::engine;
 use coc_shared::error::ApiError;
 use coc_shared::handlers::{self, Admitted};
 use coc_shared::ids;
+use coc_shared::notify::consumer;
+use coc_shared::notify::deliver::Deliverer;
 use coc_shared::App;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
@@ -136,12 +138,22 @@ pub fn start_engine(app: App) {
     });
 }
 
-/// Binds `addr`, serves the API with the default limits and runs the engine in
-/// the background; returns the bound address (port 0 picks one).
+/// Runs notification delivery in the background: the consumer of the
+/// notification queue, and a sweep for lost messages now (re-queueing what
+/// was pending before a restart) and every minute.
+pub fn start_notifications(app: App, deliverer: Deliverer) {
+    tokio::spawn(consumer::run_consumer(app.clone(), deliverer.clone()));
+    tokio::spawn(consumer::run_sweeper(app, deliverer, consumer::SWEEP_EVERY));
+}
+
+/// Binds `addr`, serves the API with the default limits and runs the engine
+/// and notification delivery (senders from the environment) in the
+/// background; returns the bound address (port 0 picks one).
 pub async fn spawn(addr: &str, app: App) -> std::io::Result<SocketAddr> {
     let listener = TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     start_engine(app.clone());
+    start_notifications(app.clone(), Deliverer::from_env(&app).await.map_err(std::io::Error::other)?);
     tokio::spawn(serve(listener, app, Limits::default()));
     Ok(bound)
 }

@@ -7,9 +7,10 @@
 //! choose them ([`App::from_env`]): DynamoDB with `COC_TABLE_NAME`, SQS with
 //! `COC_QUEUE_URL`, KMS with `COC_KMS_KEY_ID`, else the embedded ones.
 
-use coc_local::{serve, start_engine, Limits, DEFAULT_LISTEN};
+use coc_local::{serve, start_engine, start_notifications, Limits, DEFAULT_LISTEN};
 use coc_shared::auth::{bootstrap, BootstrapConfig};
 use coc_shared::clock::now_ms;
+use coc_shared::notify::deliver::Deliverer;
 use coc_shared::App;
 
 const USAGE: &str = "usage: coc-local [--engine-only]";
@@ -70,7 +71,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 master_key = backends.master_key,
                 "COC job engine running"
             );
-            start_engine(app);
+            start_engine(app.clone());
+            start_notifications(app.clone(), Deliverer::from_env(&app).await?);
             tokio::signal::ctrl_c().await?;
             tracing::info!("shutting down");
             return Ok(());
@@ -105,6 +107,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "COC API serving every route"
     );
     start_engine(app.clone());
+    start_notifications(app.clone(), Deliverer::from_env(&app).await?);
     tokio::select! {
         () = serve(listener, app, limits) => {}
         _ = tokio::signal::ctrl_c() => tracing::info!("shutting down"),

@@ -20,6 +20,8 @@ pub const DEFAULT_DATA_DIR: &str = ".coc-data";
 pub const EMBEDDED_QUEUE: &str = "jobs";
 /// The base URL of links in notifications.
 pub const PUBLIC_URL_VAR: &str = "COC_PUBLIC_URL";
+/// The SQS queue of notifications (`notify`), beside `COC_QUEUE_URL`'s work queue.
+pub const NOTIFY_QUEUE_VAR: &str = "COC_NOTIFY_QUEUE_URL";
 /// Name of the notification queue inside the embedded database.
 pub const EMBEDDED_NOTIFY_QUEUE: &str = "notifications";
 /// How long a received message stays hidden before it is delivered again.
@@ -158,7 +160,8 @@ impl App {
         std::env::var_os("COC_DATA_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
     }
 
-    /// DynamoDB when `COC_TABLE_NAME` is set and SQS when `COC_QUEUE_URL` is set;
+    /// DynamoDB when `COC_TABLE_NAME` is set and SQS when `COC_QUEUE_URL` (and
+    /// for notifications `COC_NOTIFY_QUEUE_URL`) is set;
     /// otherwise, with the `embedded` feature, the embedded store and queue in
     /// `COC_DATA_DIR`. The public hosts come from `COC_PUBLIC_HOSTS`, the polls'
     /// recheck interval from `COC_POLL_RECHECK_MS`. The master key is in KMS when
@@ -194,6 +197,14 @@ impl App {
             _ if cfg!(feature = "sqs") => Arc::new(NoQueue { reason: "COC_QUEUE_URL is not set" }),
             _ => Arc::new(NoQueue { reason: "built without the `sqs` feature" }),
         };
+        // Notifications wait on a queue of their own (`COC_NOTIFY_QUEUE_URL`).
+        let notify_queue: Arc<dyn Queue> = match (setting(NOTIFY_QUEUE_VAR), &embedded) {
+            #[cfg(feature = "sqs")]
+            (Some(url), _) => Arc::new(crate::adapters::sqs::SqsQueue::from_env(url, QUEUE_VISIBILITY_TIMEOUT).await),
+            (None, Some(embedded)) => embedded.notify_queue.clone(),
+            _ if cfg!(feature = "sqs") => Arc::new(NoQueue { reason: "COC_NOTIFY_QUEUE_URL is not set" }),
+            _ => Arc::new(NoQueue { reason: "built without the `sqs` feature" }),
+        };
         let secrets = match setting("COC_KMS_KEY_ID") {
             #[cfg(feature = "kms")]
             Some(key_id) => SecretBox::new(Arc::new(crate::adapters::kms::KmsKeyring::from_env(key_id).await)),
@@ -208,6 +219,7 @@ impl App {
             }
         };
         App::new(store, queue)
+            .with_notify_queue(notify_queue)
             .with_secrets(secrets)
             .with_public_hosts(PublicHosts::from_env()?)
             .with_poll_recheck(poll_recheck)

@@ -133,6 +133,50 @@ pub async fn serve_engine_sweep() -> Result<(), Error> {
     .await
 }
 
+/// Notification delivery, on the SQS notification queue: one delivery
+/// attempt per message (`notify::deliver`); a retry is a new, delayed message,
+/// so the current one is done either way. Senders come from the environment
+/// once per cold start.
+pub async fn serve_notify_queue() -> Result<(), Error> {
+    use crate::notify::consumer::{handle_message, MessageError};
+    use crate::notify::deliver::Deliverer;
+
+    crate::logging::init();
+    let app = App::from_env().await.map_err(Error::from)?;
+    let deliverer = Deliverer::from_env(&app).await.map_err(Error::from)?;
+    lambda_http::lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
+        let (app, deliverer) = (&app, &deliverer);
+        async move {
+            let handle = |body: String| async move {
+                match handle_message(app, deliverer, &body).await {
+                    Ok(_) => QueueOutcome::Done,
+                    Err(err @ MessageError::BadMessage(_)) => QueueOutcome::Drop(err.to_string()),
+                    Err(err) => QueueOutcome::Retry(err.to_string()),
+                }
+            };
+            Ok::<_, Error>(consume(event.payload, handle).await)
+        }
+    }))
+    .await
+}
+
+/// Delivery's safety net on AWS, run on a schedule: re-queues pending
+/// deliveries whose message was lost (see `notify::sweep`).
+pub async fn serve_notify_sweep() -> Result<(), Error> {
+    crate::logging::init();
+    let app = App::from_env().await.map_err(Error::from)?;
+    let config = crate::notify::config::DeliveryConfig::from_env().map_err(Error::from)?;
+    lambda_http::lambda_runtime::run(service_fn(|_event: LambdaEvent<serde_json::Value>| {
+        let app = app.clone();
+        async move {
+            let requeued = crate::notify::sweep::sweep(&app, &config).await.map_err(|e| Error::from(e.to_string()))?;
+            tracing::info!(requeued, "swept pending notifications");
+            Ok::<_, Error>(serde_json::json!({ "requeued": requeued }))
+        }
+    }))
+    .await
+}
+
 /// Alarm intake from a queue: each message is `{"integration_key", "alarm"}`
 /// with the same alarm body the HTTP intake takes.
 pub async fn serve_alarm_intake() -> Result<(), Error> {

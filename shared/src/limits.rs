@@ -160,6 +160,8 @@ pub const ORDER_CLOCK_SLACK_MS: i64 = 60_000;
 pub const OWN_PAGE: Range = range(1, 100);
 pub const OWN_PAGE_DEFAULT: usize = 100;
 pub const OWN_MARKER: Chars = chars(1, 512);
+/// Path ids of notifications: we issue 26 (`NT` + time + hex).
+pub const NOTIFICATION_ID: Chars = chars(1, 64);
 
 // Resources: table 4-1.
 pub const RESOURCES_PAGE: Range = range(1, 100);
@@ -531,6 +533,8 @@ pub const TABLE: &[FieldLimit] = &[
     body(UpdateEngineer, "dingtalk_key", C(SIGNING_KEY_EDIT)),
     body(UpdateEngineer, "lark_key", C(SIGNING_KEY_EDIT)),
     body(RequestSubscriptions, "channels", I(SUBSCRIPTION_CHANNELS)),
+    // The delivery log.
+    path(GetNotification, "notification_id", C(NOTIFICATION_ID)),
 ];
 
 /// The length limit of a text path parameter, the same on every route that has it.

@@ -58,6 +58,8 @@ pub enum Operation {
     RequestSubscriptions,
     ListSubscriptions,
     ConfirmSubscription,
+    ListNotifications,
+    GetNotification,
 }
 
 /// Who may call a route.
@@ -191,6 +193,8 @@ pub const ROUTES: &[Route] = &[
     ),
     // Opened from a mail or a text message: the token in the query is the credential.
     public(Operation::ConfirmSubscription, Method::GET, "/v1/subscriptions/confirm", "confirm-subscription"),
+    route(Operation::ListNotifications, Method::GET, "/v1/notifications", "list-notifications"),
+    route(Operation::GetNotification, Method::GET, "/v1/notifications/{notification_id}", "get-notification"),
 ];
 
 pub fn route_for(operation: Operation) -> &'static Route {

@@ -27,7 +27,9 @@ use coc_shared::secrets::SecretBox;
 use coc_shared::App;
 use reqwest::header::{HeaderMap, HeaderValue};
 
+pub mod notify_fixtures;
 pub mod patch_fixtures;
+pub mod receivers;
 
 pub const VISIBILITY_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -36,12 +38,14 @@ pub struct Backend {
     pub name: &'static str,
     pub store: Arc<dyn Store>,
     pub queue: Arc<dyn Queue>,
+    /// The notification queue, apart from the work queue as in production.
+    pub notify_queue: Arc<dyn Queue>,
     _dir: Option<tempfile::TempDir>,
 }
 
 impl Backend {
     pub fn app(&self) -> App {
-        App::new(self.store.clone(), self.queue.clone())
+        App::new(self.store.clone(), self.queue.clone()).with_notify_queue(self.notify_queue.clone())
     }
 }
 
@@ -51,7 +55,8 @@ pub fn sqlite_backend() -> Backend {
     Backend {
         name: "sqlite",
         store: Arc::new(SqliteStore::new(db.clone())),
-        queue: Arc::new(SqliteQueue::new(db, "test", VISIBILITY_TIMEOUT)),
+        queue: Arc::new(SqliteQueue::new(db.clone(), "test", VISIBILITY_TIMEOUT)),
+        notify_queue: Arc::new(SqliteQueue::new(db, "notify-test", VISIBILITY_TIMEOUT)),
         _dir: Some(dir),
     }
 }
@@ -185,18 +190,19 @@ pub async fn aws_backend() -> Option<Backend> {
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), format!("coc-test-{suffix}"));
     store.create_table().await.expect("create DynamoDB table");
     let sqs = aws_sdk_sqs::Client::new(&config);
-    let url = sqs
-        .create_queue()
-        .queue_name(format!("coc-test-{suffix}"))
-        .send()
-        .await
-        .expect("create SQS queue")
-        .queue_url
-        .expect("queue url");
+    let create = |name: String| {
+        let sqs = sqs.clone();
+        async move {
+            sqs.create_queue().queue_name(name).send().await.expect("create SQS queue").queue_url.expect("queue url")
+        }
+    };
+    let url = create(format!("coc-test-{suffix}")).await;
+    let notify_url = create(format!("coc-test-notify-{suffix}")).await;
     Some(Backend {
         name: "dynamodb+sqs",
         store: Arc::new(store),
-        queue: Arc::new(SqsQueue::new(sqs, url, VISIBILITY_TIMEOUT)),
+        queue: Arc::new(SqsQueue::new(sqs.clone(), url, VISIBILITY_TIMEOUT)),
+        notify_queue: Arc::new(SqsQueue::new(sqs, notify_url, VISIBILITY_TIMEOUT)),
         _dir: None,
     })
 }

@@ -7,7 +7,8 @@ use std::future::Future;
 use std::pin::Pin;
 
 use super::{
-    agent_identity, agents, alarms, engineers, incidents, integrations, orders, patches, resources, scripts, tokens,
+    agent_identity, agents, alarms, engineers, incidents, integrations, notifications, orders, patches, resources,
+    scripts, tokens,
 };
 use crate::app::App;
 use crate::domain::tenant::Caller;
@@ -97,5 +98,7 @@ pub const fn handler_for(operation: Operation) -> Handler {
         Operation::RequestSubscriptions => with_caller!(engineers::subscriptions::request),
         Operation::ListSubscriptions => with_caller!(engineers::subscriptions::list),
         Operation::ConfirmSubscription => public!(engineers::subscriptions::confirm),
+        Operation::ListNotifications => with_caller!(notifications::list),
+        Operation::GetNotification => with_caller!(notifications::get),
     }
 }

@@ -9,6 +9,7 @@ pub mod endpoints;
 pub mod engineers;
 pub mod incidents;
 pub mod integrations;
+pub mod notifications;
 pub mod orders;
 pub mod patches;
 pub mod resources;

@@ -53,7 +53,8 @@ impl DeliveryConfig {
         let defaults = DeliveryConfig::default();
         let cap_ms = MAX_DELAY.as_millis() as u64;
         let backoff_base = number(BACKOFF_VAR, 1, cap_ms)?.map(Duration::from_millis).unwrap_or(defaults.backoff_base);
-        let backoff_cap = number(BACKOFF_CAP_VAR, 1, cap_ms)?.map(Duration::from_millis).unwrap_or(defaults.backoff_cap);
+        let backoff_cap =
+            number(BACKOFF_CAP_VAR, 1, cap_ms)?.map(Duration::from_millis).unwrap_or(defaults.backoff_cap);
         let max_attempts = number(MAX_ATTEMPTS_VAR, 1, 20)?.map(|n| n as u32).unwrap_or(defaults.max_attempts);
         Ok(DeliveryConfig { backoff_base, backoff_cap: backoff_cap.max(backoff_base), max_attempts, ..defaults })
     }

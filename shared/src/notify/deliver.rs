@@ -27,15 +27,23 @@ use crate::repositories::notifications;
 /// Conditional writes lost to a concurrent writer (another delivery of the
 /// same notification) before a step gives up and lets the message come back.
 const WRITE_ATTEMPTS: usize = 20;
-/// A message may arrive this much before the due time it was delayed to
-/// (clocks of different consumers differ a little).
-const EARLY_TOLERANCE_MS: i64 = 1_000;
+/// A message may arrive this much before the due time it was delayed to:
+/// SQS delays are whole seconds (rounded down), and consumers' clocks differ a little.
+const EARLY_TOLERANCE_MS: i64 = 2_000;
 
 /// What a consumer needs beside the app: who sends, and how hard to try.
 #[derive(Clone)]
 pub struct Deliverer {
     pub senders: Senders,
     pub config: DeliveryConfig,
+}
+
+impl Deliverer {
+    /// The senders and retry settings of the environment (see `Senders::from_env`, `DeliveryConfig::from_env`).
+    pub async fn from_env(app: &App) -> Result<Self, String> {
+        let senders = Senders::from_env(app, &App::data_dir_from_env()).await?;
+        Ok(Deliverer { senders, config: DeliveryConfig::from_env()? })
+    }
 }
 
 /// What became of one message.
@@ -98,7 +106,10 @@ async fn send_one(
     let destination = &delivery.destination;
     let key = match &destination.sealed_key {
         Some(sealed) => Some(
-            app.secrets.open(sealed).await.map_err(|e| SendError::transient(format!("cannot open the robot's key: {e}")))?,
+            app.secrets
+                .open(sealed)
+                .await
+                .map_err(|e| SendError::transient(format!("cannot open the robot's key: {e}")))?,
         ),
         None => None,
     };

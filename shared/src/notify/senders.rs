@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::adapters::outbox::Outbox;
+use crate::app::App;
 use crate::domain::notification::Channel;
 use crate::ports::{Sender, Unconfigured};
 
@@ -45,8 +46,8 @@ impl Senders {
     /// outbox files in `data_dir/outbox`, or SMS through SNS with
     /// `COC_SMS_PROVIDER=sns` (SNS places no calls: voice deliveries then
     /// fail, saying so); robots to the vendors' and the allow-listed hosts
-    /// (`COC_WEBHOOK_ALLOWED_HOSTS`).
-    pub async fn from_env(data_dir: &Path) -> Result<Self, String> {
+    /// (`app.webhook_hosts`, from `COC_WEBHOOK_ALLOWED_HOSTS`).
+    pub async fn from_env(app: &App, data_dir: &Path) -> Result<Self, String> {
         let mut senders = Senders::unconfigured();
         #[cfg(feature = "smtp")]
         if let Some(config) = crate::adapters::smtp::SmtpConfig::from_env()? {
@@ -61,15 +62,16 @@ impl Senders {
             #[cfg(feature = "sns")]
             Some("sns") => {
                 senders.sms = Arc::new(crate::adapters::sns::SnsSms::from_env().await);
-                senders.voice = Arc::new(Unconfigured {
-                    reason: "no voice provider: Amazon SNS sends SMS but places no calls",
-                });
+                senders.voice =
+                    Arc::new(Unconfigured { reason: "no voice provider: Amazon SNS sends SMS but places no calls" });
             }
             Some(other) => return Err(format!("{SMS_PROVIDER_VAR}: `{other}` is not a provider of this build")),
         }
+        #[cfg(not(feature = "robots"))]
+        let _ = app;
         #[cfg(feature = "robots")]
         {
-            let allowed = crate::domain::engineer::webhook::AllowedHosts::from_env()?;
+            let allowed = app.webhook_hosts.clone();
             senders.robots =
                 Arc::new(crate::adapters::robots::RobotSender::new(allowed, crate::adapters::robots::ROBOT_TIMEOUT));
         }

@@ -6,6 +6,6 @@ mod sender;
 mod store;
 
 pub use keyring::{DataKey, Keyring, KeyringError, DATA_KEY_LEN};
-pub use sender::{Outbound, SendError, Sender, Unconfigured};
 pub use queue::{Queue, QueueError, ReceivedMessage, MAX_DELAY};
+pub use sender::{Outbound, SendError, Sender, Unconfigured};
 pub use store::{Condition, Index, IndexKey, IndexQuery, Item, Order, Page, PageQuery, Store, StoreError, WriteOp};

@@ -49,7 +49,11 @@ mod tests {
     fn the_signature_is_the_vendors_hmac_of_timestamp_newline_secret() {
         // Computed with the vendor's Python sample (hmac.new(secret, f"{ts}\n{secret}", sha256), base64).
         assert_eq!(dingtalk_sign("this is secret", 1_700_000_000_000), "sSFWELbV2YwjdDQhWZwTcWlX5BWUx5J6TPpsZmuPii0=");
-        let url = dingtalk_url("https://oapi.dingtalk.com/robot/send?access_token=t", Some("this is secret"), 1_700_000_000_000);
+        let url = dingtalk_url(
+            "https://oapi.dingtalk.com/robot/send?access_token=t",
+            Some("this is secret"),
+            1_700_000_000_000,
+        );
         assert_eq!(
             url,
             "https://oapi.dingtalk.com/robot/send?access_token=t&timestamp=1700000000000&sign=sSFWELbV2YwjdDQhWZwTcWlX5BWUx5J6TPpsZmuPii0%3D"

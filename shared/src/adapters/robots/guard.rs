@@ -97,9 +97,10 @@ pub(super) async fn post_json(
     if !status.is_success() {
         return Err(SendError::permanent(format!("{channel:?} robot answered {status}")));
     }
-    response.json::<Value>().await.map_err(|e| {
-        SendError::transient(format!("{channel:?} robot's answer is not JSON: {}", e.without_url()))
-    })
+    response
+        .json::<Value>()
+        .await
+        .map_err(|e| SendError::transient(format!("{channel:?} robot's answer is not JSON: {}", e.without_url())))
 }
 
 #[cfg(test)]
@@ -108,7 +109,19 @@ mod tests {
 
     #[test]
     fn internal_addresses_are_not_public() {
-        for internal in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1"] {
+        for internal in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
             assert!(!is_public(internal.parse().unwrap()), "{internal}");
         }
         for public in ["203.0.114.1", "8.8.8.8", "2606:4700::1111"] {

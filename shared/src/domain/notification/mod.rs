@@ -4,7 +4,11 @@
 //! recipient's [`Destination`]s, records one [`Notification`] with one
 //! [`Delivery`] per destination, and delivers them through the queue.
 
+mod mask;
+
 use serde::{Deserialize, Serialize};
+
+pub use mask::mask_address;
 
 use crate::domain::tenant::ProjectId;
 
