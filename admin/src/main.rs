@@ -56,6 +56,12 @@ enum Command {
         #[arg(long)]
         agent_sn: String,
     },
+    /// Lists an access key made before engineer synchronization existed under its
+    /// tenant's users, so that `POST /v1/engineers/sync` sees its user.
+    IndexCredential {
+        #[arg(long)]
+        access_key: String,
+    },
     /// Creates the DynamoDB table named by COC_TABLE_NAME with the key schema of template.yaml
     /// (for DynamoDB Local; on AWS, SAM creates it).
     CreateTable,
@@ -112,6 +118,13 @@ async fn run(cli: Cli) -> Result<serde_json::Value, String> {
                 return Err(format!("agent {agent_sn} is not registered in project {project}"));
             }
             Ok(json!({ "revoked": agent_sn }))
+        }
+        Command::IndexCredential { access_key } => {
+            let app = App::from_env().await?;
+            if !credentials::reindex(app.store.as_ref(), &access_key).await.map_err(|e| e.to_string())? {
+                return Err(format!("access key {access_key} is unknown"));
+            }
+            Ok(json!({ "indexed": access_key }))
         }
         Command::IssueToken { access_key } => {
             let app = App::from_env().await?;

@@ -12,7 +12,7 @@ use coc_shared::domain::engineer::webhook::AllowedHosts;
 use coc_shared::domain::tenant::ProjectId;
 use coc_shared::ports::Store;
 use coc_shared::repositories::engineers;
-use coc_tests::{backends, serve, Backend, Client, Reply};
+use coc_tests::{backends, serve, Backend, Client, CountingStore, Read, Reply};
 
 const ENGINEERS: &str = "/v1/engineers";
 const DINGTALK: &str = "https://oapi.dingtalk.com/robot/send?access_token=abc";
@@ -341,5 +341,89 @@ async fn deleting_an_engineer_uncounts_it() {
         // The user can be added again.
         add(&client, "ivan").await;
         assert_eq!(count(&client, "").await, 2);
+    }
+}
+
+#[tokio::test]
+async fn lists_and_sync_read_only_their_index_ranges() {
+    for backend in backends().await {
+        let store = Arc::new(CountingStore::new(backend.store.clone()));
+        let app = coc_shared::app::App::new(store.clone(), backend.queue.clone());
+        let client = Client::new(&serve(app).await, store.clone(), "p-reads").await;
+        for n in 0..7 {
+            add(&client, &format!("reader-{n}")).await;
+        }
+        let _other = client.in_project("p-reads-other").await;
+        store.take_reads();
+        let page = client.get(&format!("{ENGINEERS}?limit=3")).await;
+        assert_eq!(page.body["data"].as_array().unwrap().len(), 3);
+        let reads = store.take_reads();
+        let listed: Vec<&Read> = reads.iter().filter(|r| r.call == "query_index").collect();
+        assert_eq!(listed.len(), 1, "{}: one index read: {reads:?}", backend.name);
+        assert_eq!(listed[0].items, 3, "{}: the page and nothing more", backend.name);
+        assert_eq!(listed[0].pk, "PROJECT#p-reads#ENGINEER");
+        assert!(reads.iter().all(|r| r.call != "query_prefix" && r.call != "query_page"), "{reads:?}");
+        assert!(
+            reads
+                .iter()
+                .filter(|r| r.call != "get")
+                .all(|r| r.pk.starts_with("PROJECT#p-reads#") || r.pk == "PROJECT#p-reads"),
+            "{reads:?}"
+        );
+
+        let synced = client.post(&format!("{ENGINEERS}/sync"), &json!({})).await;
+        assert_eq!(synced.body["data"]["added"], 1, "{}", synced.body);
+        let reads = store.take_reads();
+        let users: Vec<&Read> = reads.iter().filter(|r| r.call == "query_index").collect();
+        assert_eq!(users.len(), 1, "{}: {reads:?}", backend.name);
+        assert_eq!(users[0].pk, "PROJECT#p-reads#USERS", "only this tenant's users");
+        assert_eq!(users[0].items, 1, "one user key, agents' and other tenants' not among them");
+    }
+}
+
+#[tokio::test]
+async fn racing_synchronizations_add_each_user_once() {
+    for backend in backends().await {
+        let client = client(&backend, "p-sync-race").await;
+        for n in 0..5 {
+            client.as_user(&format!("u-{n}"), &format!("user{n}")).await;
+        }
+        let runs = (0..4).map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.post(&format!("{ENGINEERS}/sync"), &json!({})).await.body })
+        });
+        let mut added = 0;
+        for run in runs {
+            let body = run.await.unwrap();
+            let data = &body["data"];
+            assert_eq!(data["added"].as_u64().unwrap() + data["kept"].as_u64().unwrap(), 6, "{body}");
+            added += data["added"].as_u64().unwrap();
+        }
+        assert_eq!(added, 6, "{}: each user added by exactly one run", backend.name);
+        assert_eq!(count(&client, "").await, 6, "{}", backend.name);
+        assert_eq!(count(&client, "source=IAM").await, 6, "{}", backend.name);
+    }
+}
+
+#[tokio::test]
+async fn keys_from_before_the_users_index_are_synchronized_once_reindexed() {
+    use coc_shared::ports::{Condition, Item, WriteOp};
+    for backend in backends().await {
+        let client = client(&backend, "p-legacy").await;
+        // A key as an earlier version stored it: no index key.
+        let legacy = json!({"access_key": "LEGACYAK0000000000001", "secret_key": "sealed-elsewhere",
+                            "project_id": "p-legacy", "user_id": "u-old", "user_name": "old", "created_at": 1});
+        let item = Item::new("CREDENTIAL#LEGACYAK0000000000001", "CREDENTIAL", legacy.to_string(), 1);
+        backend.store.write(vec![WriteOp::Put { item, condition: Condition::NotExists }]).await.unwrap();
+        let before = client.post(&format!("{ENGINEERS}/sync"), &json!({})).await;
+        assert_eq!(before.body["data"]["added"], 1, "{}: only u-alice: {}", backend.name, before.body);
+
+        assert!(coc_shared::repositories::credentials::reindex(backend.store.as_ref(), "LEGACYAK0000000000001")
+            .await
+            .unwrap());
+        assert!(!coc_shared::repositories::credentials::reindex(backend.store.as_ref(), "NOSUCHKEY").await.unwrap());
+        let after = client.post(&format!("{ENGINEERS}/sync"), &json!({})).await;
+        assert_eq!(after.body["data"], json!({"added": 1, "kept": 1, "complete": true}), "{}", backend.name);
+        assert_eq!(client.get(&format!("{ENGINEERS}/u-old")).await.body["data"]["user_name"], "old");
     }
 }

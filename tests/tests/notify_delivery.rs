@@ -1,98 +1,24 @@
 //! Notification delivery end to end on both adapters: real receivers on
 //! loopback (an SMTP server, chat robot endpoints that check signatures as the
-//! vendors do), the real queue consumer, retries, the bound, idempotency and
-//! the sweep.
+//! vendors do) and the real queue consumer; what is sent, retried, given up.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use coc_shared::adapters::outbox::Outbox;
 use coc_shared::adapters::robots::{RobotSender, ROBOT_TIMEOUT};
 use coc_shared::adapters::smtp::{SmtpConfig, SmtpSender, SmtpTls};
-use coc_shared::clock::Clock;
 use coc_shared::domain::engineer::webhook::AllowedHosts;
-use coc_shared::domain::engineer::Engineer;
-use coc_shared::domain::notification::{Channel, DeliveryStatus, Destination, EventKind, Message, Notification};
-use coc_shared::domain::tenant::ProjectId;
+use coc_shared::domain::notification::{Channel, DeliveryStatus, Destination};
 use coc_shared::notify::config::DeliveryConfig;
-use coc_shared::notify::consumer::{handle_message, run_consumer};
-use coc_shared::notify::deliver::{Deliverer, Handled};
+use coc_shared::notify::consumer::run_consumer;
+use coc_shared::notify::deliver::Deliverer;
 use coc_shared::notify::senders::Senders;
 use coc_shared::notify::sweep::sweep;
 use coc_shared::notify::{self, Recipient};
-use coc_shared::repositories::{engineers, notifications};
-use coc_shared::App;
 use coc_tests::backends;
+use coc_tests::notify_fixtures::*;
 use coc_tests::receivers::Receiver;
-
-const DINGTALK_SECRET: &str = "SECdingtalk-test-secret";
-const LARK_SECRET: &str = "lark-test-secret";
-const WAIT: Duration = Duration::from_secs(30);
-
-fn project() -> ProjectId {
-    ProjectId::parse("notify-project").unwrap()
-}
-
-fn message(subject: &str) -> Message {
-    Message {
-        kind: EventKind::IncidentAssigned,
-        subject: subject.into(),
-        text: "Incident IM1 (P1) is assigned to you.".into(),
-        link: Some("https://coc.example.com/v1/external/incident/IM1".into()),
-        subject_id: "IM1".into(),
-    }
-}
-
-/// Quick retries, four attempts, claims that outlive any send of a test.
-fn quick() -> DeliveryConfig {
-    DeliveryConfig {
-        backoff_base: Duration::from_millis(50),
-        backoff_cap: Duration::from_millis(200),
-        max_attempts: 4,
-        claim_timeout: Duration::from_secs(30),
-        sweep_grace: Duration::from_secs(120),
-    }
-}
-
-fn robots_deliverer(robots: &Receiver) -> Deliverer {
-    let allowed = AllowedHosts::parse(&format!("127.0.0.1:{}", robots.port)).unwrap();
-    let senders = Senders { robots: Arc::new(RobotSender::new(allowed, ROBOT_TIMEOUT)), ..Senders::unconfigured() };
-    Deliverer { senders, config: quick() }
-}
-
-/// An engineer with the given robots (keys sealed as the engineers' API seals them).
-async fn engineer_with_robots(app: &App, user_id: &str, robots: &[(Channel, String, Option<&str>)]) {
-    let mut engineer = Engineer::iam(project(), user_id.into(), user_id.into(), app.clock.now_ms());
-    for (channel, url, key) in robots {
-        let sealed = match key {
-            Some(key) => Some(app.secrets.seal(key).await.unwrap()),
-            None => None,
-        };
-        match channel {
-            Channel::Wecom => engineer.wecom_webhook = Some(url.clone()),
-            Channel::Dingtalk => (engineer.dingtalk_webhook, engineer.dingtalk_key) = (Some(url.clone()), sealed),
-            Channel::Lark => (engineer.lark_webhook, engineer.lark_key) = (Some(url.clone()), sealed),
-            other => panic!("{other:?} is no robot"),
-        }
-    }
-    engineers::insert(app.store.as_ref(), &engineer).await.unwrap();
-}
-
-/// The notification once every delivery is final.
-async fn final_notification(app: &App, id: &str) -> Notification {
-    let start = Instant::now();
-    loop {
-        let read = notifications::get(app.store.as_ref(), &project(), id).await.unwrap().expect("saved");
-        if read.value.is_final() || start.elapsed() > WAIT {
-            return read.value;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
-
-fn delivery_of(notification: &Notification, channel: Channel) -> &coc_shared::domain::notification::Delivery {
-    notification.deliveries.iter().find(|d| d.destination.channel == channel).expect("a delivery of the channel")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mail_reaches_the_smtp_server_with_subject_text_and_link() {
@@ -154,27 +80,36 @@ async fn signed_robot_messages_are_accepted_and_a_wrong_key_fails_alone() {
             ],
         )
         .await;
-        let right = notify::send(&app, &project(), Recipient::Engineer("right"), message("IM1")).await.unwrap().unwrap();
-        let wrong = notify::send(&app, &project(), Recipient::Engineer("wrong"), message("IM1")).await.unwrap().unwrap();
+        let right =
+            notify::send(&app, &project(), Recipient::Engineer("right"), message("IM1")).await.unwrap().unwrap();
+        let wrong =
+            notify::send(&app, &project(), Recipient::Engineer("wrong"), message("IM1")).await.unwrap().unwrap();
 
         let right = final_notification(&app, &right).await;
         for delivery in &right.deliveries {
-            assert_eq!((delivery.status, delivery.attempts), (DeliveryStatus::Sent, 1), "{}: {delivery:?}", backend.name);
+            assert_eq!(
+                (delivery.status, delivery.attempts),
+                (DeliveryStatus::Sent, 1),
+                "{}: {delivery:?}",
+                backend.name
+            );
         }
         let wrong = final_notification(&app, &wrong).await;
         for (channel, code) in [(Channel::Dingtalk, "310000"), (Channel::Lark, "19021")] {
             let delivery = delivery_of(&wrong, channel);
             // The vendor's refusal of the signature does not pass: failed at once, not retried.
-            assert_eq!((delivery.status, delivery.attempts), (DeliveryStatus::Failed, 1), "{}: {delivery:?}", backend.name);
+            assert_eq!(
+                (delivery.status, delivery.attempts),
+                (DeliveryStatus::Failed, 1),
+                "{}: {delivery:?}",
+                backend.name
+            );
             let error = delivery.last_error.as_deref().unwrap_or_default();
             assert!(error.contains(code), "{}: {channel:?}: {error}", backend.name);
         }
         let received = robots.received();
-        let accepted: Vec<&str> = received
-            .iter()
-            .filter(|r| r["accepted"] == true)
-            .map(|r| r["path"].as_str().unwrap())
-            .collect();
+        let accepted: Vec<&str> =
+            received.iter().filter(|r| r["accepted"] == true).map(|r| r["path"].as_str().unwrap()).collect();
         assert_eq!(accepted.len(), 3, "{}: {received:?}", backend.name);
         for path in ["/dingtalk/right", "/lark/right", "/wecom/right"] {
             assert!(accepted.contains(&path), "{}: {path} in {accepted:?}", backend.name);
@@ -222,7 +157,12 @@ async fn a_robot_that_never_answers_fails_after_the_bound_and_spares_the_others(
         let id = notify::send(&app, &project(), Recipient::Engineer("half"), message("IM1")).await.unwrap().unwrap();
         let notification = final_notification(&app, &id).await;
         let down = delivery_of(&notification, Channel::Wecom);
-        assert_eq!((down.status, down.attempts), (DeliveryStatus::Failed, quick().max_attempts), "{}: {down:?}", backend.name);
+        assert_eq!(
+            (down.status, down.attempts),
+            (DeliveryStatus::Failed, quick().max_attempts),
+            "{}: {down:?}",
+            backend.name
+        );
         assert!(down.last_error.as_deref().unwrap_or_default().contains("500"), "{down:?}");
         let fine = delivery_of(&notification, Channel::Dingtalk);
         assert_eq!((fine.status, fine.attempts), (DeliveryStatus::Sent, 1), "{}: {fine:?}", backend.name);
@@ -230,56 +170,6 @@ async fn a_robot_that_never_answers_fails_after_the_bound_and_spares_the_others(
         assert_eq!(to_down, quick().max_attempts as usize, "{}: one request per attempt", backend.name);
         // Given up: nothing is pending, so the sweep has nothing to re-queue.
         assert_eq!(sweep(&app, &DeliveryConfig { sweep_grace: Duration::ZERO, ..quick() }).await.unwrap(), 0);
-        consumer.abort();
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_redelivered_message_sends_nothing_twice() {
-    for backend in backends().await {
-        let robots = Receiver::robots(DINGTALK_SECRET, LARK_SECRET);
-        let app = backend.app();
-        let deliverer = robots_deliverer(&robots);
-        engineer_with_robots(&app, "once", &[(Channel::Wecom, robots.url("/wecom/once?key=k"), None)]).await;
-        notify::send(&app, &project(), Recipient::Engineer("once"), message("IM1")).await.unwrap().unwrap();
-        let messages = app.notify_queue.receive(10, Duration::from_secs(5)).await.unwrap();
-        assert_eq!(messages.len(), 1, "{}", backend.name);
-        let body = &messages[0].body;
-        // The same message to two consumers at once, then once more later.
-        let (first, second) =
-            tokio::join!(handle_message(&app, &deliverer, body), handle_message(&app, &deliverer, body));
-        let mut outcomes = vec![first.unwrap(), second.unwrap()];
-        outcomes.push(handle_message(&app, &deliverer, body).await.unwrap());
-        assert_eq!(outcomes.iter().filter(|h| **h == Handled::Sent).count(), 1, "{}: {outcomes:?}", backend.name);
-        assert!(outcomes.iter().filter(|h| **h != Handled::Sent).all(|h| matches!(h, Handled::Skipped(_))), "{outcomes:?}");
-        let received = robots.wait_for(Duration::from_millis(300), |r| r.len() > 1).await;
-        assert_eq!(received.len(), 1, "{}: sent once: {received:?}", backend.name);
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_sweep_requeues_a_notification_whose_dispatch_was_lost() {
-    for backend in backends().await {
-        let robots = Receiver::robots(DINGTALK_SECRET, LARK_SECRET);
-        let clock = Clock::manual(1_800_000_000_000);
-        let app = backend.app().with_clock(clock.clone());
-        let deliverer = robots_deliverer(&robots);
-        engineer_with_robots(&app, "lost", &[(Channel::Wecom, robots.url("/wecom/lost?key=k"), None)]).await;
-        // Saved, then the process stops before `dispatch`.
-        let outgoing = notify::prepare(&app, &project(), Recipient::Engineer("lost"), message("IM1")).await.unwrap().unwrap();
-        app.store.write(outgoing.ops.clone()).await.unwrap();
-        let id = outgoing.notification.notification_id.clone();
-
-        assert_eq!(sweep(&app, &deliverer.config).await.unwrap(), 0, "{}: not overdue yet", backend.name);
-        clock.advance(deliverer.config.sweep_grace.as_millis() as i64);
-        assert_eq!(sweep(&app, &deliverer.config).await.unwrap(), 1, "{}: overdue: re-queued", backend.name);
-        let consumer = tokio::spawn(run_consumer(app.clone(), deliverer.clone()));
-        let notification = final_notification(&app, &id).await;
-        assert_eq!(notification.deliveries[0].status, DeliveryStatus::Sent, "{}", backend.name);
-        assert_eq!(robots.received().len(), 1, "{}", backend.name);
-        // Sent: it left the pending list.
-        clock.advance(deliverer.config.sweep_grace.as_millis() as i64);
-        assert_eq!(sweep(&app, &deliverer.config).await.unwrap(), 0, "{}", backend.name);
         consumer.abort();
     }
 }
@@ -311,12 +201,38 @@ async fn a_text_message_is_a_line_in_the_sms_outbox() {
 async fn a_channel_nothing_serves_fails_with_a_clear_error() {
     for backend in backends().await {
         let app = backend.app();
-        let consumer = tokio::spawn(run_consumer(app.clone(), Deliverer { senders: Senders::unconfigured(), config: quick() }));
+        let consumer =
+            tokio::spawn(run_consumer(app.clone(), Deliverer { senders: Senders::unconfigured(), config: quick() }));
         let to = Destination { channel: Channel::Email, address: "bob@example.com".into(), sealed_key: None };
         let id = notify::send(&app, &project(), Recipient::Address(to), message("IM1")).await.unwrap().unwrap();
         let delivery = final_notification(&app, &id).await.deliveries[0].clone();
         assert_eq!((delivery.status, delivery.attempts), (DeliveryStatus::Failed, 1), "{}", backend.name);
         assert!(delivery.last_error.unwrap().contains("COC_SMTP_HOST"), "{}", backend.name);
+        consumer.abort();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_the_policy_no_longer_allows_is_refused_at_send_time() {
+    for backend in backends().await {
+        let robots = Receiver::robots(DINGTALK_SECRET, LARK_SECRET);
+        let app = backend.app();
+        // The engineer saved the webhook while its host was allow-listed; the
+        // consumer's list no longer has it.
+        let deliverer = Deliverer {
+            senders: Senders {
+                robots: Arc::new(RobotSender::new(AllowedHosts::none(), ROBOT_TIMEOUT)),
+                ..Senders::unconfigured()
+            },
+            config: quick(),
+        };
+        let consumer = tokio::spawn(run_consumer(app.clone(), deliverer));
+        engineer_with_robots(&app, "moved", &[(Channel::Wecom, robots.url("/wecom/moved?key=k"), None)]).await;
+        let id = notify::send(&app, &project(), Recipient::Engineer("moved"), message("IM1")).await.unwrap().unwrap();
+        let delivery = final_notification(&app, &id).await.deliveries[0].clone();
+        assert_eq!((delivery.status, delivery.attempts), (DeliveryStatus::Failed, 1), "{}: {delivery:?}", backend.name);
+        assert!(delivery.last_error.unwrap_or_default().contains("webhook refused"), "{}", backend.name);
+        assert!(robots.received().is_empty(), "{}: nothing reached the host", backend.name);
         consumer.abort();
     }
 }

@@ -6,7 +6,13 @@ use coc_shared::domain::tenant::ProjectId;
 use coc_shared::notify::{self, Recipient};
 use coc_tests::{backends, serve, Client};
 
-async fn notify_address(app: &coc_shared::App, project: &str, channel: Channel, address: &str, subject: &str) -> String {
+async fn notify_address(
+    app: &coc_shared::App,
+    project: &str,
+    channel: Channel,
+    address: &str,
+    subject: &str,
+) -> String {
     let message = Message {
         kind: EventKind::TicketAbnormal,
         subject: subject.into(),

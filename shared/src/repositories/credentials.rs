@@ -36,15 +36,29 @@ pub async fn insert_op(secrets: &SecretBox, credential: &Credential) -> Result<W
         secret_key: secrets.seal(&credential.secret_key).await.map_err(keyring_failed)?,
         ..credential.clone()
     };
-    let mut item = Item::new(credential_pk(&credential.access_key), CREDENTIAL_SK, encode(&stored)?, 1);
-    if credential.agent_sn.is_none() {
-        item = item.indexed(
-            Index::List,
-            users_pk(&credential.project_id),
-            format!("{}#{}", credential.user_id, credential.access_key),
-        );
+    let item = Item::new(credential_pk(&credential.access_key), CREDENTIAL_SK, encode(&stored)?, 1);
+    Ok(WriteOp::Put { item: with_user_index(item, &stored), condition: Condition::NotExists })
+}
+
+/// A user's credential is listed under its tenant's users; an agent's is not.
+fn with_user_index(item: Item, credential: &Credential) -> Item {
+    if credential.agent_sn.is_some() {
+        return item;
     }
-    Ok(WriteOp::Put { item, condition: Condition::NotExists })
+    let sort = format!("{}#{}", credential.user_id, credential.access_key);
+    item.indexed(Index::List, users_pk(&credential.project_id), sort)
+}
+
+/// Gives a credential stored by an earlier version (without the users index
+/// key) its index key, so that engineer synchronization sees its user; `false`
+/// when there is no such key. Conditional on the version read.
+pub async fn reindex(store: &dyn Store, access_key: &str) -> Result<bool, StoreError> {
+    let Some(item) = store.get(&credential_pk(access_key), CREDENTIAL_SK).await? else { return Ok(false) };
+    let credential: Credential = decode(&item)?;
+    let version = item.version;
+    let again = with_user_index(Item::new(item.pk, item.sk, item.data, version + 1), &credential);
+    store.write(vec![WriteOp::Put { item: again, condition: Condition::VersionIs(version) }]).await?;
+    Ok(true)
 }
 
 fn users_pk(project: &ProjectId) -> String {

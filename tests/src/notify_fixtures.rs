@@ -1,0 +1,87 @@
+//! What the notification tests share: a tenant, a message, quick retry
+//! settings, engineers with robots, and waiting for a notification to settle.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use coc_shared::adapters::robots::{RobotSender, ROBOT_TIMEOUT};
+use coc_shared::domain::engineer::webhook::AllowedHosts;
+use coc_shared::domain::engineer::Engineer;
+use coc_shared::domain::notification::{Channel, Delivery, EventKind, Message, Notification};
+use coc_shared::domain::tenant::ProjectId;
+use coc_shared::notify::config::DeliveryConfig;
+use coc_shared::notify::deliver::Deliverer;
+use coc_shared::notify::senders::Senders;
+use coc_shared::repositories::{engineers, notifications};
+use coc_shared::App;
+
+use crate::receivers::Receiver;
+
+pub const DINGTALK_SECRET: &str = "SECdingtalk-test-secret";
+pub const LARK_SECRET: &str = "lark-test-secret";
+pub const WAIT: Duration = Duration::from_secs(30);
+
+pub fn project() -> ProjectId {
+    ProjectId::parse("notify-project").unwrap()
+}
+
+pub fn message(subject: &str) -> Message {
+    Message {
+        kind: EventKind::IncidentAssigned,
+        subject: subject.into(),
+        text: "Incident IM1 (P1) is assigned to you.".into(),
+        link: Some("https://coc.example.com/v1/external/incident/IM1".into()),
+        subject_id: "IM1".into(),
+    }
+}
+
+/// Quick retries, four attempts, claims that outlive any send of a test.
+pub fn quick() -> DeliveryConfig {
+    DeliveryConfig {
+        backoff_base: Duration::from_millis(50),
+        backoff_cap: Duration::from_millis(200),
+        max_attempts: 4,
+        claim_timeout: Duration::from_secs(30),
+        sweep_grace: Duration::from_secs(120),
+    }
+}
+
+pub fn robots_deliverer(robots: &Receiver) -> Deliverer {
+    let allowed = AllowedHosts::parse(&format!("127.0.0.1:{}", robots.port)).unwrap();
+    let senders = Senders { robots: Arc::new(RobotSender::new(allowed, ROBOT_TIMEOUT)), ..Senders::unconfigured() };
+    Deliverer { senders, config: quick() }
+}
+
+/// An engineer with the given robots (keys sealed as the engineers' API seals them).
+pub async fn engineer_with_robots(app: &App, user_id: &str, robots: &[(Channel, String, Option<&str>)]) {
+    let mut engineer = Engineer::iam(project(), user_id.into(), user_id.into(), app.clock.now_ms());
+    for (channel, url, key) in robots {
+        let sealed = match key {
+            Some(key) => Some(app.secrets.seal(key).await.unwrap()),
+            None => None,
+        };
+        match channel {
+            Channel::Wecom => engineer.wecom_webhook = Some(url.clone()),
+            Channel::Dingtalk => (engineer.dingtalk_webhook, engineer.dingtalk_key) = (Some(url.clone()), sealed),
+            Channel::Lark => (engineer.lark_webhook, engineer.lark_key) = (Some(url.clone()), sealed),
+            other => panic!("{other:?} is no robot"),
+        }
+    }
+    engineers::insert(app.store.as_ref(), &engineer).await.unwrap();
+}
+
+/// The notification once every delivery is final.
+pub async fn final_notification(app: &App, id: &str) -> Notification {
+    let start = Instant::now();
+    loop {
+        let read = notifications::get(app.store.as_ref(), &project(), id).await.unwrap().expect("saved");
+        if read.value.is_final() || start.elapsed() > WAIT {
+            return read.value;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+pub fn delivery_of(notification: &Notification, channel: Channel) -> &Delivery {
+    notification.deliveries.iter().find(|d| d.destination.channel == channel).expect("a delivery of the channel")
+}

@@ -1,0 +1,109 @@
+//! Delivery that nothing lost can break, on both adapters: a message handled
+//! twice sends once, the sweep re-queues what a crash left behind, and an
+//! attempt lost with its consumer is made again.
+
+use std::time::Duration;
+
+use coc_shared::clock::Clock;
+use coc_shared::domain::notification::{Channel, DeliveryStatus};
+use coc_shared::notify::consumer::{handle_message, run_consumer};
+use coc_shared::notify::deliver::Handled;
+use coc_shared::notify::sweep::sweep;
+use coc_shared::notify::{self, Recipient};
+use coc_shared::repositories::notifications;
+use coc_tests::backends;
+use coc_tests::notify_fixtures::*;
+use coc_tests::receivers::Receiver;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redelivered_message_sends_nothing_twice() {
+    for backend in backends().await {
+        let robots = Receiver::robots(DINGTALK_SECRET, LARK_SECRET);
+        let app = backend.app();
+        let deliverer = robots_deliverer(&robots);
+        engineer_with_robots(&app, "once", &[(Channel::Wecom, robots.url("/wecom/once?key=k"), None)]).await;
+        notify::send(&app, &project(), Recipient::Engineer("once"), message("IM1")).await.unwrap().unwrap();
+        let messages = app.notify_queue.receive(10, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(messages.len(), 1, "{}", backend.name);
+        let body = &messages[0].body;
+        // The same message to two consumers at once, then once more later.
+        let (first, second) =
+            tokio::join!(handle_message(&app, &deliverer, body), handle_message(&app, &deliverer, body));
+        let mut outcomes = vec![first.unwrap(), second.unwrap()];
+        outcomes.push(handle_message(&app, &deliverer, body).await.unwrap());
+        assert_eq!(outcomes.iter().filter(|h| **h == Handled::Sent).count(), 1, "{}: {outcomes:?}", backend.name);
+        assert!(
+            outcomes.iter().filter(|h| **h != Handled::Sent).all(|h| matches!(h, Handled::Skipped(_))),
+            "{outcomes:?}"
+        );
+        let received = robots.wait_for(Duration::from_millis(300), |r| r.len() > 1).await;
+        assert_eq!(received.len(), 1, "{}: sent once: {received:?}", backend.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweep_requeues_a_notification_whose_dispatch_was_lost() {
+    for backend in backends().await {
+        let robots = Receiver::robots(DINGTALK_SECRET, LARK_SECRET);
+        let clock = Clock::manual(1_800_000_000_000);
+        let app = backend.app().with_clock(clock.clone());
+        let deliverer = robots_deliverer(&robots);
+        engineer_with_robots(&app, "lost", &[(Channel::Wecom, robots.url("/wecom/lost?key=k"), None)]).await;
+        // Saved, then the process stops before `dispatch`.
+        let outgoing =
+            notify::prepare(&app, &project(), Recipient::Engineer("lost"), message("IM1")).await.unwrap().unwrap();
+        app.store.write(outgoing.ops.clone()).await.unwrap();
+        let id = outgoing.notification.notification_id.clone();
+
+        assert_eq!(sweep(&app, &deliverer.config).await.unwrap(), 0, "{}: not overdue yet", backend.name);
+        clock.advance(deliverer.config.sweep_grace.as_millis() as i64);
+        assert_eq!(sweep(&app, &deliverer.config).await.unwrap(), 1, "{}: overdue: re-queued", backend.name);
+        let consumer = tokio::spawn(run_consumer(app.clone(), deliverer.clone()));
+        let notification = final_notification(&app, &id).await;
+        assert_eq!(notification.deliveries[0].status, DeliveryStatus::Sent, "{}", backend.name);
+        assert_eq!(robots.received().len(), 1, "{}", backend.name);
+        // Sent: it left the pending list.
+        clock.advance(deliverer.config.sweep_grace.as_millis() as i64);
+        assert_eq!(sweep(&app, &deliverer.config).await.unwrap(), 0, "{}", backend.name);
+        consumer.abort();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attempt_lost_with_its_consumer_is_made_again_after_the_claim_timeout() {
+    for backend in backends().await {
+        let robots = Receiver::robots(DINGTALK_SECRET, LARK_SECRET);
+        let clock = Clock::manual(1_800_000_000_000);
+        let app = backend.app().with_clock(clock.clone());
+        let deliverer = robots_deliverer(&robots);
+        engineer_with_robots(&app, "crash", &[(Channel::Wecom, robots.url("/wecom/crash?key=k"), None)]).await;
+        let outgoing =
+            notify::prepare(&app, &project(), Recipient::Engineer("crash"), message("IM1")).await.unwrap().unwrap();
+        app.store.write(outgoing.ops.clone()).await.unwrap();
+        let id = outgoing.notification.notification_id.clone();
+        // A consumer claimed the first attempt, then died before sending (or recording).
+        let read = notifications::get(app.store.as_ref(), &project(), &id).await.unwrap().unwrap();
+        let mut claimed = read.value.clone();
+        claimed.deliveries[0].attempts = 1;
+        claimed.deliveries[0].claimed_at = Some(clock.now_ms());
+        notifications::replace(app.store.as_ref(), &claimed, read.version).await.unwrap();
+
+        // Its message comes back: the claim is still live, so nobody sends.
+        notify::dispatch(&app, &outgoing).await.unwrap();
+        let messages = app.notify_queue.receive(10, Duration::from_secs(5)).await.unwrap();
+        let body = messages[0].body.clone();
+        app.notify_queue.delete(&messages[0].receipt).await.unwrap();
+        let handled = handle_message(&app, &deliverer, &body).await.unwrap();
+        assert_eq!(handled, Handled::Skipped("another consumer is sending"), "{}", backend.name);
+        assert_eq!(sweep(&app, &deliverer.config).await.unwrap(), 0, "{}: the claim is live", backend.name);
+
+        // Past the claim timeout the attempt counts as lost: the sweep re-queues it, and it is made again.
+        clock.advance(deliverer.config.claim_timeout.as_millis() as i64);
+        assert_eq!(sweep(&app, &deliverer.config).await.unwrap(), 1, "{}", backend.name);
+        let consumer = tokio::spawn(run_consumer(app.clone(), deliverer.clone()));
+        let delivery = final_notification(&app, &id).await.deliveries[0].clone();
+        assert_eq!((delivery.status, delivery.attempts), (DeliveryStatus::Sent, 2), "{}: {delivery:?}", backend.name);
+        assert_eq!(robots.received().len(), 1, "{}", backend.name);
+        consumer.abort();
+    }
+}
