@@ -66,6 +66,7 @@ async fn path_request(client: &Client, operation: Operation, field: &str, value:
         Operation::ListAlarms => client.get(&format!("/v1/integrations/{value}/alarms")).await,
         Operation::RevokeAgent => client.delete(&format!("/v1/agents/{value}")).await,
         Operation::GetPatchBaseline => client.get(&format!("/v1/patch/baselines/{value}")).await,
+        Operation::GetNotification => client.get(&format!("/v1/notifications/{value}")).await,
         Operation::ShowInstancePatchItems if field == "instance_compliant_id" => {
             client.get(&format!("{PATCH_REPORTS}/{value}")).await
         }
