@@ -104,6 +104,7 @@ async fn an_attempt_lost_with_its_consumer_is_made_again_after_the_claim_timeout
         let delivery = final_notification(&app, &id).await.deliveries[0].clone();
         assert_eq!((delivery.status, delivery.attempts), (DeliveryStatus::Sent, 2), "{}: {delivery:?}", backend.name);
         assert_eq!(robots.received().len(), 1, "{}", backend.name);
+        assert!(delivery.last_error.as_deref().unwrap_or_default().contains("attempt 1 was lost"), "{delivery:?}");
         consumer.abort();
     }
 }

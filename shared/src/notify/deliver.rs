@@ -154,6 +154,10 @@ async fn claim(app: &App, config: &DeliveryConfig, task: &DeliveryTask) -> Resul
             delivery.last_error = Some("the last attempt was lost: its consumer stopped while sending".into());
             Some(Handled::Failed)
         } else {
+            if lost_claim {
+                delivery.last_error =
+                    Some(format!("attempt {} was lost: its consumer stopped while sending", delivery.attempts));
+            }
             delivery.attempts += 1;
             delivery.claimed_at = Some(now);
             None
