@@ -79,6 +79,7 @@ enum Claimed {
     Done(Handled),
 }
 
+/// One attempt at the delivery `task` names, if it is due and nobody else is making it.
 pub async fn deliver(app: &App, deliverer: &Deliverer, task: &DeliveryTask) -> Result<Handled, DeliverError> {
     let (claim, notification) = match claim(app, &deliverer.config, task).await? {
         Claimed::Go(claim, notification) => (claim, notification),
