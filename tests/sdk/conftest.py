@@ -45,7 +45,7 @@ BACKEND_ENV = {}
 
 def _backend_env():
     env = dict(os.environ, COC_DATA_DIR=DATA_DIR)
-    for name in ("COC_TABLE_NAME", "COC_QUEUE_URL", "COC_KMS_KEY_ID", "COC_KEY_FILE"):
+    for name in ("COC_TABLE_NAME", "COC_QUEUE_URL", "COC_NOTIFY_QUEUE_URL", "COC_KMS_KEY_ID", "COC_KEY_FILE"):
         env.pop(name, None)
     env.update(BACKEND_ENV)
     return env
@@ -53,7 +53,7 @@ def _backend_env():
 
 @pytest.fixture(scope="session")
 def backend():
-    """Creates the fresh table and queue of the `aws` mode; deletes them afterwards."""
+    """Creates the fresh table and queues (work, notifications) of the `aws` mode; deletes them afterwards."""
     if BACKEND == "embedded":
         yield BACKEND
         return
@@ -69,8 +69,10 @@ def backend():
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     sqs = boto3.client("sqs", endpoint_url=os.environ["AWS_ENDPOINT_URL_SQS"], region_name=region)
     BACKEND_ENV["COC_QUEUE_URL"] = sqs.create_queue(QueueName=f"coc-sdk-{run}")["QueueUrl"]
+    BACKEND_ENV["COC_NOTIFY_QUEUE_URL"] = sqs.create_queue(QueueName=f"coc-sdk-notify-{run}")["QueueUrl"]
     yield BACKEND
     sqs.delete_queue(QueueUrl=BACKEND_ENV["COC_QUEUE_URL"])
+    sqs.delete_queue(QueueUrl=BACKEND_ENV["COC_NOTIFY_QUEUE_URL"])
     dynamodb = boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL_DYNAMODB"], region_name=region)
     dynamodb.delete_table(TableName=BACKEND_ENV["COC_TABLE_NAME"])
 

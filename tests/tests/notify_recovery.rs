@@ -104,6 +104,62 @@ async fn an_attempt_lost_with_its_consumer_is_made_again_after_the_claim_timeout
         let delivery = final_notification(&app, &id).await.deliveries[0].clone();
         assert_eq!((delivery.status, delivery.attempts), (DeliveryStatus::Sent, 2), "{}: {delivery:?}", backend.name);
         assert_eq!(robots.received().len(), 1, "{}", backend.name);
+        assert!(delivery.last_error.as_deref().unwrap_or_default().contains("attempt 1 was lost"), "{delivery:?}");
         consumer.abort();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_duplicates_of_every_delivery_send_each_once() {
+    for backend in backends().await {
+        let robots = Receiver::robots(DINGTALK_SECRET, LARK_SECRET);
+        let app = backend.app();
+        let deliverer = robots_deliverer(&robots);
+        engineer_with_robots(
+            &app,
+            "raced",
+            &[
+                (Channel::Wecom, robots.url("/wecom/raced?key=k"), None),
+                (Channel::Dingtalk, robots.url("/dingtalk/raced?access_token=t"), Some(DINGTALK_SECRET)),
+                (Channel::Lark, robots.url("/lark/raced"), Some(LARK_SECRET)),
+            ],
+        )
+        .await;
+        let outgoing =
+            notify::prepare(&app, &project(), Recipient::Engineer("raced"), message("IM1")).await.unwrap().unwrap();
+        app.store.write(outgoing.ops.clone()).await.unwrap();
+        // Four copies of each delivery's message, all handled at once: the
+        // three deliveries contend for the one notification item, and each
+        // delivery's copies for its claim.
+        let mut bodies = Vec::new();
+        for _ in 0..4 {
+            notify::dispatch(&app, &outgoing).await.unwrap();
+        }
+        while bodies.len() < 12 {
+            let messages = app.notify_queue.receive(10, Duration::from_secs(5)).await.unwrap();
+            assert!(!messages.is_empty(), "{}: all 12 messages arrive", backend.name);
+            bodies.extend(messages.into_iter().map(|m| m.body));
+        }
+        let mut racers = tokio::task::JoinSet::new();
+        for body in bodies {
+            let (app, deliverer) = (app.clone(), deliverer.clone());
+            racers.spawn(async move { handle_message(&app, &deliverer, &body).await.unwrap() });
+        }
+        let mut sent = 0;
+        while let Some(handled) = racers.join_next().await {
+            sent += usize::from(handled.unwrap() == Handled::Sent);
+        }
+        assert_eq!(sent, 3, "{}: one send per delivery", backend.name);
+        let id = &outgoing.notification.notification_id;
+        for delivery in &final_notification(&app, id).await.deliveries {
+            assert_eq!(
+                (delivery.status, delivery.attempts),
+                (DeliveryStatus::Sent, 1),
+                "{}: {delivery:?}",
+                backend.name
+            );
+        }
+        let received = robots.wait_for(Duration::from_millis(300), |r| r.len() > 3).await;
+        assert_eq!(received.len(), 3, "{}: {received:?}", backend.name);
     }
 }

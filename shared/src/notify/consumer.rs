@@ -34,12 +34,18 @@ pub async fn handle_message(app: &App, deliverer: &Deliverer, body: &str) -> Res
 /// visibility timeout; an unreadable one is dropped.
 pub async fn run_consumer(app: App, deliverer: Deliverer) {
     let deliverer = Arc::new(deliverer);
+    // Backs off while the queue fails (down, or not configured: one line a minute, not a flood).
+    let mut pause = Duration::from_secs(1);
     loop {
         let messages = match app.notify_queue.receive(10, Duration::from_secs(1)).await {
-            Ok(messages) => messages,
+            Ok(messages) => {
+                pause = Duration::from_secs(1);
+                messages
+            }
             Err(err) => {
-                tracing::error!(error = %err, "notification consumer cannot read its queue");
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                tracing::error!(error = %err, retry_in_secs = pause.as_secs(), "notification consumer cannot read its queue");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(60));
                 continue;
             }
         };

@@ -79,6 +79,7 @@ enum Claimed {
     Done(Handled),
 }
 
+/// One attempt at the delivery `task` names, if it is due and nobody else is making it.
 pub async fn deliver(app: &App, deliverer: &Deliverer, task: &DeliveryTask) -> Result<Handled, DeliverError> {
     let (claim, notification) = match claim(app, &deliverer.config, task).await? {
         Claimed::Go(claim, notification) => (claim, notification),
@@ -154,6 +155,10 @@ async fn claim(app: &App, config: &DeliveryConfig, task: &DeliveryTask) -> Resul
             delivery.last_error = Some("the last attempt was lost: its consumer stopped while sending".into());
             Some(Handled::Failed)
         } else {
+            if lost_claim {
+                delivery.last_error =
+                    Some(format!("attempt {} was lost: its consumer stopped while sending", delivery.attempts));
+            }
             delivery.attempts += 1;
             delivery.claimed_at = Some(now);
             None
