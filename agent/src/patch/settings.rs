@@ -14,6 +14,9 @@ pub struct PatchSettings {
     pub root: Option<PathBuf>,
     /// Extra `-o Name=value` options for every apt-get call (e.g. `Acquire::Retries=3`).
     pub apt_options: Vec<String>,
+    /// Extra arguments for every dnf/yum call (e.g. `--setopt=reposdir=/srv/repos`,
+    /// `--releasever=2.0`), before the command.
+    pub dnf_options: Vec<String>,
     /// Refresh the package index (`apt-get update`, `dnf makecache`) before a
     /// scan. Off by default: a scan changes nothing on the host and reads the
     /// index as the host's own refresh (apt's daily timer, dnf-makecache) left it.
@@ -23,12 +26,16 @@ pub struct PatchSettings {
 impl PatchSettings {
     /// `COC_AGENT_PATCH_ROOT` (a directory), `COC_AGENT_APT_OPTIONS` (options
     /// separated by whitespace, each `Name=value`, with or without a leading
-    /// `-o`) and `COC_AGENT_PATCH_REFRESH` (`1` refreshes the index before each scan).
+    /// `-o`), `COC_AGENT_DNF_OPTIONS` (dnf/yum arguments separated by
+    /// whitespace, each starting with `-`; others are ignored, so that no
+    /// word can become a package name) and `COC_AGENT_PATCH_REFRESH` (`1`
+    /// refreshes the index before each scan).
     pub fn from_env() -> PatchSettings {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         PatchSettings {
             root: var("COC_AGENT_PATCH_ROOT").map(PathBuf::from),
             apt_options: var("COC_AGENT_APT_OPTIONS").map(|v| parse_apt_options(&v)).unwrap_or_default(),
+            dnf_options: var("COC_AGENT_DNF_OPTIONS").map(|v| parse_dnf_options(&v)).unwrap_or_default(),
             refresh: var("COC_AGENT_PATCH_REFRESH").is_some_and(|v| v == "1"),
         }
     }
@@ -48,6 +55,12 @@ fn parse_apt_options(value: &str) -> Vec<String> {
     value.split_whitespace().filter(|word| *word != "-o").map(|word| word.trim_start_matches("-o").to_owned()).collect()
 }
 
+/// dnf/yum options only: a word without a leading `-` (a stray package name
+/// or subcommand) would change what the call does.
+fn parse_dnf_options(value: &str) -> Vec<String> {
+    value.split_whitespace().filter(|word| word.starts_with('-')).map(str::to_owned).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,6 +70,14 @@ mod tests {
         assert_eq!(
             parse_apt_options("-o Acquire::Retries=3  -oDebug::NoLocking=1\nAPT::Get::Show-Versions=1"),
             ["Acquire::Retries=3", "Debug::NoLocking=1", "APT::Get::Show-Versions=1"]
+        );
+    }
+
+    #[test]
+    fn dnf_options_are_options_only() {
+        assert_eq!(
+            parse_dnf_options("--setopt=reposdir=/srv/repos\n  --releasever=2.0 bash -C"),
+            ["--setopt=reposdir=/srv/repos", "--releasever=2.0", "-C"]
         );
     }
 
