@@ -10,6 +10,7 @@ use super::approve;
 use super::apt::{self, Target};
 use super::command::{for_log, Call};
 use super::os::HostOs;
+use super::rpm;
 use super::scan::{scan, Tools};
 use super::settings::PatchSettings;
 use super::Log;
@@ -53,10 +54,10 @@ pub async fn install(
     if !batch {
         // One package the tool cannot take (a conflict, a version gone from
         // the repository) fails the whole call: the others get a call each.
-        let failed_in_dpkg = failed_in_dpkg(log);
+        let failed_in_install = failed_in_install(tools, log);
         let retry: Vec<&AvailableUpdate> = approved
             .iter()
-            .filter(|u| !is_at_target(&after, u) && !failed_in_dpkg.iter().any(|n| n == &u.name))
+            .filter(|u| !is_at_target(&after, u) && !failed_in_install.iter().any(|n| n == &u.name))
             .collect();
         if !retry.is_empty() {
             log.line(format!("retrying {} updates one by one", retry.len()));
@@ -142,9 +143,13 @@ async fn run_logged(call: &Call, log: &mut Log) -> bool {
     }
 }
 
-/// The packages dpkg reported failing on, from the install output in the log.
-fn failed_in_dpkg(log: &Log) -> Vec<String> {
-    apt::parse_failed_packages(log.text())
+/// The packages the install reported failing on (dpkg's list, rpm's failed
+/// scriptlets), from the install output in the log: another call would fail them again.
+fn failed_in_install(tools: &Tools, log: &Log) -> Vec<String> {
+    match tools {
+        Tools::Dpkg(_) => apt::parse_failed_packages(log.text()),
+        Tools::Rpm(_) => rpm::parse_failed_packages(log.text()),
+    }
 }
 
 /// Without a second scan nothing is known installed: every update counts failed.

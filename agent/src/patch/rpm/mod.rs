@@ -26,8 +26,8 @@ use super::command::{on_path, Call};
 use super::settings::PatchSettings;
 
 pub use parse::{
-    available_updates, check_update_result, parse_check_update, parse_installed, parse_updateinfo, split_nevra,
-    Advisory, Candidate,
+    available_updates, check_update_result, parse_check_update, parse_failed_packages, parse_installed,
+    parse_updateinfo, split_nevra, Advisory, Candidate,
 };
 
 const QUERY_TIMEOUT: Duration = Duration::from_secs(600);
@@ -75,7 +75,8 @@ impl RpmTools {
             Frontend::Dnf => "dnf",
             Frontend::Yum => "yum",
         };
-        let mut call = Call::new(program, timeout).arg("-q");
+        // In UTC, dnf prints advisory dates as the parser reads them (UTC).
+        let mut call = Call::new(program, timeout).env("TZ", "UTC").arg("-q");
         if cache_only {
             call = call.arg("-C");
         }

@@ -198,6 +198,20 @@ pub fn available_updates(candidates: &[Candidate], advisories: &[Advisory]) -> V
         .collect()
 }
 
+/// The packages whose scriptlet failed, from dnf's (and yum's) install output:
+/// `Error in PREIN scriptlet in rpm package NAME` (a failed `%pre` leaves
+/// the package as it was; the call fails whatever else it installed).
+pub fn parse_failed_packages(output: &str) -> Vec<String> {
+    let mut names: Vec<String> = output
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("Error in ")?.split_once(" scriptlet in rpm package "))
+        .map(|(_, name)| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .collect();
+    names.dedup();
+    names
+}
+
 /// `check-update`: 100 lists updates, 0 means none.
 pub fn check_update_result(output: &Output) -> Result<Vec<Candidate>, String> {
     match output.code {
@@ -248,6 +262,14 @@ grub2-tools.x86_64                     1:2.06-34.hce2                     hce2-u
         );
         assert_eq!(candidates[2].architecture, "noarch");
         assert_eq!(candidates[0].repository, "hce2-updates");
+    }
+
+    #[test]
+    fn the_packages_a_scriptlet_failed_on_are_read() {
+        let output = "Upgraded:\n  coc-test-reboot-2.0-1.noarch\nFailed:\n  coc-test-broken-1.0-1.noarch\n\
+                      Error in PREIN scriptlet in rpm package coc-test-broken\n\
+                      Error in POSTTRANS scriptlet in rpm package kernel-core\nError: Transaction failed\n";
+        assert_eq!(parse_failed_packages(output), ["coc-test-broken", "kernel-core"]);
     }
 
     #[test]
