@@ -3,6 +3,8 @@
 //! each checked afterwards against a new scan (a package is installed when the
 //! package database has it at its target version, whatever the tool's exit code).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use coc_shared::clock::now_ms;
 use coc_shared::domain::patch::{AvailableUpdate, Inventory, PatchJob};
 
@@ -28,6 +30,7 @@ pub async fn install(
     tools: &Tools,
     settings: &PatchSettings,
     before: Inventory,
+    stop: &AtomicBool,
     log: &mut Log,
 ) -> (Option<Inventory>, i32) {
     let Some(baseline) = approve::baseline_for(job, os.family.name()) else {
@@ -38,6 +41,9 @@ pub async fn install(
     if approved.is_empty() {
         log.line(format!("baseline {}: no approved update is missing; nothing to install", baseline.name));
         return (Some(before), 0);
+    }
+    if stopped(stop, log) {
+        return (Some(before), EXIT_SOME_FAILED);
     }
     log.line(format!(
         "baseline {}: installing {} approved updates: {}",
@@ -59,9 +65,12 @@ pub async fn install(
             .iter()
             .filter(|u| !is_at_target(&after, u) && !failed_in_install.iter().any(|n| n == &u.name))
             .collect();
-        if !retry.is_empty() {
+        if !retry.is_empty() && !stopped(stop, log) {
             log.line(format!("retrying {} updates one by one", retry.len()));
             for update in &retry {
+                if stopped(stop, log) {
+                    break;
+                }
                 run_logged(&install_call(tools, std::slice::from_ref(update)), log).await;
             }
             after = match scan(os, tools, settings, log).await {
@@ -97,6 +106,16 @@ pub async fn install(
     }
     let exit_code = if failed.is_empty() { 0 } else { EXIT_SOME_FAILED };
     (Some(after), exit_code)
+}
+
+/// Whether the job was stopped (canceled, timed out): then no package
+/// manager call starts any more, and the log says so.
+fn stopped(stop: &AtomicBool, log: &mut Log) -> bool {
+    let stopped = stop.load(Ordering::SeqCst);
+    if stopped {
+        log.line("the job was stopped: no further install starts");
+    }
+    stopped
 }
 
 /// Whether the scan has the update's package at the update's version.

@@ -2,10 +2,11 @@
 //! throw-away root (tests, image builds) that no call reaches outside of.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// Where the package manager works. Default: the host itself. Tests point it
 /// at a throw-away root so they never change the test machine's packages.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct PatchSettings {
     /// A root directory to scan and install into; `None`: `/`. With a root,
     /// dpkg runs with `--root` (maintainer scripts chrootless, `$DPKG_ROOT`
@@ -21,6 +22,27 @@ pub struct PatchSettings {
     /// scan. Off by default: a scan changes nothing on the host and reads the
     /// index as the host's own refresh (apt's daily timer, dnf-makecache) left it.
     pub refresh: bool,
+    /// How long a canceled or timed-out install may still run: apt/dpkg or
+    /// dnf/rpm killed in the middle of unpacking or configuring leave
+    /// half-installed packages (and a database that needs repair), so the
+    /// package manager gets this long to finish what it is doing before it
+    /// is killed. Default [`INSTALL_STOP_GRACE`].
+    pub install_stop_grace: Duration,
+}
+
+/// The default of [`PatchSettings::install_stop_grace`].
+pub const INSTALL_STOP_GRACE: Duration = Duration::from_secs(300);
+
+impl Default for PatchSettings {
+    fn default() -> PatchSettings {
+        PatchSettings {
+            root: None,
+            apt_options: Vec::new(),
+            dnf_options: Vec::new(),
+            refresh: false,
+            install_stop_grace: INSTALL_STOP_GRACE,
+        }
+    }
 }
 
 impl PatchSettings {
@@ -28,8 +50,9 @@ impl PatchSettings {
     /// separated by whitespace, each `Name=value`, with or without a leading
     /// `-o`), `COC_AGENT_DNF_OPTIONS` (dnf/yum arguments separated by
     /// whitespace, each starting with `-`; others are ignored, so that no
-    /// word can become a package name) and `COC_AGENT_PATCH_REFRESH` (`1`
-    /// refreshes the index before each scan).
+    /// word can become a package name), `COC_AGENT_PATCH_REFRESH` (`1`
+    /// refreshes the index before each scan) and `COC_AGENT_INSTALL_GRACE_SECS`
+    /// (the install's stop grace, seconds; default 300).
     pub fn from_env() -> PatchSettings {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         PatchSettings {
@@ -37,6 +60,9 @@ impl PatchSettings {
             apt_options: var("COC_AGENT_APT_OPTIONS").map(|v| parse_apt_options(&v)).unwrap_or_default(),
             dnf_options: var("COC_AGENT_DNF_OPTIONS").map(|v| parse_dnf_options(&v)).unwrap_or_default(),
             refresh: var("COC_AGENT_PATCH_REFRESH").is_some_and(|v| v == "1"),
+            install_stop_grace: var("COC_AGENT_INSTALL_GRACE_SECS")
+                .and_then(|v| v.trim().parse().ok())
+                .map_or(INSTALL_STOP_GRACE, Duration::from_secs),
         }
     }
 

@@ -67,6 +67,21 @@ impl RpmRoot {
     /// Builds a new root in a temporary directory (removed on drop); `None`
     /// when the tools are missing and not required.
     pub fn build() -> Option<RpmRoot> {
+        RpmRoot::build_with(None)
+    }
+
+    /// A root whose coc-test-secure 2.0 takes `slow_secs` to install (its
+    /// `%pre` marks [`RpmRoot::slow_install_started`] and then sleeps).
+    pub fn build_slow(slow_secs: u32) -> Option<RpmRoot> {
+        RpmRoot::build_with(Some(slow_secs))
+    }
+
+    /// Whether the slow install's `%pre` has started.
+    pub fn slow_install_started(&self) -> bool {
+        self.root().join("var/tmp/coc-test-slow.started").exists()
+    }
+
+    fn build_with(slow_secs: Option<u32>) -> Option<RpmRoot> {
         let missing = missing_tools();
         if !missing.is_empty() {
             let message = format!(
@@ -80,7 +95,12 @@ impl RpmRoot {
         }
         let dir = tempfile::tempdir().expect("a temporary directory");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/make-rpmroot.sh");
-        let output = Command::new("bash").arg(&script).arg(dir.path()).output().expect("run make-rpmroot.sh");
+        let output = Command::new("bash")
+            .arg(&script)
+            .arg(dir.path())
+            .args(slow_secs.map(|secs| secs.to_string()))
+            .output()
+            .expect("run make-rpmroot.sh");
         assert!(
             output.status.success(),
             "make-rpmroot.sh failed: {}\n{}",
