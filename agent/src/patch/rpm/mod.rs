@@ -75,8 +75,7 @@ impl RpmTools {
             Frontend::Dnf => "dnf",
             Frontend::Yum => "yum",
         };
-        // In UTC, dnf prints advisory dates as the parser reads them (UTC).
-        let mut call = Call::new(program, timeout).env("TZ", "UTC").arg("-q");
+        let mut call = Call::new(program, timeout).arg("-q");
         if cache_only {
             call = call.arg("-C");
         }
@@ -111,12 +110,13 @@ impl RpmTools {
     }
 
     /// dnf 4 prints each advisory's date only when verbose (`-v`), with a
-    /// few debug lines the parser passes over.
+    /// few debug lines the parser passes over; in UTC, as the parser reads it.
     pub fn updateinfo_call(&self) -> Call {
-        match self.frontend {
+        let call = match self.frontend {
             Frontend::Dnf => self.frontend(QUERY_TIMEOUT).args(["-v", "updateinfo", "list", "--available"]),
             Frontend::Yum => self.frontend(QUERY_TIMEOUT).args(["updateinfo", "list", "available"]),
-        }
+        };
+        call.env("TZ", "UTC")
     }
 
     /// `needs-restarting -r`: dnf's plugin reads the package database of the
