@@ -112,7 +112,9 @@ async fn scan_dpkg(apt: &AptEnv, settings: &PatchSettings) -> Result<Inventory, 
 }
 
 /// Four calls: `rpm -qa`, `check-update`, `updateinfo list` and
-/// `needs-restarting -r` (see `rpm::reboot`).
+/// `needs-restarting -r` (see `rpm::reboot`). One after the other: dnf
+/// instances wait for each other's metadata lock (`dnf/lock.py` polls it once a
+/// second), so side by side they take longer.
 async fn scan_rpm(rpm: &RpmTools, log: &mut Log) -> Result<Inventory, String> {
     let mut inventory = empty_inventory(PackageManager::Rpm);
     inventory.installed = rpm::parse_installed(&checked(&rpm.query_call()).await?.stdout);
