@@ -191,6 +191,16 @@ pub const CONFIRM_COMMENT: Chars = chars(1, 300);
 // Alarm reports: table 4-75.
 pub const ALARM_TEXT: Chars = chars(1, 255);
 pub const ALARM_OPTIONAL_TEXT: Chars = chars(0, 255);
+/// How long the alarm queue's consumer remembers a message it took, so that a
+/// redelivery changes nothing: SQS redelivers a message only while the queue
+/// retains it, and template.yaml's `AlarmQueue` retains messages 4 days (a
+/// test holds the two together).
+pub const ALARM_DELIVERY_RETENTION_MS: i64 = 4 * 24 * 60 * 60 * 1000;
+/// Expired delivery marks each take deletes: more than the one it writes, so
+/// the expired ones never pile up.
+pub const ALARM_DELIVERY_CLEANUP: usize = 2;
+/// A queue message id the consumer keys its mark by (SQS ids are 36-character UUIDs).
+pub const QUEUE_MESSAGE_ID: Chars = chars(1, 128);
 
 // Path ids: tables 4-16, 4-18 (script_uuid) and 4-36, 4-41, 4-44, 4-57 (execute_uuid).
 pub const SCRIPT_UUID: Chars = chars(1, 25);
