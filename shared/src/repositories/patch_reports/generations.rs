@@ -88,10 +88,12 @@ pub(super) async fn get_mark(
     store.get(&tenant_pk(project), &mark_sk(id, generation)).await?.as_ref().map(stored).transpose()
 }
 
-/// Runs the writes, [`PATCH_SAVE_WRITES_IN_FLIGHT`] at a time; stops at the first failure.
+/// Runs the writes (each at most 25 unconditional puts and deletes, written
+/// each on its own: [`Store::write_each`]), [`PATCH_SAVE_WRITES_IN_FLIGHT`] at
+/// a time; stops at the first failure.
 pub(super) async fn write_all(store: &dyn Store, writes: Vec<Vec<WriteOp>>) -> Result<(), StoreError> {
     stream::iter(writes.into_iter().map(Ok))
-        .try_for_each_concurrent(PATCH_SAVE_WRITES_IN_FLIGHT, |ops| store.write(ops))
+        .try_for_each_concurrent(PATCH_SAVE_WRITES_IN_FLIGHT, |ops| store.write_each(ops))
         .await
 }
 
