@@ -20,7 +20,7 @@
 //! Items of one generation have the dense keys `{generation:020}#{rank:010}`
 //! for ranks `0..items`, so they are deleted by key, without reading them.
 
-use futures_util::{stream, TryStreamExt};
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde::{Deserialize, Serialize};
 
 use super::{generation_prefix, items_pk, rank_sk, WRITE_CHUNK};
@@ -90,11 +90,27 @@ pub(super) async fn get_mark(
 
 /// Runs the writes (each at most 25 unconditional puts and deletes, written
 /// each on its own: [`Store::write_each`]), [`PATCH_SAVE_WRITES_IN_FLIGHT`] at
-/// a time; stops at the first failure.
+/// a time. After a failure it starts no more, but lets those in flight end
+/// (a request dropped half-way may still land, unknown to us), then returns it.
 pub(super) async fn write_all(store: &dyn Store, writes: Vec<Vec<WriteOp>>) -> Result<(), StoreError> {
-    stream::iter(writes.into_iter().map(Ok))
-        .try_for_each_concurrent(PATCH_SAVE_WRITES_IN_FLIGHT, |ops| store.write_each(ops))
-        .await
+    let mut waiting = writes.into_iter();
+    let mut in_flight = FuturesUnordered::new();
+    let mut failure = None;
+    loop {
+        while failure.is_none() && in_flight.len() < PATCH_SAVE_WRITES_IN_FLIGHT {
+            match waiting.next() {
+                Some(ops) => in_flight.push(store.write_each(ops)),
+                None => break,
+            }
+        }
+        match in_flight.next().await {
+            Some(Ok(())) => {}
+            Some(Err(err)) => {
+                failure.get_or_insert(err);
+            }
+            None => return failure.map_or(Ok(()), Err),
+        }
+    }
 }
 
 /// Deletes ranks `from..to` of a generation's items, by key.
