@@ -11,6 +11,7 @@ pub mod listing;
 pub mod notifications;
 pub mod patch_baselines;
 pub mod patch_reports;
+pub mod reindex;
 pub mod reports;
 pub mod scripts;
 
