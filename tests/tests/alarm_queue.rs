@@ -189,3 +189,16 @@ fn marks_are_kept_as_long_as_the_alarm_queue_keeps_messages() {
     let seconds = retention.as_i64().expect("AlarmQueue sets MessageRetentionPeriod");
     assert!(seconds * 1000 <= ALARM_DELIVERY_RETENTION_MS, "the queue keeps messages longer than their marks");
 }
+
+/// What the queue consumer does on DynamoDB its policy allows: tallies
+/// (UpdateItem), and finding and deleting expired marks (Query on an index, DeleteItem).
+#[test]
+fn the_queue_function_may_keep_and_expire_its_marks() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+    let template: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let policies = &template["Resources"]["AlarmIntakeQueueFunction"]["Properties"]["Policies"];
+    let text = serde_yaml::to_string(policies).unwrap();
+    for action in ["dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "/index/*"] {
+        assert!(text.contains(action), "{action} missing from {text}");
+    }
+}

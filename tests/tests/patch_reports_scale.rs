@@ -46,3 +46,14 @@ async fn a_report_of_the_largest_inventory_saves_in_time() {
         }
     }
 }
+
+/// The bulk writes are an IAM action of their own (transactions are not:
+/// they take the actions of their members).
+#[test]
+fn the_inventory_function_may_write_in_bulk() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+    let template: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let policies = &template["Resources"]["ReportPatchInventoryFunction"]["Properties"]["Policies"];
+    let text = serde_yaml::to_string(policies).unwrap();
+    assert!(text.contains("dynamodb:BatchWriteItem"), "{text}");
+}
