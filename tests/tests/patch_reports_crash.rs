@@ -242,3 +242,28 @@ async fn a_save_whose_items_were_collected_cannot_switch_to_them() {
         assert_eq!(item_generations(store).await, collected, "{name}");
     }
 }
+
+/// A generation saved before marks were kept is deleted, by reading its
+/// items, when it drops out of the header.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generation_saved_before_marks_is_deleted_when_it_drops_out() {
+    for backend in backends().await {
+        let name = backend.name;
+        let store = backend.store.as_ref();
+        let now = now_ms();
+        save(store, 1, 260, now).await.unwrap();
+        // As an earlier version left it: the items and the header, no mark.
+        let id = report_id(HOST, BASELINE);
+        let pk = format!("PROJECT#{}", project());
+        for mark in store.query_prefix(&pk, &format!("PATCH_REPORT_SAVE#{id}#")).await.unwrap() {
+            let delete = WriteOp::Delete { pk: mark.pk, sk: mark.sk, condition: coc_shared::ports::Condition::Always };
+            store.write(vec![delete]).await.unwrap();
+        }
+        save(store, 2, 20, now).await.unwrap();
+        assert_eq!(item_generations(store).await, [(1, 260), (2, 20)], "{name}: kept while it is the previous one");
+        save(store, 3, 10, now).await.unwrap();
+        assert_eq!(item_generations(store).await, [(2, 20), (3, 10)], "{name}");
+        assert_eq!(marked_generations(store).await, BTreeSet::from([2, 3]), "{name}");
+        shows(store, 3, 10).await;
+    }
+}
