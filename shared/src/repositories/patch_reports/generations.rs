@@ -223,3 +223,35 @@ pub(super) async fn collect(
     }
     Ok(deleted)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::sqlite::{SqliteDb, SqliteStore};
+
+    /// A generation larger than one save's budget is deleted over several
+    /// saves, its mark counting down what is left, from the highest rank.
+    #[tokio::test]
+    async fn a_dropped_generation_beyond_the_budget_is_deleted_over_several_saves() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::new(SqliteDb::open_dir(dir.path()).unwrap());
+        let (project, id) = (ProjectId::parse("p").unwrap(), "r");
+        let item = |rank: usize| {
+            let sk = format!("{}{}", generation_prefix(7), rank_sk(rank));
+            WriteOp::Put { item: Item::new(items_pk(&project, id), sk, "{}".into(), 1), condition: Condition::Always }
+        };
+        write_all(&store, (0..60).map(|rank| vec![item(rank)]).collect()).await.unwrap();
+        let mark = Mark { generation: 7, items: 60, started_at: 0, state: State::Dropped };
+        store.write(vec![mark_op(&project, id, None, &mark).unwrap()]).await.unwrap();
+
+        assert_eq!(collect(&store, &project, id, 0, 25).await.unwrap(), 25);
+        let left = store.query_prefix(&items_pk(&project, id), "").await.unwrap();
+        assert_eq!(left.len(), 35);
+        assert_eq!(left.last().unwrap().sk, format!("{}{}", generation_prefix(7), rank_sk(34)));
+        assert_eq!(get_mark(&store, &project, id, 7).await.unwrap().unwrap().mark.items, 35);
+
+        assert_eq!(collect(&store, &project, id, 0, 100).await.unwrap(), 35);
+        assert!(store.query_prefix(&items_pk(&project, id), "").await.unwrap().is_empty());
+        assert!(get_mark(&store, &project, id, 7).await.unwrap().is_none());
+    }
+}
