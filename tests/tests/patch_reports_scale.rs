@@ -13,7 +13,7 @@ use coc_tests::patch_fixtures::{items, report};
 
 /// What a save may take here: far below the API Gateway limit of 29 s, with
 /// room for a slower machine and the reads and writes around the save.
-const SAVE_BUDGET: Duration = Duration::from_secs(15);
+const SAVE_BUDGET: Duration = Duration::from_secs(20);
 
 async fn item_records(store: &dyn Store, p: &ProjectId, id: &str) -> usize {
     store.query_prefix(&format!("PROJECT#{p}#PATCH_ITEMS#{id}"), "").await.unwrap().len()
