@@ -47,8 +47,18 @@ fi
 
 # The patch tests build .deb packages and a local apt repository
 # (agent/tests/fixtures/make-debroot.sh): dpkg-deb comes with dpkg,
-# dpkg-scanpackages with dpkg-dev.
-if command -v apt-get >/dev/null 2>&1 && ! command -v dpkg-scanpackages >/dev/null 2>&1; then
-  echo "the patch tests need dpkg-scanpackages: installing dpkg-dev from Debian" >&2
-  apt-get update -qq && apt-get install -y -qq --no-install-recommends dpkg-dev >/dev/null
+# dpkg-scanpackages with dpkg-dev. The rpm patch tests build .rpm packages and
+# a dnf repository with advisories (agent/tests/fixtures/make-rpmroot.sh):
+# rpm (with rpmbuild), createrepo-c (createrepo_c, modifyrepo_c), dnf, and
+# dnf-plugins-core for `dnf needs-restarting`.
+patch_tools=(dpkg-dev rpm createrepo-c dnf dnf-plugins-core)
+if command -v apt-get >/dev/null 2>&1; then
+  missing=()
+  for package in "${patch_tools[@]}"; do
+    dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null | grep -qx installed || missing+=("$package")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "the patch tests need ${missing[*]}: installing from Debian" >&2
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
 fi

@@ -26,7 +26,8 @@ source .tools/run/env
 export COC_REQUIRE_AWS_LOCAL=1
 
 step "Rust tests"
-cargo test --workspace --all-features
+# scripts/install-tools.sh installs the package tools the patch tests use: never skip them here.
+COC_REQUIRE_PATCH_TOOLS=1 cargo test --workspace --all-features
 
 step "server, CLI and agent for the process tests"
 bins_dir="${CARGO_TARGET_DIR:-target}/debug"

@@ -9,7 +9,7 @@ use coc_shared::auth::{issue_token, Credential};
 use coc_shared::clock::iso8601;
 use coc_shared::clock::now_ms;
 use coc_shared::domain::tenant::{Caller, ProjectId};
-use coc_shared::repositories::credentials;
+use coc_shared::repositories::{credentials, reindex};
 use coc_shared::App;
 use serde_json::json;
 
@@ -61,6 +61,13 @@ enum Command {
     IndexCredential {
         #[arg(long)]
         access_key: String,
+    },
+    /// Gives a project's scripts and tickets written by versions before list
+    /// indexes and counters their index keys and counts (lists skip them until
+    /// then). Safe to run again and while the API serves; prints what it did as JSON.
+    Reindex {
+        #[arg(long)]
+        project_id: String,
     },
     /// Creates the DynamoDB table named by COC_TABLE_NAME with the key schema of template.yaml
     /// (for DynamoDB Local; on AWS, SAM creates it).
@@ -125,6 +132,14 @@ async fn run(cli: Cli) -> Result<serde_json::Value, String> {
                 return Err(format!("access key {access_key} is unknown"));
             }
             Ok(json!({ "indexed": access_key }))
+        }
+        Command::Reindex { project_id } => {
+            let app = App::from_env().await?;
+            let project = ProjectId::parse(project_id).map_err(|e| format!("--project-id {e}"))?;
+            let done = reindex::reindex(app.store.as_ref(), &project).await.map_err(|e| e.to_string())?;
+            let mut output = serde_json::to_value(done).map_err(|e| e.to_string())?;
+            output["project_id"] = json!(project);
+            Ok(output)
         }
         Command::IssueToken { access_key } => {
             let app = App::from_env().await?;

@@ -2,6 +2,7 @@
 //! job to the host's package manager (`patch`). Either way the job's timeout
 //! and a cancel from the server end it, with the runner's exit codes.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use coc_shared::domain::patch::{Inventory, PatchJob, PatchOperation};
@@ -36,20 +37,16 @@ pub async fn run(job: &Job, cancel: oneshot::Receiver<()>, settings: &Settings) 
     }
 }
 
-/// How long a canceled or timed-out install may still run: apt and dpkg
-/// killed in the middle of unpacking or configuring leave half-installed
-/// packages (and a dpkg database that needs `dpkg --configure -a`), so the
-/// package manager gets this long to finish what it is doing before it is killed.
-const INSTALL_STOP_GRACE: Duration = Duration::from_secs(300);
-
 /// A patch job, stopped at its timeout or on cancel. The package manager's
 /// processes are the patch runner's children; stopping drops its future. A
 /// scan only reads, so it stops at once; an install first gets
-/// [`INSTALL_STOP_GRACE`] to end on its own, and then reports what it did
-/// (its rescan) under the stop's exit code.
+/// `settings.install_stop_grace` (see [`PatchSettings`]) to end what the
+/// package manager is doing (no new install call starts), and then reports
+/// what it did (its rescan) under the stop's exit code.
 async fn run_patch(job: &Job, patch: &PatchJob, cancel: oneshot::Receiver<()>, settings: &PatchSettings) -> Finished {
     let limit = Duration::from_secs(u64::from(job.timeout_secs));
-    let run = patch::run(patch, settings);
+    let stop = AtomicBool::new(false);
+    let run = patch::run_stoppable(patch, settings, &stop);
     tokio::pin!(run);
     let (exit_code, why) = tokio::select! {
         run = &mut run => {
@@ -58,11 +55,18 @@ async fn run_patch(job: &Job, patch: &PatchJob, cancel: oneshot::Receiver<()>, s
         _ = tokio::time::sleep(limit) => (EXIT_TIMED_OUT, format!("stopped after the {}s timeout", job.timeout_secs)),
         _ = cancel => (EXIT_CANCELED, "stopped: the run was canceled".to_owned()),
     };
+    stop.store(true, Ordering::SeqCst);
     if patch.operation == PatchOperation::Install {
-        if let Ok(run) = tokio::time::timeout(INSTALL_STOP_GRACE, &mut run).await {
+        if let Ok(run) = tokio::time::timeout(settings.install_stop_grace, &mut run).await {
             let log = format!("{}\n[{why}; the package manager was let finish first]", run.log);
             return Finished { exit_code, log: within_limit(log), inventory: run.inventory };
         }
+        let grace = settings.install_stop_grace.as_secs();
+        return Finished {
+            exit_code,
+            log: format!("[{why}; the install did not finish within {grace}s and was killed]"),
+            inventory: None,
+        };
     }
     Finished { exit_code, log: format!("[{why}]"), inventory: None }
 }

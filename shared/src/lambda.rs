@@ -66,30 +66,36 @@ enum QueueOutcome {
     Retry(String),
 }
 
+/// One queue message: its id (the same on every delivery of it) and body.
+struct Message {
+    id: String,
+    body: String,
+}
+
 /// Runs `handle` on every message of each SQS batch, reporting partial failures.
 async fn serve_queue<F, Fut>(handle: F) -> Result<(), Error>
 where
-    F: Fn(App, String) -> Fut + Copy,
+    F: Fn(App, Message) -> Fut + Copy,
     Fut: std::future::Future<Output = QueueOutcome>,
 {
     crate::logging::init();
     let app = App::from_env().await.map_err(Error::from)?;
     lambda_http::lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let app = app.clone();
-        async move { Ok::<_, Error>(consume(event.payload, |body| handle(app.clone(), body)).await) }
+        async move { Ok::<_, Error>(consume(event.payload, |message| handle(app.clone(), message)).await) }
     }))
     .await
 }
 
 async fn consume<F, Fut>(event: SqsEvent, handle: F) -> SqsBatchResponse
 where
-    F: Fn(String) -> Fut,
+    F: Fn(Message) -> Fut,
     Fut: std::future::Future<Output = QueueOutcome>,
 {
     let mut response = SqsBatchResponse::default();
     for record in event.records {
         let id = record.message_id.clone().unwrap_or_default();
-        match handle(record.body.unwrap_or_default()).await {
+        match handle(Message { id: id.clone(), body: record.body.unwrap_or_default() }).await {
             QueueOutcome::Done => {}
             QueueOutcome::Drop(reason) => tracing::error!(message_id = id, reason, "dropping a message"),
             QueueOutcome::Retry(reason) => {
@@ -108,8 +114,9 @@ pub async fn serve_engine() -> Result<(), Error> {
     serve_queue(engine_step).await
 }
 
-async fn engine_step(app: App, body: String) -> QueueOutcome {
-    match crate::engine::handle_message(&app, &body).await {
+async fn engine_step(app: App, message: Message) -> QueueOutcome {
+    // Engine steps are idempotent by the ticket's own state: the id is not needed.
+    match crate::engine::handle_message(&app, &message.body).await {
         Ok(()) => QueueOutcome::Done,
         Err(err @ crate::engine::EngineError::BadMessage(_)) => QueueOutcome::Drop(err.to_string()),
         Err(err) => QueueOutcome::Retry(err.to_string()),
@@ -147,8 +154,9 @@ pub async fn serve_notify_queue() -> Result<(), Error> {
     lambda_http::lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let (app, deliverer) = (&app, &deliverer);
         async move {
-            let handle = |body: String| async move {
-                match handle_message(app, deliverer, &body).await {
+            // Delivery is idempotent by the notification's own record: the id is not needed.
+            let handle = |message: Message| async move {
+                match handle_message(app, deliverer, &message.body).await {
                     Ok(_) => QueueOutcome::Done,
                     Err(err @ MessageError::BadMessage(_)) => QueueOutcome::Drop(err.to_string()),
                     Err(err) => QueueOutcome::Retry(err.to_string()),
@@ -183,12 +191,32 @@ pub async fn serve_alarm_intake() -> Result<(), Error> {
     serve_queue(take_alarm).await
 }
 
-async fn take_alarm(app: App, body: String) -> QueueOutcome {
-    use crate::handlers::alarms::{ingest, IntakeError};
-    let message: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-    let key = message["integration_key"].as_str().unwrap_or_default();
-    match ingest(&app, key, &message["alarm"]).await {
-        Ok(_) => QueueOutcome::Done,
+/// What the alarm intake function answers to one SQS batch: every message
+/// taken once, however often SQS delivers it, and partial failures reported.
+pub async fn take_alarms(app: &App, event: SqsEvent) -> SqsBatchResponse {
+    consume(event, |message| take_alarm(app.clone(), message)).await
+}
+
+async fn take_alarm(app: App, message: Message) -> QueueOutcome {
+    use crate::handlers::alarms::{ingest, ingest_delivery, IntakeError};
+    let body: serde_json::Value = serde_json::from_str(&message.body).unwrap_or_default();
+    let key = body["integration_key"].as_str().unwrap_or_default();
+    let alarm = &body["alarm"];
+    // SQS always gives an id; without a usable one the report is still taken,
+    // only not protected against a redelivery.
+    let taken = if crate::limits::QUEUE_MESSAGE_ID.check(&message.id).is_ok() {
+        ingest_delivery(&app, key, alarm, &message.id).await
+    } else {
+        tracing::warn!(message_id = message.id, "an alarm message without a usable id: redeliveries count again");
+        ingest(&app, key, alarm).await
+    };
+    match taken {
+        Ok(ingested) => {
+            if ingested.redelivered {
+                tracing::info!(message_id = message.id, "an alarm message taken before, delivered again: ignored");
+            }
+            QueueOutcome::Done
+        }
         Err(err @ (IntakeError::UnknownKey | IntakeError::Invalid(_))) => QueueOutcome::Drop(err.to_string()),
         Err(err) => QueueOutcome::Retry(err.to_string()),
     }
@@ -435,7 +463,7 @@ mod queue_consumer_tests {
                 serde_json::json!({"integration_key": "unknown", "alarm": alarm}),
                 serde_json::json!({"integration_key": key, "alarm": {"alarmId": "bad"}}),
             ]),
-            |body| take_alarm(app.clone(), body),
+            |message| take_alarm(app.clone(), message),
         )
         .await;
         assert!(response.batch_item_failures.is_empty(), "bad messages are dropped, not retried");

@@ -156,6 +156,20 @@ pub const LIST_COUNT_CHUNK: usize = 100;
 /// by id (newest first) creation times are in order up to this much: a
 /// `start_time` walk stops at the first ticket created this long before it.
 pub const ORDER_CLOCK_SLACK_MS: i64 = 60_000;
+// How a compliance report is saved (README, "Patch compliance reports").
+/// Item writes (transactions of 25) a save keeps in flight: a report of
+/// 10,000 packages is 400 of them, too slow one after another on DynamoDB.
+pub const PATCH_SAVE_WRITES_IN_FLIGHT: usize = 8;
+/// A save not finished this long after it started is taken for crashed: its
+/// items are collected by a later save of the report (and should it still be
+/// running, its switch to them fails). Far beyond what a save takes (seconds)
+/// and the API function's 29 s.
+pub const PATCH_SAVE_ABANDONED_MS: i64 = 10 * 60 * 1000;
+/// Item deletes a save does after its switch: the generation that dropped out
+/// (at most the largest inventory) and some of what crashed saves left.
+pub const PATCH_SAVE_DELETES: usize = 12_500;
+/// Generation marks of one report a save reads to find what to collect.
+pub const PATCH_SAVE_MARKS_READ: usize = 16;
 /// Our own lists (integrations, alarms): page size and the opaque marker.
 pub const OWN_PAGE: Range = range(1, 100);
 pub const OWN_PAGE_DEFAULT: usize = 100;
@@ -195,6 +209,16 @@ pub const FORWARD_COMMENT: Chars = chars(0, 300);
 // Alarm reports: table 4-75.
 pub const ALARM_TEXT: Chars = chars(1, 255);
 pub const ALARM_OPTIONAL_TEXT: Chars = chars(0, 255);
+/// How long the alarm queue's consumer remembers a message it took, so that a
+/// redelivery changes nothing: SQS redelivers a message only while the queue
+/// retains it, and template.yaml's `AlarmQueue` retains messages 4 days (a
+/// test holds the two together).
+pub const ALARM_DELIVERY_RETENTION_MS: i64 = 4 * 24 * 60 * 60 * 1000;
+/// Expired delivery marks each take deletes: more than the one it writes, so
+/// the expired ones never pile up.
+pub const ALARM_DELIVERY_CLEANUP: usize = 2;
+/// A queue message id the consumer keys its mark by (SQS ids are 36-character UUIDs).
+pub const QUEUE_MESSAGE_ID: Chars = chars(1, 128);
 
 // Path ids: tables 4-16, 4-18 (script_uuid) and 4-36, 4-41, 4-44, 4-57 (execute_uuid).
 pub const SCRIPT_UUID: Chars = chars(1, 25);

@@ -175,6 +175,11 @@ impl Store for CountingStore {
         result
     }
 
+    async fn write_each(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.inner.write_each(ops).await
+    }
+
     async fn increment(&self, pk: &str, sk: &str) -> Result<u64, StoreError> {
         self.inner.increment(pk, sk).await
     }

@@ -59,6 +59,33 @@ async fn transactions_are_all_or_nothing(store: &dyn Store) {
     store.write(vec![delete_any]).await.unwrap();
 }
 
+/// Bulk writes: 25 unconditional puts and deletes each land, with their
+/// index keys, on a bulk path (DynamoDB: BatchWriteItem); a conditional one
+/// among them makes it a transaction, its condition kept.
+async fn writes_each_on_its_own(store: &dyn Store) {
+    let listed =
+        |n: usize| item("P#each", &format!("K#{n:02}"), "{}", 1).indexed(Index::List, "L#each", format!("{n:02}"));
+    store.write_each((0..25).map(|n| put(listed(n), Condition::Always)).collect()).await.unwrap();
+    let page = store.query_index(index_page(Index::List, "L#each", None, 100, Order::Ascending)).await.unwrap();
+    assert_eq!(page.items.len(), 25);
+    assert_eq!(store.get("P#each", "K#07").await.unwrap(), Some(listed(7)));
+
+    let mut ops: Vec<WriteOp> = (0..24)
+        .map(|n| WriteOp::Delete { pk: "P#each".into(), sk: format!("K#{n:02}"), condition: Condition::Always })
+        .collect();
+    ops.push(WriteOp::Delete { pk: "P#each".into(), sk: "K#missing".into(), condition: Condition::Always });
+    store.write_each(ops).await.unwrap();
+    let left = store.query_prefix("P#each", "K#").await.unwrap();
+    assert_eq!(keys(&left), ["K#24"], "deleting a missing key is no failure");
+
+    let conditional = vec![
+        put(item("P#each", "K#new", "{}", 1), Condition::Always),
+        put(item("P#each", "K#24", "{}", 1), Condition::NotExists),
+    ];
+    assert_eq!(store.write_each(conditional).await, Err(StoreError::ConditionFailed));
+    assert_eq!(store.get("P#each", "K#new").await.unwrap(), None, "with a condition, all or nothing");
+}
+
 async fn prefix_queries(store: &dyn Store) {
     for sk in ["S#b", "S#a", "S%#c", "T#a", "S_x"] {
         store.write(vec![put(item("P#q", sk, "{}", 1), Condition::Always)]).await.unwrap();
@@ -401,6 +428,7 @@ async fn store_adapters_honour_the_contract() {
         let store = backend.store.clone();
         conditional_puts(store.as_ref()).await;
         transactions_are_all_or_nothing(store.as_ref()).await;
+        writes_each_on_its_own(store.as_ref()).await;
         prefix_queries(store.as_ref()).await;
         prefix_reads_are_exact(store.as_ref()).await;
         pages_walk_the_range(store.clone()).await;

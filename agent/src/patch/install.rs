@@ -3,6 +3,8 @@
 //! each checked afterwards against a new scan (a package is installed when the
 //! package database has it at its target version, whatever the tool's exit code).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use coc_shared::clock::now_ms;
 use coc_shared::domain::patch::{AvailableUpdate, Inventory, PatchJob};
 
@@ -10,6 +12,7 @@ use super::approve;
 use super::apt::{self, Target};
 use super::command::{for_log, Call};
 use super::os::HostOs;
+use super::rpm;
 use super::scan::{scan, Tools};
 use super::settings::PatchSettings;
 use super::Log;
@@ -27,6 +30,7 @@ pub async fn install(
     tools: &Tools,
     settings: &PatchSettings,
     before: Inventory,
+    stop: &AtomicBool,
     log: &mut Log,
 ) -> (Option<Inventory>, i32) {
     let Some(baseline) = approve::baseline_for(job, os.family.name()) else {
@@ -37,6 +41,9 @@ pub async fn install(
     if approved.is_empty() {
         log.line(format!("baseline {}: no approved update is missing; nothing to install", baseline.name));
         return (Some(before), 0);
+    }
+    if stopped(stop, log) {
+        return (Some(before), EXIT_SOME_FAILED);
     }
     log.line(format!(
         "baseline {}: installing {} approved updates: {}",
@@ -53,14 +60,17 @@ pub async fn install(
     if !batch {
         // One package the tool cannot take (a conflict, a version gone from
         // the repository) fails the whole call: the others get a call each.
-        let failed_in_dpkg = failed_in_dpkg(log);
+        let failed_in_install = failed_in_install(tools, log);
         let retry: Vec<&AvailableUpdate> = approved
             .iter()
-            .filter(|u| !is_at_target(&after, u) && !failed_in_dpkg.iter().any(|n| n == &u.name))
+            .filter(|u| !is_at_target(&after, u) && !failed_in_install.iter().any(|n| n == &u.name))
             .collect();
-        if !retry.is_empty() {
+        if !retry.is_empty() && !stopped(stop, log) {
             log.line(format!("retrying {} updates one by one", retry.len()));
             for update in &retry {
+                if stopped(stop, log) {
+                    break;
+                }
                 run_logged(&install_call(tools, std::slice::from_ref(update)), log).await;
             }
             after = match scan(os, tools, settings, log).await {
@@ -96,6 +106,16 @@ pub async fn install(
     }
     let exit_code = if failed.is_empty() { 0 } else { EXIT_SOME_FAILED };
     (Some(after), exit_code)
+}
+
+/// Whether the job was stopped (canceled, timed out): then no package
+/// manager call starts any more, and the log says so.
+fn stopped(stop: &AtomicBool, log: &mut Log) -> bool {
+    let stopped = stop.load(Ordering::SeqCst);
+    if stopped {
+        log.line("the job was stopped: no further install starts");
+    }
+    stopped
 }
 
 /// Whether the scan has the update's package at the update's version.
@@ -142,9 +162,13 @@ async fn run_logged(call: &Call, log: &mut Log) -> bool {
     }
 }
 
-/// The packages dpkg reported failing on, from the install output in the log.
-fn failed_in_dpkg(log: &Log) -> Vec<String> {
-    apt::parse_failed_packages(log.text())
+/// The packages the install reported failing on (dpkg's list, rpm's failed
+/// scriptlets), from the install output in the log: another call would fail them again.
+fn failed_in_install(tools: &Tools, log: &Log) -> Vec<String> {
+    match tools {
+        Tools::Dpkg(_) => apt::parse_failed_packages(log.text()),
+        Tools::Rpm(_) => rpm::parse_failed_packages(log.text()),
+    }
 }
 
 /// Without a second scan nothing is known installed: every update counts failed.

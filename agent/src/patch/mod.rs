@@ -20,6 +20,8 @@ pub mod rpm;
 pub mod scan;
 pub mod settings;
 
+use std::sync::atomic::AtomicBool;
+
 use coc_shared::domain::patch::{Inventory, PatchJob, PatchOperation};
 
 pub use settings::PatchSettings;
@@ -58,6 +60,13 @@ impl Log {
 /// Runs `job` on this host (or in `settings.root`). Exit code 0: the scan ran
 /// and, for an install, every approved missing update is now installed.
 pub async fn run(job: &PatchJob, settings: &PatchSettings) -> PatchRun {
+    run_stoppable(job, settings, &AtomicBool::new(false)).await
+}
+
+/// [`run`], told by `stop` that the job was canceled or timed out: what the
+/// package manager is doing then finishes (the caller's grace), but no
+/// install starts after it.
+pub async fn run_stoppable(job: &PatchJob, settings: &PatchSettings, stop: &AtomicBool) -> PatchRun {
     let mut log = Log::default();
     let (inventory, exit_code) = match prepare(settings, &mut log).await {
         Err(err) => {
@@ -71,7 +80,7 @@ pub async fn run(job: &PatchJob, settings: &PatchSettings) -> PatchRun {
             }
             Ok(before) => match job.operation {
                 PatchOperation::Scan => (Some(before), 0),
-                PatchOperation::Install => install::install(job, &os, &tools, settings, before, &mut log).await,
+                PatchOperation::Install => install::install(job, &os, &tools, settings, before, stop, &mut log).await,
             },
         },
     };

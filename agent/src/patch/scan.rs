@@ -111,8 +111,10 @@ async fn scan_dpkg(apt: &AptEnv, settings: &PatchSettings) -> Result<Inventory, 
     Ok(inventory)
 }
 
-/// Three or four calls: `rpm -qa`, `check-update`, `updateinfo list` and, on
-/// the host itself, `needs-restarting -r`.
+/// Four calls: `rpm -qa`, `check-update`, `updateinfo list` and
+/// `needs-restarting -r` (see `rpm::reboot`). One after the other: dnf
+/// instances wait for each other's metadata lock (`dnf/lock.py` polls it once a
+/// second), so side by side they take longer.
 async fn scan_rpm(rpm: &RpmTools, log: &mut Log) -> Result<Inventory, String> {
     let mut inventory = empty_inventory(PackageManager::Rpm);
     inventory.installed = rpm::parse_installed(&checked(&rpm.query_call()).await?.stdout);
@@ -126,11 +128,7 @@ async fn scan_rpm(rpm: &RpmTools, log: &mut Log) -> Result<Inventory, String> {
         }
     };
     inventory.available = rpm::available_updates(&candidates, &advisories);
-    if let Some(call) = rpm.needs_restarting_call() {
-        match call.output().await.map(|output| rpm::reboot_required(&output)) {
-            Ok(Some(required)) => inventory.reboot_required = required,
-            _ => log.line("the reboot state is unknown: needs-restarting -r did not answer"),
-        }
-    }
+    let reboot = rpm::reboot::state(rpm, &inventory.installed, log).await;
+    (inventory.reboot_required, inventory.reboot_packages) = (reboot.required, reboot.packages);
     Ok(inventory)
 }

@@ -10,8 +10,9 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, Delete, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-    Projection, ProjectionType, Put, ReturnValue, ScalarAttributeType, TransactWriteItem, Update,
+    AttributeDefinition, AttributeValue, BillingMode, Delete, DeleteRequest, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, Projection, ProjectionType, Put, PutRequest, ReturnValue, ScalarAttributeType, TransactWriteItem, Update,
+    WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -21,6 +22,8 @@ use crate::ports::{Condition, Index, IndexKey, IndexQuery, Item, Order, Page, Pa
 /// Collisions are transient; the retried transaction then either succeeds or
 /// fails on its condition.
 const TRANSACTION_CONFLICT_RETRIES: u32 = 8;
+/// How often a batch write sends again what DynamoDB left unprocessed.
+const BATCH_UNPROCESSED_RETRIES: u32 = 10;
 
 pub struct DynamoStore {
     client: Client,
@@ -392,6 +395,25 @@ impl DynamoStore {
         }
     }
 
+    /// One BatchWriteItem, sending again what DynamoDB left unprocessed
+    /// (throttling) after a growing pause.
+    async fn batch_write(&self, mut requests: Vec<WriteRequest>) -> Result<(), StoreError> {
+        let mut attempt = 0;
+        while !requests.is_empty() {
+            let output =
+                self.client.batch_write_item().request_items(&self.table, requests).send().await.map_err(backend)?;
+            requests = output.unprocessed_items.and_then(|mut left| left.remove(&self.table)).unwrap_or_default();
+            if !requests.is_empty() {
+                attempt += 1;
+                if attempt > BATCH_UNPROCESSED_RETRIES {
+                    return Err(StoreError::Backend(format!("{} writes left unprocessed", requests.len())));
+                }
+                tokio::time::sleep(Duration::from_millis(10 << attempt.min(6))).await;
+            }
+        }
+        Ok(())
+    }
+
     async fn write_transaction(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
         let items =
             ops.into_iter().map(|op| Request::of(op).transact_item(&self.table)).collect::<Result<Vec<_>, _>>()?;
@@ -565,6 +587,23 @@ impl Store for DynamoStore {
             1 => self.write_one(ops.remove(0)).await,
             _ => self.write_transaction(ops).await,
         }
+    }
+
+    async fn write_each(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        let mut requests = Vec::with_capacity(ops.len());
+        for op in &ops {
+            requests.push(match op {
+                WriteOp::Put { item, condition: Condition::Always } => WriteRequest::builder()
+                    .put_request(PutRequest::builder().set_item(Some(item_attributes(item))).build().map_err(backend)?)
+                    .build(),
+                WriteOp::Delete { pk, sk, condition: Condition::Always } => WriteRequest::builder()
+                    .delete_request(DeleteRequest::builder().set_key(Some(key(pk, sk))).build().map_err(backend)?)
+                    .build(),
+                // Conditions and counts need a transaction.
+                _ => return self.write(ops).await,
+            });
+        }
+        self.batch_write(requests).await
     }
 
     async fn increment(&self, pk: &str, sk: &str) -> Result<u64, StoreError> {

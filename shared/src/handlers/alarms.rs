@@ -11,7 +11,7 @@ use crate::http::{ApiRequest, ApiResponse};
 use crate::ids;
 use crate::notify::{templates, triggers};
 use crate::ports::StoreError;
-use crate::repositories::{alarms, incidents};
+use crate::repositories::{alarm_deliveries, alarms, incidents};
 
 use super::incidents::PROVIDER_CODE;
 
@@ -44,6 +44,14 @@ pub struct Ingested {
     pub first: bool,
     /// The incident opened by this report, if it opened one.
     pub opened: Option<String>,
+    /// A queue message taken before, delivered again: nothing was written.
+    pub redelivered: bool,
+}
+
+impl Ingested {
+    fn redelivery() -> Self {
+        Ingested { first: false, opened: None, redelivered: true }
+    }
 }
 
 /// Records one report: deduplicated by alarmId, `ok` clears, and an alarm at or
@@ -51,12 +59,47 @@ pub struct Ingested {
 /// alarm so that concurrent duplicates cannot open two. A duplicate is one
 /// write that concurrent duplicates do not make fail ([`alarms`] tells how).
 pub async fn ingest(app: &App, key: &str, body: &Value) -> Result<Ingested, IntakeError> {
+    record(app, key, body, None).await
+}
+
+/// [`ingest`] for the report of queue message `message_id`, at most once per
+/// message: a redelivery of one taken before writes nothing and answers
+/// [`Ingested::redelivered`] ([`alarm_deliveries`] tells how).
+pub async fn ingest_delivery(
+    app: &App,
+    key: &str,
+    body: &Value,
+    message_id: &str,
+) -> Result<Ingested, IntakeError> {
+    record(app, key, body, Some(message_id)).await
+}
+
+async fn record(app: &App, key: &str, body: &Value, message_id: Option<&str>) -> Result<Ingested, IntakeError> {
     let store = app.store.as_ref();
     let integration = incidents::integration_by_key(store, key).await?.ok_or(IntakeError::UnknownKey)?;
     let report = AlarmReport::parse(body).map_err(IntakeError::Invalid)?;
     let project = integration.project_id.clone();
     for _ in 0..WRITE_ATTEMPTS {
         let now = app.clock.now_ms();
+        // Checked on every try: a concurrent delivery of the message may be
+        // what made the last one fail.
+        if let Some(message_id) = message_id {
+            if alarm_deliveries::taken(store, &project, message_id).await?.is_some() {
+                return Ok(Ingested::redelivery());
+            }
+        }
+        let mark = message_id
+            .map(|message_id| {
+                let delivery = alarm_deliveries::Delivery {
+                    message_id: message_id.to_owned(),
+                    integration_id: integration.integration_id.clone(),
+                    alarm_id: report.alarm_id.clone(),
+                    taken_at: now,
+                };
+                alarm_deliveries::mark_op(&project, &delivery)
+            })
+            .transpose()?;
+        let mark_written = mark.is_some();
         let read = alarms::get_alarm(store, &project, &integration.integration_id, &report.alarm_id).await?;
         // A new incident when the rule says so and the alarm has no open one.
         let mut needs_incident = opens_incident(&integration, &report);
@@ -83,7 +126,8 @@ pub async fn ingest(app: &App, key: &str, body: &Value) -> Result<Ingested, Inta
             }
             None => None,
         };
-        let notice = triggers::with_notification(Vec::new(), outgoing.as_ref());
+        // What the write carries besides the alarm and its incident.
+        let also = triggers::with_notification(mark.into_iter().collect(), outgoing.as_ref());
         let linked = |mut alarm: Alarm| {
             if let Some(incident) = &incident {
                 alarm.incident_num = Some(incident.incident_num.clone());
@@ -93,18 +137,25 @@ pub async fn ingest(app: &App, key: &str, body: &Value) -> Result<Ingested, Inta
         let written = match &read {
             None => {
                 let alarm = linked(Alarm::first(&integration, report.clone(), now));
-                alarms::record_first(store, &project, &alarm, incident.as_ref(), notice).await
+                alarms::record_first(store, &project, &alarm, incident.as_ref(), also).await
             }
             Some(read) => {
                 let mut alarm = read.value.clone();
                 alarm.again(report.clone(), now);
-                alarms::record_again(store, &project, read, &linked(alarm), incident.as_ref(), notice).await
+                alarms::record_again(store, &project, read, &linked(alarm), incident.as_ref(), also).await
             }
         };
         match written {
             Ok(()) => {
+                if mark_written {
+                    // Best effort: marks a failed cleanup leaves, the next take deletes.
+                    if let Err(err) = alarm_deliveries::expire(store, &project, now).await {
+                        tracing::warn!(error = %err, "could not delete expired alarm delivery marks");
+                    }
+                }
                 triggers::dispatch_saved(app, outgoing.as_ref()).await;
-                return Ok(Ingested { first: read.is_none(), opened: incident.map(|i| i.incident_num) });
+                let opened = incident.map(|i| i.incident_num);
+                return Ok(Ingested { first: read.is_none(), opened, redelivered: false });
             }
             // Another report changed what this one read (see WRITE_ATTEMPTS). A
             // failed condition is answered once the winner is stored, so reading

@@ -208,6 +208,16 @@ pub trait Store: Send + Sync {
     /// any condition does not hold. At most 25 operations.
     async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError>;
 
+    /// Writes each of at most 25 unconditional puts and deletes on its own:
+    /// no transaction, no order among them, some may land before a failure.
+    /// For bulk writes of items no reader sees yet or any more (a report
+    /// generation's items), where a backend has something cheaper than a
+    /// transaction: DynamoDB's BatchWriteItem costs half the capacity. By
+    /// default, one [`Store::write`].
+    async fn write_each(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        self.write(ops).await
+    }
+
     /// Atomically adds one to the named counter and returns the new value
     /// (the first call returns 1). Used for ids that must never repeat.
     async fn increment(&self, pk: &str, sk: &str) -> Result<u64, StoreError>;

@@ -80,15 +80,17 @@ pub async fn get_alarm(
 }
 
 /// Creates the alarm of a first report, counted once among the integration's
-/// alarms, with the incident it opens, if any, and `notice` (the writes of that
-/// incident's notification): all or nothing.
-/// `ConditionFailed`: another report of it was first.
+/// alarms, with the incident it opens, if any, and `also` (what the write
+/// carries besides: the incident's notification, a queue delivery's mark,
+/// [`super::alarm_deliveries::mark_op`]): all or nothing.
+/// `ConditionFailed`: another report of it was first (or the mark's message
+/// was taken).
 pub async fn record_first(
     store: &dyn Store,
     project: &ProjectId,
     alarm: &Alarm,
     incident: Option<&Incident>,
-    notice: Vec<WriteOp>,
+    also: Vec<WriteOp>,
 ) -> Result<(), StoreError> {
     let item = alarm_item(project, alarm, 0, 1)?;
     let mut ops = vec![
@@ -97,37 +99,38 @@ pub async fn record_first(
     ];
     if let Some(incident) = incident {
         ops.push(insert_incident_op(incident)?);
-        ops.extend(notice);
     }
+    ops.extend(also);
     store.write(ops).await
 }
 
 /// Records one more report of a stored alarm: `alarm` is `read` with the
 /// report applied. Without an incident, one write that concurrent repeats do
 /// not disturb; with one (the alarm's link changes to it), one write that
-/// exactly one of concurrent relinks wins, with `notice` (the writes of the new
-/// incident's notification). `ConditionFailed`: the link changed since `read`.
+/// exactly one of concurrent relinks wins; `also` as in [`record_first`].
+/// `ConditionFailed`: the link changed since `read` (or the mark's message was
+/// taken).
 pub async fn record_again(
     store: &dyn Store,
     project: &ProjectId,
     read: &StoredAlarm,
     alarm: &Alarm,
     incident: Option<&Incident>,
-    notice: Vec<WriteOp>,
+    also: Vec<WriteOp>,
 ) -> Result<(), StoreError> {
     let condition = Condition::VersionIs(read.version);
-    match incident {
+    let mut ops = match incident {
         None => {
             let item = alarm_item(project, alarm, read.base, read.version)?;
-            store.write(vec![WriteOp::Tally { item, condition, delta: 1 }]).await
+            vec![WriteOp::Tally { item, condition, delta: 1 }]
         }
         Some(incident) => {
             let item = alarm_item(project, alarm, read.base, read.version + 1)?;
-            let mut ops = vec![WriteOp::Tally { item, condition, delta: 1 }, insert_incident_op(incident)?];
-            ops.extend(notice);
-            store.write(ops).await
+            vec![WriteOp::Tally { item, condition, delta: 1 }, insert_incident_op(incident)?]
         }
-    }
+    };
+    ops.extend(also);
+    store.write(ops).await
 }
 
 /// At most `limit` alarms of an integration after the index key `after`,

@@ -473,3 +473,24 @@ pub async fn get_log(
     let items = store.query_prefix(&tenant_pk(project), &prefix).await?;
     items.iter().map(decode::<String>).collect()
 }
+
+/// Where a tenant's tickets are in its partition: a range read of it walks them all.
+pub(crate) const ORDER_PREFIX: &str = "ORDER#";
+
+/// As `scripts::reindex_ops`, for a ticket: its keys (by id and under its
+/// status) and its counts (all tickets, its status).
+pub(crate) fn order_reindex_ops(item: &Item) -> Result<Option<Vec<WriteOp>>, StoreError> {
+    if item.list_key.is_some() {
+        return Ok(None);
+    }
+    let order: Order = decode(item)?;
+    let sk = order_id_sk(order.order_id);
+    let indexed = Item { version: item.version + 1, ..item.clone() }
+        .indexed(Index::List, order_list_pk(&order.project_id), sk.clone())
+        .indexed(Index::Filter, order_status_pk(&order.project_id, order.status), sk);
+    Ok(Some(vec![
+        WriteOp::Put { item: indexed, condition: Condition::VersionIs(item.version) },
+        order_count_op(&order, order_total_count(), 1),
+        order_count_op(&order, order_status_count(order.status), 1),
+    ]))
+}

@@ -1,6 +1,7 @@
 //! How records map onto the key-value table. Every key starts with the tenant's
 //! project, so a request can only ever address its own tenant's items.
 
+pub mod alarm_deliveries;
 pub mod alarms;
 pub mod credentials;
 pub mod engineers;
@@ -10,6 +11,7 @@ pub mod listing;
 pub mod notifications;
 pub mod patch_baselines;
 pub mod patch_reports;
+pub mod reindex;
 pub mod reports;
 pub mod scripts;
 

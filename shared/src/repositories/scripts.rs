@@ -328,3 +328,24 @@ pub async fn delete(store: &dyn Store, script: &Script, version: u64) -> Result<
     ops.extend(counts_of(script).into_iter().map(|sk| count_op(&script.project_id, sk, -1)));
     store.write(ops).await
 }
+
+/// Where a tenant's scripts are in its partition: a range read of it walks them all.
+pub(crate) const ITEM_PREFIX: &str = SCRIPT_PREFIX;
+
+/// The writes that list and count a script stored before scripts had index
+/// keys and counts (`coc-admin reindex`): its item as it is plus its keys, on
+/// condition nobody wrote it since it was read (so of two reindexes one counts
+/// it), and one addition per count it is in. `None` when it has its keys (it
+/// was counted when they were written). The document is kept as stored.
+pub(crate) fn reindex_ops(item: &Item) -> Result<Option<Vec<WriteOp>>, StoreError> {
+    if item.list_key.is_some() {
+        return Ok(None);
+    }
+    let script = read_masked(item)?;
+    let indexed = Item { version: item.version + 1, ..item.clone() }
+        .indexed(Index::List, list_pk(&script.project_id), id_sk(script.id))
+        .indexed(Index::Filter, creator_pk(&script.project_id, &script.creator), id_sk(script.id));
+    let mut ops = vec![WriteOp::Put { item: indexed, condition: Condition::VersionIs(item.version) }];
+    ops.extend(counts_of(&script).into_iter().map(|sk| count_op(&script.project_id, sk, 1)));
+    Ok(Some(ops))
+}

@@ -44,7 +44,7 @@ pub async fn report_inventory(app: &App, caller: &Caller, request: ApiRequest) -
     let now = now_ms();
     let items = evaluate(baseline, inventory, now);
     let report = compliance_report(&order, instance, &agent, baseline, inventory, &items, now);
-    patch_reports::save(app.store.as_ref(), &caller.project_id, &report, &items).await?;
+    patch_reports::save_at(app.store.as_ref(), &caller.project_id, &report, &items, app.clock.now_ms()).await?;
     ApiResponse::data(Some(report.id))
 }
 

@@ -16,32 +16,37 @@
 //! sorted by the rank among the items of that status. Items are written once,
 //! so the ranks are dense: an offset is a key to start after, not rows to skip.
 //!
-//! A save writes the new generation's items first, then points the header at
-//! them in one conditional write, then deletes the generation that is now two
-//! saves old. A reader reads the header, then items of the generation it
-//! names: the old report or the new one, whole, never a mix. The previous
-//! generation is kept so that a reader who read the header just before a
-//! save is not cut short by it.
+//! A save ([`save`]) writes the new generation's items first (concurrently,
+//! in transactions of 25), then points the header at them in one conditional
+//! write, then deletes the generation that is now two saves old. A reader
+//! reads the header, then items of the generation it names: the old report or
+//! the new one, whole, never a mix. The previous generation is kept so that a
+//! reader who read the header just before a save is not cut short by it.
+//! Each generation has a mark (`PATCH_REPORT_SAVE#{id}#{generation:020}`,
+//! [`generations`]) until its items are gone, so a later save finds and
+//! deletes what a crashed one left.
 
+mod generations;
 mod items;
 mod list;
+mod save;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::domain::patch::report::{summarize, ComplianceStatus};
+use crate::domain::patch::report::ComplianceStatus;
 use crate::domain::patch::{ComplianceItem, InstanceCompliant, PatchStatus};
 use crate::domain::tenant::ProjectId;
-use crate::error::ApiError;
-use crate::ports::{Condition, Index, Item, Order, PageQuery, Store, StoreError, WriteOp};
+use crate::ports::{Index, Item, Order, Store, StoreError, WriteOp};
 
 use super::listing::{self, count_key};
-use super::{decode, encode, tenant_pk, versioned, Versioned};
+use super::{decode, encode, tenant_pk};
 
 pub use items::{items_page, ItemFilter, ItemPage};
 pub use list::{reports_page, ReportFilter, ReportPage, ENTERPRISE_PROJECT, REPORT_SCENE};
+pub use save::{save, save_at};
 
 const REPORT_PREFIX: &str = "PATCH_REPORT#";
 const GENERATION_COUNTER: &str = "PATCH_REPORT_GENERATION#";
@@ -176,34 +181,6 @@ fn generation_items(
     Ok((records, status_counts))
 }
 
-/// Deletes every item of one generation, in bounded reads.
-async fn delete_generation(
-    store: &dyn Store,
-    project: &ProjectId,
-    id: &str,
-    generation: u64,
-) -> Result<(), StoreError> {
-    let pk = items_pk(project, id);
-    let prefix = generation_prefix(generation);
-    loop {
-        let query = PageQuery { pk: &pk, prefix: &prefix, after: None, limit: WRITE_CHUNK, order: Order::Ascending };
-        let page = store.query_page(query).await?;
-        if page.items.is_empty() {
-            return Ok(());
-        }
-        let done = page.last_sk.is_none();
-        let ops = page
-            .items
-            .into_iter()
-            .map(|item| WriteOp::Delete { pk: item.pk, sk: item.sk, condition: Condition::Always })
-            .collect();
-        store.write(ops).await?;
-        if done {
-            return Ok(());
-        }
-    }
-}
-
 /// The count changes of a header write: a new report is counted, a report
 /// whose status changed moves between the status counts.
 fn count_ops(project: &ProjectId, old: Option<&InstanceCompliant>, new: &InstanceCompliant) -> Vec<WriteOp> {
@@ -215,63 +192,6 @@ fn count_ops(project: &ProjectId, old: Option<&InstanceCompliant>, new: &Instanc
         }
         Some(_) => Vec::new(),
     }
-}
-
-/// Replaces the report of (`report.instance_id`, `report.baseline_id`) with
-/// this one and its items; readers see the old report or the new one, whole.
-/// Of two saves of one report the one with the later `report_time` wins,
-/// whichever finishes last. The report's id, summaries and item count are
-/// those of `items` (the id is [`report_id`]).
-pub async fn save(
-    store: &dyn Store,
-    project: &ProjectId,
-    report: &InstanceCompliant,
-    items: &[ComplianceItem],
-) -> Result<(), ApiError> {
-    let mut report = report.clone();
-    report.id = report_id(&report.instance_id, &report.baseline_id);
-    report.summaries = summarize(items);
-    report.item_count = items.len() as u64;
-    let id = report.id.clone();
-    let generation = store.increment(&tenant_pk(project), &format!("{GENERATION_COUNTER}{id}")).await?;
-    let (records, status_counts) = generation_items(project, &id, generation, items)?;
-    let mut records = records.into_iter().peekable();
-    while records.peek().is_some() {
-        let ops = records.by_ref().take(WRITE_CHUNK).map(|item| WriteOp::Put { item, condition: Condition::Always });
-        store.write(ops.collect()).await?;
-    }
-    let mut stored = StoredReport { report, status_counts, generation, previous_generation: None };
-    for _ in 0..FLIP_ATTEMPTS {
-        let current: Option<Versioned<StoredReport>> =
-            versioned(store.get(&tenant_pk(project), &report_sk(&id)).await?)?;
-        let (condition, version) = match &current {
-            None => (Condition::NotExists, 1),
-            Some(current) => {
-                let theirs = (current.value.report.report_time, current.value.generation);
-                if theirs > (stored.report.report_time, generation) {
-                    // A newer report is in place: ours is history already.
-                    delete_generation(store, project, &id, generation).await?;
-                    return Ok(());
-                }
-                (Condition::VersionIs(current.version), current.version + 1)
-            }
-        };
-        stored.previous_generation = current.as_ref().map(|c| c.value.generation);
-        let mut ops = vec![WriteOp::Put { item: header_item(project, &stored, version)?, condition }];
-        ops.extend(count_ops(project, current.as_ref().map(|c| &c.value.report), &stored.report));
-        match store.write(ops).await {
-            Ok(()) => {
-                // Two saves old now: no reader that starts from here can reach it.
-                if let Some(stale) = current.and_then(|c| c.value.previous_generation) {
-                    delete_generation(store, project, &id, stale).await?;
-                }
-                return Ok(());
-            }
-            Err(StoreError::ConditionFailed) => continue,
-            Err(other) => return Err(other.into()),
-        }
-    }
-    Err(ApiError::Internal(format!("the report {id} kept changing while it was saved")))
 }
 
 /// The report with this id, if the tenant has it.

@@ -1,111 +1,8 @@
-//! rpm hosts (Huawei Cloud EulerOS, EulerOS, CentOS): installed packages from
-//! one `rpm -qa`, candidates from `dnf`/`yum check-update`, their advisory
-//! type and severity from `updateinfo list`, the reboot state from
-//! `needs-restarting -r`. dnf and yum run on their cache only (`-C`) unless
-//! the `refresh` setting asks for `makecache` first, so a scan downloads nothing.
-//!
-//! The parsers are tested against output written from the tools' documented
-//! formats; this module has not run on a real rpm host yet.
-
-use std::path::PathBuf;
-use std::time::Duration;
+//! The parsers of rpm, dnf and yum output.
 
 use coc_shared::domain::patch::{AvailableUpdate, InstalledPackage};
 
-use super::command::{on_path, Call, Output};
-use super::settings::PatchSettings;
-
-const QUERY_TIMEOUT: Duration = Duration::from_secs(600);
-const INSTALL_TIMEOUT: Duration = Duration::from_secs(2 * 3600);
-
-/// `%{EPOCH}` is `(none)` for most packages.
-const QUERY_FORMAT: &str = "%{NAME}\\t%{EPOCH}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\t%{INSTALLTIME}\\t%{GROUP}\\n";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Frontend {
-    Dnf,
-    Yum,
-}
-
-/// How rpm and its front end are called for these settings.
-#[derive(Debug, Clone)]
-pub struct RpmTools {
-    root: Option<PathBuf>,
-    frontend: Frontend,
-    cache_only: bool,
-}
-
-impl RpmTools {
-    /// dnf where the host has it (HCE 2, EulerOS 2.9+, CentOS 8), else yum (CentOS 7).
-    pub fn new(settings: &PatchSettings) -> RpmTools {
-        let frontend = if on_path("dnf") { Frontend::Dnf } else { Frontend::Yum };
-        RpmTools { root: settings.root.clone(), frontend, cache_only: !settings.refresh }
-    }
-
-    /// dnf or yum; `-C` (the cache only) for the reading calls of a scan.
-    fn frontend_with(&self, timeout: Duration, cache_only: bool) -> Call {
-        let program = match self.frontend {
-            Frontend::Dnf => "dnf",
-            Frontend::Yum => "yum",
-        };
-        let mut call = Call::new(program, timeout).arg("-q");
-        if cache_only {
-            call = call.arg("-C");
-        }
-        if let Some(root) = &self.root {
-            call = call.arg(format!("--installroot={}", root.display()));
-        }
-        call
-    }
-
-    fn frontend(&self, timeout: Duration) -> Call {
-        self.frontend_with(timeout, self.cache_only)
-    }
-
-    pub fn query_call(&self) -> Call {
-        let mut call = Call::new("rpm", QUERY_TIMEOUT);
-        if let Some(root) = &self.root {
-            call = call.arg(format!("--root={}", root.display()));
-        }
-        call.args(["-qa", "--qf", QUERY_FORMAT])
-    }
-
-    pub fn refresh_call(&self) -> Call {
-        self.frontend_with(QUERY_TIMEOUT, false).arg("makecache")
-    }
-
-    /// Exit 100: updates listed; 0: none; anything else: an error.
-    pub fn check_update_call(&self) -> Call {
-        self.frontend(QUERY_TIMEOUT).arg("check-update")
-    }
-
-    pub fn updateinfo_call(&self) -> Call {
-        match self.frontend {
-            Frontend::Dnf => self.frontend(QUERY_TIMEOUT).args(["updateinfo", "list", "--available"]),
-            Frontend::Yum => self.frontend(QUERY_TIMEOUT).args(["updateinfo", "list", "available"]),
-        }
-    }
-
-    /// `needs-restarting -r` looks at the running kernel and services, so it
-    /// says nothing about a throw-away root: `None` there.
-    pub fn needs_restarting_call(&self) -> Option<Call> {
-        if self.root.is_some() {
-            return None;
-        }
-        Some(match self.frontend {
-            Frontend::Dnf => Call::new("dnf", QUERY_TIMEOUT).args(["-q", "needs-restarting", "-r"]),
-            Frontend::Yum => Call::new("needs-restarting", QUERY_TIMEOUT).arg("-r"),
-        })
-    }
-
-    /// Upgrades to exactly these versions (`name-[epoch:]version-release.arch`),
-    /// downloading them (never cache only).
-    pub fn install_call(&self, targets: &[(String, String, String)]) -> Call {
-        self.frontend_with(INSTALL_TIMEOUT, false)
-            .args(["-y", "upgrade"])
-            .args(targets.iter().map(|(name, version, arch)| format!("{name}-{version}.{arch}")))
-    }
-}
+use crate::patch::command::Output;
 
 /// `[epoch:]version-release`, the epoch left out when there is none.
 fn evr(epoch: &str, version: &str, release: &str) -> String {
@@ -211,18 +108,18 @@ fn capitalized(word: &str) -> String {
 
 /// The entries of `updateinfo list` output. dnf 4 and yum print
 /// `ID  TYPE  NEVRA`, TYPE being `bugfix`, `enhancement`, `newpackage` or
-/// `Severity/Sec.` for a security advisory; dnf 5 prints
-/// `ID  TYPE  SEVERITY  NEVRA  YYYY-MM-DD HH:MM:SS` under a header.
+/// `Severity/Sec.` for a security advisory, and dnf 4 verbose (`-v`) the
+/// advisory's date after it (`YYYY-MM-DD HH:MM:SS`); dnf 5 prints
+/// `ID  TYPE  SEVERITY  NEVRA  YYYY-MM-DD HH:MM:SS` under a header. Other
+/// lines (headers, verbose debug lines) do not parse as entries.
 pub fn parse_updateinfo(output: &str) -> Vec<Advisory> {
     output
         .lines()
         .filter_map(|line| {
             let tokens: Vec<&str> = line.split_whitespace().collect();
             let (id, kind, severity, nevra, issued) = match tokens[..] {
-                [id, kind, nevra] => match kind.split_once('/') {
-                    Some((severity, "Sec.")) => (id, "security", severity, nevra, None),
-                    _ => (id, kind, "", nevra, None),
-                },
+                [id, label, nevra] => dnf4(id, label, nevra, None),
+                [id, label, nevra, date, clock] => dnf4(id, label, nevra, Some(parse_issued(date, clock)?)),
                 [id, kind, severity, nevra, date, clock] => (id, kind, severity, nevra, parse_issued(date, clock)),
                 _ => return None,
             };
@@ -241,6 +138,17 @@ pub fn parse_updateinfo(output: &str) -> Vec<Advisory> {
             })
         })
         .collect()
+}
+
+/// (id, type, severity, nevra, issued) of a dnf 4 or yum entry, whose label
+/// is the type, or `Severity/Sec.` for a security advisory.
+type Entry<'a> = (&'a str, &'a str, &'a str, &'a str, Option<i64>);
+
+fn dnf4<'a>(id: &'a str, label: &'a str, nevra: &'a str, issued: Option<i64>) -> Entry<'a> {
+    match label.split_once('/') {
+        Some((severity, "Sec.")) => (id, "security", severity, nevra, issued),
+        _ => (id, label, "", nevra, issued),
+    }
 }
 
 fn parse_issued(date: &str, clock: &str) -> Option<i64> {
@@ -290,21 +198,26 @@ pub fn available_updates(candidates: &[Candidate], advisories: &[Advisory]) -> V
         .collect()
 }
 
+/// The packages whose scriptlet failed, from dnf's (and yum's) install output:
+/// `Error in PREIN scriptlet in rpm package NAME` (a failed `%pre` leaves
+/// the package as it was; the call fails whatever else it installed).
+pub fn parse_failed_packages(output: &str) -> Vec<String> {
+    let mut names: Vec<String> = output
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("Error in ")?.split_once(" scriptlet in rpm package "))
+        .map(|(_, name)| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .collect();
+    names.dedup();
+    names
+}
+
 /// `check-update`: 100 lists updates, 0 means none.
 pub fn check_update_result(output: &Output) -> Result<Vec<Candidate>, String> {
     match output.code {
         Some(0) => Ok(Vec::new()),
         Some(100) => Ok(parse_check_update(&output.stdout)),
         code => Err(format!("check-update failed ({code:?}): {}", output.stderr.trim())),
-    }
-}
-
-/// `needs-restarting -r`: 1 means a reboot is needed, 0 that none is.
-pub fn reboot_required(output: &Output) -> Option<bool> {
-    match output.code {
-        Some(0) => Some(false),
-        Some(1) => Some(true),
-        _ => None,
     }
 }
 
@@ -352,6 +265,14 @@ grub2-tools.x86_64                     1:2.06-34.hce2                     hce2-u
     }
 
     #[test]
+    fn the_packages_a_scriptlet_failed_on_are_read() {
+        let output = "Upgraded:\n  coc-test-reboot-2.0-1.noarch\nFailed:\n  coc-test-broken-1.0-1.noarch\n\
+                      Error in PREIN scriptlet in rpm package coc-test-broken\n\
+                      Error in POSTTRANS scriptlet in rpm package kernel-core\nError: Transaction failed\n";
+        assert_eq!(parse_failed_packages(output), ["coc-test-broken", "kernel-core"]);
+    }
+
+    #[test]
     fn check_update_exit_codes() {
         let out = |code, stdout: &str| Output { code: Some(code), stdout: stdout.into(), stderr: "boom".into() };
         assert_eq!(check_update_result(&out(0, "")).unwrap(), vec![]);
@@ -396,6 +317,19 @@ HCE2-EA-2024-0103 enhancement    vim-enhanced-2:9.0-5.hce2.x86_64
         );
         assert_eq!((advisories[1].classification.as_str(), advisories[1].security), ("Bugfix", false));
         assert_eq!(advisories[2].classification, "Enhancement");
+
+        let dnf4_verbose = "\
+Loaded plugins: builddep, changelog, config-manager, needs-restarting
+DNF version: 4.14.0
+repo: using cache for: hce2-updates
+HCE2-SA-2024-0101 Important/Sec. kernel-5.10.0-182.0.0.95.hce2.x86_64 2024-03-05 01:02:03
+HCE2-BA-2024-0102 bugfix         systemd-249-43.hce2.x86_64           2024-03-06 00:00:00
+Excludes from versionlock plugin were not applied
+";
+        let advisories = parse_updateinfo(dnf4_verbose);
+        assert_eq!(advisories.len(), 2);
+        assert_eq!((advisories[0].severity.as_str(), advisories[0].issued), ("Important", Some(1_709_600_523_000)));
+        assert_eq!((advisories[1].classification.as_str(), advisories[1].issued), ("Bugfix", Some(1_709_683_200_000)));
 
         let yum = "RHSA-2020:5002 Moderate/Sec.  curl-7.29.0-59.el7_9.1.x86_64\nupdateinfo list done\n";
         let advisories = parse_updateinfo(yum);
@@ -452,29 +386,5 @@ HCE2-EA-2024-0103 enhancement    vim-enhanced-2:9.0-5.hce2.x86_64
                 ("bash", false, "", ""),
             ]
         );
-    }
-
-    #[test]
-    fn needs_restarting_exit_codes() {
-        let out = |code| Output { code, stdout: String::new(), stderr: String::new() };
-        assert_eq!(reboot_required(&out(Some(1))), Some(true));
-        assert_eq!(reboot_required(&out(Some(0))), Some(false));
-        assert_eq!(reboot_required(&out(None)), None);
-    }
-
-    #[test]
-    fn a_root_reaches_every_call_and_a_scan_stays_on_the_cache() {
-        let settings = PatchSettings { root: Some("/tmp/r".into()), ..PatchSettings::default() };
-        let tools = RpmTools { frontend: Frontend::Dnf, ..RpmTools::new(&settings) };
-        assert_eq!(tools.query_call().args[0], "--root=/tmp/r");
-        let check = tools.check_update_call();
-        assert_eq!(check.display(), "dnf -q -C --installroot=/tmp/r check-update");
-        assert!(tools.needs_restarting_call().is_none());
-        let install = tools.install_call(&[("openssl".into(), "1:1.1.1m-28.hce2".into(), "x86_64".into())]);
-        assert_eq!(install.display(), "dnf -q --installroot=/tmp/r -y upgrade openssl-1:1.1.1m-28.hce2.x86_64");
-        assert_eq!(tools.refresh_call().display(), "dnf -q --installroot=/tmp/r makecache");
-        let yum = RpmTools { frontend: Frontend::Yum, ..RpmTools::new(&PatchSettings::default()) };
-        assert_eq!(yum.updateinfo_call().display(), "yum -q -C updateinfo list available");
-        assert_eq!(yum.needs_restarting_call().unwrap().display(), "needs-restarting -r");
     }
 }

@@ -1,0 +1,81 @@
+//! `coc-admin reindex`: lists read indexes and counters, which records written
+//! by versions before them lack, so lists skip those records. This walks a
+//! tenant's scripts and tickets once, by primary key in bounded pages, and
+//! gives each record without index keys its keys and its counts, in one
+//! transaction per record. Records with keys are left alone, so a second run
+//! changes nothing, and of two concurrent runs (or a run and an edit) only
+//! one writes a record: the write is conditional on the version read.
+
+use serde::Serialize;
+
+use super::{jobs, scripts, tenant_pk};
+use crate::domain::tenant::ProjectId;
+use crate::ports::{Item, Order, PageQuery, Store, StoreError, WriteOp};
+
+/// Records read per page of the walk.
+const PAGE: usize = 100;
+/// How often a record that changed under the run is read again.
+const ATTEMPTS: usize = 5;
+
+/// What a run found and fixed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Reindexed {
+    pub scripts_read: usize,
+    pub scripts_indexed: usize,
+    pub tickets_read: usize,
+    pub tickets_indexed: usize,
+}
+
+type OpsOf = fn(&Item) -> Result<Option<Vec<WriteOp>>, StoreError>;
+
+/// Gives the tenant's scripts and tickets their missing index keys and counts.
+pub async fn reindex(store: &dyn Store, project: &ProjectId) -> Result<Reindexed, StoreError> {
+    let (scripts_read, scripts_indexed) = walk(store, project, scripts::ITEM_PREFIX, scripts::reindex_ops).await?;
+    let (tickets_read, tickets_indexed) = walk(store, project, jobs::ORDER_PREFIX, jobs::order_reindex_ops).await?;
+    Ok(Reindexed { scripts_read, scripts_indexed, tickets_read, tickets_indexed })
+}
+
+/// Walks the records under `prefix`; returns (records read, records indexed).
+async fn walk(
+    store: &dyn Store,
+    project: &ProjectId,
+    prefix: &str,
+    ops_of: OpsOf,
+) -> Result<(usize, usize), StoreError> {
+    let pk = tenant_pk(project);
+    let (mut read, mut indexed) = (0, 0);
+    let mut after: Option<String> = None;
+    loop {
+        let query = PageQuery { pk: &pk, prefix, after: after.as_deref(), limit: PAGE, order: Order::Ascending };
+        let page = store.query_page(query).await?;
+        read += page.items.len();
+        for item in page.items {
+            if index_one(store, item, ops_of).await? {
+                indexed += 1;
+            }
+        }
+        match page.last_sk {
+            Some(last) => after = Some(last),
+            None => return Ok((read, indexed)),
+        }
+    }
+}
+
+/// Indexes one record if it needs it; true when this run wrote it.
+async fn index_one(store: &dyn Store, mut item: Item, ops_of: OpsOf) -> Result<bool, StoreError> {
+    for _ in 0..ATTEMPTS {
+        let Some(ops) = ops_of(&item)? else {
+            return Ok(false);
+        };
+        match store.write(ops).await {
+            Ok(()) => return Ok(true),
+            // Written since the page was read: look again.
+            Err(StoreError::ConditionFailed) => match store.get(&item.pk, &item.sk).await? {
+                Some(fresh) => item = fresh,
+                None => return Ok(false),
+            },
+            Err(other) => return Err(other),
+        }
+    }
+    Err(StoreError::Backend(format!("{}/{} kept changing while it was reindexed", item.pk, item.sk)))
+}
