@@ -65,12 +65,7 @@ pub async fn ingest(app: &App, key: &str, body: &Value) -> Result<Ingested, Inta
 /// [`ingest`] for the report of queue message `message_id`, at most once per
 /// message: a redelivery of one taken before writes nothing and answers
 /// [`Ingested::redelivered`] ([`alarm_deliveries`] tells how).
-pub async fn ingest_delivery(
-    app: &App,
-    key: &str,
-    body: &Value,
-    message_id: &str,
-) -> Result<Ingested, IntakeError> {
+pub async fn ingest_delivery(app: &App, key: &str, body: &Value, message_id: &str) -> Result<Ingested, IntakeError> {
     record(app, key, body, Some(message_id)).await
 }
 
