@@ -254,3 +254,33 @@ async fn deleting_an_engineer_ends_its_links() {
         assert_eq!(s.confirm(&token).await.status, 404, "{}", s.backend.name);
     }
 }
+
+#[tokio::test]
+async fn a_confirmation_racing_edits_loses_neither() {
+    for backend in backends().await {
+        let s = setup(backend, "p-sub-edits").await;
+        s.put(json!({"email": "kim@example.com"})).await;
+        let token = s.token("EMAIL").await;
+        let confirm = {
+            let client = s.client.unauthenticated();
+            let path = format!("{CONFIRM}?token={token}");
+            tokio::spawn(async move { client.get(&path).await.status })
+        };
+        let edits: Vec<_> = (0..4)
+            .map(|n| {
+                let client = s.client.clone();
+                tokio::spawn(async move {
+                    client.put("/v1/engineers/kim", &json!({"alias": format!("Kim {n}")})).await.status
+                })
+            })
+            .collect();
+        assert_eq!(confirm.await.unwrap(), 200, "{}", s.backend.name);
+        for edit in edits {
+            assert_eq!(edit.await.unwrap(), 200, "{}", s.backend.name);
+        }
+        let engineer = s.client.get("/v1/engineers/kim").await.body["data"].clone();
+        assert!(engineer["alias"].as_str().unwrap().starts_with("Kim "), "{engineer}");
+        assert_eq!(engineer["subscriptions"][0]["state"], "CONFIRMED", "{}: {engineer}", s.backend.name);
+        assert_eq!(engineer["email"], "kim@example.com");
+    }
+}
