@@ -116,7 +116,7 @@ pub async fn ingest(app: &App, key: &str, body: &Value) -> Result<Ingested, Inta
     Err(IntakeError::Contended)
 }
 
-fn answer(status: http::StatusCode, code: &str, message: &str) -> ApiResponse {
+pub(crate) fn answer(status: http::StatusCode, code: &str, message: &str) -> ApiResponse {
     ApiResponse::json(
         status,
         json!({ "error_code": code, "error_msg": message, "data": null, "provider_code": PROVIDER_CODE }),
