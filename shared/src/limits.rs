@@ -468,6 +468,8 @@ pub const TABLE: &[FieldLimit] = &[
     body(ReportPrometheusEvent, "commonAnnotations.description", C(PROMETHEUS_ANNOTATION_VALUE)),
     body(CreateIntegration, "name", C(INTEGRATION_NAME)),
     body(CreateIntegration, "incident_assignee", C(INTEGRATION_ASSIGNEE)),
+    body(CreateIntegration, "prometheus_severity_label", C(PROMETHEUS_LABEL_NAME)),
+    body(CreateIntegration, "prometheus_resource_label", C(PROMETHEUS_LABEL_NAME)),
     body(RegisterAgent, "agent_sn", C(AGENT_SN)),
     body(RegisterAgent, "resource_id", C(RESOURCE_ID)),
     body(RegisterAgent, "region_id", C(REGION_ID)),

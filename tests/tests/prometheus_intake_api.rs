@@ -4,6 +4,9 @@
 
 use serde_json::{json, Value};
 
+use coc_shared::domain::incident::AlarmLevel;
+use coc_shared::domain::tenant::ProjectId;
+use coc_shared::repositories::alarms;
 use coc_tests::{backends, serve, Client};
 
 fn alert(fingerprint: &str, instance: &Value) -> Value {
@@ -110,5 +113,39 @@ async fn the_key_is_the_credential_and_alarms_stay_in_its_tenant() {
         let mallory = alice.in_project("p-prom-d").await;
         let reply = mallory.get(&format!("/v1/integrations/{id}/alarms")).await;
         assert_eq!(reply.status, 404, "{name}: {}", reply.body);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_integration_may_name_its_own_severity_and_resource_labels() {
+    for backend in backends().await {
+        let name = backend.name;
+        let client = Client::new(&serve(backend.app()).await, backend.store.clone(), "p-prom-e").await;
+        client.sync_engineers(&[]).await;
+        let bad = client.post("/v1/integrations", &json!({"name": "p", "prometheus_severity_label": "9lives"})).await;
+        assert_eq!(bad.status, 400, "{name}: {}", bad.body);
+        assert!(bad.body.to_string().contains("prometheus_severity_label"), "{name}: {}", bad.body);
+        let made = client
+            .post(
+                "/v1/integrations",
+                &json!({"name": "p", "prometheus_severity_label": "priority", "prometheus_resource_label": "host"}),
+            )
+            .await;
+        assert_eq!(made.status, 200, "{name}: {}", made.body);
+        let data = &made.body["data"];
+        assert_eq!(data["prometheus_severity_label"], "priority");
+        assert_eq!(data["prometheus_resource_label"], "host");
+        let (id, key) = (data["integration_id"].as_str().unwrap(), data["integration_key"].as_str().unwrap());
+        assert_eq!(data["prometheus_intake_path"], format!("/v1/event/prometheus/{key}"));
+        let mut one = alert("00000000000000e1", &json!("ignored:9100"));
+        one["labels"]["priority"] = json!("critical");
+        one["labels"]["host"] = json!("db-7");
+        let reply = client.unauthenticated().post(&format!("/v1/event/prometheus/{key}"), &notification(vec![one])).await;
+        assert_eq!(reply.status, 200, "{name}: {}", reply.body);
+        let project = ProjectId::parse("p-prom-e").unwrap();
+        let stored = alarms::get_alarm(backend.store.as_ref(), &project, id, "00000000000000e1").await.unwrap().unwrap();
+        assert_eq!(stored.value.last.alarm_level, AlarmLevel::Critical, "{name}: by priority, not severity=warning");
+        assert_eq!(stored.value.last.resource_name.as_deref(), Some("db-7"), "{name}");
+        assert!(stored.value.incident_num.is_some(), "{name}: Critical opens an incident");
     }
 }

@@ -33,7 +33,7 @@ pub async fn intake(app: &App, request: ApiRequest) -> Result<ApiResponse, ApiEr
         Ok(notification) => notification,
         Err(problems) => return Ok(bad_request(&problems)),
     };
-    let events = match notification.reports(&LabelNames::default()) {
+    let events = match notification.reports(&LabelNames::of(&integration)) {
         Ok(events) => events,
         Err(problems) => return Ok(bad_request(&problems)),
     };

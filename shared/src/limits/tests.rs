@@ -386,6 +386,8 @@ const NULLABLE: &[(Operation, &str)] = &[
     (CreateIntegration, "incident_level"),
     (CreateIntegration, "incident_type"),
     (CreateIntegration, "incident_assignee"),
+    (CreateIntegration, "prometheus_severity_label"),
+    (CreateIntegration, "prometheus_resource_label"),
     (RegisterAgent, "host_name"),
     (RegisterAgent, "fixed_ip"),
     (RegisterAgent, "floating_ip"),

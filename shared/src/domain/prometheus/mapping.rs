@@ -4,9 +4,23 @@
 use serde_json::{json, Value};
 
 use super::{Alert, AlertStatus, Notification};
-use crate::domain::alarm::AlarmReport;
+use crate::domain::alarm::{AlarmReport, Integration};
 use crate::domain::incident::{AlarmLevel, Named};
 use crate::limits;
+
+bounded_text!(
+    /// A label name an integration reads (Prometheus' rule: `[a-zA-Z_][a-zA-Z0-9_]*`).
+    LabelName,
+    limits::PROMETHEUS_LABEL_NAME,
+    |value: &str| {
+        let first_ok = value.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+        if first_ok && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            Ok(())
+        } else {
+            Err("must be a Prometheus label name: letters, digits and _, not starting with a digit".to_owned())
+        }
+    }
+);
 
 /// The label names the mapping reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +36,18 @@ pub struct LabelNames {
 impl Default for LabelNames {
     fn default() -> Self {
         LabelNames { severity: "severity".into(), resource: "instance".into(), service: "job".into() }
+    }
+}
+
+impl LabelNames {
+    /// The integration's choices, the defaults where it made none.
+    pub fn of(integration: &Integration) -> LabelNames {
+        let defaults = LabelNames::default();
+        LabelNames {
+            severity: integration.prometheus_severity_label.clone().unwrap_or(defaults.severity),
+            resource: integration.prometheus_resource_label.clone().unwrap_or(defaults.resource),
+            service: defaults.service,
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use crate::auth::signature::sha256_hex;
 use crate::limits::{self, Chars};
 
-pub use mapping::{severity, LabelNames};
+pub use mapping::{severity, LabelName, LabelNames};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AlertStatus {
