@@ -117,7 +117,12 @@ fn disk_full(ends_at: Option<OffsetDateTime>) -> Value {
 }
 
 /// The integration's alarms, polled until `done` holds or patience runs out.
-async fn alarms_until(client: &Client, integration_id: &str, what: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+async fn alarms_until(
+    client: &Client,
+    integration_id: &str,
+    what: &str,
+    done: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
     let deadline = Instant::now() + PATIENCE;
     loop {
         let reply = client.get(&format!("/v1/integrations/{integration_id}/alarms")).await;

@@ -48,7 +48,8 @@ async fn each_alert_is_an_alarm_and_repeats_count() {
         let client = Client::new(&serve(backend.app()).await, backend.store.clone(), "p-prom-a").await;
         let (id, key) = integration(&client).await;
         let path = format!("/v1/event/prometheus/{key}");
-        let body = notification(vec![alert("00000000000000a1", &json!("web-1")), alert("00000000000000a2", &json!("web-2"))]);
+        let body =
+            notification(vec![alert("00000000000000a1", &json!("web-1")), alert("00000000000000a2", &json!("web-2"))]);
         for _ in 0..2 {
             let reply = client.unauthenticated().post(&path, &body).await;
             assert_eq!(reply.status, 200, "{name}: {}", reply.body);
@@ -140,10 +141,12 @@ async fn an_integration_may_name_its_own_severity_and_resource_labels() {
         let mut one = alert("00000000000000e1", &json!("ignored:9100"));
         one["labels"]["priority"] = json!("critical");
         one["labels"]["host"] = json!("db-7");
-        let reply = client.unauthenticated().post(&format!("/v1/event/prometheus/{key}"), &notification(vec![one])).await;
+        let reply =
+            client.unauthenticated().post(&format!("/v1/event/prometheus/{key}"), &notification(vec![one])).await;
         assert_eq!(reply.status, 200, "{name}: {}", reply.body);
         let project = ProjectId::parse("p-prom-e").unwrap();
-        let stored = alarms::get_alarm(backend.store.as_ref(), &project, id, "00000000000000e1").await.unwrap().unwrap();
+        let stored =
+            alarms::get_alarm(backend.store.as_ref(), &project, id, "00000000000000e1").await.unwrap().unwrap();
         assert_eq!(stored.value.last.alarm_level, AlarmLevel::Critical, "{name}: by priority, not severity=warning");
         assert_eq!(stored.value.last.resource_name.as_deref(), Some("db-7"), "{name}");
         assert!(stored.value.incident_num.is_some(), "{name}: Critical opens an incident");

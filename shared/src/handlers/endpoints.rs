@@ -7,8 +7,8 @@ use std::future::Future;
 use std::pin::Pin;
 
 use super::{
-    agent_identity, agents, alarms, alarms_prometheus, engineers, incidents, integrations, notifications, orders, patches, resources,
-    scripts, tokens,
+    agent_identity, agents, alarms, alarms_prometheus, engineers, incidents, integrations, notifications, orders,
+    patches, resources, scripts, tokens,
 };
 use crate::app::App;
 use crate::domain::tenant::Caller;

@@ -192,8 +192,7 @@ impl Alert {
             return None;
         };
         let before = problems.0.len();
-        let status = match problems.text(map, "status", &format!("{path}.status"), limits::PROMETHEUS_TEXT).as_deref()
-        {
+        let status = match problems.text(map, "status", &format!("{path}.status"), limits::PROMETHEUS_TEXT).as_deref() {
             Some("firing") => Some(AlertStatus::Firing),
             Some("resolved") => Some(AlertStatus::Resolved),
             None => {
@@ -220,8 +219,7 @@ impl Alert {
             });
         }
         let ends_at = problems.time(map, "endsAt", &format!("{path}.endsAt"));
-        let generator_url =
-            problems.text(map, "generatorURL", &format!("{path}.generatorURL"), limits::PROMETHEUS_URL);
+        let generator_url = problems.text(map, "generatorURL", &format!("{path}.generatorURL"), limits::PROMETHEUS_URL);
         let fingerprint =
             problems.text(map, "fingerprint", &format!("{path}.fingerprint"), limits::PROMETHEUS_FINGERPRINT);
         if problems.0.len() > before {
