@@ -55,8 +55,9 @@ async fn sync_makes_an_engineer_of_every_user_and_keeps_edits() {
         let bob = alice.as_user("u-bob", "bob").await;
         let _bobs_second_key = alice.as_user("u-bob", "bob").await;
         let _other_tenant = alice.in_project("p-sync-other").await;
-        let agent =
-            alice.register_agent(&json!({"agent_sn": "ag-1", "resource_id": "res-1", "region_id": "local"})).await;
+        let agent = alice
+            .register_agent(&json!({"agent_sn": "ag-1", "resource_id": "res-1", "region_id": "local"}))
+            .await;
         assert_eq!(agent.status, 200, "{}", agent.body);
 
         let first = bob.post(&format!("{ENGINEERS}/sync"), &json!({})).await;
@@ -76,8 +77,7 @@ async fn sync_makes_an_engineer_of_every_user_and_keeps_edits() {
         let third = alice.post(&format!("{ENGINEERS}/sync"), &json!({})).await;
         assert_eq!(third.body["data"], json!({"added": 1, "kept": 2, "complete": true}), "{}", backend.name);
         let list = alice.get(ENGINEERS).await;
-        let ids: Vec<&str> =
-            list.body["data"].as_array().unwrap().iter().map(|e| e["user_id"].as_str().unwrap()).collect();
+        let ids: Vec<&str> = list.body["data"].as_array().unwrap().iter().map(|e| e["user_id"].as_str().unwrap()).collect();
         let mut sorted = ids.clone();
         sorted.sort();
         assert_eq!(sorted, ["u-alice", "u-bob", "u-carol"], "{}: agents and other tenants are no users", backend.name);
@@ -162,8 +162,9 @@ async fn modify_checks_every_field_and_writes_nothing_it_refuses() {
         }
         assert_eq!(client.get(&path).await.body["data"], before, "{}: nothing was written", backend.name);
 
-        let saved =
-            client.put(&path, &json!({"alias": "Erin", "mobile": "+8613800001234", "email": "erin@example.com"})).await;
+        let saved = client
+            .put(&path, &json!({"alias": "Erin", "mobile": "+8613800001234", "email": "erin@example.com"}))
+            .await;
         assert_eq!(saved.status, 200, "{}", saved.body);
         assert_eq!(saved.body["data"]["mobile"], "+8613800001234");
         assert_eq!(saved.body["data"]["email"], "erin@example.com");
@@ -205,11 +206,8 @@ async fn webhooks_reach_only_vendor_hosts_or_allow_listed_ones() {
             assert_refused(&reply, field, &format!("{}: {url}", backend.name));
         }
         let vendors = client
-            .put(
-                &path,
-                &json!({"wecom_webhook": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k",
-                                "dingtalk_webhook": DINGTALK, "lark_webhook": LARK}),
-            )
+            .put(&path, &json!({"wecom_webhook": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k",
+                                "dingtalk_webhook": DINGTALK, "lark_webhook": LARK}))
             .await;
         assert_eq!(vendors.status, 200, "{}", vendors.body);
         let local = client.put(&path, &json!({"lark_webhook": "http://127.0.0.1:18099/hook"})).await;
@@ -232,9 +230,8 @@ async fn signing_keys_are_sealed_and_read_back_masked() {
         add(&client, "gina").await;
         let path = format!("{ENGINEERS}/gina");
         let secret = "SEC0123456789abcdef-never-shown";
-        let saved = client
-            .put(&path, &json!({"dingtalk_webhook": DINGTALK, "dingtalk_key": secret, "lark_webhook": LARK}))
-            .await;
+        let saved =
+            client.put(&path, &json!({"dingtalk_webhook": DINGTALK, "dingtalk_key": secret, "lark_webhook": LARK})).await;
         assert_eq!(saved.status, 200, "{}", saved.body);
         assert_eq!(saved.body["data"]["dingtalk_key"], "******");
         assert_eq!(saved.body["data"]["lark_key"], Value::Null);
@@ -302,8 +299,7 @@ async fn the_list_pages_in_creation_order_with_filters_and_counts() {
         }
         let ids: Vec<&str> = seen.iter().map(|e| e["user_id"].as_str().unwrap()).collect();
         assert_eq!(ids.len(), 6, "{}: {ids:?}", backend.name);
-        let order: Vec<(i64, &str)> =
-            seen.iter().map(|e| (e["create_time"].as_i64().unwrap(), e["user_id"].as_str().unwrap())).collect();
+        let order: Vec<(i64, &str)> = seen.iter().map(|e| (e["create_time"].as_i64().unwrap(), e["user_id"].as_str().unwrap())).collect();
         let mut sorted = order.clone();
         sorted.sort();
         assert_eq!(order, sorted, "{}: oldest first", backend.name);
@@ -311,8 +307,7 @@ async fn the_list_pages_in_creation_order_with_filters_and_counts() {
         assert_eq!(count(&client, "source=FEDERATED").await, 5);
         assert_eq!(count(&client, "source=IAM").await, 1);
         let ops = client.get(&format!("{ENGINEERS}?user_name=OPS-A")).await;
-        let names: Vec<&str> =
-            ops.body["data"].as_array().unwrap().iter().map(|e| e["user_name"].as_str().unwrap()).collect();
+        let names: Vec<&str> = ops.body["data"].as_array().unwrap().iter().map(|e| e["user_name"].as_str().unwrap()).collect();
         assert_eq!(names, ["ops-a1", "OPS-a2", "ops-a3"], "{}: case-insensitive", backend.name);
         assert_eq!(ops.body["count"], 3);
         assert_eq!(count(&client, "user_name=b2&source=FEDERATED").await, 1);

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use coc_shared::adapters::sqlite::{SqliteDb, SqliteQueue};
 use coc_shared::clock::{now_ms, Clock};
+use coc_shared::adapters::sqlite::{SqliteDb, SqliteQueue};
 use coc_shared::domain::notification::{Channel, DeliveryStatus, EventKind, Notification};
 use coc_shared::domain::tenant::ProjectId;
 use coc_shared::limits::SUBSCRIPTION_VALIDITY_MS;
@@ -43,8 +43,9 @@ async fn setup(backend: Backend, project: &str) -> Setup {
         .with_notify_queue(notify_queue.clone())
         .with_public_url(Some(PUBLIC_URL.into()));
     let client = Client::new(&serve(app).await, backend.store.clone(), project).await;
-    let added =
-        client.post("/v1/engineers", &json!({"user_name": "kim", "alias": "Kim", "identity_provider": "idp"})).await;
+    let added = client
+        .post("/v1/engineers", &json!({"user_name": "kim", "alias": "Kim", "identity_provider": "idp"}))
+        .await;
     assert_eq!(added.status, 200, "{}", added.body);
     Setup { client, clock, backend, project: ProjectId::parse(project).unwrap(), notify_queue, _queue_dir: queue_dir }
 }
@@ -194,12 +195,7 @@ async fn a_changed_or_cleared_address_ends_its_subscriptions() {
         assert_eq!(s.states().await, ["PENDING", "CONFIRMED", "PENDING"], "{}", s.backend.name);
 
         s.put(json!({"email": "kim@corp.example.com"})).await;
-        assert_eq!(
-            s.confirm(&first_email).await.status,
-            404,
-            "{}: the old address's link stops working",
-            s.backend.name
-        );
+        assert_eq!(s.confirm(&first_email).await.status, 404, "{}: the old address's link stops working", s.backend.name);
         let list = s.client.get("/v1/engineers/kim/subscriptions").await;
         assert_eq!(list.body["data"][0]["state"], "PENDING");
         assert_eq!(list.body["data"][0]["address"], "k***@corp.example.com");
@@ -234,10 +230,7 @@ async fn subscribe_requests_are_validated() {
             assert!(reply.error_msg().contains("channels"), "{body}: {}", reply.error_msg());
         }
         assert!(s.confirmations().await.is_empty(), "{}: nothing was sent", s.backend.name);
-        assert_eq!(
-            s.client.post("/v1/engineers/nobody/subscriptions", &json!({"channels": ["SMS"]})).await.status,
-            404
-        );
+        assert_eq!(s.client.post("/v1/engineers/nobody/subscriptions", &json!({"channels": ["SMS"]})).await.status, 404);
         assert_eq!(s.client.get("/v1/engineers/nobody/subscriptions").await.status, 404);
     }
 }
