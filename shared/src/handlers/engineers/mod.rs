@@ -78,7 +78,7 @@ pub async fn list(app: &App, caller: &Caller, request: ApiRequest) -> Result<Api
     let page = engineers::list(store, &caller.project_id, &filter, marker.as_deref(), limit).await?;
     let count = engineers::count(store, &caller.project_id, &filter).await?;
     let now = app.clock.now_ms();
-    Ok(page_response(page.rows.iter().map(|e| view(&e, now)).collect(), count, page.next))
+    Ok(page_response(page.rows.iter().map(|e| view(e, now)).collect(), count, page.next))
 }
 
 /// A key of the edit, sealed; a cleared or untouched one as it is.
