@@ -62,3 +62,11 @@ if command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
 fi
+
+# The Alertmanager intake test (tests/tests/alertmanager_intake.rs) runs Debian's
+# Alertmanager itself; the package's own service is not used.
+if command -v apt-get >/dev/null 2>&1 && [ ! -x /usr/bin/prometheus-alertmanager ]; then
+  echo "the Alertmanager intake test needs prometheus-alertmanager: installing it from Debian" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus-alertmanager >/dev/null
+fi

@@ -220,6 +220,23 @@ pub const ALARM_DELIVERY_CLEANUP: usize = 2;
 /// A queue message id the consumer keys its mark by (SQS ids are 36-character UUIDs).
 pub const QUEUE_MESSAGE_ID: Chars = chars(1, 128);
 
+// Ours: Alertmanager webhook notifications (`POST /v1/event/prometheus/{key}`).
+/// Alerts in one notification. Alertmanager sends a whole group at once; set
+/// `max_alerts` in its webhook_config to stay within this (README, "Connect Prometheus").
+pub const PROMETHEUS_ALERTS: Items = items(1, 200);
+/// Labels or annotations on one alert (and in groupLabels, commonLabels, commonAnnotations).
+pub const PROMETHEUS_PAIRS: Items = items(0, 64);
+pub const PROMETHEUS_LABEL_NAME: Chars = chars(1, 128);
+pub const PROMETHEUS_LABEL_VALUE: Chars = chars(0, 1024);
+/// Annotations carry descriptions and runbook links: longer than label values.
+pub const PROMETHEUS_ANNOTATION_VALUE: Chars = chars(0, 4096);
+/// Alertmanager's fingerprints are 16 hex digits; other senders' ids may be longer.
+pub const PROMETHEUS_FINGERPRINT: Chars = chars(0, 64);
+/// generatorURL and externalURL (a Prometheus graph link holds the whole expression).
+pub const PROMETHEUS_URL: Chars = chars(0, 2048);
+/// receiver, groupKey, status and the timestamps.
+pub const PROMETHEUS_TEXT: Chars = chars(0, 1024);
+
 // Path ids: tables 4-16, 4-18 (script_uuid) and 4-36, 4-41, 4-44, 4-57 (execute_uuid).
 pub const SCRIPT_UUID: Chars = chars(1, 25);
 pub const EXECUTE_UUID: Chars = chars(1, 26);
@@ -463,8 +480,20 @@ pub const TABLE: &[FieldLimit] = &[
     body(ReportAlarm, "alarmDesc", C(ALARM_TEXT)),
     body(ReportAlarm, "URL", C(ALARM_OPTIONAL_TEXT)),
     body(ReportAlarm, "alarmSource", C(ALARM_TEXT)),
+    body(ReportPrometheusEvent, "alerts", I(PROMETHEUS_ALERTS)),
+    body(ReportPrometheusEvent, "alerts[0].fingerprint", C(PROMETHEUS_FINGERPRINT)),
+    body(ReportPrometheusEvent, "alerts[0].generatorURL", C(PROMETHEUS_URL)),
+    body(ReportPrometheusEvent, "alerts[0].labels.alertname", C(PROMETHEUS_LABEL_VALUE)),
+    body(ReportPrometheusEvent, "alerts[0].annotations.summary", C(PROMETHEUS_ANNOTATION_VALUE)),
+    body(ReportPrometheusEvent, "receiver", C(PROMETHEUS_TEXT)),
+    body(ReportPrometheusEvent, "groupKey", C(PROMETHEUS_TEXT)),
+    body(ReportPrometheusEvent, "externalURL", C(PROMETHEUS_URL)),
+    body(ReportPrometheusEvent, "commonLabels.job", C(PROMETHEUS_LABEL_VALUE)),
+    body(ReportPrometheusEvent, "commonAnnotations.description", C(PROMETHEUS_ANNOTATION_VALUE)),
     body(CreateIntegration, "name", C(INTEGRATION_NAME)),
     body(CreateIntegration, "incident_assignee", C(INTEGRATION_ASSIGNEE)),
+    body(CreateIntegration, "prometheus_severity_label", C(PROMETHEUS_LABEL_NAME)),
+    body(CreateIntegration, "prometheus_resource_label", C(PROMETHEUS_LABEL_NAME)),
     body(RegisterAgent, "agent_sn", C(AGENT_SN)),
     body(RegisterAgent, "resource_id", C(RESOURCE_ID)),
     body(RegisterAgent, "region_id", C(REGION_ID)),

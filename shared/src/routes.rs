@@ -39,6 +39,7 @@ pub enum Operation {
     ListIntegrations,
     DeleteIntegration,
     ReportAlarm,
+    ReportPrometheusEvent,
     ListAlarms,
     StartPatchJob,
     ReportPatchInventory,
@@ -153,6 +154,12 @@ pub const ROUTES: &[Route] = &[
     route(Operation::DeleteIntegration, Method::DELETE, "/v1/integrations/{integration_id}", "delete-integration"),
     route(Operation::ListAlarms, Method::GET, "/v1/integrations/{integration_id}/alarms", "list-alarms"),
     public(Operation::ReportAlarm, Method::POST, "/v1/event/huawei/custom/{integration_key}", "report-alarm"),
+    public(
+        Operation::ReportPrometheusEvent,
+        Method::POST,
+        "/v1/event/prometheus/{integration_key}",
+        "report-prometheus-event",
+    ),
     route(Operation::StartPatchJob, Method::POST, "/v1/patch/jobs", "start-patch-job"),
     agent(
         Operation::ReportPatchInventory,

@@ -10,6 +10,7 @@ use super::incident::{
     Named, NewIncident, Title, UserRef,
 };
 use crate::domain::absent::null_or;
+use crate::domain::prometheus::LabelName;
 use crate::domain::tenant::ProjectId;
 use crate::limits::{self, Chars};
 
@@ -30,6 +31,12 @@ pub struct NewIntegration {
     /// Who incidents go to; the integration's creator when left out.
     #[serde(default)]
     pub incident_assignee: Option<AssigneeRef>,
+    /// Alertmanager intake: the label holding the severity (default `severity`)…
+    #[serde(default)]
+    pub prometheus_severity_label: Option<LabelName>,
+    /// … and the one naming the resource (default `instance`).
+    #[serde(default)]
+    pub prometheus_resource_label: Option<LabelName>,
 }
 
 fn default_threshold() -> AlarmLevel {
@@ -69,6 +76,12 @@ pub struct Integration {
     pub incident_assignee: String,
     pub creator: String,
     pub create_time: i64,
+    /// The Alertmanager intake's label names, when not the defaults (integrations
+    /// stored before these existed have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prometheus_severity_label: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prometheus_resource_label: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,6 +10,7 @@ pub mod incident;
 pub mod job;
 pub mod notification;
 pub mod patch;
+pub mod prometheus;
 pub mod script;
 pub mod tenant;
 

@@ -162,7 +162,7 @@ async fn record(app: &App, key: &str, body: &Value, message_id: Option<&str>) ->
     Err(IntakeError::Contended)
 }
 
-fn answer(status: http::StatusCode, code: &str, message: &str) -> ApiResponse {
+pub(crate) fn answer(status: http::StatusCode, code: &str, message: &str) -> ApiResponse {
     ApiResponse::json(
         status,
         json!({ "error_code": code, "error_msg": message, "data": null, "provider_code": PROVIDER_CODE }),

@@ -10,6 +10,7 @@ use crate::auth::random_hex;
 use crate::clock::now_ms;
 use crate::domain::alarm::{Integration, NewIntegration};
 use crate::domain::incident::Named;
+use crate::domain::prometheus::LabelNames;
 use crate::domain::tenant::Caller;
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
@@ -28,6 +29,9 @@ fn view(integration: &Integration) -> serde_json::Value {
         "creator": integration.creator,
         "create_time": integration.create_time,
         "intake_path": format!("/v1/event/huawei/custom/{}", integration.integration_key),
+        "prometheus_intake_path": format!("/v1/event/prometheus/{}", integration.integration_key),
+        "prometheus_severity_label": LabelNames::of(integration).severity,
+        "prometheus_resource_label": LabelNames::of(integration).resource,
     })
 }
 
@@ -48,6 +52,8 @@ pub async fn create(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
         incident_assignee: assignee,
         creator: caller.user_id.clone(),
         create_time: now_ms(),
+        prometheus_severity_label: new.prometheus_severity_label.map(String::from),
+        prometheus_resource_label: new.prometheus_resource_label.map(String::from),
     };
     incidents::insert_integration(app.store.as_ref(), &integration).await?;
     ApiResponse::data(view(&integration))

@@ -16,6 +16,7 @@ use crate::domain::job::execute::Execution;
 use crate::domain::job::operation::OperationRequest;
 use crate::domain::job::patch::{InventoryReport, PatchExecution};
 use crate::domain::patch::BaselineInput;
+use crate::domain::prometheus::{LabelNames, Notification};
 use crate::domain::script::{NewScript, ReviewDecision, ScriptEdit};
 use crate::domain::tenant::ProjectId;
 use crate::http::ApiRequest;
@@ -52,6 +53,14 @@ fn batch(index: usize) -> Value {
 
 fn package(n: usize) -> Value {
     json!({"name": format!("p{n}"), "version": "1.0-1", "architecture": "amd64", "classification": "admin", "severity": "optional"})
+}
+
+fn prometheus_alert(n: usize) -> Value {
+    json!({
+        "status": "firing", "labels": {"alertname": "cpu", "instance": format!("web-{n}:9100"), "severity": "critical"},
+        "annotations": {"summary": "cpu high"}, "startsAt": "2023-02-06T13:08:45.828Z",
+        "endsAt": "0001-01-01T00:00:00Z", "generatorURL": "http://prom:9090/graph", "fingerprint": format!("{n:016x}"),
+    })
 }
 
 fn new_incident() -> Value {
@@ -103,6 +112,12 @@ fn base(operation: Operation, field: &str) -> Value {
             "nameSpace": "ns", "regionId": "cn-north-4", "applicationId": "app", "resourceName": "vm",
             "resourceId": "i-1", "alarmDesc": "high", "URL": "https://example.com", "alarmStatus": "alarm",
             "alarmSource": "zabbix", "additional": {},
+        }),
+        ReportPrometheusEvent => json!({
+            "version": "4", "status": "firing", "receiver": "coc", "groupKey": "{}:{alertname=\"cpu\"}",
+            "groupLabels": {"alertname": "cpu"}, "commonLabels": {"alertname": "cpu", "job": "node"},
+            "commonAnnotations": {"description": "high"}, "externalURL": "http://am:9093", "truncatedAlerts": 0,
+            "alerts": [prometheus_alert(0)],
         }),
         CreateIntegration => json!({"name": "zabbix", "incident_assignee": "u1"}),
         RegisterAgent => json!({
@@ -170,6 +185,7 @@ fn validate(operation: Operation, body: &Value) -> Result<(), String> {
         }
         HandleIncident => handle(decode(body)?),
         ReportAlarm => AlarmReport::parse(body).map(drop),
+        ReportPrometheusEvent => Notification::parse(body)?.reports(&LabelNames::default()).map(drop),
         CreateIntegration => decode::<NewIntegration>(body).map(drop),
         RegisterAgent => decode::<AgentRegistration>(body).map(drop),
         StartPatchJob => decode::<PatchExecution>(body).map(drop),
@@ -236,6 +252,7 @@ fn elements(field: &str, n: usize) -> Value {
         "approval_rules[0].classifications" | "approval_rules[0].severities" => json!(format!("v{i}")),
         "approved_patches" | "rejected_patches" => json!(format!("pkg{i}")),
         "channels" => json!(["EMAIL", "SMS", "VOICE"][i % 3]),
+        "alerts" => prometheus_alert(i),
         other => panic!("no elements for {other}"),
     };
     Value::Array((0..n).map(one).collect())
@@ -369,6 +386,8 @@ const NULLABLE: &[(Operation, &str)] = &[
     (CreateIntegration, "incident_level"),
     (CreateIntegration, "incident_type"),
     (CreateIntegration, "incident_assignee"),
+    (CreateIntegration, "prometheus_severity_label"),
+    (CreateIntegration, "prometheus_resource_label"),
     (RegisterAgent, "host_name"),
     (RegisterAgent, "fixed_ip"),
     (RegisterAgent, "floating_ip"),
