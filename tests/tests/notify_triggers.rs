@@ -14,8 +14,9 @@ use serde_json::{json, Value};
 use coc_shared::domain::engineer::webhook::AllowedHosts;
 use coc_shared::domain::notification::{EventKind, Notification};
 use coc_shared::domain::tenant::ProjectId;
-use coc_shared::ports::{IndexQuery, Item, Page, PageQuery, Store, StoreError, WriteOp};
+use coc_shared::ports::{Store, StoreError, WriteOp};
 use coc_shared::repositories::{incidents, notifications};
+use coc_tests::hooked::{HookedStore, WriteHook};
 use coc_tests::receivers::Receiver;
 use coc_tests::{backends, serve, Backend, Client, Reply};
 
@@ -351,31 +352,13 @@ async fn a_ticket_that_ends_abnormal_tells_its_creator() {
     }
 }
 
-/// Passes every call on, but fails any write that saves a notification: the
-/// change a notification was prepared for must fail with it.
-struct NoNotifications(Arc<dyn Store>);
+/// Fails any write that saves a notification: the change a notification was
+/// prepared for must fail with it.
+struct NoNotifications;
 
 #[async_trait]
-impl Store for NoNotifications {
-    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
-        self.0.get(pk, sk).await
-    }
-    async fn query_prefix(&self, pk: &str, sk_prefix: &str) -> Result<Vec<Item>, StoreError> {
-        self.0.query_prefix(pk, sk_prefix).await
-    }
-    async fn query_page(&self, query: PageQuery<'_>) -> Result<Page, StoreError> {
-        self.0.query_page(query).await
-    }
-    async fn query_index(&self, query: IndexQuery<'_>) -> Result<Page, StoreError> {
-        self.0.query_index(query).await
-    }
-    async fn counter(&self, pk: &str, sk: &str) -> Result<i64, StoreError> {
-        self.0.counter(pk, sk).await
-    }
-    async fn increment(&self, pk: &str, sk: &str) -> Result<u64, StoreError> {
-        self.0.increment(pk, sk).await
-    }
-    async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+impl WriteHook for NoNotifications {
+    async fn before_write(&self, ops: &[WriteOp]) -> Result<(), StoreError> {
         let saves_notification = ops.iter().any(|op| match op {
             WriteOp::Put { item, .. } => item.sk.starts_with("NOTIFICATION#"),
             _ => false,
@@ -383,7 +366,7 @@ impl Store for NoNotifications {
         if saves_notification {
             return Err(StoreError::Backend("refused: a notification".into()));
         }
-        self.0.write(ops).await
+        Ok(())
     }
 }
 
@@ -391,7 +374,7 @@ impl Store for NoNotifications {
 async fn a_notification_lands_in_the_same_transaction_as_its_change() {
     for Setup { name, client, store, _backend: backend, .. } in setups().await {
         // The same tenant and engineers, through a store that refuses notifications.
-        let failing: Arc<dyn Store> = Arc::new(NoNotifications(store.clone()));
+        let failing: Arc<dyn Store> = Arc::new(HookedStore::new(store.clone(), NoNotifications));
         let app = coc_shared::App::new(failing, backend.queue.clone()).with_notify_queue(backend.notify_queue.clone());
         let broken = client.at(&serve(app).await);
 

