@@ -7,10 +7,10 @@
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
-use serde_json::{json, Value};
+use serde_json::Value;
 use sha2::Sha256;
 
-use super::{code_of, truncated, Verdict};
+use super::{errcode_text_body, errcode_verdict, Verdict};
 
 const MAX_CONTENT_BYTES: usize = 20_000;
 /// "send too fast" (20 messages a minute per robot).
@@ -32,13 +32,11 @@ pub fn dingtalk_url(webhook: &str, secret: Option<&str>, timestamp_ms: i64) -> S
 }
 
 pub(super) fn body(text: &str) -> Value {
-    json!({ "msgtype": "text", "text": { "content": truncated(text, MAX_CONTENT_BYTES) } })
+    errcode_text_body(text, MAX_CONTENT_BYTES)
 }
 
 pub(super) fn verdict(answer: &Value) -> Verdict {
-    let code = code_of(answer, "errcode").unwrap_or(-1);
-    let message = answer.get("errmsg").and_then(Value::as_str).unwrap_or("no errcode in the answer").to_owned();
-    Verdict { code, message, rate_limited: code == RATE_LIMITED }
+    errcode_verdict(answer, RATE_LIMITED)
 }
 
 #[cfg(test)]

@@ -84,6 +84,20 @@ fn truncated(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
+/// The text message WeCom and DingTalk robots both take, its content cut to `max` bytes.
+fn errcode_text_body(text: &str, max: usize) -> serde_json::Value {
+    serde_json::json!({ "msgtype": "text", "text": { "content": truncated(text, max) } })
+}
+
+/// How WeCom and DingTalk robots both answer: `errcode` (0 when sent) and
+/// `errmsg`; `rate_limited` is the vendor's code for too many messages.
+fn errcode_verdict(answer: &serde_json::Value, rate_limited: i64) -> Verdict {
+    let code = code_of(answer, "errcode").unwrap_or(-1);
+    let message =
+        answer.get("errmsg").and_then(serde_json::Value::as_str).unwrap_or("no errcode in the answer").to_owned();
+    Verdict { code, message, rate_limited: code == rate_limited }
+}
+
 /// A robot's `errcode`/`code` field; an answer without one is no proof of delivery.
 fn code_of(answer: &serde_json::Value, field: &str) -> Option<i64> {
     answer.get(field).and_then(serde_json::Value::as_i64)
