@@ -61,6 +61,14 @@ pub enum Operation {
     ConfirmSubscription,
     ListNotifications,
     GetNotification,
+    // [inc] incidents v2: lists, timelines, actions, ticket histories
+    // [/inc]
+    // [alm] alarm management /v1/alarm-mgmt
+    // [/alm]
+    // [aws] AWS intake: CloudWatch via EventBridge and SNS
+    // [/aws]
+    // [att] attachments and war rooms
+    // [/att]
 }
 
 /// Who may call a route.
@@ -202,6 +210,14 @@ pub const ROUTES: &[Route] = &[
     public(Operation::ConfirmSubscription, Method::GET, "/v1/subscriptions/confirm", "confirm-subscription"),
     route(Operation::ListNotifications, Method::GET, "/v1/notifications", "list-notifications"),
     route(Operation::GetNotification, Method::GET, "/v1/notifications/{notification_id}", "get-notification"),
+    // [inc] incidents v2: lists, timelines, actions, ticket histories
+    // [/inc]
+    // [alm] alarm management /v1/alarm-mgmt
+    // [/alm]
+    // [aws] AWS intake: CloudWatch via EventBridge and SNS
+    // [/aws]
+    // [att] attachments and war rooms
+    // [/att]
 ];
 
 pub fn route_for(operation: Operation) -> &'static Route {
