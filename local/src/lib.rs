@@ -34,36 +34,61 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// How long accepting pauses after an error such as running out of descriptors.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
+/// How much of a refused body is read and thrown away before the connection
+/// is closed, and for how long at most. A client that is still sending when
+/// the refusal is written must be able to finish and read it: closing a
+/// socket with unread bytes resets it, and the client then sees a broken pipe
+/// instead of the 413 or 401 (the "lingering close" of nginx and Apache).
+/// Beyond these bounds the connection is closed anyway.
+const LINGER_BYTES: usize = 16 << 20;
+const LINGER_TIME: Duration = Duration::from_secs(5);
+
 /// One request: its head is admitted first, and only then is its body read,
 /// under the route's size limit and the body timeout. A refused request's body
-/// is never read; hyper closes its connection after the answer instead.
+/// is never parsed: it is thrown away while the answer is written (bounded by
+/// `LINGER_BYTES` and `LINGER_TIME`), and hyper closes the connection if it
+/// does not end within them.
 async fn answer(
     app: Arc<App>,
     limits: Limits,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let request_id = ids::request_id();
-    let (parts, body) = request.into_parts();
+    let (parts, mut body) = request.into_parts();
+    // Reading the body of a request that waits for "100 Continue" would tell
+    // its client to send what was just refused; it never sends it otherwise.
+    let lingers = !parts.headers.contains_key(hyper::header::EXPECT);
     let admitted =
         handlers::admit(&app, parts.method, parts.uri.path(), parts.uri.query(), parts.headers, &request_id).await;
     let response = match admitted {
-        Err(refused) => refused,
-        Ok(Admitted { route, mut request }) => match read_body(body, route.body_limit, limits.body_timeout).await {
-            Ok(bytes) => {
-                request.body = bytes;
-                handlers::handle_route(&app, route, request, &request_id).await
+        Err(refused) => {
+            if lingers {
+                tokio::spawn(discard(body));
             }
-            Err(err) => {
-                tracing::info!(request_id, path = request.path, status = err.status().as_u16(), reason = %err, "request body refused");
-                handlers::error_response(&err, &request_id)
+            refused
+        }
+        Ok(Admitted { route, mut request }) => {
+            match read_body(&mut body, route.body_limit, limits.body_timeout).await {
+                Ok(bytes) => {
+                    request.body = bytes;
+                    handlers::handle_route(&app, route, request, &request_id).await
+                }
+                Err(err) => {
+                    tracing::info!(request_id, path = request.path, status = err.status().as_u16(), reason = %err, "request body refused");
+                    if lingers && matches!(err, ApiError::PayloadTooLarge(_)) {
+                        tokio::spawn(discard(body));
+                    }
+                    handlers::error_response(&err, &request_id)
+                }
             }
-        },
+        }
     };
     Ok(response.into_http(&request_id).map(|body| Full::new(Bytes::from(body))))
 }
 
 /// The body, if it is at most `limit` bytes and arrives whole within `timeout`.
-async fn read_body(body: Incoming, limit: usize, timeout: Duration) -> Result<Bytes, ApiError> {
+/// What was read of a longer body is gone; the rest is still in `body`.
+async fn read_body(body: &mut Incoming, limit: usize, timeout: Duration) -> Result<Bytes, ApiError> {
     match tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await {
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
         Ok(Err(err)) if err.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::PayloadTooLarge(limit)),
@@ -73,6 +98,21 @@ async fn read_body(body: Incoming, limit: usize, timeout: Duration) -> Result<By
             timeout.as_secs()
         ))),
     }
+}
+
+/// Reads what is left of a refused body and drops it, chunk by chunk, up to
+/// `LINGER_BYTES` and `LINGER_TIME`; dropping `body` then lets hyper close.
+async fn discard(mut body: Incoming) {
+    let drained = async {
+        let mut read = 0;
+        while read <= LINGER_BYTES {
+            match body.frame().await {
+                Some(Ok(frame)) => read += frame.data_ref().map_or(0, Bytes::len),
+                Some(Err(_)) | None => return,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(LINGER_TIME, drained).await;
 }
 
 /// Serves the API on `listener` until the future is dropped. Nothing a client
