@@ -334,18 +334,26 @@ mod tests {
 
     /// Children that left the process group: a new session, job control, a double fork.
     async fn escaped_children_are_killed_at_the_timeout(settings: Settings) {
+        // The children wait well past the 1 s timeout before they write their
+        // markers, so that a loaded machine (the timer firing late, the script
+        // slow to start them) cannot make a child that was killed look escaped.
+        const CHILD_WAIT_SECS: u64 = 8;
         let markers: Vec<_> = (0..3).map(|i| temp_path(&format!("escaped-{i}"))).collect();
         let script = format!(
-            "setsid bash -c 'sleep 3; touch {}' &\nset -m\nsleep 3 && touch {} &\nset +m\n( (sleep 3; touch {}) & )\nsleep 30",
+            "setsid bash -c 'sleep {wait}; touch {}' &\nset -m\nsleep {wait} && touch {} &\nset +m\n( (sleep {wait}; touch {}) & )\nsleep 30",
             markers[0].display(),
             markers[1].display(),
-            markers[2].display()
+            markers[2].display(),
+            wait = CHILD_WAIT_SECS
         );
+        let started = std::time::Instant::now();
         let outcome = run_with(&job(ScriptType::Shell, &script, 1), oneshot::channel().1, &settings).await;
         assert_eq!(outcome.exit_code, EXIT_TIMED_OUT);
         assert!(outcome.log.contains("killed after the 1s timeout: "), "{}", outcome.log);
         assert!(outcome.log.contains(" sleep"), "the log lists what was killed: {}", outcome.log);
-        tokio::time::sleep(Duration::from_secs(4)).await;
+        let killed_after = started.elapsed();
+        assert!(killed_after < Duration::from_secs(CHILD_WAIT_SECS - 1), "the kill came only after {killed_after:?}");
+        tokio::time::sleep(Duration::from_secs(CHILD_WAIT_SECS + 1).saturating_sub(killed_after)).await;
         for marker in &markers {
             assert!(!marker.exists(), "{} was written by a child that outlived the kill", marker.display());
         }

@@ -52,23 +52,21 @@ async fn a_group_commits_once_and_a_failed_condition_undoes_only_its_own_request
     // 64 requests queue up behind the held writer and form the next group:
     // 30 keys inserted twice each (one winner per key), and a transaction of
     // two inserts whose second insert collides with a key the group wrote.
-    let mut requests = Vec::new();
-    for n in 0..60 {
-        let key = format!("K#{}", n / 2);
-        requests.push(vec![insert("P", &key, &format!("from request {n}"))]);
-    }
-    requests.push(vec![insert("P", "LONE", "undone with its request"), insert("P", "K#0", "collides")]);
-    for n in 0..3 {
-        requests.push(vec![insert("P", &format!("LATE#{n}"), "late")]);
-    }
-    let tasks: Vec<_> = requests
-        .into_iter()
-        .map(|ops| {
+    // Each part is queued before the next is sent: the collision must come
+    // after the inserts it collides with (spawned tasks reach the queue in
+    // any order).
+    let pairs: Vec<_> =
+        (0..60).map(|n| vec![insert("P", &format!("K#{}", n / 2), &format!("from request {n}"))]).collect();
+    let lone = vec![vec![insert("P", "LONE", "undone with its request"), insert("P", "K#0", "collides")]];
+    let late: Vec<_> = (0..3).map(|n| vec![insert("P", &format!("LATE#{n}"), "late")]).collect();
+    let mut tasks = Vec::new();
+    for part in [pairs, lone, late] {
+        for ops in part {
             let store = store.clone();
-            tokio::spawn(async move { store.write(ops).await })
-        })
-        .collect();
-    wait_queued(&db, 64).await;
+            tasks.push(tokio::spawn(async move { store.write(ops).await }));
+        }
+        wait_queued(&db, tasks.len()).await;
+    }
     release.send(()).unwrap();
     holding.await.unwrap();
     let mut outcomes = Vec::new();
