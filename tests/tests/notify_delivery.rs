@@ -14,7 +14,6 @@ use coc_shared::adapters::smtp::{SmtpConfig, SmtpSender, SmtpTls};
 use coc_shared::domain::engineer::webhook::AllowedHosts;
 use coc_shared::domain::notification::{Channel, DeliveryStatus, Destination};
 use coc_shared::notify::config::DeliveryConfig;
-use coc_shared::notify::deliver::Deliverer;
 use coc_shared::notify::senders::Senders;
 use coc_shared::notify::sweep::sweep;
 use coc_shared::notify::Recipient;
