@@ -168,15 +168,20 @@ async fn starttls_against_a_server_without_it_is_refused_not_sent_in_plain_text(
 }
 
 #[test]
-fn a_ca_file_that_is_missing_or_holds_no_certificate_stops_the_sender_at_start() {
+fn a_ca_file_that_is_missing_holds_no_certificate_or_goes_unused_stops_the_sender_at_start() {
+    let pki = Pki::new("trusted");
     let dir = tempfile::tempdir().unwrap();
     let not_pem = dir.path().join("not.pem");
     std::fs::write(&not_pem, "hello").unwrap();
-    for (file, expected) in [(dir.path().join("absent.pem"), "cannot read"), (not_pem, "holds no PEM certificate")] {
+    for (tls, file, expected) in [
+        (SmtpTls::Tls, dir.path().join("absent.pem"), "cannot read"),
+        (SmtpTls::StartTls, not_pem, "holds no PEM certificate"),
+        (SmtpTls::None, pki.path("ca.pem"), "COC_SMTP_CA_FILE is set but COC_SMTP_TLS is none"),
+    ] {
         let config = SmtpConfig {
             host: "127.0.0.1".into(),
             port: 465,
-            tls: SmtpTls::Tls,
+            tls,
             user: None,
             password: None,
             from: "coc@example.com".into(),
@@ -184,6 +189,18 @@ fn a_ca_file_that_is_missing_or_holds_no_certificate_stops_the_sender_at_start()
             timeout: Duration::from_secs(1),
         };
         let err = SmtpSender::new(&config).err().expect("refused");
-        assert!(err.starts_with("COC_SMTP_CA_FILE: ") && err.contains(expected), "{err}");
+        assert!(err.starts_with("COC_SMTP_CA_FILE") && err.contains(expected), "{tls:?}: {err}");
     }
+    // The same file with TLS is taken.
+    let config = SmtpConfig {
+        host: "127.0.0.1".into(),
+        port: 465,
+        tls: SmtpTls::Tls,
+        user: None,
+        password: None,
+        from: "coc@example.com".into(),
+        ca_file: Some(pki.path("ca.pem")),
+        timeout: Duration::from_secs(1),
+    };
+    assert!(SmtpSender::new(&config).is_ok());
 }

@@ -110,6 +110,10 @@ impl SmtpSender {
     pub fn new(config: &SmtpConfig) -> Result<Self, String> {
         let from: Mailbox = config.from.parse().map_err(|e| format!("COC_SMTP_FROM: {e}"))?;
         let tls = match config.tls {
+            // A CA file with plain text would look protected and check nothing.
+            SmtpTls::None if config.ca_file.is_some() => {
+                return Err("COC_SMTP_CA_FILE is set but COC_SMTP_TLS is none: no certificate would be checked".into())
+            }
             SmtpTls::None => Tls::None,
             // `Required`, not `Opportunistic`: a relay that offers no STARTTLS is refused.
             SmtpTls::StartTls => Tls::Required(tls_parameters(config)?),
