@@ -61,3 +61,54 @@ async fn a_notification_queued_while_no_server_ran_is_delivered_when_one_starts(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Runs coc-local with `env` until it exits (at most 30 s): its exit status and what it wrote to stderr.
+fn run_to_exit(env: &[(&str, &str)]) -> (std::process::ExitStatus, String) {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_coc-local"))
+        .env("COC_LISTEN", format!("127.0.0.1:{}", common::free_port()))
+        .env("COC_DATA_DIR", dir.path())
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start coc-local");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            child.kill().ok();
+            panic!("coc-local kept running with {env:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    (status, stderr)
+}
+
+#[test]
+fn delivery_settings_out_of_range_stop_the_server_at_start_naming_the_variable() {
+    let missing_ca = std::env::temp_dir().join("coc-no-such-ca.pem");
+    for (env, variable) in [
+        (vec![("COC_NOTIFY_SWEEP_GRACE_MS", "1000")], "COC_NOTIFY_SWEEP_GRACE_MS"),
+        (vec![("COC_NOTIFY_SWEEP_GRACE_MS", "two minutes")], "COC_NOTIFY_SWEEP_GRACE_MS"),
+        (vec![("COC_VOICE_PROVIDER", "carrier-pigeon")], "COC_VOICE_PROVIDER"),
+        (
+            vec![
+                ("COC_SMTP_HOST", "127.0.0.1"),
+                ("COC_SMTP_FROM", "coc@example.com"),
+                ("COC_SMTP_CA_FILE", missing_ca.to_str().unwrap()),
+            ],
+            "COC_SMTP_CA_FILE",
+        ),
+    ] {
+        let (status, stderr) = run_to_exit(&env);
+        assert!(!status.success(), "{env:?}: {status}");
+        assert!(stderr.contains(variable), "{env:?}: {stderr}");
+    }
+}

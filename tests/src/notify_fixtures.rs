@@ -10,12 +10,15 @@ use coc_shared::domain::engineer::Engineer;
 use coc_shared::domain::notification::{Channel, Delivery, EventKind, Message, Notification};
 use coc_shared::domain::tenant::ProjectId;
 use coc_shared::notify::config::DeliveryConfig;
+use coc_shared::notify::consumer::run_consumer;
 use coc_shared::notify::deliver::Deliverer;
 use coc_shared::notify::senders::Senders;
+use coc_shared::notify::{self, Recipient};
 use coc_shared::repositories::{engineers, notifications};
 use coc_shared::App;
 
 use crate::receivers::Receiver;
+use crate::Backend;
 
 pub const DINGTALK_SECRET: &str = "SECdingtalk-test-secret";
 pub const LARK_SECRET: &str = "lark-test-secret";
@@ -84,4 +87,44 @@ pub async fn final_notification(app: &App, id: &str) -> Notification {
 
 pub fn delivery_of(notification: &Notification, channel: Channel) -> &Delivery {
     notification.deliveries.iter().find(|d| d.destination.channel == channel).expect("a delivery of the channel")
+}
+
+/// A backend's app with a queue consumer delivering through `deliverer`
+/// (stopped when this is dropped): what a delivery test starts from.
+pub struct Delivering {
+    pub app: App,
+    pub backend: &'static str,
+    consumer: tokio::task::JoinHandle<()>,
+}
+
+impl Delivering {
+    pub fn start(backend: &Backend, deliverer: Deliverer) -> Self {
+        Delivering::start_with(backend.name, backend.app(), deliverer)
+    }
+
+    /// With an app of the test's own (another clock, store or settings).
+    pub fn start_with(backend: &'static str, app: App, deliverer: Deliverer) -> Self {
+        let consumer = tokio::spawn(run_consumer(app.clone(), deliverer));
+        Delivering { app, backend, consumer }
+    }
+
+    /// Only `senders`, with the quick retry settings.
+    pub fn with_senders(backend: &Backend, senders: Senders) -> Self {
+        Delivering::start(backend, Deliverer { senders, config: quick() })
+    }
+
+    /// Sends `message(subject)` to `recipient` and waits until every delivery is final.
+    pub async fn send(&self, recipient: Recipient<'_>, subject: &str) -> Notification {
+        let id = notify::send(&self.app, &project(), recipient, message(subject))
+            .await
+            .unwrap()
+            .expect("a notification with deliveries");
+        final_notification(&self.app, &id).await
+    }
+}
+
+impl Drop for Delivering {
+    fn drop(&mut self) {
+        self.consumer.abort();
+    }
 }

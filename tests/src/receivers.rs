@@ -71,6 +71,14 @@ impl Receiver {
         Receiver::start("robot_receiver.py", &["--dingtalk-secret", dingtalk_secret, "--lark-secret", lark_secret])
     }
 
+    /// The Pinpoint SMS and Voice v2 stand-in, taking calls signed with these credentials.
+    pub fn sms_voice(access_key: &str, secret_key: &str, region: &str) -> Receiver {
+        Receiver::start(
+            "sms_voice_receiver.py",
+            &["--access-key", access_key, "--secret-key", secret_key, "--region", region],
+        )
+    }
+
     /// `http://127.0.0.1:{port}{path}`.
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)

@@ -1,17 +1,27 @@
 //! Delivery that nothing lost can break, on both adapters: a message handled
 //! twice sends once, the sweep re-queues what a crash left behind, and an
-//! attempt lost with its consumer is made again.
+//! attempt lost with its consumer is made again (and a mail sent again then
+//! keeps its Message-ID).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
+
+use async_trait::async_trait;
+use coc_shared::adapters::smtp::{SmtpConfig, SmtpSender, SmtpTls};
+use coc_shared::App;
 
 use coc_shared::clock::Clock;
 use coc_shared::domain::notification::{Channel, DeliveryStatus};
 use coc_shared::notify::consumer::{handle_message, run_consumer};
-use coc_shared::notify::deliver::Handled;
+use coc_shared::notify::deliver::{Deliverer, Handled};
+use coc_shared::notify::senders::Senders;
 use coc_shared::notify::sweep::sweep;
 use coc_shared::notify::{self, Recipient};
+use coc_shared::ports::{StoreError, WriteOp};
 use coc_shared::repositories::notifications;
 use coc_tests::backends;
+use coc_tests::hooked::{HookedStore, WriteHook};
 use coc_tests::notify_fixtures::*;
 use coc_tests::receivers::Receiver;
 
@@ -161,5 +171,73 @@ async fn racing_duplicates_of_every_delivery_send_each_once() {
         }
         let received = robots.wait_for(Duration::from_millis(300), |r| r.len() > 3).await;
         assert_eq!(received.len(), 3, "{}: {received:?}", backend.name);
+    }
+}
+
+/// Lets the first `allowed` writes through and refuses every later one: the
+/// consumer "dies" after its claim, before it records what it sent.
+struct DiesAfter {
+    allowed: usize,
+    writes: AtomicUsize,
+}
+
+#[async_trait]
+impl WriteHook for DiesAfter {
+    async fn before_write(&self, _ops: &[WriteOp]) -> Result<(), StoreError> {
+        if self.writes.fetch_add(1, Ordering::SeqCst) < self.allowed {
+            Ok(())
+        } else {
+            Err(StoreError::Backend("the consumer stopped".into()))
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mail_sent_before_its_consumer_died_is_sent_again_with_the_same_message_id() {
+    for backend in backends().await {
+        let smtp = Receiver::smtp();
+        let clock = Clock::manual(1_800_000_000_000);
+        let app = backend.app().with_clock(clock.clone());
+        let config = SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: smtp.port,
+            tls: SmtpTls::None,
+            user: None,
+            password: None,
+            from: "COC <coc@example.com>".into(),
+            ca_file: None,
+            timeout: Duration::from_secs(10),
+        };
+        let senders = Senders { email: Arc::new(SmtpSender::new(&config).unwrap()), ..Senders::unconfigured() };
+        let deliverer = Deliverer { senders, config: quick() };
+        let to = coc_shared::domain::notification::Destination {
+            channel: Channel::Email,
+            address: "alice@example.com".into(),
+            sealed_key: None,
+        };
+        let id = notify::send(&app, &project(), Recipient::Address(to), message("IM1")).await.unwrap().unwrap();
+        let messages = app.notify_queue.receive(10, Duration::from_secs(5)).await.unwrap();
+        let body = messages[0].body.clone();
+
+        // The first consumer claims (its one write), sends, and cannot record.
+        let dying_store = Arc::new(HookedStore::new(app.store.clone(), DiesAfter { allowed: 1, writes: 0.into() }));
+        let dying = App { store: dying_store, ..app.clone() };
+        assert!(handle_message(&dying, &deliverer, &body).await.is_err(), "{}: the record was refused", backend.name);
+        assert_eq!(smtp.wait_for(WAIT, |m| !m.is_empty()).await.len(), 1, "{}", backend.name);
+
+        // Its claim outlives it; once stale, the sweep re-queues the delivery and a live consumer sends again.
+        clock.advance(deliverer.config.claim_timeout.as_millis() as i64);
+        assert!(sweep(&app, &deliverer.config).await.unwrap() >= 1, "{}", backend.name);
+        let consumer = tokio::spawn(run_consumer(app.clone(), deliverer.clone()));
+        let delivery = final_notification(&app, &id).await.deliveries[0].clone();
+        assert_eq!((delivery.status, delivery.attempts), (DeliveryStatus::Sent, 2), "{}: {delivery:?}", backend.name);
+        consumer.abort();
+
+        // At least once: the receiver has it twice, as one message (one Message-ID).
+        let mails = smtp.wait_for(WAIT, |m| m.len() >= 2).await;
+        assert_eq!(mails.len(), 2, "{}: {mails:?}", backend.name);
+        let ids: Vec<&str> = mails.iter().map(|m| m["headers"]["Message-ID"].as_str().unwrap_or_default()).collect();
+        assert_eq!(ids[0], format!("<{id}@example.com>"), "{}", backend.name);
+        assert_eq!(ids[0], ids[1], "{}", backend.name);
     }
 }

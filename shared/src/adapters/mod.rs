@@ -7,6 +7,8 @@ pub mod dynamodb;
 pub mod kms;
 pub mod local_keyring;
 pub mod outbox;
+#[cfg(feature = "sms-voice")]
+pub mod pinpoint_voice;
 #[cfg(feature = "robots")]
 pub mod robots;
 #[cfg(feature = "smtp")]

@@ -1,13 +1,23 @@
 //! Mail over SMTP (lettre): any relay, Amazon SES's SMTP interface included.
 //! Configured by `COC_SMTP_HOST`, `COC_SMTP_PORT`, `COC_SMTP_TLS`
-//! (`none|starttls|tls`), `COC_SMTP_USER`, `COC_SMTP_PASSWORD`, `COC_SMTP_FROM`.
+//! (`none|starttls|tls`), `COC_SMTP_USER`, `COC_SMTP_PASSWORD`, `COC_SMTP_FROM`,
+//! and `COC_SMTP_CA_FILE`: a PEM file of certificate authorities to trust
+//! besides the public ones (a relay with a private CA or a self-signed
+//! certificate). With TLS, a certificate none of them vouches for fails the
+//! attempt: there is never a fallback to plain text.
+//!
+//! Every attempt at a notification's mail carries the same `Message-ID`, so
+//! that a mail sent again after a lost attempt (see `notify::deliver`) is
+//! one message twice to the receiving side, which may drop the repeat.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use crate::ports::{Outbound, SendError, Sender};
@@ -31,6 +41,8 @@ pub struct SmtpConfig {
     pub user: Option<String>,
     pub password: Option<String>,
     pub from: String,
+    /// Certificate authorities (PEM) trusted besides the public ones.
+    pub ca_file: Option<PathBuf>,
     /// For connecting, and for each command.
     pub timeout: Duration,
 }
@@ -44,6 +56,7 @@ impl std::fmt::Debug for SmtpConfig {
             .field("tls", &self.tls)
             .field("user", &self.user)
             .field("from", &self.from)
+            .field("ca_file", &self.ca_file)
             .finish_non_exhaustive()
     }
 }
@@ -78,6 +91,7 @@ impl SmtpConfig {
             user: setting("COC_SMTP_USER"),
             password: setting("COC_SMTP_PASSWORD"),
             from,
+            ca_file: setting("COC_SMTP_CA_FILE").map(PathBuf::from),
             timeout: SMTP_TIMEOUT,
         };
         // Fail at start, not at the first mail.
@@ -95,20 +109,46 @@ pub struct SmtpSender {
 impl SmtpSender {
     pub fn new(config: &SmtpConfig) -> Result<Self, String> {
         let from: Mailbox = config.from.parse().map_err(|e| format!("COC_SMTP_FROM: {e}"))?;
-        let builder = match config.tls {
-            SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host),
-            SmtpTls::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&config.host)
-                .map_err(|e| format!("COC_SMTP_HOST: {e}"))?,
-            SmtpTls::Tls => {
-                AsyncSmtpTransport::<Tokio1Executor>::relay(&config.host).map_err(|e| format!("COC_SMTP_HOST: {e}"))?
+        let tls = match config.tls {
+            // A CA file with plain text would look protected and check nothing.
+            SmtpTls::None if config.ca_file.is_some() => {
+                return Err("COC_SMTP_CA_FILE is set but COC_SMTP_TLS is none: no certificate would be checked".into())
             }
+            SmtpTls::None => Tls::None,
+            // `Required`, not `Opportunistic`: a relay that offers no STARTTLS is refused.
+            SmtpTls::StartTls => Tls::Required(tls_parameters(config)?),
+            SmtpTls::Tls => Tls::Wrapper(tls_parameters(config)?),
         };
-        let mut builder = builder.port(config.port).timeout(Some(config.timeout));
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host)
+            .port(config.port)
+            .tls(tls)
+            .timeout(Some(config.timeout));
         if let Some(user) = &config.user {
             builder = builder.credentials(Credentials::new(user.clone(), config.password.clone().unwrap_or_default()));
         }
         Ok(SmtpSender { transport: builder.build(), from })
     }
+
+    /// The `Message-ID` of every attempt at one notification's mail.
+    fn message_id(&self, notification_id: &str) -> String {
+        format!("<{notification_id}@{}>", self.from.email.domain())
+    }
+}
+
+/// Certificate checks for the relay's host name, against the public roots and
+/// the authorities of `COC_SMTP_CA_FILE`.
+fn tls_parameters(config: &SmtpConfig) -> Result<TlsParameters, String> {
+    let mut parameters = TlsParameters::builder(config.host.clone());
+    if let Some(path) = &config.ca_file {
+        let pem = std::fs::read(path).map_err(|e| format!("COC_SMTP_CA_FILE: cannot read {}: {e}", path.display()))?;
+        if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
+            return Err(format!("COC_SMTP_CA_FILE: {} holds no PEM certificate", path.display()));
+        }
+        let certificate =
+            Certificate::from_pem(&pem).map_err(|e| format!("COC_SMTP_CA_FILE: {}: {e}", path.display()))?;
+        parameters = parameters.add_root_certificate(certificate);
+    }
+    parameters.build().map_err(|e| format!("COC_SMTP_HOST: {e}"))
 }
 
 #[async_trait]
@@ -120,6 +160,7 @@ impl Sender for SmtpSender {
             .from(self.from.clone())
             .to(to)
             .subject(outbound.message.subject.clone())
+            .message_id(Some(self.message_id(outbound.notification_id)))
             .header(ContentType::TEXT_PLAIN)
             .body(outbound.message.mail_body())
             .map_err(|e| SendError::permanent(format!("cannot build the mail: {e}")))?;

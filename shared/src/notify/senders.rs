@@ -12,6 +12,9 @@ use crate::ports::{Sender, Unconfigured};
 
 /// `outbox` (the default: a JSON-lines file in the data dir) or `sns` (Amazon SNS, AWS).
 pub const SMS_PROVIDER_VAR: &str = "COC_SMS_PROVIDER";
+/// `outbox` (the default while SMS goes to the outbox) or `pinpoint` (Amazon
+/// Pinpoint SMS and Voice v2, AWS; needs `COC_VOICE_ORIGINATION_IDENTITY`).
+pub const VOICE_PROVIDER_VAR: &str = "COC_VOICE_PROVIDER";
 
 #[derive(Clone)]
 pub struct Senders {
@@ -44,9 +47,11 @@ impl Senders {
 
     /// Mail over SMTP when `COC_SMTP_HOST` is set; SMS and voice to the
     /// outbox files in `data_dir/outbox`, or SMS through SNS with
-    /// `COC_SMS_PROVIDER=sns` (SNS places no calls: voice deliveries then
-    /// fail, saying so); robots to the vendors' and the allow-listed hosts
-    /// (`app.webhook_hosts`, from `COC_WEBHOOK_ALLOWED_HOSTS`).
+    /// `COC_SMS_PROVIDER=sns` and voice calls through Pinpoint SMS and Voice
+    /// with `COC_VOICE_PROVIDER=pinpoint` (with SNS for SMS and no voice
+    /// provider named, voice deliveries fail, saying so); robots to the
+    /// vendors' and the allow-listed hosts (`app.webhook_hosts`, from
+    /// `COC_WEBHOOK_ALLOWED_HOSTS`).
     pub async fn from_env(app: &App, data_dir: &Path) -> Result<Self, String> {
         let mut senders = Senders::unconfigured();
         #[cfg(feature = "smtp")]
@@ -54,18 +59,29 @@ impl Senders {
             tracing::info!(host = config.host, port = config.port, tls = ?config.tls, "mail goes over SMTP");
             senders.email = Arc::new(crate::adapters::smtp::SmtpSender::new(&config)?);
         }
-        match std::env::var(SMS_PROVIDER_VAR).ok().filter(|v| !v.is_empty()).as_deref() {
-            None | Some("outbox") => {
-                senders.sms = Arc::new(Outbox::in_data_dir(data_dir, "sms.jsonl"));
-                senders.voice = Arc::new(Outbox::in_data_dir(data_dir, "voice.jsonl"));
-            }
+        let setting = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let sms_provider = setting(SMS_PROVIDER_VAR);
+        match sms_provider.as_deref() {
+            None | Some("outbox") => senders.sms = Arc::new(Outbox::in_data_dir(data_dir, "sms.jsonl")),
             #[cfg(feature = "sns")]
-            Some("sns") => {
-                senders.sms = Arc::new(crate::adapters::sns::SnsSms::from_env().await);
-                senders.voice =
-                    Arc::new(Unconfigured { reason: "no voice provider: Amazon SNS sends SMS but places no calls" });
-            }
+            Some("sns") => senders.sms = Arc::new(crate::adapters::sns::SnsSms::from_env().await),
             Some(other) => return Err(format!("{SMS_PROVIDER_VAR}: `{other}` is not a provider of this build")),
+        }
+        // Voice follows SMS to the outbox unless a provider is named.
+        let sms_in_outbox = matches!(sms_provider.as_deref(), None | Some("outbox"));
+        match setting(VOICE_PROVIDER_VAR).as_deref() {
+            Some("outbox") => senders.voice = Arc::new(Outbox::in_data_dir(data_dir, "voice.jsonl")),
+            None if sms_in_outbox => senders.voice = Arc::new(Outbox::in_data_dir(data_dir, "voice.jsonl")),
+            None => {
+                senders.voice = Arc::new(Unconfigured {
+                    reason: "no voice provider: Amazon SNS sends SMS but places no calls (set COC_VOICE_PROVIDER)",
+                })
+            }
+            #[cfg(feature = "sms-voice")]
+            Some("pinpoint") => {
+                senders.voice = Arc::new(crate::adapters::pinpoint_voice::PinpointVoice::from_env().await?)
+            }
+            Some(other) => return Err(format!("{VOICE_PROVIDER_VAR}: `{other}` is not a provider of this build")),
         }
         #[cfg(not(feature = "robots"))]
         let _ = app;

@@ -7,6 +7,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::domain::engineer::webhook::{vendor_hosts, AllowedHosts};
@@ -47,17 +48,37 @@ pub fn is_public(ip: IpAddr) -> bool {
     }
 }
 
+/// Turns a host name into the addresses to connect to.
+#[async_trait]
+pub trait Resolver: Send + Sync {
+    async fn lookup(&self, host: &str, port: u16) -> std::io::Result<Vec<SocketAddr>>;
+}
+
+/// The system's resolver (`getaddrinfo`): what every deployment uses. Tests
+/// give their own to point a vendor's name at a chosen address.
+pub struct SystemResolver;
+
+#[async_trait]
+impl Resolver for SystemResolver {
+    async fn lookup(&self, host: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
+        Ok(tokio::net::lookup_host((host, port)).await?.collect())
+    }
+}
+
 /// Where the post may connect: the checked host's addresses, only public ones
 /// for a vendor's host (an allow-listed host is the operator's choice).
-async fn resolve(allowed: &AllowedHosts, channel: Channel, url: &str) -> Result<(String, SocketAddr), SendError> {
+async fn resolve(
+    allowed: &AllowedHosts,
+    resolver: &dyn Resolver,
+    channel: Channel,
+    url: &str,
+) -> Result<(String, SocketAddr), SendError> {
     let target = allowed.check(channel, url).map_err(|e| SendError::permanent(format!("webhook refused: {e}")))?;
     let vendor = vendor_hosts(channel).contains(&target.host.as_str());
     let port = target.port.unwrap_or(if target.https { 443 } else { 80 });
     let host = target.host.trim_start_matches('[').trim_end_matches(']').to_owned();
-    let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
-        .await
-        .map_err(|e| SendError::transient(format!("cannot resolve {host}: {e}")))?
-        .collect();
+    let addresses: Vec<SocketAddr> =
+        resolver.lookup(&host, port).await.map_err(|e| SendError::transient(format!("cannot resolve {host}: {e}")))?;
     let usable = addresses.iter().copied().find(|a| !vendor || is_public(a.ip()));
     match usable {
         Some(address) => Ok((host, address)),
@@ -69,12 +90,13 @@ async fn resolve(allowed: &AllowedHosts, channel: Channel, url: &str) -> Result<
 /// Posts `body` as JSON and returns the robot's JSON answer.
 pub(super) async fn post_json(
     allowed: &AllowedHosts,
+    resolver: &dyn Resolver,
     channel: Channel,
     url: &str,
     body: &Value,
     timeout: Duration,
 ) -> Result<Value, SendError> {
-    let (host, address) = resolve(allowed, channel, url).await?;
+    let (host, address) = resolve(allowed, resolver, channel, url).await?;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()

@@ -8,6 +8,7 @@ mod guard;
 mod lark;
 mod wecom;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -18,7 +19,7 @@ use crate::domain::notification::Channel;
 use crate::ports::{Outbound, SendError, Sender};
 
 pub use dingtalk::{dingtalk_sign, dingtalk_url};
-pub use guard::is_public;
+pub use guard::{is_public, Resolver, SystemResolver};
 pub use lark::lark_sign;
 
 /// Each robot call, connection included, ends by then.
@@ -27,12 +28,18 @@ pub const ROBOT_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct RobotSender {
     allowed: AllowedHosts,
     timeout: Duration,
+    resolver: Arc<dyn Resolver>,
 }
 
 impl RobotSender {
     /// Robots on the vendors' hosts and on the operator's allow-listed ones.
     pub fn new(allowed: AllowedHosts, timeout: Duration) -> Self {
-        RobotSender { allowed, timeout }
+        RobotSender { allowed, timeout, resolver: Arc::new(SystemResolver) }
+    }
+
+    /// The same, looking host names up with `resolver`.
+    pub fn with_resolver(self, resolver: Arc<dyn Resolver>) -> Self {
+        RobotSender { resolver, ..self }
     }
 }
 
@@ -55,7 +62,9 @@ impl Sender for RobotSender {
             Channel::Lark => (outbound.address.to_owned(), lark::body(&text, outbound.key, now / 1000)),
             other => return Err(SendError::permanent(format!("{other:?} is not a chat robot"))),
         };
-        let answer = guard::post_json(&self.allowed, outbound.channel, &url, &body, self.timeout).await?;
+        let answer =
+            guard::post_json(&self.allowed, self.resolver.as_ref(), outbound.channel, &url, &body, self.timeout)
+                .await?;
         let verdict = match outbound.channel {
             Channel::Lark => lark::verdict(&answer),
             Channel::Dingtalk => dingtalk::verdict(&answer),
