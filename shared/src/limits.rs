@@ -602,5 +602,9 @@ pub fn path_chars(name: &str) -> Option<Chars> {
     })
 }
 
+/// Alarm management's limits, kept beside the others.
+mod alarms;
+pub use alarms::*;
+
 #[cfg(test)]
 mod tests;
