@@ -1,8 +1,9 @@
 //! An alarm's history in the table: tenant partition `PROJECT#{project}`, one
 //! item per entry at `ALARM_HISTORY#{public_id}#{time:013}#{random}`, written
 //! in the transaction of what it records (so there is no entry of a change
-//! that did not land, nor a change without one). Random suffixes keep entries
-//! of concurrent repeats in the same millisecond apart.
+//! that did not land, nor a change without one). After the time, the entry's
+//! place in its write (so one write's entries keep their order) and a random
+//! suffix, which keeps entries of concurrent repeats in one millisecond apart.
 //!
 //! How many entries an alarm has is known without reading them: one per report
 //! (its occurrences) plus the alarm's count of the others ([`Alarm::actions`]),
@@ -22,9 +23,11 @@ fn history_prefix(public_id: &str) -> String {
 pub fn entry_ops(project: &ProjectId, public_id: &str, entries: &[HistoryEntry]) -> Result<Vec<WriteOp>, StoreError> {
     entries
         .iter()
-        .map(|entry| {
+        .enumerate()
+        .map(|(n, entry)| {
+            // The place in the write keeps one write's entries of one millisecond in order.
             let random = uuid::Uuid::new_v4().simple().to_string();
-            let sk = format!("{}{:013}#{}", history_prefix(public_id), entry.time, &random[..12]);
+            let sk = format!("{}{:013}#{n:02}{}", history_prefix(public_id), entry.time, &random[..12]);
             let item = Item::new(tenant_pk(project), sk, encode(entry)?, 1);
             Ok(WriteOp::Put { item, condition: Condition::NotExists })
         })
