@@ -573,3 +573,96 @@ async fn auto_process_runs_a_script_on_the_alarms_host() {
         assert_eq!(kinds(&client, &elsewhere).await, ["REPORTED"], "{name}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeats_racing_a_clear_lose_no_report_and_no_history() {
+    const REPEATS: usize = 16;
+    for Setup { name, client, .. } in setups().await {
+        let (integration_id, key) = integration(&client, json!({"name": "storm"})).await;
+        let body = report_body("storm", "Minor", "alarm", "h");
+        report(&client, &key, &body).await;
+        let id = public_id(&client, &integration_id, "storm").await;
+        let mut tasks = Vec::new();
+        for n in 0..REPEATS {
+            let (reporter, key, body) = (client.clone(), key.clone(), body.clone());
+            tasks.push(tokio::spawn(async move { report(&reporter, &key, &body).await }));
+            if n == REPEATS / 2 {
+                let (client, id) = (client.clone(), id.clone());
+                tasks.push(tokio::spawn(async move {
+                    let reply = clear(&client, &id, "mid-storm").await;
+                    assert_eq!(reply.body["data"], json!([format!("{id}:cleared")]), "{}", reply.body);
+                }));
+            }
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let shown = show(&client, &id).await;
+        assert_eq!(shown["converge_count"], REPEATS + 1, "{name}: every report counted");
+        let history = histories(&client, &id, "?offset=0&limit=100").await;
+        let entries = history["alarm_handle_histories"].as_array().unwrap();
+        assert_eq!(history["count"], entries.len(), "{name}: the count is the entries written");
+        // The first report, every repeat (one of them maybe reopening it), and the person's clear.
+        assert_eq!(entries.len(), REPEATS + 2, "{name}: {entries:?}");
+        let by_person = entries.iter().filter(|e| e["create_name"] == "u-alice").count();
+        assert_eq!(by_person, 1, "{name}: one clear");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tenant_list_and_the_history_read_only_their_page() {
+    use std::sync::Arc;
+
+    use coc_shared::App;
+    use coc_tests::CountingStore;
+
+    for backend in backends().await {
+        let store = Arc::new(CountingStore::new(backend.store.clone()));
+        let client =
+            Client::new(&serve(App::new(store.clone(), backend.queue.clone())).await, store.clone(), PROJECT).await;
+        client.sync_engineers(&[]).await;
+        let name = backend.name;
+        let (first, key_a) = integration(&client, json!({"name": "a"})).await;
+        let (_, key_b) = integration(&client, json!({"name": "b"})).await;
+        for n in 0..12 {
+            let key = if n % 2 == 0 { &key_a } else { &key_b };
+            report(&client, key, &report_body(&format!("a{n:02}"), "Minor", "alarm", "h")).await;
+            tokio::time::sleep(Duration::from_millis(3)).await;
+        }
+        let id = public_id(&client, &first, "a00").await;
+        for _ in 0..5 {
+            report(&client, &key_a, &report_body("a00", "Minor", "alarm", "h")).await;
+        }
+        let read = |path: String| {
+            let (client, store) = (client.clone(), store.clone());
+            async move {
+                store.take_reads();
+                let reply = client.get(&path).await;
+                assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+                let reads = store.take_reads();
+                for r in &reads {
+                    assert_ne!(r.call, "query_prefix", "{path} read a whole prefix");
+                    if r.call != "get" && r.call != "counter" {
+                        assert!(r.pk.starts_with(&format!("PROJECT#{PROJECT}")), "{path} read {r:?}");
+                    }
+                }
+                let items = |call: &str| reads.iter().filter(|r| r.call == call).map(|r| r.items).sum::<usize>();
+                (reply.body, items("query_index"), items("query_page"))
+            }
+        };
+        let (body, indexed, _) = read(format!("{LIST}?limit=5")).await;
+        assert_eq!(body["data"].as_array().unwrap().len(), 5, "{name}");
+        assert_eq!(body["count"], 12, "{name}: from the counter");
+        assert!(indexed <= 5, "{name}: read {indexed} for a page of 5");
+        let (body, indexed, _) = read(format!("{LIST}?limit=3&integration_id={first}")).await;
+        assert_eq!(body["data"].as_array().unwrap().len(), 3, "{name}");
+        assert_eq!(body["count"], 6, "{name}");
+        assert!(indexed <= 3, "{name}: the integration is a key: read {indexed}");
+        let (body, _, paged) = read(format!("/v1/alarm-mgmt/alarm/{id}/handle-histories?offset=0&limit=2")).await;
+        assert_eq!(body["count"], 6, "{name}: one report and five repeats");
+        assert_eq!(body["alarm_handle_histories"].as_array().unwrap().len(), 2, "{name}");
+        assert!(paged <= 2, "{name}: read {paged} history entries for 2");
+        let (_, _, paged) = read(format!("/v1/alarm-mgmt/alarm/{id}/handle-histories?offset=3&limit=2")).await;
+        assert!(paged <= 5, "{name}: an offset reads the entries it skips, no more: {paged}");
+    }
+}
