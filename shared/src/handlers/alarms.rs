@@ -60,6 +60,9 @@ impl Ingested {
 /// above the integration's level opens one incident, in the same write as the
 /// alarm so that concurrent duplicates cannot open two. A duplicate is one
 /// write that concurrent duplicates do not make fail ([`alarms`] tells how).
+/// The alarm's history entries ride in the same write, and so does what the
+/// integration's auto-recovery rule does to the incident of an alarm it clears
+/// ([`super::alarm_mgmt::recovery`]).
 pub async fn ingest(app: &App, key: &str, body: &Value) -> Result<Ingested, IntakeError> {
     record(app, key, body, None).await
 }

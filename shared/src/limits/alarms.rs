@@ -21,8 +21,8 @@ pub const ALARM_HISTORY_PAGE: Range = range(1, 100);
 pub const ALARM_HISTORY_OFFSET: Range = range(0, 1_000);
 /// The tenant-wide list's time range (milliseconds since the epoch).
 pub const ALARM_LIST_TIME: Range = range(0, 9_999_999_999_999);
-/// The list's `resource_id` filter.
-pub const ALARM_RESOURCE_FILTER: Chars = chars(1, 255);
+/// The list's text filters (`status`, `importance`, `resource_id`).
+pub const ALARM_LIST_FILTER: Chars = chars(1, 255);
 /// Auto-process: the script's or job's id and name…
 pub const ALARM_TASK_ID: Chars = chars(1, 64);
 pub const ALARM_TASK_NAME: Chars = chars(0, 255);

@@ -12,7 +12,6 @@ use serde_json::{json, Value};
 
 use super::{not_found, path_alarm_id};
 use crate::app::App;
-use crate::clock::now_ms;
 use crate::domain::alarm::manage::{AutoProcessRequest, HistoryEntry, HistoryKind, TaskRef, TaskType};
 use crate::domain::job::execute::Execution;
 use crate::domain::job::order::Order;
@@ -87,7 +86,7 @@ pub async fn auto_process(app: &App, caller: &Caller, request: ApiRequest) -> Re
         "execute_batches": [{"batch_index": 1, "target_instances": targets, "rotation_strategy": "CONTINUE"}],
     }))
     .map_err(|e| ApiError::invalid("input_param", e))?;
-    let now = now_ms();
+    let now = app.clock.now_ms();
     let order_id = jobs::next_order_id(store, project).await?;
     let mut order = Order::create(execution, &script, order_id, ids::execute_uuid(now), caller, now)
         .map_err(|problem| ApiError::invalid("input_param", problem))?;

@@ -38,11 +38,11 @@ struct Filters {
 impl Filters {
     fn of(request: &ApiRequest) -> Result<Filters, ApiError> {
         let status = request
-            .query_text("status", limits::ALARM_RESOURCE_FILTER)?
+            .query_text("status", limits::ALARM_LIST_FILTER)?
             .map(|s| status_of_state(&s).ok_or_else(|| ApiError::invalid("status", "must be alarming or resolved")))
             .transpose()?;
         let level = request
-            .query_text("importance", limits::ALARM_RESOURCE_FILTER)?
+            .query_text("importance", limits::ALARM_LIST_FILTER)?
             .map(|s| {
                 level_of_importance(&s)
                     .ok_or_else(|| ApiError::invalid("importance", "must be one of urgent, major, minor, warn"))
@@ -55,7 +55,7 @@ impl Filters {
                 return Err(ApiError::invalid("start_time", "must not be after end_time"));
             }
         }
-        let resource = request.query_text("resource_id", limits::ALARM_RESOURCE_FILTER)?;
+        let resource = request.query_text("resource_id", limits::ALARM_LIST_FILTER)?;
         let integration_id = request.query_text("integration_id", limits::INTEGRATION_ID)?;
         Ok(Filters { status, level, start_time, end_time, resource, integration_id })
     }
