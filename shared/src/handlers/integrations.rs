@@ -121,6 +121,8 @@ pub async fn alarms(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
         .iter()
         .map(|a| {
             json!({
+                // The public id that /v1/alarm-mgmt/* names it by.
+                "id": a.public_id(),
                 "alarm_id": a.alarm_id,
                 "alarm_name": a.last.alarm_name,
                 "alarm_level": a.last.alarm_level.key(),
