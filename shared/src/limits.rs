@@ -494,6 +494,12 @@ pub const TABLE: &[FieldLimit] = &[
     body(CreateIntegration, "incident_assignee", C(INTEGRATION_ASSIGNEE)),
     body(CreateIntegration, "prometheus_severity_label", C(PROMETHEUS_LABEL_NAME)),
     body(CreateIntegration, "prometheus_resource_label", C(PROMETHEUS_LABEL_NAME)),
+    // Alarm management (limits in `limits/alarms.rs`).
+    body(ClearAlarm, "remarks", C(ALARM_REMARKS)),
+    body(TransferAlarmToIncident, "title", C(INCIDENT_TITLE)),
+    body(TransferAlarmToIncident, "description", C(INCIDENT_DESCRIPTION)),
+    body(HandlerAlarm, "associated_task_id", C(ALARM_TASK_ID)),
+    body(HandlerAlarm, "associated_task_name", C(ALARM_TASK_NAME)),
     body(RegisterAgent, "agent_sn", C(AGENT_SN)),
     body(RegisterAgent, "resource_id", C(RESOURCE_ID)),
     body(RegisterAgent, "region_id", C(REGION_ID)),
@@ -601,6 +607,10 @@ pub fn path_chars(name: &str) -> Option<Chars> {
         _ => None,
     })
 }
+
+/// Alarm management's limits, kept beside the others.
+mod alarms;
+pub use alarms::*;
 
 #[cfg(test)]
 mod tests;

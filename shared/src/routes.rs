@@ -64,6 +64,12 @@ pub enum Operation {
     // [inc] incidents v2: lists, timelines, actions, ticket histories
     // [/inc]
     // [alm] alarm management /v1/alarm-mgmt
+    ShowAlarm,
+    ListAlarmHandleHistories,
+    ClearAlarm,
+    TransferAlarmToIncident,
+    HandlerAlarm,
+    ListTenantAlarms,
     // [/alm]
     // [aws] AWS intake: CloudWatch via EventBridge and SNS
     // [/aws]
@@ -213,6 +219,22 @@ pub const ROUTES: &[Route] = &[
     // [inc] incidents v2: lists, timelines, actions, ticket histories
     // [/inc]
     // [alm] alarm management /v1/alarm-mgmt
+    route(Operation::ShowAlarm, Method::GET, "/v1/alarm-mgmt/alarm/{alarm_id}", "show-alarm"),
+    route(
+        Operation::ListAlarmHandleHistories,
+        Method::GET,
+        "/v1/alarm-mgmt/alarm/{alarm_id}/handle-histories",
+        "list-alarm-handle-histories",
+    ),
+    route(Operation::ClearAlarm, Method::POST, "/v1/alarm-mgmt/alarms/cancel", "clear-alarm"),
+    route(
+        Operation::TransferAlarmToIncident,
+        Method::POST,
+        "/v1/alarm-mgmt/alarms-linked-incident",
+        "transfer-alarm-to-incident",
+    ),
+    route(Operation::HandlerAlarm, Method::POST, "/v1/alarm-mgmt/alarm/{alarm_id}/auto-process", "handler-alarm"),
+    route(Operation::ListTenantAlarms, Method::GET, "/v1/alarm-mgmt/alarms", "list-tenant-alarms"),
     // [/alm]
     // [aws] AWS intake: CloudWatch via EventBridge and SNS
     // [/aws]

@@ -5,6 +5,7 @@
 use serde_json::{json, Value};
 
 use crate::app::App;
+use crate::domain::alarm::manage::{HistoryEntry, HistoryKind, MONITORING};
 use crate::domain::alarm::{incident_for, opens_incident, Alarm, AlarmReport};
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
@@ -13,6 +14,7 @@ use crate::notify::{templates, triggers};
 use crate::ports::StoreError;
 use crate::repositories::{alarm_deliveries, alarms, incidents};
 
+use super::alarm_mgmt::recovery;
 use super::incidents::PROVIDER_CODE;
 
 pub const SUCCESS: &str = "COC.00000000";
@@ -58,6 +60,9 @@ impl Ingested {
 /// above the integration's level opens one incident, in the same write as the
 /// alarm so that concurrent duplicates cannot open two. A duplicate is one
 /// write that concurrent duplicates do not make fail ([`alarms`] tells how).
+/// The alarm's history entries ride in the same write, and so does what the
+/// integration's auto-recovery rule does to the incident of an alarm it clears
+/// ([`super::alarm_mgmt::recovery`]).
 pub async fn ingest(app: &App, key: &str, body: &Value) -> Result<Ingested, IntakeError> {
     record(app, key, body, None).await
 }
@@ -123,21 +128,37 @@ async fn record(app: &App, key: &str, body: &Value, message_id: Option<&str>) ->
         };
         // What the write carries besides the alarm and its incident.
         let also = triggers::with_notification(mark.into_iter().collect(), outgoing.as_ref());
-        let linked = |mut alarm: Alarm| {
+        let linked = |mut alarm: Alarm, entries: &mut Vec<HistoryEntry>| {
             if let Some(incident) = &incident {
                 alarm.incident_num = Some(incident.incident_num.clone());
+                alarm.actions += 1;
+                entries.push(
+                    HistoryEntry::new(HistoryKind::LinkedIncident, MONITORING, alarm.status, now)
+                        .with_incident(&incident.incident_num),
+                );
             }
             alarm
         };
         let written = match &read {
             None => {
-                let alarm = linked(Alarm::first(&integration, report.clone(), now));
-                alarms::record_first(store, &project, &alarm, incident.as_ref(), also).await
+                let first = Alarm::first(&integration, report.clone(), now);
+                let mut entries = vec![first.reported(now)];
+                let alarm = linked(first, &mut entries);
+                alarms::record_first(store, &project, &alarm, incident.as_ref(), &entries, also).await
             }
             Some(read) => {
                 let mut alarm = read.value.clone();
-                alarm.again(report.clone(), now);
-                alarms::record_again(store, &project, read, &linked(alarm), incident.as_ref(), also).await
+                let kind = alarm.again(report.clone(), now);
+                let mut entries = vec![HistoryEntry::new(kind, MONITORING, alarm.status, now)];
+                let mut also = also;
+                if kind == HistoryKind::Cleared {
+                    // The integration's auto-recovery rule, in the same write.
+                    if let Some(op) = recovery::on_clear(app, &integration, &mut alarm, &mut entries, now).await? {
+                        also.push(op);
+                    }
+                }
+                let alarm = linked(alarm, &mut entries);
+                alarms::record_again(store, &project, read, &alarm, incident.as_ref(), &entries, also).await
             }
         };
         match written {

@@ -7,8 +7,8 @@ use std::future::Future;
 use std::pin::Pin;
 
 use super::{
-    agent_identity, agents, alarms, alarms_prometheus, engineers, incidents, integrations, notifications, orders,
-    patches, resources, scripts, tokens,
+    agent_identity, agents, alarm_mgmt, alarms, alarms_prometheus, engineers, incidents, integrations, notifications,
+    orders, patches, resources, scripts, tokens,
 };
 use crate::app::App;
 use crate::domain::tenant::Caller;
@@ -101,5 +101,11 @@ pub const fn handler_for(operation: Operation) -> Handler {
         Operation::ConfirmSubscription => public!(engineers::subscriptions::confirm),
         Operation::ListNotifications => with_caller!(notifications::list),
         Operation::GetNotification => with_caller!(notifications::get),
+        Operation::ShowAlarm => with_caller!(alarm_mgmt::show::show),
+        Operation::ListAlarmHandleHistories => with_caller!(alarm_mgmt::show::histories),
+        Operation::ClearAlarm => with_caller!(alarm_mgmt::clear::clear),
+        Operation::TransferAlarmToIncident => with_caller!(alarm_mgmt::transfer::transfer),
+        Operation::HandlerAlarm => with_caller!(alarm_mgmt::auto_process::auto_process),
+        Operation::ListTenantAlarms => with_caller!(alarm_mgmt::list::list),
     }
 }

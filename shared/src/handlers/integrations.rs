@@ -32,6 +32,7 @@ fn view(integration: &Integration) -> serde_json::Value {
         "prometheus_intake_path": format!("/v1/event/prometheus/{}", integration.integration_key),
         "prometheus_severity_label": LabelNames::of(integration).severity,
         "prometheus_resource_label": LabelNames::of(integration).resource,
+        "auto_recover_incident": integration.auto_recover_incident,
     })
 }
 
@@ -54,6 +55,7 @@ pub async fn create(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
         create_time: now_ms(),
         prometheus_severity_label: new.prometheus_severity_label.map(String::from),
         prometheus_resource_label: new.prometheus_resource_label.map(String::from),
+        auto_recover_incident: new.auto_recover_incident.is_some_and(|flag| flag.0),
     };
     incidents::insert_integration(app.store.as_ref(), &integration).await?;
     ApiResponse::data(view(&integration))
@@ -119,6 +121,8 @@ pub async fn alarms(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
         .iter()
         .map(|a| {
             json!({
+                // The public id that /v1/alarm-mgmt/* names it by.
+                "id": a.public_id(),
                 "alarm_id": a.alarm_id,
                 "alarm_name": a.last.alarm_name,
                 "alarm_level": a.last.alarm_level.key(),

@@ -7,6 +7,7 @@ use http::{HeaderMap, Method};
 use serde_json::{json, Value};
 
 use super::*;
+use crate::domain::alarm::manage::{AutoProcessRequest, ClearRequest, TransferRequest};
 use crate::domain::alarm::{AlarmReport, NewIntegration};
 use crate::domain::engineer::edit::{EngineerEdit, NewFederatedUser, SealedKeys, SubscribeRequest};
 use crate::domain::engineer::Engineer;
@@ -92,6 +93,16 @@ fn base(operation: Operation, field: &str) -> Value {
         }),
         OperateScriptJob => json!({"operation_type": "CANCEL_INSTANCE", "batch_index": 1, "instance_id": 1}),
         CreateIncident => new_incident(),
+        ClearAlarm => json!({"alarm_ids": "AL1,AL2", "remarks": "done"}),
+        TransferAlarmToIncident => json!({
+            "alarm_ids": "AL1", "title": "t", "description": "d", "level_id": "level_30",
+            "mtm_type": "inc_type_p_config_issues", "current_cloud_service_id": "app", "is_service_interrupt": false,
+            "assignee": "u1",
+        }),
+        HandlerAlarm => json!({
+            "task_type": "SCRIPT", "associated_task_id": "SC1", "associated_task_type": "CUSTOMIZATION",
+            "associated_task_name": "restart", "input_param": {"p": "v"},
+        }),
         HandleIncident => match field {
             "parameter.cause" | "parameter.solution" => json!({
                 "incident_num": "IM1", "operator": "u1", "operate_key": incident::COMMIT_SOLUTION,
@@ -202,6 +213,14 @@ fn validate(operation: Operation, body: &Value) -> Result<(), String> {
             engineer.apply(&edit, sealed, 2).map(drop).map_err(|(field, problem)| format!("{field}: {problem}"))
         }
         RequestSubscriptions => decode::<SubscribeRequest>(body).map(drop),
+        ClearAlarm => decode::<ClearRequest>(body).map(drop),
+        TransferAlarmToIncident => decode::<TransferRequest>(body)?
+            .new_incident("u1", None)
+            .map(drop)
+            .map_err(|(field, problem)| format!("{field}: {problem}")),
+        HandlerAlarm => {
+            decode::<AutoProcessRequest>(body)?.named_hosts().map(drop).map_err(|(f, p)| format!("{f}: {p}"))
+        }
         other => panic!("no validation for {other:?}"),
     }
 }

@@ -208,14 +208,18 @@ fn order_count_op(order: &Order, sk: String, delta: i64) -> WriteOp {
 
 /// Stores a new ticket, marks it active and counts it, all or nothing.
 pub async fn insert_order(store: &dyn Store, order: &Order) -> Result<(), StoreError> {
-    store
-        .write(vec![
-            WriteOp::Put { item: order_item(order, 1)?, condition: Condition::NotExists },
-            WriteOp::Put { item: active_item(order), condition: Condition::Always },
-            order_count_op(order, order_total_count(), 1),
-            order_count_op(order, order_status_count(order.status), 1),
-        ])
-        .await
+    store.write(insert_order_ops(order)?).await
+}
+
+/// The writes of [`insert_order`], for a transaction with what the ticket is
+/// for (an alarm's auto-process and its history entry).
+pub fn insert_order_ops(order: &Order) -> Result<Vec<WriteOp>, StoreError> {
+    Ok(vec![
+        WriteOp::Put { item: order_item(order, 1)?, condition: Condition::NotExists },
+        WriteOp::Put { item: active_item(order), condition: Condition::Always },
+        order_count_op(order, order_total_count(), 1),
+        order_count_op(order, order_status_count(order.status), 1),
+    ])
 }
 
 pub async fn get_order(

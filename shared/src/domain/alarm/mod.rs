@@ -2,8 +2,12 @@
 //! integration; duplicates of one alarmId are one alarm, `ok` clears it, and
 //! the integration's rule turns alarms at or above a level into one incident.
 
+pub mod manage;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use manage::{Clearance, HistoryEntry, HistoryKind, TaskRef, MONITORING};
 
 use super::incident::{
     AlarmLevel, AlarmOrigin, AtMostOne, Description, Flag, Incident, IncidentLevel, IncidentSource, IncidentType,
@@ -37,6 +41,10 @@ pub struct NewIntegration {
     /// … and the one naming the resource (default `instance`).
     #[serde(default)]
     pub prometheus_resource_label: Option<LabelName>,
+    /// Whether an alarm's clearing resolves the incident linked to it
+    /// (default false: people resolve incidents).
+    #[serde(default)]
+    pub auto_recover_incident: Option<Flag>,
 }
 
 fn default_threshold() -> AlarmLevel {
@@ -82,6 +90,10 @@ pub struct Integration {
     pub prometheus_severity_label: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prometheus_resource_label: Option<String>,
+    /// The auto-recovery rule: when an alarm clears, its linked open incident
+    /// moves to resolved (integrations stored before the rule have it off).
+    #[serde(default)]
+    pub auto_recover_incident: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -222,8 +234,20 @@ pub struct Alarm {
     pub last_seen: i64,
     /// The latest report.
     pub last: AlarmReport,
-    /// The incident this alarm opened, if it met the integration's rule.
+    /// The incident this alarm opened, if it met the integration's rule, or
+    /// was linked to by a transfer.
     pub incident_num: Option<String>,
+    /// How it was cleared, while it is (`None` while it fires).
+    #[serde(default)]
+    pub cleared: Option<Clearance>,
+    /// The script or job its latest auto-process ran, and that ticket.
+    #[serde(default)]
+    pub last_task: Option<(TaskRef, String)>,
+    /// History entries besides one per report (links, recoveries,
+    /// auto-processes); less those reports that had none, made before
+    /// histories were kept. So the history's length is `occurrences + actions`.
+    #[serde(default)]
+    pub actions: i64,
 }
 
 impl Alarm {
@@ -235,16 +259,52 @@ impl Alarm {
             occurrences: 1,
             first_seen: now,
             last_seen: now,
+            cleared: (report.alarm_status == AlarmStatus::Ok).then(|| Alarm::cleared_by_report(now)),
             last: report,
             incident_num: None,
+            last_task: None,
+            actions: 0,
         }
     }
 
-    pub fn again(&mut self, report: AlarmReport, now: i64) {
+    /// The id `/v1/alarm-mgmt/*` names it by ([`manage::public_id`]).
+    pub fn public_id(&self) -> String {
+        manage::public_id(&self.integration_id, &self.alarm_id)
+    }
+
+    fn cleared_by_report(now: i64) -> Clearance {
+        Clearance {
+            time: now,
+            by: MONITORING.into(),
+            remarks: None,
+            is_service_interrupt: None,
+            start_time: None,
+            fault_recovery_time: None,
+        }
+    }
+
+    /// Applies a later report; says what it was to the alarm's history.
+    pub fn again(&mut self, report: AlarmReport, now: i64) -> HistoryKind {
+        let kind = match (self.status, report.alarm_status) {
+            (AlarmStatus::Alarm, AlarmStatus::Ok) => HistoryKind::Cleared,
+            (AlarmStatus::Ok, AlarmStatus::Alarm) => HistoryKind::Reopened,
+            _ => HistoryKind::Repeated,
+        };
+        match kind {
+            HistoryKind::Cleared => self.cleared = Some(Alarm::cleared_by_report(now)),
+            HistoryKind::Reopened => self.cleared = None,
+            _ => {}
+        }
         self.occurrences += 1;
         self.last_seen = now;
         self.status = report.alarm_status;
         self.last = report;
+        kind
+    }
+
+    /// The history entry of the first report.
+    pub fn reported(&self, now: i64) -> HistoryEntry {
+        HistoryEntry::new(HistoryKind::Reported, MONITORING, self.status, now)
     }
 }
 
