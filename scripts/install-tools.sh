@@ -51,14 +51,16 @@ fi
 # a dnf repository with advisories (agent/tests/fixtures/make-rpmroot.sh):
 # rpm (with rpmbuild), createrepo-c (createrepo_c, modifyrepo_c), dnf, and
 # dnf-plugins-core for `dnf needs-restarting`.
-patch_tools=(dpkg-dev rpm createrepo-c dnf dnf-plugins-core)
+# The SMTP TLS test (tests/tests/notify_smtp_tls.rs) makes its certificates with
+# the openssl CLI.
+patch_tools=(dpkg-dev rpm createrepo-c dnf dnf-plugins-core openssl)
 if command -v apt-get >/dev/null 2>&1; then
   missing=()
   for package in "${patch_tools[@]}"; do
     dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null | grep -qx installed || missing+=("$package")
   done
   if [ ${#missing[@]} -gt 0 ]; then
-    echo "the patch tests need ${missing[*]}: installing from Debian" >&2
+    echo "the patch and TLS tests need ${missing[*]}: installing from Debian" >&2
     apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
 fi
