@@ -66,6 +66,7 @@ pub enum Operation {
     // [alm] alarm management /v1/alarm-mgmt
     // [/alm]
     // [aws] AWS intake: CloudWatch via EventBridge and SNS
+    ReportCloudwatchEvent,
     // [/aws]
     // [att] attachments and war rooms
     // [/att]
@@ -215,6 +216,14 @@ pub const ROUTES: &[Route] = &[
     // [alm] alarm management /v1/alarm-mgmt
     // [/alm]
     // [aws] AWS intake: CloudWatch via EventBridge and SNS
+    // An SNS HTTPS subscription's messages or an EventBridge API destination's
+    // events; the integration key in the path is the credential.
+    public(
+        Operation::ReportCloudwatchEvent,
+        Method::POST,
+        "/v1/event/cloudwatch/{integration_key}",
+        "report-cloudwatch-event",
+    ),
     // [/aws]
     // [att] attachments and war rooms
     // [/att]

@@ -5,6 +5,7 @@
 pub mod agent_identity;
 pub mod agents;
 pub mod alarms;
+pub mod alarms_cloudwatch;
 pub mod alarms_prometheus;
 pub mod assignees;
 pub mod endpoints;
