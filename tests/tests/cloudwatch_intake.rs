@@ -370,3 +370,38 @@ async fn the_function_takes_eventbridge_rule_events_and_sns_lambda_records() {
         assert_eq!(stored(&client, store, &id).await.occurrences, 3, "{name}");
     }
 }
+
+/// moto's endpoint: `AWS_ENDPOINT_URL_SNS`, else the SQS one (one moto server serves both).
+fn moto_endpoint() -> Option<String> {
+    let set = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    set("AWS_ENDPOINT_URL_SNS").or_else(|| set("AWS_ENDPOINT_URL_SQS"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_topic_with_an_http_subscription_delivers_to_the_intake() {
+    let Some(endpoint) = moto_endpoint() else {
+        assert!(std::env::var("COC_REQUIRE_AWS_LOCAL").as_deref() != Ok("1"), "moto is required");
+        eprintln!("skipped: no local AWS server configured");
+        return;
+    };
+    let config = aws_config::load_from_env().await;
+    let sns =
+        aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(&config).endpoint_url(&endpoint).build());
+    for backend in backends().await {
+        let name = backend.name;
+        let client = Client::new(&serve(backend.app()).await, backend.store.clone(), "p-cw-i").await;
+        let (id, key) = integration(&client, json!({"name": "cloudwatch"})).await;
+        let topic = sns.create_topic().name(format!("cw-{}", uuid::Uuid::new_v4())).send().await.unwrap();
+        let topic = topic.topic_arn.unwrap();
+        let url = format!("{}/v1/event/cloudwatch/{key}", client.base);
+        sns.subscribe().topic_arn(&topic).protocol("http").endpoint(&url).send().await.unwrap();
+        // What CloudWatch publishes to an alarm's topic; moto posts it as SNS does.
+        let message = serde_json::from_str::<Value>(sns_notification("unused", "ALARM")["Message"].as_str().unwrap())
+            .unwrap()
+            .to_string();
+        sns.publish().topic_arn(&topic).subject("ALARM: \"ServerCpuTooHigh\"").message(message).send().await.unwrap();
+        let alarm = stored(&client, backend.store.as_ref(), &id).await;
+        assert_eq!((alarm.status, alarm.occurrences), (AlarmStatus::Alarm, 1), "{name}");
+        assert_eq!(alarm.last.additional.as_ref().unwrap()["topicArn"], topic.as_str(), "{name}");
+    }
+}
