@@ -114,7 +114,7 @@ async fn stored(client: &Client, store: &dyn coc_shared::ports::Store, id: &str)
 async fn incident_status(client: &Client, incident_num: &str) -> Value {
     let reply = client.get(&format!("/v1/external/incident/{incident_num}")).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
-    reply.body["data"]["incident_status"].clone()
+    reply.body["data"]["status"].clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -138,7 +138,7 @@ async fn eventbridge_events_open_repeat_clear_and_record_insufficient_data() {
         assert_eq!(first.last.resource_id.as_deref(), Some("i-12345678901234567"), "{name}");
         assert!(first.last.alarm_desc.starts_with("Threshold Crossed: state ALARM"), "{name}: {:?}", first.last);
         let incident = first.incident_num.clone().expect("an incident");
-        assert!(incident_status(&client, &incident).await.is_string(), "{name}");
+        assert_eq!(incident_status(&client, &incident).await, "INCIDENT_STATUS_TRIGGERED", "{name}");
 
         // EventBridge delivering the same event again is not a new occurrence.
         assert_eq!(intake.post(&path, &alarm).await.status, 200, "{name}");

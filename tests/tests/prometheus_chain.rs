@@ -131,6 +131,9 @@ async fn chain(dir: &Path, webhook: &str) -> (Daemon, Daemon) {
             format!("--config.file={}", dir.join("prometheus.yml").display()),
             format!("--storage.tsdb.path={}", dir.join("prom-data").display()),
             format!("--web.listen-address=127.0.0.1:{prom_port}"),
+            // The first send can come before the Alertmanager is discovered
+            // (and is dropped); the next is then a second away, not a minute.
+            "--rules.alert.resend-delay=1s".to_owned(),
         ],
         dir.join("prometheus.log"),
     );
