@@ -62,7 +62,7 @@ pub async fn intake(app: &App, request: ApiRequest) -> Result<ApiResponse, ApiEr
     };
     let change = if sns::is_message(&body) {
         match sns::parse_delivery(&body) {
-            Ok(Delivery::Notification(change)) => change,
+            Ok(Delivery::Notification(change)) => *change,
             Ok(Delivery::SubscriptionConfirmation(confirmation)) => {
                 return Ok(confirm(&integration, &confirmation).await)
             }

@@ -20,7 +20,7 @@ use crate::limits;
 /// A message SNS posts to an HTTPS subscription.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
-    Notification(StateChange),
+    Notification(Box<StateChange>),
     /// A new subscription: confirmed by a GET of its SubscribeURL, checked to be SNS's own.
     SubscriptionConfirmation(Confirmation),
     /// The topic's owner unsubscribed this endpoint: nothing to do.
@@ -44,7 +44,9 @@ pub fn is_message(body: &Value) -> bool {
 /// Reads a message posted by SNS to an HTTPS endpoint.
 pub fn parse_delivery(body: &Value) -> Result<Delivery, String> {
     match body.get("Type").and_then(Value::as_str) {
-        Some("Notification") => notification(&decode::<SnsMessage>("", body)?).map(Delivery::Notification),
+        Some("Notification") => {
+            notification(&decode::<SnsMessage>("", body)?).map(|change| Delivery::Notification(Box::new(change)))
+        }
         Some(kind @ ("SubscriptionConfirmation" | "UnsubscribeConfirmation")) => {
             let message: SnsSubscriptionMessage = decode("", body)?;
             let mut problems = Problems::default();
