@@ -72,3 +72,11 @@ if command -v apt-get >/dev/null 2>&1 && [ ! -x /usr/bin/prometheus-alertmanager
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus-alertmanager >/dev/null
 fi
+
+# The chain test (tests/tests/prometheus_chain.rs) runs Debian's Prometheus with
+# a rule that always fires, sending to that Alertmanager; its service is not used.
+if command -v apt-get >/dev/null 2>&1 && [ ! -x /usr/bin/prometheus ]; then
+  echo "the Prometheus chain test needs prometheus: installing it from Debian" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi

@@ -220,6 +220,29 @@ pub const ALARM_DELIVERY_CLEANUP: usize = 2;
 /// A queue message id the consumer keys its mark by (SQS ids are 36-character UUIDs).
 pub const QUEUE_MESSAGE_ID: Chars = chars(1, 128);
 
+// Ours: CloudWatch alarm state changes (EventBridge events, SNS notifications).
+/// An alarm's name, as CloudWatch limits it (PutMetricAlarm: 1 to 255).
+pub const CLOUDWATCH_ALARM_NAME: Chars = chars(1, 255);
+/// A state reason (PutMetricAlarm/SetAlarmState: up to 1023); the report keeps
+/// its first 255 characters, `additional` the whole.
+pub const CLOUDWATCH_REASON: Chars = chars(0, 1023);
+/// An alarm description (PutMetricAlarm: up to 1024).
+pub const CLOUDWATCH_DESCRIPTION: Chars = chars(0, 1024);
+/// An alarm ARN; one longer than the report's alarmId takes is hashed (README,
+/// "Connect CloudWatch").
+pub const CLOUDWATCH_ARN: Chars = chars(1, 1600);
+/// An EventBridge event id or SNS MessageId (both 36-character UUIDs), the key
+/// a redelivery is recognised by.
+pub const CLOUDWATCH_DELIVERY_ID: Chars = chars(1, 64);
+/// Short fields: account, region, namespace, metric and state names, topic ARNs.
+pub const CLOUDWATCH_TEXT: Chars = chars(0, 1024);
+/// Dimensions of one metric (CloudWatch allows 30).
+pub const CLOUDWATCH_DIMENSIONS: Items = items(0, 30);
+/// Alarm tags propagated into an event (a resource has at most 50).
+pub const CLOUDWATCH_TAGS: Items = items(0, 50);
+/// An SNS SubscribeURL: an https URL of SNS itself, with the topic and a token.
+pub const CLOUDWATCH_SUBSCRIBE_URL: Chars = chars(1, 2048);
+
 // Ours: Alertmanager webhook notifications (`POST /v1/event/prometheus/{key}`).
 /// Alerts in one notification. Alertmanager sends a whole group at once; set
 /// `max_alerts` in its webhook_config to stay within this (README, "Connect Prometheus").

@@ -72,6 +72,7 @@ pub enum Operation {
     ListTenantAlarms,
     // [/alm]
     // [aws] AWS intake: CloudWatch via EventBridge and SNS
+    ReportCloudwatchEvent,
     // [/aws]
     // [att] attachments and war rooms
     // [/att]
@@ -237,6 +238,14 @@ pub const ROUTES: &[Route] = &[
     route(Operation::ListTenantAlarms, Method::GET, "/v1/alarm-mgmt/alarms", "list-tenant-alarms"),
     // [/alm]
     // [aws] AWS intake: CloudWatch via EventBridge and SNS
+    // An SNS HTTPS subscription's messages or an EventBridge API destination's
+    // events; the integration key in the path is the credential.
+    public(
+        Operation::ReportCloudwatchEvent,
+        Method::POST,
+        "/v1/event/cloudwatch/{integration_key}",
+        "report-cloudwatch-event",
+    ),
     // [/aws]
     // [att] attachments and war rooms
     // [/att]

@@ -5,6 +5,7 @@
 mod text;
 pub mod absent;
 pub mod alarm;
+pub mod cloudwatch;
 pub mod engineer;
 pub mod incident;
 pub mod job;

@@ -7,8 +7,8 @@ use std::future::Future;
 use std::pin::Pin;
 
 use super::{
-    agent_identity, agents, alarm_mgmt, alarms, alarms_prometheus, engineers, incidents, integrations, notifications,
-    orders, patches, resources, scripts, tokens,
+    agent_identity, agents, alarm_mgmt, alarms, alarms_cloudwatch, alarms_prometheus, engineers, incidents,
+    integrations, notifications, orders, patches, resources, scripts, tokens,
 };
 use crate::app::App;
 use crate::domain::tenant::Caller;
@@ -80,6 +80,7 @@ pub const fn handler_for(operation: Operation) -> Handler {
         Operation::DeleteIntegration => with_caller!(integrations::delete),
         Operation::ReportAlarm => public!(alarms::intake),
         Operation::ReportPrometheusEvent => public!(alarms_prometheus::intake),
+        Operation::ReportCloudwatchEvent => public!(alarms_cloudwatch::intake),
         Operation::ListAlarms => with_caller!(integrations::alarms),
         Operation::StartPatchJob => with_caller!(patches::start_job),
         Operation::ReportPatchInventory => with_caller!(patches::report_inventory),

@@ -6,6 +6,7 @@ pub mod agent_identity;
 pub mod agents;
 pub mod alarm_mgmt;
 pub mod alarms;
+pub mod alarms_cloudwatch;
 pub mod alarms_prometheus;
 pub mod assignees;
 pub mod endpoints;
