@@ -255,7 +255,12 @@ async fn respond(app: &App, route: &'static Route, handler: Handler, event: Requ
         Ok(request) => handle_route_with(app, route, handler, request, &request_id).await,
         Err(err) => error_response(&err, &request_id),
     };
-    response.into_http(&request_id).map(Body::from)
+    // JSON stays text in the Lambda response; only a file goes out as binary (base64).
+    let binary = response.file.is_some();
+    response.into_http(&request_id).map(|bytes| match binary {
+        true => Body::Binary(bytes.to_vec()),
+        false => Body::Text(String::from_utf8_lossy(&bytes).into_owned()),
+    })
 }
 
 fn to_api_request(route: &Route, event: Request) -> Result<ApiRequest, ApiError> {

@@ -10,6 +10,11 @@
 
 use crate::routes::Operation;
 
+mod attachments;
+mod war_rooms;
+pub use attachments::*;
+pub use war_rooms::*;
+
 /// A text length in characters (not bytes), both ends included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Chars {
@@ -592,6 +597,7 @@ pub const TABLE: &[FieldLimit] = &[
     body(RequestSubscriptions, "channels", I(SUBSCRIPTION_CHANNELS)),
     // The delivery log.
     path(GetNotification, "notification_id", C(NOTIFICATION_ID)),
+    path(DownloadAttachment, "doc_id", C(DOC_ID)),
 ];
 
 /// The length limit of a text path parameter, the same on every route that has it.

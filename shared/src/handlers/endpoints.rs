@@ -7,8 +7,8 @@ use std::future::Future;
 use std::pin::Pin;
 
 use super::{
-    agent_identity, agents, alarms, alarms_prometheus, engineers, incidents, integrations, notifications, orders,
-    patches, resources, scripts, tokens,
+    agent_identity, agents, alarms, alarms_prometheus, attachments, engineers, incidents, integrations, notifications,
+    orders, patches, resources, scripts, tokens, war_rooms,
 };
 use crate::app::App;
 use crate::domain::tenant::Caller;
@@ -101,5 +101,9 @@ pub const fn handler_for(operation: Operation) -> Handler {
         Operation::ConfirmSubscription => public!(engineers::subscriptions::confirm),
         Operation::ListNotifications => with_caller!(notifications::list),
         Operation::GetNotification => with_caller!(notifications::get),
+        Operation::CreateExternalAttachment => with_caller!(attachments::upload),
+        Operation::DownloadAttachment => with_caller!(attachments::download),
+        Operation::CreateWarRoom => with_caller!(war_rooms::create),
+        Operation::ListWarRooms => with_caller!(war_rooms::list),
     }
 }

@@ -7,6 +7,7 @@ pub mod agents;
 pub mod alarms;
 pub mod alarms_prometheus;
 pub mod assignees;
+pub mod attachments;
 pub mod endpoints;
 pub mod engineers;
 pub mod incidents;
@@ -18,6 +19,7 @@ pub mod resources;
 pub(crate) mod retry;
 pub mod scripts;
 pub mod tokens;
+pub mod war_rooms;
 
 use std::time::Instant;
 

@@ -22,6 +22,29 @@ pub async fn to_engineer(
     }
 }
 
+/// The notifications of `message` to each of `user_ids` who has somewhere to
+/// be told (a war room's members), ready to join one write.
+pub async fn to_engineers(
+    app: &App,
+    project: &ProjectId,
+    user_ids: impl IntoIterator<Item = &str>,
+    message: &Message,
+) -> Result<Vec<Outgoing>, StoreError> {
+    let mut outgoing = Vec::new();
+    for user_id in user_ids {
+        outgoing.extend(to_engineer(app, project, Some(user_id), message.clone()).await?);
+    }
+    Ok(outgoing)
+}
+
+/// `ops` followed by what saves each of `outgoing`: one transaction.
+pub fn with_notifications(mut ops: Vec<WriteOp>, outgoing: &[Outgoing]) -> Vec<WriteOp> {
+    for one in outgoing {
+        ops.extend(one.ops.iter().cloned());
+    }
+    ops
+}
+
 /// `ops` followed by what saves `outgoing`, if any: one transaction.
 pub fn with_notification(mut ops: Vec<WriteOp>, outgoing: Option<&Outgoing>) -> Vec<WriteOp> {
     if let Some(outgoing) = outgoing {
