@@ -228,6 +228,7 @@ impl App {
             _ if cfg!(feature = "embedded") => {
                 Arc::new(FsBlobs::new(Self::data_dir_from_env().join(EMBEDDED_BLOBS_DIR)))
             }
+            #[cfg(not(feature = "s3"))]
             Some(_) => Arc::new(NoBlobs { reason: "built without the `s3` feature" }),
             None => Arc::new(NoBlobs { reason: "COC_ATTACHMENTS_BUCKET is not set" }),
         };

@@ -93,8 +93,8 @@ fn form(file_name: &str, content: &[u8]) -> Vec<u8> {
     body
 }
 
-/// Headers signed like the SDK signs a multipart request (UNSIGNED-PAYLOAD).
-fn multipart_headers(client: &Client) -> HeaderMap {
+/// Headers signed like the SDK signs a multipart request of `body` (UNSIGNED-PAYLOAD).
+fn multipart_headers(client: &Client, body: &[u8]) -> HeaderMap {
     let credential = client.credential.as_ref().expect("a signing client");
     let mut headers = HeaderMap::new();
     let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
@@ -103,12 +103,13 @@ fn multipart_headers(client: &Client) -> HeaderMap {
     headers.insert("x-project-id", HeaderValue::from_str(&client.project).unwrap());
     headers.insert("x-sdk-content-sha256", HeaderValue::from_static("UNSIGNED-PAYLOAD"));
     let key = AccessKey { id: &credential.access_key, secret: &credential.secret_key };
-    sign_headers(&mut headers, key, "POST", UPLOAD, None, b"", now_ms());
+    sign_headers(&mut headers, key, "POST", UPLOAD, None, body, now_ms());
     headers
 }
 
 async fn upload(client: &Client, file_name: &str, content: &[u8]) -> Reply {
-    client.send_raw("POST", UPLOAD, multipart_headers(client), form(file_name, content)).await
+    let body = form(file_name, content);
+    client.send_raw("POST", UPLOAD, multipart_headers(client, &body), body).await
 }
 
 /// Status, headers and bytes of a download.
@@ -169,7 +170,7 @@ async fn a_file_at_the_size_limit_is_taken_and_one_byte_more_is_refused_with_not
 
         // A body past the route's limit is refused before it is read.
         let body = vec![b'x'; ATTACHMENT_BODY_BYTES + 1];
-        let refused = client.send_raw("POST", UPLOAD, multipart_headers(&client), body).await;
+        let refused = client.send_raw("POST", UPLOAD, multipart_headers(&client, &body), body).await;
         assert_eq!(refused.status, 413, "{name}: {}", refused.body);
 
         let taken = upload(&client, "big.txt", &vec![b'x'; ATTACHMENT_BYTES]).await;
@@ -208,9 +209,10 @@ async fn forbidden_and_disguised_types_are_refused_with_nothing_written() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unauthenticated_upload_is_refused_before_its_body() {
     for Setup { name, client, blobs, .. } in setups().await {
-        let mut headers = multipart_headers(&client);
+        let body = form("a.txt", b"hello");
+        let mut headers = multipart_headers(&client, &body);
         headers.remove("authorization");
-        let refused = client.send_raw("POST", UPLOAD, headers, form("a.txt", b"hello")).await;
+        let refused = client.send_raw("POST", UPLOAD, headers, body).await;
         assert_eq!(refused.status, 401, "{name}: {}", refused.body);
         assert!(blobs.keys().await.is_empty(), "{name}");
     }

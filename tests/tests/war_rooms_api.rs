@@ -148,7 +148,7 @@ async fn bad_members_incidents_and_fields_are_refused_with_nothing_written() {
         let mut body = room(&num, "w", &[]);
         body["war_room_name"] = json!("x".repeat(256));
         assert!(client.post(CREATE, &body).await.error_msg().contains("war_room_name"), "{name}");
-        let crowd = ["u1", "u2", "u3", "u4", "u5", "u6", "u7"];
+        let crowd = ["u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9", "u10"];
         assert!(client.post(CREATE, &room(&num, "w", &crowd)).await.error_msg().contains("participant"), "{name}");
         assert_eq!(rows(store, "WARROOM").await, 0, "{name}: no room, no claim");
         assert!(notified(store).await.iter().all(|n| n.message.kind != EventKind::WarRoomCreated), "{name}");
@@ -164,8 +164,8 @@ async fn bad_members_incidents_and_fields_are_refused_with_nothing_written() {
 async fn an_incident_has_one_war_room_even_when_two_requests_race() {
     for Setup { name, client, store, .. } in setups().await {
         let num = incident(&client, "race", "level_30").await;
-        let (a, b) =
-            tokio::join!(client.post(CREATE, &room(&num, "a", &[])), client.post(CREATE, &room(&num, "b", &[])));
+        let (first, second) = (room(&num, "a", &[]), room(&num, "b", &[]));
+        let (a, b) = tokio::join!(client.post(CREATE, &first), client.post(CREATE, &second));
         let mut statuses = [a.status, b.status];
         statuses.sort();
         assert_eq!(statuses, [200, 409], "{name}: {} / {}", a.body, b.body);
@@ -232,5 +232,29 @@ async fn the_list_filters_pages_and_counts_newest_first_within_the_tenant() {
         assert!(titles(&guessed).is_empty(), "{name}");
         let by_incident = other.post(LIST, &json!({"incident_num": ids[0].0})).await;
         assert!(titles(&by_incident).is_empty(), "{name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_of_the_most_members_tells_each_in_its_one_transaction() {
+    for Setup { name, client, store, robots, .. } in setups().await {
+        let others: Vec<String> = (1..coc_shared::limits::WAR_ROOM_MEMBERS).map(|i| format!("u-m{i}")).collect();
+        let users: Vec<(&str, &str)> = others.iter().map(|u| (u.as_str(), u.as_str())).collect();
+        client.sync_engineers(&users).await;
+        for user in &others {
+            let robot = json!({"wecom_webhook": robots.url(&format!("/wecom/{user}?key=k"))});
+            assert_eq!(client.put(&format!("/v1/engineers/{user}"), &robot).await.status, 200, "{name}");
+        }
+        let num = incident(&client, "all hands", "level_10").await;
+        let participants: Vec<&str> = others.iter().map(String::as_str).collect();
+        let id = open(&client, &num, "all hands room", &participants).await;
+        let told: Vec<_> = notified(store.as_ref())
+            .await
+            .into_iter()
+            .filter(|n| n.message.kind == EventKind::WarRoomCreated && n.message.subject_id == id)
+            .collect();
+        assert_eq!(told.len(), coc_shared::limits::WAR_ROOM_MEMBERS, "{name}: every member, the admin included");
+        let listed = client.post(LIST, &json!({"war_room_nums": [id]})).await;
+        assert_eq!(listed.body["data"]["list"][0]["recover_member"].as_array().unwrap().len(), others.len(), "{name}");
     }
 }

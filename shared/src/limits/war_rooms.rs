@@ -24,9 +24,12 @@ pub const WAR_ROOM_NOTIFICATION_TYPE: Chars = chars(0, 64);
 /// notification_modes (the SDK's NotificationMode has no fields of its own).
 pub const WAR_ROOM_NOTIFICATION_MODES: Items = items(0, 10);
 /// The admin and the participants together, each told in the transaction
-/// that creates the room: a notification is 3 writes and the room 3 (the room,
-/// its incident's claim, its count), and a transaction holds 25.
-pub const WAR_ROOM_MEMBERS: usize = 7;
+/// that creates the room, which holds 25 writes: the room's 3 (the room, its
+/// incident's claim, its count), 2 per notification (it and its pending
+/// entry) and the one count of notifications they share.
+pub const WAR_ROOM_MEMBERS: usize = 10;
+/// The participants besides the admin.
+pub const WAR_ROOM_PARTICIPANTS: Items = items(0, WAR_ROOM_MEMBERS - 1);
 
 // The list: table "ListWarRoom".
 /// Page size; 0 (the reference's default) means [`WAR_ROOMS_PAGE_DEFAULT`].

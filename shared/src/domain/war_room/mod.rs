@@ -94,8 +94,7 @@ impl NewWarRoom {
             check_text(&format!("schedule_group[{index}].scene_id"), &group.scene_id, limits::WAR_ROOM_SCHEDULE_ID)?;
         }
         check_text("war_room_admin", &self.war_room_admin, limits::WAR_ROOM_USER)?;
-        let members = Items { min: 0, max: limits::WAR_ROOM_MEMBERS - 1 };
-        check_list("participant", &self.participant, members, limits::WAR_ROOM_USER)?;
+        check_list("participant", &self.participant, limits::WAR_ROOM_PARTICIPANTS, limits::WAR_ROOM_USER)?;
         check_text("enterprise_project_id", &self.enterprise_project_id, limits::WAR_ROOM_ENTERPRISE_PROJECT)?;
         limits::WAR_ROOM_NOTIFICATION_MODES
             .check(self.notification_modes.len(), "notification modes")

@@ -31,7 +31,7 @@ fn each_bound_names_its_field() {
         ("incident_number", json!(""), "incident_number"),
         ("schedule_group", json!([{"role_id": "r".repeat(256), "scene_id": ""}]), "schedule_group[0].role_id"),
         ("war_room_admin", json!(""), "war_room_admin"),
-        ("participant", json!(["u1", "u2", "u3", "u4", "u5", "u6", "u7"]), "participant"),
+        ("participant", json!(["u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9", "u10"]), "participant"),
         ("participant", json!(["u1", ""]), "participant[1]"),
         ("enterprise_project_id", json!("e".repeat(65)), "enterprise_project_id"),
         ("description", json!("d".repeat(256)), "description"),
@@ -45,12 +45,12 @@ fn each_bound_names_its_field() {
 }
 
 #[test]
-fn seven_members_with_the_admin_is_the_most() {
+fn ten_members_with_the_admin_is_the_most() {
     let mut request = body();
-    request["participant"] = json!(["u1", "u2", "u3", "u4", "u5", "u6"]);
+    request["participant"] = json!(["u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9"]);
     assert!(parse(request.clone()).check().is_ok());
-    request["participant"] = json!(["u1", "u2", "u3", "u4", "u5", "u6", "u-admin"]);
-    assert_eq!(parse(request).check().unwrap_err().0, "participant", "seven entries are refused even with a repeat");
+    request["participant"] = json!(["u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9", "u-admin"]);
+    assert_eq!(parse(request).check().unwrap_err().0, "participant", "ten entries are refused even with a repeat");
 }
 
 #[test]
