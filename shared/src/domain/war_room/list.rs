@@ -138,6 +138,7 @@ impl ListQuery {
         let mut numbers = self.war_room_nums.clone();
         numbers.extend(self.war_room_num.iter().filter(|n| !n.is_empty()).cloned());
         numbers.retain(|n| !n.is_empty());
+        numbers.sort();
         numbers.dedup();
         numbers
     }
@@ -166,10 +167,7 @@ impl ListQuery {
         let members: Vec<&str> = room.members().collect();
         (self.current_users.is_empty() || self.current_users.iter().any(|u| members.contains(&u.as_str())))
             && self.incident_num.as_deref().is_none_or(|n| n.is_empty() || n == room.incident.incident_num)
-            && self
-                .title
-                .as_deref()
-                .is_none_or(|t| crate::repositories::listing::contains_ignoring_case(&room.title, t))
+            && self.title.as_deref().is_none_or(|t| room.title.to_lowercase().contains(&t.to_lowercase()))
             && (self.region_code_list.is_empty() || room.regions.iter().any(|r| any_of(&self.region_code_list, &r.id)))
             && any_of(&self.incident_levels, &room.incident.level)
             && (self.impacted_application_ids.is_empty()
