@@ -54,6 +54,28 @@ pub fn with_notifications(mut ops: Vec<WriteOp>, outgoing: &[Outgoing]) -> Vec<W
     ops
 }
 
+/// `ops` followed by what saves `outgoing`, if any: one transaction.
+pub fn with_notification(mut ops: Vec<WriteOp>, outgoing: Option<&Outgoing>) -> Vec<WriteOp> {
+    if let Some(outgoing) = outgoing {
+        ops.extend(outgoing.ops.iter().cloned());
+    }
+    ops
+}
+
+/// Hands a saved notification to the queue. The change that caused it has
+/// landed, so a failure here must not fail it: the sweep of pending
+/// notifications sends what a lost dispatch did not.
+pub async fn dispatch_saved(app: &App, outgoing: Option<&Outgoing>) {
+    let Some(outgoing) = outgoing else { return };
+    if let Err(err) = dispatch(app, outgoing).await {
+        tracing::warn!(
+            notification_id = outgoing.notification.notification_id,
+            error = %err,
+            "notification saved but not queued; the sweep will send it"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,27 +117,5 @@ mod tests {
             .collect();
         assert_eq!(adds, [3], "one addition of three: {ops:?}");
         assert_eq!(ops.len(), 1 + 3 + 1, "the room, each notification's own item, one count");
-    }
-}
-
-/// `ops` followed by what saves `outgoing`, if any: one transaction.
-pub fn with_notification(mut ops: Vec<WriteOp>, outgoing: Option<&Outgoing>) -> Vec<WriteOp> {
-    if let Some(outgoing) = outgoing {
-        ops.extend(outgoing.ops.iter().cloned());
-    }
-    ops
-}
-
-/// Hands a saved notification to the queue. The change that caused it has
-/// landed, so a failure here must not fail it: the sweep of pending
-/// notifications sends what a lost dispatch did not.
-pub async fn dispatch_saved(app: &App, outgoing: Option<&Outgoing>) {
-    let Some(outgoing) = outgoing else { return };
-    if let Err(err) = dispatch(app, outgoing).await {
-        tracing::warn!(
-            notification_id = outgoing.notification.notification_id,
-            error = %err,
-            "notification saved but not queued; the sweep will send it"
-        );
     }
 }
