@@ -83,7 +83,7 @@ async fn answer(
             }
         }
     };
-    Ok(response.into_http(&request_id).map(|body| Full::new(Bytes::from(body))))
+    Ok(response.into_http(&request_id).map(Full::new))
 }
 
 /// The body, if it is at most `limit` bytes and arrives whole within `timeout`.

@@ -37,6 +37,7 @@ struct Backends {
     store: String,
     queue: String,
     master_key: String,
+    attachments: String,
 }
 
 impl Backends {
@@ -52,6 +53,10 @@ impl Backends {
                 (None, Some(path)) => format!("key file {path}"),
                 (None, None) => format!("key file in {}", data_dir.display()),
             },
+            attachments: set(coc_shared::app::ATTACHMENTS_BUCKET_VAR).map_or_else(
+                || format!("files in {}", data_dir.join(coc_shared::app::EMBEDDED_BLOBS_DIR).display()),
+                |bucket| format!("S3 bucket {bucket}"),
+            ),
         }
     }
 }
@@ -69,6 +74,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 store = backends.store,
                 queue = backends.queue,
                 master_key = backends.master_key,
+                attachments = backends.attachments,
                 "COC job engine running"
             );
             start_engine(app.clone());

@@ -4,13 +4,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::adapters::blobs_fs::FsBlobs;
 use crate::adapters::local_keyring::{LocalKeyring, KEY_FILE};
 use crate::adapters::sqlite::{SqliteDb, SqliteQueue, SqliteStore};
-use crate::adapters::unavailable::NoQueue;
+use crate::adapters::unavailable::{NoBlobs, NoQueue};
 use crate::auth::PublicHosts;
 use crate::clock::Clock;
 use crate::domain::engineer::webhook::AllowedHosts;
-use crate::ports::{Queue, Store};
+use crate::ports::{Blobs, Queue, Store};
 use crate::secrets::SecretBox;
 use crate::wakeups::Wakeups;
 
@@ -24,6 +25,11 @@ pub const PUBLIC_URL_VAR: &str = "COC_PUBLIC_URL";
 pub const NOTIFY_QUEUE_VAR: &str = "COC_NOTIFY_QUEUE_URL";
 /// Name of the notification queue inside the embedded database.
 pub const EMBEDDED_NOTIFY_QUEUE: &str = "notifications";
+/// Where the embedded blob store keeps attachments, under the data directory.
+pub const EMBEDDED_BLOBS_DIR: &str = "attachments";
+/// The S3 bucket of attachments; without it (and with the `embedded`
+/// feature) they go to the data directory.
+pub const ATTACHMENTS_BUCKET_VAR: &str = "COC_ATTACHMENTS_BUCKET";
 /// How long a received message stays hidden before it is delivered again.
 pub const QUEUE_VISIBILITY_TIMEOUT: Duration = Duration::from_secs(60);
 /// How often a waiting job poll looks at its agent's jobs on the embedded store.
@@ -65,6 +71,8 @@ pub struct App {
     /// Where engineers' chat robots may point besides the vendors' hosts
     /// (`COC_WEBHOOK_ALLOWED_HOSTS`): checked when a webhook is saved and when it is called.
     pub webhook_hosts: AllowedHosts,
+    /// Where the bytes of attachments live (S3, or the data directory).
+    pub blobs: Arc<dyn Blobs>,
 }
 
 impl App {
@@ -82,7 +90,12 @@ impl App {
             clock: Clock::system(),
             public_url: None,
             webhook_hosts: AllowedHosts::none(),
+            blobs: Arc::new(NoBlobs { reason: "no blob store is configured" }),
         }
+    }
+
+    pub fn with_blobs(self, blobs: Arc<dyn Blobs>) -> Self {
+        App { blobs, ..self }
     }
 
     pub fn with_webhook_hosts(self, webhook_hosts: AllowedHosts) -> Self {
@@ -146,7 +159,8 @@ impl App {
             Arc::new(SqliteStore::new(db.clone())),
             Arc::new(SqliteQueue::new(db.clone(), EMBEDDED_QUEUE, QUEUE_VISIBILITY_TIMEOUT)),
         )
-        .with_notify_queue(Arc::new(SqliteQueue::new(db, EMBEDDED_NOTIFY_QUEUE, QUEUE_VISIBILITY_TIMEOUT)));
+        .with_notify_queue(Arc::new(SqliteQueue::new(db, EMBEDDED_NOTIFY_QUEUE, QUEUE_VISIBILITY_TIMEOUT)))
+        .with_blobs(Arc::new(FsBlobs::new(data_dir.join(EMBEDDED_BLOBS_DIR))));
         let poll_recheck = Self::poll_recheck_from_env(EMBEDDED_POLL_RECHECK)?;
         app.with_secrets(Self::local_secrets(data_dir)?).with_poll_recheck(poll_recheck).with_link_settings_from_env()
     }
@@ -205,6 +219,19 @@ impl App {
             _ if cfg!(feature = "sqs") => Arc::new(NoQueue { reason: "COC_NOTIFY_QUEUE_URL is not set" }),
             _ => Arc::new(NoQueue { reason: "built without the `sqs` feature" }),
         };
+        // Attachments go to S3 when a bucket is named; else, where the build
+        // has the embedded fallback (coc-local), to the data directory,
+        // whatever the store is.
+        let blobs: Arc<dyn Blobs> = match setting(ATTACHMENTS_BUCKET_VAR) {
+            #[cfg(feature = "s3")]
+            Some(bucket) => Arc::new(crate::adapters::blobs_s3::S3Blobs::from_env(bucket).await),
+            _ if cfg!(feature = "embedded") => {
+                Arc::new(FsBlobs::new(Self::data_dir_from_env().join(EMBEDDED_BLOBS_DIR)))
+            }
+            #[cfg(not(feature = "s3"))]
+            Some(_) => Arc::new(NoBlobs { reason: "built without the `s3` feature" }),
+            None => Arc::new(NoBlobs { reason: "COC_ATTACHMENTS_BUCKET is not set" }),
+        };
         let secrets = match setting("COC_KMS_KEY_ID") {
             #[cfg(feature = "kms")]
             Some(key_id) => SecretBox::new(Arc::new(crate::adapters::kms::KmsKeyring::from_env(key_id).await)),
@@ -220,6 +247,7 @@ impl App {
         };
         App::new(store, queue)
             .with_notify_queue(notify_queue)
+            .with_blobs(blobs)
             .with_secrets(secrets)
             .with_public_hosts(PublicHosts::from_env()?)
             .with_poll_recheck(poll_recheck)

@@ -255,7 +255,12 @@ async fn respond(app: &App, route: &'static Route, handler: Handler, event: Requ
         Ok(request) => handle_route_with(app, route, handler, request, &request_id).await,
         Err(err) => error_response(&err, &request_id),
     };
-    response.into_http(&request_id).map(Body::from)
+    // JSON stays text in the Lambda response; only a file goes out as binary (base64).
+    let binary = response.file.is_some();
+    response.into_http(&request_id).map(|bytes| match binary {
+        true => Body::Binary(bytes.to_vec()),
+        false => Body::Text(String::from_utf8_lossy(&bytes).into_owned()),
+    })
 }
 
 fn to_api_request(route: &Route, event: Request) -> Result<ApiRequest, ApiError> {
@@ -381,6 +386,28 @@ mod tests {
         *tampered.body_mut() = Body::Text(body.replace("from_lambda", "evil"));
         let rejected = respond(&app, create, tampered).await;
         assert_eq!(rejected.status(), 401);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[tokio::test]
+    async fn a_file_goes_out_as_binary_and_json_as_text() {
+        use crate::domain::attachment::{Attachment, FileKind, Upload};
+        let (app, credential, dir) = app_with_key().await;
+        let bytes = bytes::Bytes::from_static(b"\x89PNG\r\n\x1a\n\xff\x00 not utf-8");
+        let upload = Upload { name: "graph.png".into(), kind: FileKind::Png, bytes: bytes.clone() };
+        let attachment = Attachment::new(&upload, "d0c".into(), credential.project_id.clone(), "u".into(), 1);
+        app.blobs.put(&attachment.blob_key, "image/png", bytes.clone()).await.unwrap();
+        app.store.write(vec![crate::repositories::attachments::insert_op(&attachment).unwrap()]).await.unwrap();
+
+        let download = route_for(Operation::DownloadAttachment);
+        let got = respond(&app, download, event(&credential, "GET", "/v1/incident/attachments/d0c", "", None)).await;
+        assert_eq!(got.status(), 200);
+        assert_eq!(got.headers()["content-type"], "image/png");
+        assert!(matches!(got.body(), Body::Binary(sent) if sent[..] == bytes[..]), "{:?}", got.body());
+        let missing =
+            respond(&app, download, event(&credential, "GET", "/v1/incident/attachments/nope", "", None)).await;
+        assert_eq!(missing.status(), 404);
+        assert!(matches!(missing.body(), Body::Text(_)), "errors stay JSON text: {:?}", missing.body());
         std::fs::remove_dir_all(dir).ok();
     }
 

@@ -10,6 +10,11 @@
 
 use crate::routes::Operation;
 
+mod attachments;
+mod war_rooms;
+pub use attachments::*;
+pub use war_rooms::*;
+
 /// A text length in characters (not bytes), both ends included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Chars {
@@ -621,6 +626,24 @@ pub const TABLE: &[FieldLimit] = &[
     body(RequestSubscriptions, "channels", I(SUBSCRIPTION_CHANNELS)),
     // The delivery log.
     path(GetNotification, "notification_id", C(NOTIFICATION_ID)),
+    path(DownloadAttachment, "doc_id", C(DOC_ID)),
+    // War rooms (the other fields: domain::war_room's tests).
+    body(CreateWarRoom, "war_room_name", C(WAR_ROOM_NAME)),
+    body(CreateWarRoom, "description", C(WAR_ROOM_DESCRIPTION)),
+    body(CreateWarRoom, "application_id_list", I(WAR_ROOM_APPLICATIONS)),
+    body(CreateWarRoom, "application_id_list[0]", C(WAR_ROOM_CODE)),
+    body(CreateWarRoom, "region_code_list", I(WAR_ROOM_REGIONS)),
+    body(CreateWarRoom, "incident_number", C(WAR_ROOM_INCIDENT)),
+    body(CreateWarRoom, "war_room_admin", C(WAR_ROOM_USER)),
+    body(CreateWarRoom, "participant", I(WAR_ROOM_PARTICIPANTS)),
+    body(CreateWarRoom, "participant[0]", C(WAR_ROOM_USER)),
+    body(CreateWarRoom, "enterprise_project_id", C(WAR_ROOM_ENTERPRISE_PROJECT)),
+    body(ListWarRooms, "limit", R(WAR_ROOMS_LIMIT)),
+    body(ListWarRooms, "offset", R(WAR_ROOMS_OFFSET)),
+    body(ListWarRooms, "title", C(WAR_ROOMS_TITLE)),
+    body(ListWarRooms, "incident_num", C(WAR_ROOMS_INCIDENT_NUM)),
+    body(ListWarRooms, "admin", I(WAR_ROOMS_FILTER_VALUES)),
+    body(ListWarRooms, "admin[0]", C(WAR_ROOMS_FILTER_ID)),
 ];
 
 /// The length limit of a text path parameter, the same on every route that has it.

@@ -75,6 +75,10 @@ pub enum Operation {
     ReportCloudwatchEvent,
     // [/aws]
     // [att] attachments and war rooms
+    CreateExternalAttachment,
+    DownloadAttachment,
+    CreateWarRoom,
+    ListWarRooms,
     // [/att]
 }
 
@@ -248,6 +252,17 @@ pub const ROUTES: &[Route] = &[
     ),
     // [/aws]
     // [att] attachments and war rooms
+    // A literal path beside the incident-by-number route: `resolve` picks it for POST.
+    route(
+        Operation::CreateExternalAttachment,
+        Method::POST,
+        "/v1/external/incident/attachments",
+        "create-external-attachment",
+    )
+    .with_body_limit(crate::limits::ATTACHMENT_BODY_BYTES),
+    route(Operation::DownloadAttachment, Method::GET, "/v1/{ticket_type}/attachments/{doc_id}", "download-attachment"),
+    route(Operation::CreateWarRoom, Method::POST, "/v1/external/warrooms", "create-war-room"),
+    route(Operation::ListWarRooms, Method::POST, "/v1/external/warrooms/list", "list-war-rooms"),
     // [/att]
 ];
 
@@ -274,8 +289,11 @@ impl Route {
         bind(&pattern, &actual)
     }
 
-    fn literal_segments(&self) -> usize {
-        segments(self.path).filter(|s| !s.starts_with('{')).count()
+    /// Which segments are literal, in order: of two patterns matching the same
+    /// path, the one with a literal where the other has a parameter at the
+    /// first place they differ is the more specific (`/x/attachments` over `/x/{num}`).
+    fn specificity(&self) -> Vec<bool> {
+        segments(self.path).map(|s| !s.starts_with('{')).collect()
     }
 }
 
@@ -297,8 +315,14 @@ fn bind(pattern: &[&str], actual: &[&str]) -> Option<HashMap<String, String>> {
     Some(params)
 }
 
-/// The route for a request, with its path parameters. A path no route has is a
-/// 404; a known path with another method is a 405.
+/// The route for a request, with its path parameters: of the routes of the
+/// request's method whose pattern matches the path, the most specific. Routes
+/// of other methods never take part in that choice, so a parameter route of
+/// one method (`GET /v1/external/incident/{incident_num}`) cannot shadow a
+/// literal route of another (`POST /v1/external/incident/attachments`), nor
+/// the other way round (an engineer named `sync` is still read by GET). A path
+/// no route has is a 404; a 405 only when no route of the method matches it,
+/// naming the methods that do.
 pub fn resolve(method: &Method, path: &str) -> Result<(&'static Route, HashMap<String, String>), ApiError> {
     let mut allowed: Vec<&str> = Vec::new();
     let mut best: Option<(&Route, HashMap<String, String>)> = None;
@@ -309,9 +333,7 @@ pub fn resolve(method: &Method, path: &str) -> Result<(&'static Route, HashMap<S
         if !allowed.contains(&route.method.as_str()) {
             allowed.push(route.method.as_str());
         }
-        // Literal segments beat parameters: `/x/action` is not `/x/{id}`.
-        if route.method == method && best.as_ref().is_none_or(|(b, _)| route.literal_segments() > b.literal_segments())
-        {
+        if route.method == method && best.as_ref().is_none_or(|(b, _)| route.specificity() > b.specificity()) {
             best = Some((route, params));
         }
     }
@@ -348,6 +370,53 @@ mod tests {
         let params = route.match_tail("/lambda-url/get-script/v1/job/scripts/SC%20x").unwrap();
         assert_eq!(params["script_uuid"], "SC x");
         assert!(route.match_tail("/v1/job/other/SC1").is_none());
+    }
+
+    #[test]
+    fn literal_routes_win_within_their_method_and_never_across_methods() {
+        // The collision that answered 405: a literal POST beside a parameter GET.
+        let (route, _) = resolve(&Method::POST, "/v1/external/incident/attachments").unwrap();
+        assert_eq!(route.operation, Operation::CreateExternalAttachment);
+        let (route, _) = resolve(&Method::POST, "/v1/external/incident/create").unwrap();
+        assert_eq!(route.operation, Operation::CreateIncident);
+        let (route, params) = resolve(&Method::GET, "/v1/external/incident/IM1").unwrap();
+        assert_eq!((route.operation, params["incident_num"].as_str()), (Operation::GetIncident, "IM1"));
+        // A parameter route still takes a value that is another method's literal.
+        let (route, params) = resolve(&Method::GET, "/v1/engineers/sync").unwrap();
+        assert_eq!((route.operation, params["user_id"].as_str()), (Operation::GetEngineer, "sync"));
+        let (route, params) = resolve(&Method::GET, "/v1/incident/attachments/DOC1").unwrap();
+        assert_eq!((route.operation, params["doc_id"].as_str()), (Operation::DownloadAttachment, "DOC1"));
+        let (route, _) = resolve(&Method::POST, "/v1/external/warrooms/list").unwrap();
+        assert_eq!(route.operation, Operation::ListWarRooms);
+        // 405 only when no route of the method matches, with the methods that do.
+        match resolve(&Method::DELETE, "/v1/external/incident/attachments") {
+            Err(ApiError::MethodNotAllowed { allowed, .. }) => assert_eq!(allowed, "GET, POST"),
+            other => panic!("expected a 405, got {other:?}"),
+        }
+        assert!(matches!(resolve(&Method::PUT, "/v1/external/warrooms"), Err(ApiError::MethodNotAllowed { .. })));
+    }
+
+    #[test]
+    fn the_first_literal_position_decides_between_parameter_routes() {
+        let specific = |path: &'static str| Route { path, ..route(Operation::GetScript, Method::GET, "", "x") };
+        // Two literals each, but `/a/b/{x}` is literal where `/a/{y}/c` has a parameter first.
+        assert!(specific("/a/b/{x}").specificity() > specific("/a/{y}/c").specificity());
+        assert!(specific("/a/b/c").specificity() > specific("/a/b/{x}").specificity());
+    }
+
+    #[test]
+    fn no_two_routes_of_a_method_are_equally_specific_for_one_path() {
+        for a in ROUTES {
+            for b in ROUTES.iter().filter(|b| !std::ptr::eq(*b, a) && b.method == a.method) {
+                // A path a's pattern takes, with each parameter as a made-up value.
+                let probe: String = segments(a.path)
+                    .map(|s| if s.starts_with('{') { "probe-value" } else { s })
+                    .fold(String::new(), |path, s| path + "/" + s);
+                if b.match_exact(&probe).is_some() {
+                    assert_ne!(a.specificity(), b.specificity(), "{} and {} are ambiguous", a.path, b.path);
+                }
+            }
+        }
     }
 
     #[test]

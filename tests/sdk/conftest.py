@@ -5,9 +5,10 @@ The server comes from COC_LOCAL_BIN and access keys are made with COC_ADMIN_BIN
 
 COC_SDK_BACKEND chooses what the server keeps its state in:
 - `embedded` (the default): the embedded SQLite store and queue in the data directory;
-- `aws`: a fresh DynamoDB table (made by `coc-admin create-table`) and a fresh SQS
-  queue, on the servers AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS point at
-  (DynamoDB Local and moto in `make test`); both are deleted at the end.
+- `aws`: a fresh DynamoDB table (made by `coc-admin create-table`), a fresh SQS
+  queue and a fresh S3 bucket for attachments, on the servers AWS_ENDPOINT_URL_DYNAMODB /
+  AWS_ENDPOINT_URL_SQS (and _S3, else moto's SQS one) point at (DynamoDB Local and moto
+  in `make test`); all are deleted at the end.
 """
 import json
 import os
@@ -45,7 +46,8 @@ BACKEND_ENV = {}
 
 def _backend_env():
     env = dict(os.environ, COC_DATA_DIR=DATA_DIR)
-    for name in ("COC_TABLE_NAME", "COC_QUEUE_URL", "COC_NOTIFY_QUEUE_URL", "COC_KMS_KEY_ID", "COC_KEY_FILE"):
+    for name in ("COC_TABLE_NAME", "COC_QUEUE_URL", "COC_NOTIFY_QUEUE_URL", "COC_KMS_KEY_ID", "COC_KEY_FILE",
+                 "COC_ATTACHMENTS_BUCKET"):
         env.pop(name, None)
     env.update(BACKEND_ENV)
     return env
@@ -70,7 +72,16 @@ def backend():
     sqs = boto3.client("sqs", endpoint_url=os.environ["AWS_ENDPOINT_URL_SQS"], region_name=region)
     BACKEND_ENV["COC_QUEUE_URL"] = sqs.create_queue(QueueName=f"coc-sdk-{run}")["QueueUrl"]
     BACKEND_ENV["COC_NOTIFY_QUEUE_URL"] = sqs.create_queue(QueueName=f"coc-sdk-notify-{run}")["QueueUrl"]
+    # Attachments: a bucket on moto, which serves S3 on its one port.
+    s3_endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ["AWS_ENDPOINT_URL_SQS"]
+    BACKEND_ENV["AWS_ENDPOINT_URL_S3"] = s3_endpoint
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name=region)
+    BACKEND_ENV["COC_ATTACHMENTS_BUCKET"] = f"coc-sdk-{run}"
+    s3.create_bucket(Bucket=BACKEND_ENV["COC_ATTACHMENTS_BUCKET"])
     yield BACKEND
+    for listed in s3.list_objects_v2(Bucket=BACKEND_ENV["COC_ATTACHMENTS_BUCKET"]).get("Contents", []):
+        s3.delete_object(Bucket=BACKEND_ENV["COC_ATTACHMENTS_BUCKET"], Key=listed["Key"])
+    s3.delete_bucket(Bucket=BACKEND_ENV["COC_ATTACHMENTS_BUCKET"])
     sqs.delete_queue(QueueUrl=BACKEND_ENV["COC_QUEUE_URL"])
     sqs.delete_queue(QueueUrl=BACKEND_ENV["COC_NOTIFY_QUEUE_URL"])
     dynamodb = boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL_DYNAMODB"], region_name=region)

@@ -27,6 +27,7 @@ use coc_shared::secrets::SecretBox;
 use coc_shared::App;
 use reqwest::header::{HeaderMap, HeaderValue};
 
+pub mod blobs;
 pub mod hooked;
 pub mod notify_fixtures;
 pub mod patch_fixtures;

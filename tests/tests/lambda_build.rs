@@ -82,6 +82,9 @@ fn each_function_enables_the_adapters_its_policies_allow_and_no_other() {
         if allowed.iter().any(|a| a.starts_with("sms-voice:")) {
             wanted.insert("sms-voice".to_owned());
         }
+        if allowed.iter().any(|a| a.starts_with("s3:")) {
+            wanted.insert("s3".to_owned());
+        }
         // Mail and chat robots leave over the network, not through an AWS
         // API a policy names: only the notification consumer links them.
         if binary == "notify-queue" {

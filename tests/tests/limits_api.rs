@@ -68,6 +68,7 @@ async fn path_request(client: &Client, operation: Operation, field: &str, value:
         Operation::RevokeAgent => client.delete(&format!("/v1/agents/{value}")).await,
         Operation::GetPatchBaseline => client.get(&format!("/v1/patch/baselines/{value}")).await,
         Operation::GetNotification => client.get(&format!("/v1/notifications/{value}")).await,
+        Operation::DownloadAttachment => client.get(&format!("/v1/incident/attachments/{value}")).await,
         Operation::ShowInstancePatchItems if field == "instance_compliant_id" => {
             client.get(&format!("{PATCH_REPORTS}/{value}")).await
         }

@@ -1,6 +1,9 @@
 //! Adapters behind the ports: SQLite and a local key file (the embedded
 //! default) and, with the features of the same names, DynamoDB, SQS and KMS.
 
+pub mod blobs_fs;
+#[cfg(feature = "s3")]
+pub mod blobs_s3;
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
 #[cfg(feature = "kms")]

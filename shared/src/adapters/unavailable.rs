@@ -45,3 +45,23 @@ impl Keyring for NoKeyring {
         Err(KeyringError::Backend(format!("no keyring: {}", self.reason)))
     }
 }
+
+/// The blob store of a binary built without one (its route stores no files).
+pub struct NoBlobs {
+    pub reason: &'static str,
+}
+
+#[async_trait]
+impl crate::ports::Blobs for NoBlobs {
+    async fn put(&self, _key: &str, _content_type: &str, _bytes: bytes::Bytes) -> Result<(), crate::ports::BlobError> {
+        Err(crate::ports::BlobError::Backend(format!("no blob store: {}", self.reason)))
+    }
+
+    async fn get(&self, _key: &str) -> Result<Option<bytes::Bytes>, crate::ports::BlobError> {
+        Err(crate::ports::BlobError::Backend(format!("no blob store: {}", self.reason)))
+    }
+
+    async fn delete(&self, _key: &str) -> Result<(), crate::ports::BlobError> {
+        Err(crate::ports::BlobError::Backend(format!("no blob store: {}", self.reason)))
+    }
+}

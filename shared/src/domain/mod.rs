@@ -6,6 +6,7 @@ mod text;
 pub mod absent;
 pub mod alarm;
 pub mod cloudwatch;
+pub mod attachment;
 pub mod engineer;
 pub mod incident;
 pub mod job;
@@ -14,5 +15,6 @@ pub mod patch;
 pub mod prometheus;
 pub mod script;
 pub mod tenant;
+pub mod war_room;
 
 pub use text::{char_len, is_word};

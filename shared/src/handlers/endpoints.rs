@@ -7,8 +7,8 @@ use std::future::Future;
 use std::pin::Pin;
 
 use super::{
-    agent_identity, agents, alarm_mgmt, alarms, alarms_cloudwatch, alarms_prometheus, engineers, incidents,
-    integrations, notifications, orders, patches, resources, scripts, tokens,
+    agent_identity, agents, alarm_mgmt, alarms, alarms_cloudwatch, alarms_prometheus, attachments, engineers,
+    incidents, integrations, notifications, orders, patches, resources, scripts, tokens, war_rooms,
 };
 use crate::app::App;
 use crate::domain::tenant::Caller;
@@ -108,5 +108,9 @@ pub const fn handler_for(operation: Operation) -> Handler {
         Operation::TransferAlarmToIncident => with_caller!(alarm_mgmt::transfer::transfer),
         Operation::HandlerAlarm => with_caller!(alarm_mgmt::auto_process::auto_process),
         Operation::ListTenantAlarms => with_caller!(alarm_mgmt::list::list),
+        Operation::CreateExternalAttachment => with_caller!(attachments::upload),
+        Operation::DownloadAttachment => with_caller!(attachments::download),
+        Operation::CreateWarRoom => with_caller!(war_rooms::create),
+        Operation::ListWarRooms => with_caller!(war_rooms::list),
     }
 }

@@ -9,6 +9,7 @@ pub mod alarms;
 pub mod alarms_cloudwatch;
 pub mod alarms_prometheus;
 pub mod assignees;
+pub mod attachments;
 pub mod endpoints;
 pub mod engineers;
 pub mod incidents;
@@ -20,6 +21,7 @@ pub mod resources;
 pub(crate) mod retry;
 pub mod scripts;
 pub mod tokens;
+pub mod war_rooms;
 
 use std::time::Instant;
 

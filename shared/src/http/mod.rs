@@ -6,4 +6,4 @@ mod request;
 mod response;
 
 pub use request::{parse_query, ApiRequest, API_BODY_BYTES, INVENTORY_BODY_BYTES, MAX_BODY_BYTES, PUBLIC_BODY_BYTES};
-pub use response::{ApiResponse, REQUEST_ID_HEADER};
+pub use response::{ApiResponse, FileBody, REQUEST_ID_HEADER};

@@ -11,11 +11,30 @@ pub struct ApiResponse {
     pub body: serde_json::Value,
     /// Headers beyond Content-Type and X-Request-Id.
     pub headers: Vec<(&'static str, String)>,
+    /// A file answered instead of `body` (a download); `None` for JSON.
+    pub file: Option<FileBody>,
+}
+
+/// The bytes of a file response and their content type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileBody {
+    pub content_type: &'static str,
+    pub bytes: bytes::Bytes,
 }
 
 impl ApiResponse {
     pub fn json(status: StatusCode, body: serde_json::Value) -> Self {
-        ApiResponse { status, body, headers: Vec::new() }
+        ApiResponse { status, body, headers: Vec::new(), file: None }
+    }
+
+    /// `200` with a file's bytes as the body.
+    pub fn file(content_type: &'static str, bytes: bytes::Bytes) -> Self {
+        ApiResponse {
+            status: StatusCode::OK,
+            body: serde_json::Value::Null,
+            headers: Vec::new(),
+            file: Some(FileBody { content_type, bytes }),
+        }
     }
 
     /// `200 {"data": ...}`: the envelope of every script and job operation.
@@ -38,15 +57,21 @@ impl ApiResponse {
         self
     }
 
-    /// The wire form, with the request id every response carries.
-    pub fn into_http(self, request_id: &str) -> http::Response<String> {
+    /// The wire form, with the request id every response carries: the JSON
+    /// body as text, or the file's bytes.
+    pub fn into_http(self, request_id: &str) -> http::Response<bytes::Bytes> {
+        let content_type = self.file.as_ref().map_or("application/json;charset=UTF-8", |f| f.content_type);
         let mut builder = http::Response::builder()
             .status(self.status)
-            .header(http::header::CONTENT_TYPE, "application/json;charset=UTF-8")
+            .header(http::header::CONTENT_TYPE, content_type)
             .header(REQUEST_ID_HEADER, request_id);
         for (name, value) in self.headers {
             builder = builder.header(name, value);
         }
-        builder.body(self.body.to_string()).expect("status and headers are valid")
+        let body = match self.file {
+            Some(file) => file.bytes,
+            None => bytes::Bytes::from(self.body.to_string()),
+        };
+        builder.body(body).expect("status and headers are valid")
     }
 }

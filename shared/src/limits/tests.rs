@@ -20,6 +20,7 @@ use crate::domain::patch::BaselineInput;
 use crate::domain::prometheus::{LabelNames, Notification};
 use crate::domain::script::{NewScript, ReviewDecision, ScriptEdit};
 use crate::domain::tenant::ProjectId;
+use crate::domain::war_room::{ListQuery, NewWarRoom};
 use crate::http::ApiRequest;
 
 /// Decodes a body the way handlers do, so errors carry the field's path.
@@ -159,6 +160,12 @@ fn base(operation: Operation, field: &str) -> Value {
             "dingtalk_key": "SECabc", "lark_webhook": "https://open.feishu.cn/open-apis/bot/v2/hook/x", "lark_key": "k",
         }),
         RequestSubscriptions => json!({"channels": ["EMAIL"]}),
+        CreateWarRoom => json!({
+            "war_room_name": "w", "description": "d", "application_id_list": ["app"], "region_code_list": ["r"],
+            "incident_number": "IM1", "schedule_group": [], "war_room_admin": "admin", "participant": ["u1"],
+            "enterprise_project_id": "0",
+        }),
+        ListWarRooms => json!({"limit": 10, "offset": 0, "title": "t", "incident_num": "IM1", "admin": ["u1"]}),
         other => panic!("no body for {other:?}"),
     }
 }
@@ -221,6 +228,8 @@ fn validate(operation: Operation, body: &Value) -> Result<(), String> {
         HandlerAlarm => {
             decode::<AutoProcessRequest>(body)?.named_hosts().map(drop).map_err(|(f, p)| format!("{f}: {p}"))
         }
+        CreateWarRoom => decode::<NewWarRoom>(body)?.check().map_err(|(field, problem)| format!("{field}: {problem}")),
+        ListWarRooms => decode::<ListQuery>(body)?.check().map_err(|(field, problem)| format!("{field}: {problem}")),
         other => panic!("no validation for {other:?}"),
     }
 }
@@ -272,6 +281,7 @@ fn elements(field: &str, n: usize) -> Value {
         "approved_patches" | "rejected_patches" => json!(format!("pkg{i}")),
         "channels" => json!(["EMAIL", "SMS", "VOICE"][i % 3]),
         "alerts" => prometheus_alert(i),
+        "application_id_list" | "region_code_list" | "participant" | "admin" => json!(format!("x{i}")),
         other => panic!("no elements for {other}"),
     };
     Value::Array((0..n).map(one).collect())

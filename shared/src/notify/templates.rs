@@ -6,6 +6,7 @@ use crate::domain::alarm::AlarmReport;
 use crate::domain::incident::{HistoryEntry, Incident, Named};
 use crate::domain::job::order::{InstanceStatus, Order};
 use crate::domain::notification::{EventKind, Message};
+use crate::domain::war_room::WarRoom;
 
 /// Where an incident is read (its detail endpoint), under `public_url`.
 pub fn incident_path(num: &str) -> String {
@@ -124,6 +125,28 @@ pub fn ticket_abnormal(public_url: Option<&str>, order: &Order) -> Message {
         &lines,
         link(public_url, &ticket_path(uuid)),
         uuid,
+    )
+}
+
+/// To each member of a war room that just opened: what it is for, who leads
+/// it, who is in it, and the incident's link.
+pub fn war_room_created(public_url: Option<&str>, room: &WarRoom) -> Message {
+    let incident = &room.incident;
+    let mut lines = vec![
+        format!("War room: {} ({})", room.title, room.war_room_id),
+        format!("For incident {}: {} (level {})", incident.incident_num, incident.title, incident.level),
+        format!("Admin: {}   Members: {}", room.admin, room.members().collect::<Vec<_>>().join(", ")),
+    ];
+    if let Some(description) = room.description.as_deref().filter(|d| !d.is_empty()) {
+        lines.push(format!("Description: {description}"));
+    }
+    lines.push(format!("Opened by {}; you are one of its members.", room.creator));
+    message(
+        EventKind::WarRoomCreated,
+        format!("[COC] War room {} opened for incident {}", room.title, incident.incident_num),
+        &lines,
+        link(public_url, &incident_path(&incident.incident_num)),
+        &room.war_room_id,
     )
 }
 

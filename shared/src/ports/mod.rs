@@ -1,10 +1,12 @@
 //! Ports: the small traits the handlers talk to. Adapters live in `crate::adapters`.
 
+mod blobs;
 mod keyring;
 mod queue;
 mod sender;
 mod store;
 
+pub use blobs::{check_key, BlobBytes, BlobError, Blobs};
 pub use keyring::{DataKey, Keyring, KeyringError, DATA_KEY_LEN};
 pub use queue::{Queue, QueueError, ReceivedMessage, MAX_DELAY};
 pub use sender::{Outbound, SendError, Sender, Unconfigured};

@@ -3,6 +3,7 @@
 
 pub mod alarm_deliveries;
 pub mod alarms;
+pub mod attachments;
 pub mod credentials;
 pub mod engineers;
 pub mod incidents;
@@ -14,6 +15,7 @@ pub mod patch_reports;
 pub mod reindex;
 pub mod reports;
 pub mod scripts;
+pub mod war_rooms;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;

@@ -57,6 +57,8 @@ pub enum EventKind {
     AlarmOpenedIncident,
     /// A ticket that ended ABNORMAL, to its creator.
     TicketAbnormal,
+    /// A war room opened for an incident, to each of its members.
+    WarRoomCreated,
 }
 
 /// What is said: short plain text, with a link to the object it is about.
