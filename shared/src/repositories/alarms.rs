@@ -21,7 +21,7 @@
 //! repeats). Its `occurrences` is what a version before tallies counted: that
 //! base never changes, and an alarm's occurrences are base plus tally.
 
-use super::incidents::insert_incident_op;
+use super::incidents::insert_incident_ops;
 use super::listing::{self, count_key, Listed, Verdict, Walk};
 use super::{decode, encode, tenant_pk};
 use crate::domain::alarm::Alarm;
@@ -98,7 +98,7 @@ pub async fn record_first(
         WriteOp::Add { pk: tenant_pk(project), sk: alarm_count(&alarm.integration_id), delta: 1 },
     ];
     if let Some(incident) = incident {
-        ops.push(insert_incident_op(incident)?);
+        ops.extend(insert_incident_ops(incident)?);
     }
     ops.extend(also);
     store.write(ops).await
@@ -126,7 +126,9 @@ pub async fn record_again(
         }
         Some(incident) => {
             let item = alarm_item(project, alarm, read.base, read.version + 1)?;
-            vec![WriteOp::Tally { item, condition, delta: 1 }, insert_incident_op(incident)?]
+            let mut ops = vec![WriteOp::Tally { item, condition, delta: 1 }];
+            ops.extend(insert_incident_ops(incident)?);
+            ops
         }
     };
     ops.extend(also);
