@@ -220,8 +220,6 @@ pub const INCIDENT_FILTER_VALUES: Items = items(1, 20);
 pub const INCIDENT_FILTER_TEXT: Chars = chars(1, 255);
 /// Ours: how many history entries one answer holds (the SDK models have no paging).
 pub const INCIDENT_HISTORY_PAGE: usize = 200;
-/// The ticket type in `/v1/external/{ticket_type}/list-histories`.
-pub const TICKET_TYPE: Chars = chars(1, 255);
 /// Ours: the action of `POST /v2/incidents/{incident_id}/actions` and its task id.
 pub const INCIDENT_ACTION: Chars = chars(1, 255);
 /// A forward's note (ours, optional; as long as a confirmation's).
@@ -459,8 +457,8 @@ pub const TABLE: &[FieldLimit] = &[
     path(GetScript, "script_uuid", C(SCRIPT_UUID)),
     path(GetScriptJob, "execute_uuid", C(EXECUTE_UUID)),
     path(GetIncident, "incident_num", C(INCIDENT_NUM)),
+    // Every /v2/incidents/{incident_id}/… route.
     path(HandleIncidentV2, "incident_id", C(INCIDENT_NUM)),
-    path(ListIncidentTicketHistories, "ticket_type", C(TICKET_TYPE)),
     path(ListAlarms, "integration_id", C(INTEGRATION_ID)),
     path(ReportAlarm, "integration_key", C(INTEGRATION_KEY)),
     path(RevokeAgent, "agent_sn", C(AGENT_SN)),
