@@ -208,6 +208,25 @@ pub const INCIDENT_NUM: Chars = chars(1, 255);
 pub const CAUSE: Chars = chars(1, 10_000);
 pub const SOLUTION: Chars = chars(1, 10_000);
 pub const CONFIRM_COMMENT: Chars = chars(1, 300);
+// Incident lists and histories (v2, the SDK's ListTicketParamsWithPageV2 and
+// ListTicketParamsV2; the ticket-history list of ListTicketParams).
+/// `page` and `per_page` of `POST /v2/incidents/list`, the documented ranges.
+pub const INCIDENT_PAGE: Range = range(1, 1_000_000);
+pub const INCIDENT_PER_PAGE: Range = range(1, 200);
+pub const INCIDENT_PER_PAGE_DEFAULT: usize = 10;
+/// Ours: a page number is rows to walk past (the index has no ranks); deeper
+/// than this many rows, a request must narrow its filters or time range.
+pub const INCIDENT_LIST_SKIP: usize = 10_000;
+/// string_filters and int_filters: "Array length: 0 to 20".
+pub const INCIDENT_FILTERS: Items = items(0, 20);
+/// Ours: the values of one filter (an `in` list of statuses, levels …).
+pub const INCIDENT_FILTER_VALUES: Items = items(1, 20);
+/// Ours: a filter's field, operator and each text value.
+pub const INCIDENT_FILTER_TEXT: Chars = chars(1, 255);
+/// Ours: how many history entries one answer holds (the SDK models have no paging).
+pub const INCIDENT_HISTORY_PAGE: usize = 200;
+/// Ours: the action of `POST /v2/incidents/{incident_id}/actions` and its task id.
+pub const INCIDENT_ACTION: Chars = chars(1, 255);
 /// A forward's note (ours, optional; as long as a confirmation's).
 pub const FORWARD_COMMENT: Chars = chars(0, 300);
 
@@ -466,6 +485,8 @@ pub const TABLE: &[FieldLimit] = &[
     path(GetScript, "script_uuid", C(SCRIPT_UUID)),
     path(GetScriptJob, "execute_uuid", C(EXECUTE_UUID)),
     path(GetIncident, "incident_num", C(INCIDENT_NUM)),
+    // Every /v2/incidents/{incident_id}/… route.
+    path(HandleIncidentV2, "incident_id", C(INCIDENT_NUM)),
     path(ListAlarms, "integration_id", C(INTEGRATION_ID)),
     path(ReportAlarm, "integration_key", C(INTEGRATION_KEY)),
     path(RevokeAgent, "agent_sn", C(AGENT_SN)),

@@ -62,6 +62,11 @@ pub enum Operation {
     ListNotifications,
     GetNotification,
     // [inc] incidents v2: lists, timelines, actions, ticket histories
+    ListIncidents,
+    HandleIncidentV2,
+    ListIncidentHistories,
+    ShowIncidentTask,
+    ListIncidentTicketHistories,
     // [/inc]
     // [alm] alarm management /v1/alarm-mgmt
     ShowAlarm,
@@ -222,6 +227,21 @@ pub const ROUTES: &[Route] = &[
     route(Operation::ListNotifications, Method::GET, "/v1/notifications", "list-notifications"),
     route(Operation::GetNotification, Method::GET, "/v1/notifications/{notification_id}", "get-notification"),
     // [inc] incidents v2: lists, timelines, actions, ticket histories
+    route(Operation::ListIncidents, Method::POST, "/v2/incidents/list", "list-incidents"),
+    route(Operation::HandleIncidentV2, Method::POST, "/v2/incidents/{incident_id}/actions", "handle-incident-v2"),
+    route(
+        Operation::ListIncidentHistories,
+        Method::POST,
+        "/v2/incidents/{incident_id}/histories",
+        "list-incident-histories",
+    ),
+    route(Operation::ShowIncidentTask, Method::GET, "/v2/incidents/{incident_id}/tasks", "show-incident-task"),
+    route(
+        Operation::ListIncidentTicketHistories,
+        Method::POST,
+        "/v1/external/{ticket_type}/list-histories",
+        "list-ticket-histories",
+    ),
     // [/inc]
     // [alm] alarm management /v1/alarm-mgmt
     route(Operation::ShowAlarm, Method::GET, "/v1/alarm-mgmt/alarm/{alarm_id}", "show-alarm"),

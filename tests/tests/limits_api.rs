@@ -64,6 +64,7 @@ async fn path_request(client: &Client, operation: Operation, field: &str, value:
         Operation::GetScript => client.get(&format!("{SCRIPTS}/{value}")).await,
         Operation::GetScriptJob => client.get(&format!("{ORDERS}/{value}")).await,
         Operation::GetIncident => client.get(&format!("/v1/external/incident/{value}")).await,
+        Operation::HandleIncidentV2 => client.get(&format!("/v2/incidents/{value}/tasks")).await,
         Operation::ListAlarms => client.get(&format!("/v1/integrations/{value}/alarms")).await,
         Operation::RevokeAgent => client.delete(&format!("/v1/agents/{value}")).await,
         Operation::GetPatchBaseline => client.get(&format!("/v1/patch/baselines/{value}")).await,

@@ -203,7 +203,7 @@ async fn an_assignee_who_is_not_an_engineer_is_refused_with_nothing_written() {
         assert_not_an_engineer(&refused, "parameter.virtual_send_assignee", "u-stranger");
         let incident = incidents::get_incident(store, &project(), &num).await.unwrap().unwrap().value;
         assert_eq!(incident.incident_assignee, ["u-oncall"], "{name}: unchanged");
-        assert_eq!(incident.history.len(), 1, "{name}");
+        assert_eq!(incident.actions_taken(), 1, "{name}");
         assert_eq!(notified(store).await.len(), before, "{name}");
 
         // An engineer of another tenant is not one of this tenant's.
@@ -388,7 +388,7 @@ async fn a_notification_lands_in_the_same_transaction_as_its_change() {
         let before = notified(store.as_ref()).await.len();
         assert_eq!(handle(&broken, &num, "u-oncall", "acceptedIncident1", json!({})).await.status, 500, "{name}");
         let incident = incidents::get_incident(store.as_ref(), &project(), &num).await.unwrap().unwrap().value;
-        assert_eq!(incident.history.len(), 1, "{name}: the step did not land");
+        assert_eq!(incident.actions_taken(), 1, "{name}: the step did not land");
         assert_eq!(notified(store.as_ref()).await.len(), before, "{name}");
 
         // An alarm: neither the alarm's incident nor its notification.

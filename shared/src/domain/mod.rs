@@ -5,8 +5,8 @@
 mod text;
 pub mod absent;
 pub mod alarm;
-pub mod cloudwatch;
 pub mod attachment;
+pub mod cloudwatch;
 pub mod engineer;
 pub mod incident;
 pub mod job;

@@ -153,9 +153,7 @@ async fn record(app: &App, key: &str, body: &Value, message_id: Option<&str>) ->
                 let mut also = also;
                 if kind == HistoryKind::Cleared {
                     // The integration's auto-recovery rule, in the same write.
-                    if let Some(op) = recovery::on_clear(app, &integration, &mut alarm, &mut entries, now).await? {
-                        also.push(op);
-                    }
+                    also.extend(recovery::on_clear(app, &integration, &mut alarm, &mut entries, now).await?);
                 }
                 let alarm = linked(alarm, &mut entries);
                 alarms::record_again(store, &project, read, &alarm, incident.as_ref(), &entries, also).await

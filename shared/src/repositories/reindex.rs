@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 
-use super::{jobs, scripts, tenant_pk};
+use super::{incidents, jobs, scripts, tenant_pk};
 use crate::domain::tenant::ProjectId;
 use crate::ports::{Item, Order, PageQuery, Store, StoreError, WriteOp};
 
@@ -24,15 +24,21 @@ pub struct Reindexed {
     pub scripts_indexed: usize,
     pub tickets_read: usize,
     pub tickets_indexed: usize,
+    /// Incidents saved before their status index, assignee copies, counts and
+    /// history items: saved again in that layout.
+    pub incidents_read: usize,
+    pub incidents_indexed: usize,
 }
 
 type OpsOf = fn(&Item) -> Result<Option<Vec<WriteOp>>, StoreError>;
 
-/// Gives the tenant's scripts and tickets their missing index keys and counts.
+/// Gives the tenant's scripts, tickets and incidents their missing index keys and counts.
 pub async fn reindex(store: &dyn Store, project: &ProjectId) -> Result<Reindexed, StoreError> {
     let (scripts_read, scripts_indexed) = walk(store, project, scripts::ITEM_PREFIX, scripts::reindex_ops).await?;
     let (tickets_read, tickets_indexed) = walk(store, project, jobs::ORDER_PREFIX, jobs::order_reindex_ops).await?;
-    Ok(Reindexed { scripts_read, scripts_indexed, tickets_read, tickets_indexed })
+    let (incidents_read, incidents_indexed) =
+        walk(store, project, incidents::ITEM_PREFIX, incidents::reindex_ops).await?;
+    Ok(Reindexed { scripts_read, scripts_indexed, tickets_read, tickets_indexed, incidents_read, incidents_indexed })
 }
 
 /// Walks the records under `prefix`; returns (records read, records indexed).

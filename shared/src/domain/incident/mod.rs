@@ -2,6 +2,8 @@
 //! workflow and a history of every action.
 
 pub mod enums;
+pub mod query;
+pub mod workflow;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
@@ -168,7 +170,20 @@ pub struct Incident {
     pub mtm_type: Option<IncidentType>,
     pub cause: Option<String>,
     pub solution: Option<String>,
+    /// The actions not saved yet: the store keeps each action as an item of
+    /// its own (an incident's life must not outgrow one item), so an incident
+    /// read back carries none, except one saved before that, whose actions
+    /// are still inside it (and move out with its next save).
+    #[serde(default)]
     pub history: Vec<HistoryEntry>,
+    /// How many actions are saved as items of their own.
+    #[serde(default)]
+    pub history_seq: u64,
+    /// When and by whom the last action was taken (the creation for a new one).
+    #[serde(default)]
+    pub update_time: Option<i64>,
+    #[serde(default)]
+    pub last_operator: Option<String>,
     #[serde(default)]
     pub alarm: Option<AlarmOrigin>,
 }
@@ -278,8 +293,17 @@ impl Incident {
             mtm_type: None,
             cause: None,
             solution: None,
+            history_seq: 0,
+            update_time: Some(now),
+            last_operator: Some(new.creator.to_string()),
             alarm: None,
         }
+    }
+
+    /// How many actions the incident has had, creation included: the saved
+    /// ones and those not saved yet.
+    pub fn actions_taken(&self) -> u64 {
+        self.history_seq + self.history.len() as u64
     }
 
     /// Whether the incident is over (nothing more will happen to it).
@@ -373,6 +397,8 @@ impl Incident {
             }
         };
         self.status = to;
+        self.update_time = Some(now);
+        self.last_operator = Some(operator.to_owned());
         self.history.push(HistoryEntry {
             operate_key: operate_key.to_owned(),
             operator: operator.to_owned(),

@@ -50,9 +50,7 @@ async fn clear_one(app: &App, caller: &Caller, body: &ClearRequest, id: &str) ->
         let mut ops = Vec::new();
         // The rule of the alarm's integration, when it still exists.
         if let Some(integration) = incidents::get_integration(store, project, &alarm.integration_id).await? {
-            if let Some(op) = recovery::on_clear(app, &integration, &mut alarm, &mut entries, now).await? {
-                ops.push(op);
-            }
+            ops.extend(recovery::on_clear(app, &integration, &mut alarm, &mut entries, now).await?);
         }
         ops.extend(alarms::changed_ops(project, &read, &alarm, 0)?);
         ops.extend(history::entry_ops(project, &alarm.public_id(), &entries)?);

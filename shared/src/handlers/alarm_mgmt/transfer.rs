@@ -83,7 +83,7 @@ pub async fn transfer(app: &App, caller: &Caller, request: ApiRequest) -> Result
                 let message = templates::incident_created(app.public_url.as_deref(), &incident);
                 let assignee = incident.incident_assignee.first().map(String::as_str);
                 outgoing = triggers::to_engineer(app, project, assignee, message).await?;
-                ops.push(incidents::insert_incident_op(&incident)?);
+                ops.extend(incidents::insert_incident_ops(&incident)?);
                 incident.incident_num
             }
             (None, None) => return Err(ApiError::Internal("a transfer without an incident".into())),

@@ -32,7 +32,7 @@ pub mod history;
 
 use serde::{Deserialize, Serialize};
 
-use super::incidents::insert_incident_op;
+use super::incidents::insert_incident_ops;
 use super::listing::{self, count_key, key_name, Listed, Verdict, Walk};
 use super::{decode, encode, tenant_pk};
 use crate::domain::alarm::manage::HistoryEntry;
@@ -171,7 +171,7 @@ pub async fn record_first(
     ];
     ops.extend(counted_ops(project, alarm.status));
     if let Some(incident) = incident {
-        ops.push(insert_incident_op(incident)?);
+        ops.extend(insert_incident_ops(incident)?);
     }
     ops.extend(history::entry_ops(project, &alarm.public_id(), entries)?);
     ops.extend(also);
@@ -203,7 +203,7 @@ pub async fn record_again(
         vec![WriteOp::Tally { item, condition: Condition::VersionIs(read.version), delta: 1 }]
     };
     if let Some(incident) = incident {
-        ops.push(insert_incident_op(incident)?);
+        ops.extend(insert_incident_ops(incident)?);
     }
     ops.extend(history::entry_ops(project, &alarm.public_id(), entries)?);
     ops.extend(also);

@@ -1,16 +1,22 @@
-//! `/v1/external/incident/*` (spec 4.4.1). These answer in the incident
-//! envelope `{"provider_code", "error_code", "error_msg", "data"}`, errors included.
+//! `/v1/external/incident/*` (spec 4.4.1) and the v2 incident API ([`v2`],
+//! [`histories`]). These answer in the incident envelope `{"provider_code",
+//! "error_code", "error_msg", "data"}`, errors included.
 
-use serde_json::{json, Value};
+pub mod histories;
+pub mod v2;
+
+use serde_json::{json, Map, Value};
 
 use super::assignees;
 use super::retry::{landed, until_written};
 use crate::app::App;
+use crate::domain::incident::query::HistoryQuery;
 use crate::domain::incident::{is_forward, HandleError, HandleRequest, Incident, Named, NewIncident};
-use crate::domain::tenant::Caller;
+use crate::domain::tenant::{Caller, ProjectId};
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::ids;
+use crate::limits;
 use crate::notify::{templates, triggers, Outgoing};
 use crate::repositories::incidents;
 
@@ -22,7 +28,7 @@ pub const INVALID: &str = "GOM.00007256";
 pub const ILLEGAL_TRANSITION: &str = "GOM.00007257";
 pub const NOT_FOUND: &str = "GOM.00007404";
 
-fn envelope(result: Result<Value, ApiError>) -> ApiResponse {
+pub(super) fn envelope(result: Result<Value, ApiError>) -> ApiResponse {
     match result {
         Ok(data) => ApiResponse::json(
             http::StatusCode::OK,
@@ -69,7 +75,7 @@ async fn create_incident(app: &App, caller: &Caller, request: &ApiRequest) -> Re
     let message = templates::incident_created(app.public_url.as_deref(), &incident);
     let outgoing =
         triggers::to_engineer(app, project, incident.incident_assignee.first().map(String::as_str), message).await?;
-    let ops = triggers::with_notification(vec![incidents::insert_incident_op(&incident)?], outgoing.as_ref());
+    let ops = triggers::with_notification(incidents::insert_incident_ops(&incident)?, outgoing.as_ref());
     app.store.write(ops).await?;
     triggers::dispatch_saved(app, outgoing.as_ref()).await;
     Ok(json!({ "incident_num": incident.incident_num }))
@@ -83,13 +89,36 @@ pub async fn handle(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
 async fn handle_incident(app: &App, caller: &Caller, request: &ApiRequest) -> Result<Value, ApiError> {
     let body: HandleRequest = request.json_body()?;
     let parameter = body.parameter.unwrap_or_default();
-    let project = &caller.project_id;
-    let outgoing = until_written(&format!("incident {}", body.incident_num), || async {
-        let current = incidents::get_incident(app.store.as_ref(), project, body.incident_num.as_str())
+    let action = Action { operate_key: &body.operate_key, operator: body.operator.as_str(), parameter: &parameter };
+    take_action(app, &caller.project_id, body.incident_num.as_str(), action, |_| Ok(())).await?;
+    Ok(Value::Null)
+}
+
+/// One workflow action on an incident, as v1 and v2 name it.
+pub(super) struct Action<'a> {
+    pub operate_key: &'a str,
+    pub operator: &'a str,
+    pub parameter: &'a Map<String, Value>,
+}
+
+/// Applies `action` to the incident `num` and saves it with its history entry
+/// and notification in one write, reading again when another write landed in
+/// between (so of two racing actions, the second is judged on the first's
+/// result). `check` sees the incident as read, before the action.
+pub(super) async fn take_action(
+    app: &App,
+    project: &ProjectId,
+    num: &str,
+    action: Action<'_>,
+    check: impl Fn(&Incident) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
+    let outgoing = until_written(&format!("incident {num}"), || async {
+        let current = incidents::get_incident(app.store.as_ref(), project, num)
             .await?
-            .ok_or_else(|| ApiError::NotFound(format!("incident {} does not exist", body.incident_num)))?;
-        let mut incident = current.value;
-        incident.handle(&body.operate_key, body.operator.as_str(), &parameter, app.clock.now_ms()).map_err(
+            .ok_or_else(|| ApiError::NotFound(format!("incident {num} does not exist")))?;
+        check(&current.value)?;
+        let mut incident = current.value.clone();
+        incident.handle(action.operate_key, action.operator, action.parameter, app.clock.now_ms()).map_err(
             |e| match e {
                 HandleError::Invalid(field, problem) => ApiError::invalid(&field, problem),
                 illegal @ HandleError::IllegalTransition { .. } => ApiError::Conflict(illegal.to_string()),
@@ -97,12 +126,12 @@ async fn handle_incident(app: &App, caller: &Caller, request: &ApiRequest) -> Re
         )?;
         // Prepared per attempt: only the attempt whose write lands saves its notification.
         let outgoing = notify_action(app, &incident).await?;
-        let ops = vec![incidents::replace_incident_op(&incident, current.version)?];
+        let ops = incidents::replace_incident_ops(&incident, &current)?;
         landed(app.store.write(triggers::with_notification(ops, outgoing.as_ref())).await, outgoing)
     })
     .await?;
     triggers::dispatch_saved(app, outgoing.as_ref()).await;
-    Ok(Value::Null)
+    Ok(())
 }
 
 /// The notification of the action just applied (the incident's last history
@@ -134,6 +163,11 @@ async fn incident_detail(app: &App, caller: &Caller, request: &ApiRequest) -> Re
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("incident {num} does not exist")))?
         .value;
+    // The first actions, oldest first, as before actions were items of their own.
+    let history =
+        incidents::history(app.store.as_ref(), &incident, &HistoryQuery::default(), limits::INCIDENT_HISTORY_PAGE)
+            .await?;
+    let history: Vec<_> = history.entries.into_iter().map(|saved| saved.entry).collect();
     Ok(json!({
         "incident_num": incident.incident_num,
         "region": incident.region,
@@ -162,6 +196,6 @@ async fn incident_detail(app: &App, caller: &Caller, request: &ApiRequest) -> Re
         "cause": incident.cause,
         "solution": incident.solution,
         "alarm": incident.alarm,
-        "history": incident.history,
+        "history": history,
     }))
 }

@@ -1,60 +1,23 @@
-//! Incidents and integrations in the table (alarms: [`super::alarms`]).
+//! Integrations in the table (alarms: [`crate::repositories::alarms`]).
 //!
 //! Tenant partition `PROJECT#{project}`:
-//! - `INCIDENT#{incident_num}`: an incident with its history, version-locked;
 //! - `INTEGRATION#{integration_id}`: an integration and its rule;
 //! - count `COUNT#INTEGRATION`, changed in the transaction that adds (or
 //!   removes) an integration.
 //!
 //! Index `List`: integrations under `PROJECT#{project}#INTEGRATION`, sort key
-//! `{create_time:013}#{integration_id}` (oldest first); incidents under
-//! `PROJECT#{project}#INCIDENT`, sort key `{create_time:013}#{incident_num}`.
+//! `{create_time:013}#{integration_id}` (oldest first).
 //!
 //! Partition `INTEGRATION_KEY#{key}`: which tenant's integration a key opens
 //! (the intake URL carries only the key).
 
 use serde::{Deserialize, Serialize};
 
-use super::listing::{self, count_key, Listed, Verdict, Walk};
-use super::{decode, encode, tenant_pk, versioned, Versioned};
 use crate::domain::alarm::Integration;
-use crate::domain::incident::Incident;
 use crate::domain::tenant::ProjectId;
 use crate::ports::{Condition, Index, Item, Order, Store, StoreError, WriteOp};
-
-// ---- incidents -------------------------------------------------------------
-
-fn incident_sk(num: &str) -> String {
-    format!("INCIDENT#{num}")
-}
-
-/// The incident as stored, listed by creation time (the list endpoint comes later).
-fn incident_item(incident: &Incident, version: u64) -> Result<Item, StoreError> {
-    let project = &incident.project_id;
-    Ok(Item::new(tenant_pk(project), incident_sk(&incident.incident_num), encode(incident)?, version).indexed(
-        Index::List,
-        format!("{}#INCIDENT", tenant_pk(project)),
-        format!("{:013}#{}", incident.create_time, incident.incident_num),
-    ))
-}
-
-pub fn insert_incident_op(incident: &Incident) -> Result<WriteOp, StoreError> {
-    Ok(WriteOp::Put { item: incident_item(incident, 1)?, condition: Condition::NotExists })
-}
-
-pub async fn get_incident(
-    store: &dyn Store,
-    project: &ProjectId,
-    num: &str,
-) -> Result<Option<Versioned<Incident>>, StoreError> {
-    versioned(store.get(&tenant_pk(project), &incident_sk(num)).await?)
-}
-
-/// The write that replaces the incident read at `version`, for a transaction
-/// with what the change causes (its notification).
-pub fn replace_incident_op(incident: &Incident, version: u64) -> Result<WriteOp, StoreError> {
-    Ok(WriteOp::Put { item: incident_item(incident, version + 1)?, condition: Condition::VersionIs(version) })
-}
+use crate::repositories::listing::{self, count_key, Listed, Verdict, Walk};
+use crate::repositories::{decode, encode, tenant_pk};
 
 // ---- integrations ----------------------------------------------------------
 
