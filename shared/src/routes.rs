@@ -61,30 +61,26 @@ pub enum Operation {
     ConfirmSubscription,
     ListNotifications,
     GetNotification,
-    // [inc] incidents v2: lists, timelines, actions, ticket histories
+    // incidents v2: lists, timelines, actions, ticket histories
     ListIncidents,
     HandleIncidentV2,
     ListIncidentHistories,
     ShowIncidentTask,
     ListIncidentTicketHistories,
-    // [/inc]
-    // [alm] alarm management /v1/alarm-mgmt
+    // alarm management /v1/alarm-mgmt
     ShowAlarm,
     ListAlarmHandleHistories,
     ClearAlarm,
     TransferAlarmToIncident,
     HandlerAlarm,
     ListTenantAlarms,
-    // [/alm]
-    // [aws] AWS intake: CloudWatch via EventBridge and SNS
+    // AWS intake: CloudWatch via EventBridge and SNS
     ReportCloudwatchEvent,
-    // [/aws]
-    // [att] attachments and war rooms
+    // attachments and war rooms
     CreateExternalAttachment,
     DownloadAttachment,
     CreateWarRoom,
     ListWarRooms,
-    // [/att]
 }
 
 /// Who may call a route.
@@ -226,7 +222,7 @@ pub const ROUTES: &[Route] = &[
     public(Operation::ConfirmSubscription, Method::GET, "/v1/subscriptions/confirm", "confirm-subscription"),
     route(Operation::ListNotifications, Method::GET, "/v1/notifications", "list-notifications"),
     route(Operation::GetNotification, Method::GET, "/v1/notifications/{notification_id}", "get-notification"),
-    // [inc] incidents v2: lists, timelines, actions, ticket histories
+    // incidents v2: lists, timelines, actions, ticket histories
     route(Operation::ListIncidents, Method::POST, "/v2/incidents/list", "list-incidents"),
     route(Operation::HandleIncidentV2, Method::POST, "/v2/incidents/{incident_id}/actions", "handle-incident-v2"),
     route(
@@ -242,8 +238,7 @@ pub const ROUTES: &[Route] = &[
         "/v1/external/{ticket_type}/list-histories",
         "list-ticket-histories",
     ),
-    // [/inc]
-    // [alm] alarm management /v1/alarm-mgmt
+    // alarm management /v1/alarm-mgmt
     route(Operation::ShowAlarm, Method::GET, "/v1/alarm-mgmt/alarm/{alarm_id}", "show-alarm"),
     route(
         Operation::ListAlarmHandleHistories,
@@ -260,8 +255,7 @@ pub const ROUTES: &[Route] = &[
     ),
     route(Operation::HandlerAlarm, Method::POST, "/v1/alarm-mgmt/alarm/{alarm_id}/auto-process", "handler-alarm"),
     route(Operation::ListTenantAlarms, Method::GET, "/v1/alarm-mgmt/alarms", "list-tenant-alarms"),
-    // [/alm]
-    // [aws] AWS intake: CloudWatch via EventBridge and SNS
+    // AWS intake: CloudWatch via EventBridge and SNS
     // An SNS HTTPS subscription's messages or an EventBridge API destination's
     // events; the integration key in the path is the credential.
     public(
@@ -270,8 +264,7 @@ pub const ROUTES: &[Route] = &[
         "/v1/event/cloudwatch/{integration_key}",
         "report-cloudwatch-event",
     ),
-    // [/aws]
-    // [att] attachments and war rooms
+    // attachments and war rooms
     // A literal path beside the incident-by-number route: `resolve` picks it for POST.
     route(
         Operation::CreateExternalAttachment,
@@ -283,7 +276,6 @@ pub const ROUTES: &[Route] = &[
     route(Operation::DownloadAttachment, Method::GET, "/v1/{ticket_type}/attachments/{doc_id}", "download-attachment"),
     route(Operation::CreateWarRoom, Method::POST, "/v1/external/warrooms", "create-war-room"),
     route(Operation::ListWarRooms, Method::POST, "/v1/external/warrooms/list", "list-war-rooms"),
-    // [/att]
 ];
 
 pub fn route_for(operation: Operation) -> &'static Route {
