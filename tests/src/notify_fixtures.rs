@@ -1,10 +1,12 @@
 //! What the notification tests share: a tenant, a message, quick retry
 //! settings, engineers with robots, and waiting for a notification to settle.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use coc_shared::adapters::robots::{RobotSender, ROBOT_TIMEOUT};
+use coc_shared::adapters::smtp::{SmtpConfig, SmtpSender, SmtpTls};
 use coc_shared::domain::engineer::webhook::AllowedHosts;
 use coc_shared::domain::engineer::Engineer;
 use coc_shared::domain::notification::{Channel, Delivery, EventKind, Message, Notification};
@@ -14,11 +16,12 @@ use coc_shared::notify::consumer::run_consumer;
 use coc_shared::notify::deliver::Deliverer;
 use coc_shared::notify::senders::Senders;
 use coc_shared::notify::{self, Recipient};
+use coc_shared::ports::Store;
 use coc_shared::repositories::{engineers, notifications};
 use coc_shared::App;
 
 use crate::receivers::Receiver;
-use crate::Backend;
+use crate::{serve, Backend, Client};
 
 pub const DINGTALK_SECRET: &str = "SECdingtalk-test-secret";
 pub const LARK_SECRET: &str = "lark-test-secret";
@@ -36,6 +39,26 @@ pub fn message(subject: &str) -> Message {
         link: Some("https://coc.example.com/v1/external/incident/IM1".into()),
         subject_id: "IM1".into(),
     }
+}
+
+/// SMTP settings for the test's receiver on loopback `port`: no login, the
+/// test's sender address, a 10 s timeout.
+pub fn smtp_config(port: u16, tls: SmtpTls, ca_file: Option<PathBuf>) -> SmtpConfig {
+    SmtpConfig {
+        host: "127.0.0.1".into(),
+        port,
+        tls,
+        user: None,
+        password: None,
+        from: "COC <coc@example.com>".into(),
+        ca_file,
+        timeout: Duration::from_secs(10),
+    }
+}
+
+/// Senders that deliver mail through `config`, and nothing else.
+pub fn mail_senders(config: &SmtpConfig) -> Senders {
+    Senders { email: Arc::new(SmtpSender::new(config).unwrap()), ..Senders::unconfigured() }
 }
 
 /// Quick retries, four attempts, claims that outlive any send of a test.
@@ -127,4 +150,40 @@ impl Drop for Delivering {
     fn drop(&mut self) {
         self.consumer.abort();
     }
+}
+
+/// An engineer's WeCom robot: on the test's robot receiver (allow-listed loopback).
+pub fn wecom(robots: &Receiver, user: &str) -> String {
+    robots.url(&format!("/wecom/{user}?key=k-{user}"))
+}
+
+/// A tenant served over HTTP on one backend, whose users u-alice (the
+/// client), u-oncall and u-second are engineers with a WeCom robot each on
+/// `robots`, and u-quiet an engineer with no contact method.
+pub struct RobotTenant {
+    pub name: &'static str,
+    pub client: Client,
+    pub store: Arc<dyn Store>,
+    /// The chat robots' endpoints the notifications are delivered to.
+    pub robots: Receiver,
+    pub backend: Backend,
+}
+
+/// A [`RobotTenant`] of project `project` on every backend, its links to `public_url`.
+pub async fn robot_tenants(project: &str, public_url: &str) -> Vec<RobotTenant> {
+    let mut all = Vec::new();
+    for backend in crate::backends().await {
+        let robots = Receiver::robots("unused", "unused");
+        let loopback = AllowedHosts::parse("127.0.0.1").unwrap();
+        let app = backend.app().with_public_url(Some(public_url.into())).with_webhook_hosts(loopback);
+        let client = Client::new(&serve(app).await, backend.store.clone(), project).await;
+        client.sync_engineers(&[("u-oncall", "oncall"), ("u-second", "second"), ("u-quiet", "quiet")]).await;
+        for user in ["u-alice", "u-oncall", "u-second"] {
+            let robot = serde_json::json!({"wecom_webhook": wecom(&robots, user)});
+            let reply = client.put(&format!("/v1/engineers/{user}"), &robot).await;
+            assert_eq!(reply.status, 200, "{}: {}", backend.name, reply.body);
+        }
+        all.push(RobotTenant { name: backend.name, client, store: backend.store.clone(), robots, backend });
+    }
+    all
 }

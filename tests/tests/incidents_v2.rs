@@ -261,9 +261,7 @@ async fn as_stored_before(store: &dyn Store, num: &str) {
         item: Item { data: doc.to_string(), filter_key: None, ..item },
         condition: Condition::Always,
     }];
-    for sk in [format!("INCIDENT_ASSIGNEE#{num}")] {
-        ops.push(WriteOp::Delete { pk: pk.clone(), sk, condition: Condition::Always });
-    }
+    ops.push(WriteOp::Delete { pk: pk.clone(), sk: format!("INCIDENT_ASSIGNEE#{num}"), condition: Condition::Always });
     for item in store.query_prefix(&pk, &format!("INCIDENT_HISTORY#{num}#")).await.unwrap() {
         ops.push(WriteOp::Delete { pk: pk.clone(), sk: item.sk, condition: Condition::Always });
     }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use coc_shared::adapters::outbox::Outbox;
 use coc_shared::adapters::robots::{Resolver, RobotSender, ROBOT_TIMEOUT};
-use coc_shared::adapters::smtp::{SmtpConfig, SmtpSender, SmtpTls};
+use coc_shared::adapters::smtp::SmtpTls;
 use coc_shared::domain::engineer::webhook::AllowedHosts;
 use coc_shared::domain::notification::{Channel, DeliveryStatus, Destination};
 use coc_shared::notify::config::DeliveryConfig;
@@ -29,17 +29,7 @@ fn address(channel: Channel, address: &str) -> Recipient<'static> {
 async fn mail_reaches_the_smtp_server_with_subject_text_and_link() {
     for backend in backends().await {
         let smtp = Receiver::smtp();
-        let config = SmtpConfig {
-            host: "127.0.0.1".into(),
-            port: smtp.port,
-            tls: SmtpTls::None,
-            user: None,
-            password: None,
-            from: "COC <coc@example.com>".into(),
-            ca_file: None,
-            timeout: Duration::from_secs(10),
-        };
-        let senders = Senders { email: Arc::new(SmtpSender::new(&config).unwrap()), ..Senders::unconfigured() };
+        let senders = mail_senders(&smtp_config(smtp.port, SmtpTls::None, None));
         let run = Delivering::with_senders(&backend, senders);
         let notification = run.send(address(Channel::Email, "alice@example.com"), "[COC] IM1 assigned to you").await;
         let delivery = &notification.deliveries[0];

@@ -8,14 +8,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use coc_shared::adapters::smtp::{SmtpConfig, SmtpSender, SmtpTls};
+use coc_shared::adapters::smtp::SmtpTls;
 use coc_shared::App;
 
 use coc_shared::clock::Clock;
 use coc_shared::domain::notification::{Channel, DeliveryStatus};
 use coc_shared::notify::consumer::{handle_message, run_consumer};
 use coc_shared::notify::deliver::{Deliverer, Handled};
-use coc_shared::notify::senders::Senders;
 use coc_shared::notify::sweep::sweep;
 use coc_shared::notify::{self, Recipient};
 use coc_shared::ports::{StoreError, WriteOp};
@@ -198,17 +197,7 @@ async fn a_mail_sent_before_its_consumer_died_is_sent_again_with_the_same_messag
         let smtp = Receiver::smtp();
         let clock = Clock::manual(1_800_000_000_000);
         let app = backend.app().with_clock(clock.clone());
-        let config = SmtpConfig {
-            host: "127.0.0.1".into(),
-            port: smtp.port,
-            tls: SmtpTls::None,
-            user: None,
-            password: None,
-            from: "COC <coc@example.com>".into(),
-            ca_file: None,
-            timeout: Duration::from_secs(10),
-        };
-        let senders = Senders { email: Arc::new(SmtpSender::new(&config).unwrap()), ..Senders::unconfigured() };
+        let senders = mail_senders(&smtp_config(smtp.port, SmtpTls::None, None));
         let deliverer = Deliverer { senders, config: quick() };
         let to = coc_shared::domain::notification::Destination {
             channel: Channel::Email,

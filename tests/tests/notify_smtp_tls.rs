@@ -7,7 +7,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 use std::time::Duration;
 
 use coc_shared::adapters::smtp::{SmtpConfig, SmtpSender, SmtpTls};
@@ -89,17 +88,7 @@ impl Pki {
 }
 
 fn sender(port: u16, tls: SmtpTls, ca_file: Option<PathBuf>) -> Senders {
-    let config = SmtpConfig {
-        host: "127.0.0.1".into(),
-        port,
-        tls,
-        user: None,
-        password: None,
-        from: "COC <coc@example.com>".into(),
-        ca_file,
-        timeout: Duration::from_secs(10),
-    };
-    Senders { email: Arc::new(SmtpSender::new(&config).unwrap()), ..Senders::unconfigured() }
+    mail_senders(&smtp_config(port, tls, ca_file))
 }
 
 fn to_alice() -> Recipient<'static> {
@@ -178,29 +167,12 @@ fn a_ca_file_that_is_missing_holds_no_certificate_or_goes_unused_stops_the_sende
         (SmtpTls::StartTls, not_pem, "holds no PEM certificate"),
         (SmtpTls::None, pki.path("ca.pem"), "COC_SMTP_CA_FILE is set but COC_SMTP_TLS is none"),
     ] {
-        let config = SmtpConfig {
-            host: "127.0.0.1".into(),
-            port: 465,
-            tls,
-            user: None,
-            password: None,
-            from: "coc@example.com".into(),
-            ca_file: Some(file),
-            timeout: Duration::from_secs(1),
-        };
+        let config = SmtpConfig { timeout: Duration::from_secs(1), ..smtp_config(465, tls, Some(file)) };
         let err = SmtpSender::new(&config).err().expect("refused");
         assert!(err.starts_with("COC_SMTP_CA_FILE") && err.contains(expected), "{tls:?}: {err}");
     }
     // The same file with TLS is taken.
-    let config = SmtpConfig {
-        host: "127.0.0.1".into(),
-        port: 465,
-        tls: SmtpTls::Tls,
-        user: None,
-        password: None,
-        from: "coc@example.com".into(),
-        ca_file: Some(pki.path("ca.pem")),
-        timeout: Duration::from_secs(1),
-    };
+    let config =
+        SmtpConfig { timeout: Duration::from_secs(1), ..smtp_config(465, SmtpTls::Tls, Some(pki.path("ca.pem"))) };
     assert!(SmtpSender::new(&config).is_ok());
 }

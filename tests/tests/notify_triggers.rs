@@ -11,52 +11,21 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
-use coc_shared::domain::engineer::webhook::AllowedHosts;
 use coc_shared::domain::notification::{EventKind, Notification};
 use coc_shared::domain::tenant::ProjectId;
 use coc_shared::ports::{Store, StoreError, WriteOp};
 use coc_shared::repositories::{incidents, notifications};
 use coc_tests::hooked::{HookedStore, WriteHook};
-use coc_tests::receivers::Receiver;
-use coc_tests::{backends, serve, Backend, Client, Reply};
+use coc_tests::notify_fixtures::{robot_tenants, RobotTenant as Setup};
+use coc_tests::{serve, Client, Reply};
 
 const PROJECT: &str = "p-notify";
 const PUBLIC_URL: &str = "https://coc.example.com";
 const CREATE: &str = "/v1/external/incident/create";
 const HANDLE: &str = "/v1/external/incident/handle";
 
-/// An engineer's WeCom robot: on the test's robot receiver (allow-listed loopback).
-fn wecom(robots: &Receiver, user: &str) -> String {
-    robots.url(&format!("/wecom/{user}?key=k-{user}"))
-}
-
-struct Setup {
-    name: &'static str,
-    client: Client,
-    store: Arc<dyn Store>,
-    /// The chat robots' endpoints the notifications are delivered to.
-    robots: Receiver,
-    _backend: Backend,
-}
-
-/// A tenant whose users u-alice (the client), u-oncall and u-second are
-/// engineers with a WeCom robot each, and u-quiet an engineer with no contact method.
 async fn setups() -> Vec<Setup> {
-    let mut all = Vec::new();
-    for backend in backends().await {
-        let robots = Receiver::robots("unused", "unused");
-        let loopback = AllowedHosts::parse("127.0.0.1").unwrap();
-        let app = backend.app().with_public_url(Some(PUBLIC_URL.into())).with_webhook_hosts(loopback);
-        let client = Client::new(&serve(app).await, backend.store.clone(), PROJECT).await;
-        client.sync_engineers(&[("u-oncall", "oncall"), ("u-second", "second"), ("u-quiet", "quiet")]).await;
-        for user in ["u-alice", "u-oncall", "u-second"] {
-            let robot = json!({"wecom_webhook": wecom(&robots, user)});
-            let reply = client.put(&format!("/v1/engineers/{user}"), &robot).await;
-            assert_eq!(reply.status, 200, "{}: {}", backend.name, reply.body);
-        }
-        all.push(Setup { name: backend.name, client, store: backend.store.clone(), robots, _backend: backend });
-    }
-    all
+    robot_tenants(PROJECT, PUBLIC_URL).await
 }
 
 fn project() -> ProjectId {
@@ -372,7 +341,7 @@ impl WriteHook for NoNotifications {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_notification_lands_in_the_same_transaction_as_its_change() {
-    for Setup { name, client, store, _backend: backend, .. } in setups().await {
+    for Setup { name, client, store, backend, .. } in setups().await {
         // The same tenant and engineers, through a store that refuses notifications.
         let failing: Arc<dyn Store> = Arc::new(HookedStore::new(store.clone(), NoNotifications));
         let app = coc_shared::App::new(failing, backend.queue.clone()).with_notify_queue(backend.notify_queue.clone());

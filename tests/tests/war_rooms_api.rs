@@ -4,50 +4,24 @@
 //! one room per incident, even when two requests race; the list walks the
 //! index newest first with filters, paging and counts, within the tenant.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use coc_shared::domain::engineer::webhook::AllowedHosts;
 use coc_shared::domain::notification::{EventKind, Notification};
 use coc_shared::domain::tenant::ProjectId;
 use coc_shared::ports::Store;
 use coc_shared::repositories::notifications;
-use coc_tests::receivers::Receiver;
-use coc_tests::{backends, serve, Backend, Client, Reply};
+use coc_tests::notify_fixtures::{robot_tenants, RobotTenant as Setup};
+use coc_tests::{Client, Reply};
 
 const PROJECT: &str = "p-warroom";
 const PUBLIC_URL: &str = "https://coc.example.com";
 const CREATE: &str = "/v1/external/warrooms";
 const LIST: &str = "/v1/external/warrooms/list";
 
-struct Setup {
-    name: &'static str,
-    client: Client,
-    store: Arc<dyn Store>,
-    robots: Receiver,
-    _backend: Backend,
-}
-
-/// u-alice (the client), u-oncall and u-second are engineers with a WeCom
-/// robot each; u-quiet is an engineer with no contact method.
 async fn setups() -> Vec<Setup> {
-    let mut all = Vec::new();
-    for backend in backends().await {
-        let robots = Receiver::robots("unused", "unused");
-        let loopback = AllowedHosts::parse("127.0.0.1").unwrap();
-        let app = backend.app().with_public_url(Some(PUBLIC_URL.into())).with_webhook_hosts(loopback);
-        let client = Client::new(&serve(app).await, backend.store.clone(), PROJECT).await;
-        client.sync_engineers(&[("u-oncall", "oncall"), ("u-second", "second"), ("u-quiet", "quiet")]).await;
-        for user in ["u-alice", "u-oncall", "u-second"] {
-            let robot = json!({"wecom_webhook": robots.url(&format!("/wecom/{user}?key=k-{user}"))});
-            let reply = client.put(&format!("/v1/engineers/{user}"), &robot).await;
-            assert_eq!(reply.status, 200, "{}: {}", backend.name, reply.body);
-        }
-        all.push(Setup { name: backend.name, client, store: backend.store.clone(), robots, _backend: backend });
-    }
-    all
+    robot_tenants(PROJECT, PUBLIC_URL).await
 }
 
 async fn incident(client: &Client, title: &str, level: &str) -> String {

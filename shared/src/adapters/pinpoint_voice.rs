@@ -20,6 +20,11 @@ pub const VOICE_BODY_MAX_CHARS: usize = 6_000;
 /// The longest origination identity the API takes (an ARN), in characters.
 const ORIGINATION_IDENTITY_MAX_CHARS: usize = 256;
 
+/// The error codes of a send that a later attempt may get past: throttling,
+/// the service's own failures and a quota (which a later minute may allow); a
+/// bad number, a denied call or an unknown origination identity will not pass.
+const TRANSIENT_CODES: &[&str] = &["ThrottlingException", "InternalServerException", "ServiceQuotaExceededException"];
+
 pub struct PinpointVoice {
     client: aws_sdk_pinpointsmsvoicev2::Client,
     origination_identity: String,
@@ -80,17 +85,8 @@ impl Sender for PinpointVoice {
         match sent {
             Ok(_) => Ok(()),
             Err(SdkError::ServiceError(err)) => {
-                let code = err.err().code().unwrap_or("unknown").to_owned();
-                let reason = format!("Pinpoint SMS and Voice {code}: {}", err.err().message().unwrap_or_default());
-                // Throttling, the service's own failures and a quota (which a
-                // later minute may allow) can pass; a bad number, a denied call
-                // or an unknown origination identity will not.
-                match code.as_str() {
-                    "ThrottlingException" | "InternalServerException" | "ServiceQuotaExceededException" => {
-                        Err(SendError::transient(reason))
-                    }
-                    _ => Err(SendError::permanent(reason)),
-                }
+                let err = err.err();
+                Err(SendError::from_service("Pinpoint SMS and Voice", err.code(), err.message(), TRANSIENT_CODES))
             }
             Err(other) => Err(SendError::transient(format!("Pinpoint SMS and Voice: {other}"))),
         }

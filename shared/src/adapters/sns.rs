@@ -8,6 +8,10 @@ use aws_sdk_sns::types::MessageAttributeValue;
 
 use crate::ports::{Outbound, SendError, Sender};
 
+/// The error codes of a send that a later attempt may get past: throttling and
+/// SNS's own failures; a bad number or a denied publish will not pass.
+const TRANSIENT_CODES: &[&str] = &["Throttled", "ThrottlingException", "InternalError", "KMSThrottling"];
+
 pub struct SnsSms {
     client: aws_sdk_sns::Client,
 }
@@ -43,15 +47,8 @@ impl Sender for SnsSms {
         match sent {
             Ok(_) => Ok(()),
             Err(SdkError::ServiceError(err)) => {
-                let code = err.err().code().unwrap_or("unknown").to_owned();
-                let reason = format!("SNS {code}: {}", err.err().message().unwrap_or_default());
-                // Throttling and SNS's own failures pass; a bad number or a denied publish does not.
-                match code.as_str() {
-                    "Throttled" | "ThrottlingException" | "InternalError" | "KMSThrottling" => {
-                        Err(SendError::transient(reason))
-                    }
-                    _ => Err(SendError::permanent(reason)),
-                }
+                let err = err.err();
+                Err(SendError::from_service("SNS", err.code(), err.message(), TRANSIENT_CODES))
             }
             Err(other) => Err(SendError::transient(format!("SNS: {other}"))),
         }

@@ -39,6 +39,19 @@ impl SendError {
     pub fn permanent(reason: impl Into<String>) -> Self {
         SendError { permanent: true, reason: reason.into() }
     }
+
+    /// An AWS API's refusal of a send, by its error code: transient when the
+    /// code is one of `transient_codes` (throttling, the service's own
+    /// failures), permanent otherwise (a bad number, a denied call).
+    pub fn from_service(service: &str, code: Option<&str>, message: Option<&str>, transient_codes: &[&str]) -> Self {
+        let code = code.unwrap_or("unknown");
+        let reason = format!("{service} {code}: {}", message.unwrap_or_default());
+        if transient_codes.contains(&code) {
+            SendError::transient(reason)
+        } else {
+            SendError::permanent(reason)
+        }
+    }
 }
 
 #[async_trait]
@@ -56,5 +69,19 @@ pub struct Unconfigured {
 impl Sender for Unconfigured {
     async fn send(&self, _outbound: &Outbound<'_>) -> Result<(), SendError> {
         Err(SendError::permanent(self.reason))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SendError;
+
+    #[test]
+    fn a_service_refusal_is_transient_only_for_the_codes_named() {
+        let throttled = SendError::from_service("SNS", Some("Throttled"), Some("slow down"), &["Throttled"]);
+        assert_eq!(throttled, SendError::transient("SNS Throttled: slow down"));
+        let denied = SendError::from_service("SNS", Some("AuthorizationError"), None, &["Throttled"]);
+        assert_eq!(denied, SendError::permanent("SNS AuthorizationError: "));
+        assert!(SendError::from_service("SNS", None, None, &["Throttled"]).permanent);
     }
 }
