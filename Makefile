@@ -47,7 +47,7 @@ bench: ## COC vs Alertmanager/Ansible and its own baselines (BENCH_PARTS=alarms 
 lambda-tools: tools ## The Lambda build tools (cargo-lambda, zig, SAM CLI; installed by `make tools`)
 
 watch: lambda-tools ## Run the functions one by one with cargo lambda watch (embedded store in COC_DATA_DIR)
-	COC_DATA_DIR=$(abspath $(COC_DATA_DIR)) PATH="$(abspath .tools/venv/bin):$$PATH" cargo lambda watch --features coc-shared/embedded
+	COC_DATA_DIR=$(abspath $(COC_DATA_DIR)) PATH="$(abspath .tools/venv/bin):$$PATH" cargo lambda watch --features coc-runtime/embedded
 
 lambda-build: lambda-tools ## Build every function of template.yaml for Lambda (arm64) with sam build; checks each bootstrap
 	scripts/lambda-build.sh

@@ -46,7 +46,7 @@ make -s lambda-tools
 # features plus the embedded store), so that watch finds them fresh.
 for function in issue-token create-script register-agent agent-heartbeat poll-agent-jobs \
   report-agent-job list-resources execute-script get-script-job get-script-job-batch; do
-  cargo build -q -p "$function" --features coc-shared/embedded
+  cargo build -q -p "$function" --features coc-runtime/embedded
 done
 COC_CARGO_LAMBDA=.tools/venv/bin/cargo-lambda .tools/venv/bin/pytest -q tests/lambda
 

@@ -3,14 +3,14 @@
 //! embedded store in COC_DATA_DIR (safe while `make run` is serving it).
 
 use clap::{Parser, Subcommand};
-use coc_shared::adapters::dynamodb::DynamoStore;
+use coc_runtime::adapters::dynamodb::DynamoStore;
+use coc_runtime::environment::app_from_env;
 use coc_shared::auth::agents::{self, ActivationRequest};
 use coc_shared::auth::{issue_token, Credential};
 use coc_shared::clock::iso8601;
 use coc_shared::clock::now_ms;
 use coc_shared::domain::tenant::{Caller, ProjectId};
 use coc_shared::repositories::{credentials, reindex};
-use coc_shared::App;
 use serde_json::json;
 
 #[derive(Parser)]
@@ -82,7 +82,7 @@ async fn run(cli: Cli) -> Result<serde_json::Value, String> {
             Ok(json!({ "table": table }))
         }
         Command::CreateCredential { project_id, user_id, user_name } => {
-            let app = App::from_env().await?;
+            let app = app_from_env().await?;
             let project = ProjectId::parse(project_id).map_err(|e| format!("--project-id {e}"))?;
             let user_name = user_name.unwrap_or_else(|| user_id.clone());
             let credential = Credential::generate(project, user_id, user_name, now_ms());
@@ -96,7 +96,7 @@ async fn run(cli: Cli) -> Result<serde_json::Value, String> {
             }))
         }
         Command::CreateActivation { project_id, max_registrations, expires_in_secs } => {
-            let app = App::from_env().await?;
+            let app = app_from_env().await?;
             let operator = Caller {
                 project_id: ProjectId::parse(project_id).map_err(|e| format!("--project-id {e}"))?,
                 user_id: "coc-admin".into(),
@@ -119,7 +119,7 @@ async fn run(cli: Cli) -> Result<serde_json::Value, String> {
             }))
         }
         Command::RevokeAgent { project_id, agent_sn } => {
-            let app = App::from_env().await?;
+            let app = app_from_env().await?;
             let project = ProjectId::parse(project_id).map_err(|e| format!("--project-id {e}"))?;
             if !agents::revoke(app.store.as_ref(), &project, &agent_sn).await.map_err(|e| e.to_string())? {
                 return Err(format!("agent {agent_sn} is not registered in project {project}"));
@@ -127,14 +127,14 @@ async fn run(cli: Cli) -> Result<serde_json::Value, String> {
             Ok(json!({ "revoked": agent_sn }))
         }
         Command::IndexCredential { access_key } => {
-            let app = App::from_env().await?;
+            let app = app_from_env().await?;
             if !credentials::reindex(app.store.as_ref(), &access_key).await.map_err(|e| e.to_string())? {
                 return Err(format!("access key {access_key} is unknown"));
             }
             Ok(json!({ "indexed": access_key }))
         }
         Command::Reindex { project_id } => {
-            let app = App::from_env().await?;
+            let app = app_from_env().await?;
             let project = ProjectId::parse(project_id).map_err(|e| format!("--project-id {e}"))?;
             let done = reindex::reindex(app.store.as_ref(), &project).await.map_err(|e| e.to_string())?;
             let mut output = serde_json::to_value(done).map_err(|e| e.to_string())?;
@@ -142,7 +142,7 @@ async fn run(cli: Cli) -> Result<serde_json::Value, String> {
             Ok(output)
         }
         Command::IssueToken { access_key } => {
-            let app = App::from_env().await?;
+            let app = app_from_env().await?;
             let credential = credentials::get(app.store.as_ref(), &app.secrets, &access_key)
                 .await
                 .map_err(|e| e.to_string())?

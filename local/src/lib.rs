@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use coc_runtime::environment::deliverer_from_env;
 use coc_shared::engine;
 use coc_shared::error::ApiError;
 use coc_shared::handlers::{self, Admitted};
@@ -193,7 +194,7 @@ pub async fn spawn(addr: &str, app: App) -> std::io::Result<SocketAddr> {
     let listener = TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     start_engine(app.clone());
-    start_notifications(app.clone(), Deliverer::from_env(&app).await.map_err(std::io::Error::other)?);
+    start_notifications(app.clone(), deliverer_from_env(&app).await.map_err(std::io::Error::other)?);
     tokio::spawn(serve(listener, app, Limits::default()));
     Ok(bound)
 }

@@ -4,13 +4,13 @@
 //! no event source hands the queue's messages to the `job-engine` function.
 //!
 //! Store, queue and master key are chosen from the environment as the functions
-//! choose them ([`App::from_env`]): DynamoDB with `COC_TABLE_NAME`, SQS with
+//! choose them ([`app_from_env`]): DynamoDB with `COC_TABLE_NAME`, SQS with
 //! `COC_QUEUE_URL`, KMS with `COC_KMS_KEY_ID`, else the embedded ones.
 
 use coc_local::{serve, start_engine, start_notifications, Limits, DEFAULT_LISTEN};
+use coc_runtime::environment::{app_from_env, deliverer_from_env};
 use coc_shared::auth::{bootstrap, BootstrapConfig};
 use coc_shared::clock::now_ms;
-use coc_shared::notify::deliver::Deliverer;
 use coc_shared::App;
 
 const USAGE: &str = "usage: coc-local [--engine-only]";
@@ -31,7 +31,7 @@ fn mode_from_args() -> Result<Mode, String> {
     }
 }
 
-/// What [`App::from_env`] chose, in words for the start-up log (never a secret:
+/// What [`app_from_env`] chose, in words for the start-up log (never a secret:
 /// a table name, a queue URL, a key id or a path).
 struct Backends {
     store: String,
@@ -67,7 +67,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mode = mode_from_args()?;
     let limits = Limits::from_env()?;
     let backends = Backends::from_env();
-    let app = App::from_env().await?;
+    let app = app_from_env().await?;
     match mode {
         Mode::EngineOnly => {
             tracing::info!(
@@ -78,7 +78,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "COC job engine running"
             );
             start_engine(app.clone());
-            start_notifications(app.clone(), Deliverer::from_env(&app).await?);
+            start_notifications(app.clone(), deliverer_from_env(&app).await?);
             tokio::signal::ctrl_c().await?;
             tracing::info!("shutting down");
             return Ok(());
@@ -113,7 +113,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "COC API serving every route"
     );
     start_engine(app.clone());
-    start_notifications(app.clone(), Deliverer::from_env(&app).await?);
+    start_notifications(app.clone(), deliverer_from_env(&app).await?);
     tokio::select! {
         () = serve(listener, app, limits) => {}
         _ = tokio::signal::ctrl_c() => tracing::info!("shutting down"),

@@ -11,7 +11,7 @@ use crate::adapters::unavailable::{NoBlobs, NoQueue};
 use crate::auth::PublicHosts;
 use crate::clock::Clock;
 use crate::domain::engineer::webhook::AllowedHosts;
-use crate::ports::{Blobs, Queue, Store};
+use crate::ports::{Blobs, HttpsGet, NoHttps, Queue, Store};
 use crate::secrets::SecretBox;
 use crate::wakeups::Wakeups;
 
@@ -27,8 +27,8 @@ pub const NOTIFY_QUEUE_VAR: &str = "COC_NOTIFY_QUEUE_URL";
 pub const EMBEDDED_NOTIFY_QUEUE: &str = "notifications";
 /// Where the embedded blob store keeps attachments, under the data directory.
 pub const EMBEDDED_BLOBS_DIR: &str = "attachments";
-/// The S3 bucket of attachments; without it (and with the `embedded`
-/// feature) they go to the data directory.
+/// The S3 bucket of attachments; without it (and with coc-runtime's
+/// `embedded` feature) they go to the data directory.
 pub const ATTACHMENTS_BUCKET_VAR: &str = "COC_ATTACHMENTS_BUCKET";
 /// How long a received message stays hidden before it is delivered again.
 pub const QUEUE_VISIBILITY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -73,6 +73,8 @@ pub struct App {
     pub webhook_hosts: AllowedHosts,
     /// Where the bytes of attachments live (S3, or the data directory).
     pub blobs: Arc<dyn Blobs>,
+    /// GETs to AWS itself (SNS subscription confirmations).
+    pub https: Arc<dyn HttpsGet>,
 }
 
 impl App {
@@ -91,7 +93,12 @@ impl App {
             public_url: None,
             webhook_hosts: AllowedHosts::none(),
             blobs: Arc::new(NoBlobs { reason: "no blob store is configured" }),
+            https: Arc::new(NoHttps { reason: "no HTTPS client is configured" }),
         }
+    }
+
+    pub fn with_https(self, https: Arc<dyn HttpsGet>) -> Self {
+        App { https, ..self }
     }
 
     pub fn with_blobs(self, blobs: Arc<dyn Blobs>) -> Self {
@@ -112,7 +119,7 @@ impl App {
     }
 
     /// The public URL and webhook allow-list from the environment.
-    fn with_link_settings_from_env(self) -> Result<Self, String> {
+    pub fn with_link_settings_from_env(self) -> Result<Self, String> {
         Ok(self.with_public_url(Self::public_url_from_env()?).with_webhook_hosts(AllowedHosts::from_env()?))
     }
 
@@ -141,7 +148,7 @@ impl App {
     }
 
     /// `COC_POLL_RECHECK_MS` when set (a whole number of milliseconds, at least 1), else `default`.
-    fn poll_recheck_from_env(default: Duration) -> Result<Duration, String> {
+    pub fn poll_recheck_from_env(default: Duration) -> Result<Duration, String> {
         match std::env::var(POLL_RECHECK_VAR).ok().filter(|v| !v.is_empty()) {
             None => Ok(default),
             Some(value) => match value.parse::<u64>() {
@@ -165,92 +172,12 @@ impl App {
         app.with_secrets(Self::local_secrets(data_dir)?).with_poll_recheck(poll_recheck).with_link_settings_from_env()
     }
 
-    fn local_secrets(data_dir: &std::path::Path) -> Result<SecretBox, String> {
+    pub fn local_secrets(data_dir: &std::path::Path) -> Result<SecretBox, String> {
         let path = std::env::var_os("COC_KEY_FILE").map(PathBuf::from).unwrap_or_else(|| data_dir.join(KEY_FILE));
         Ok(SecretBox::new(Arc::new(LocalKeyring::open_or_create(&path)?)))
     }
 
     pub fn data_dir_from_env() -> PathBuf {
         std::env::var_os("COC_DATA_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
-    }
-
-    /// DynamoDB when `COC_TABLE_NAME` is set and SQS when `COC_QUEUE_URL` (and
-    /// for notifications `COC_NOTIFY_QUEUE_URL`) is set;
-    /// otherwise, with the `embedded` feature, the embedded store and queue in
-    /// `COC_DATA_DIR`. The public hosts come from `COC_PUBLIC_HOSTS`, the polls'
-    /// recheck interval from `COC_POLL_RECHECK_MS`. The master key is in KMS when
-    /// `COC_KMS_KEY_ID` is set, otherwise in the local key file.
-    /// A binary built without the `sqs` or `kms` feature (a Lambda function whose
-    /// route needs no queue or no secrets) gets a port that refuses every call.
-    #[cfg(feature = "dynamodb")]
-    pub async fn from_env() -> Result<Self, String> {
-        use crate::adapters::dynamodb::DynamoStore;
-
-        let setting = |name| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let table = setting("COC_TABLE_NAME");
-        let queue_url = setting("COC_QUEUE_URL");
-        let embedded = match (&table, &queue_url) {
-            (Some(_), Some(_)) => None,
-            _ if cfg!(feature = "embedded") => Some(Self::embedded(&Self::data_dir_from_env())?),
-            _ => None,
-        };
-        let poll_recheck = Self::poll_recheck_from_env(match table {
-            Some(_) => SHARED_STORE_POLL_RECHECK,
-            None => EMBEDDED_POLL_RECHECK,
-        })?;
-        let store: Arc<dyn Store> = match table {
-            Some(table) => Arc::new(DynamoStore::from_env(table).await),
-            None => {
-                embedded.as_ref().ok_or("COC_TABLE_NAME is not set and this build has no embedded store")?.store.clone()
-            }
-        };
-        let queue: Arc<dyn Queue> = match (queue_url, &embedded) {
-            #[cfg(feature = "sqs")]
-            (Some(url), _) => Arc::new(crate::adapters::sqs::SqsQueue::from_env(url, QUEUE_VISIBILITY_TIMEOUT).await),
-            (None, Some(embedded)) => embedded.queue.clone(),
-            _ if cfg!(feature = "sqs") => Arc::new(NoQueue { reason: "COC_QUEUE_URL is not set" }),
-            _ => Arc::new(NoQueue { reason: "built without the `sqs` feature" }),
-        };
-        // Notifications wait on a queue of their own (`COC_NOTIFY_QUEUE_URL`).
-        let notify_queue: Arc<dyn Queue> = match (setting(NOTIFY_QUEUE_VAR), &embedded) {
-            #[cfg(feature = "sqs")]
-            (Some(url), _) => Arc::new(crate::adapters::sqs::SqsQueue::from_env(url, QUEUE_VISIBILITY_TIMEOUT).await),
-            (None, Some(embedded)) => embedded.notify_queue.clone(),
-            _ if cfg!(feature = "sqs") => Arc::new(NoQueue { reason: "COC_NOTIFY_QUEUE_URL is not set" }),
-            _ => Arc::new(NoQueue { reason: "built without the `sqs` feature" }),
-        };
-        // Attachments go to S3 when a bucket is named; else, where the build
-        // has the embedded fallback (coc-local), to the data directory,
-        // whatever the store is.
-        let blobs: Arc<dyn Blobs> = match setting(ATTACHMENTS_BUCKET_VAR) {
-            #[cfg(feature = "s3")]
-            Some(bucket) => Arc::new(crate::adapters::blobs_s3::S3Blobs::from_env(bucket).await),
-            _ if cfg!(feature = "embedded") => {
-                Arc::new(FsBlobs::new(Self::data_dir_from_env().join(EMBEDDED_BLOBS_DIR)))
-            }
-            #[cfg(not(feature = "s3"))]
-            Some(_) => Arc::new(NoBlobs { reason: "built without the `s3` feature" }),
-            None => Arc::new(NoBlobs { reason: "COC_ATTACHMENTS_BUCKET is not set" }),
-        };
-        let secrets = match setting("COC_KMS_KEY_ID") {
-            #[cfg(feature = "kms")]
-            Some(key_id) => SecretBox::new(Arc::new(crate::adapters::kms::KmsKeyring::from_env(key_id).await)),
-            #[cfg(not(feature = "kms"))]
-            Some(_) => SecretBox::new(Arc::new(crate::adapters::unavailable::NoKeyring {
-                reason: "built without the `kms` feature",
-            })),
-            None => {
-                let data_dir = Self::data_dir_from_env();
-                std::fs::create_dir_all(&data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
-                Self::local_secrets(&data_dir)?
-            }
-        };
-        App::new(store, queue)
-            .with_notify_queue(notify_queue)
-            .with_blobs(blobs)
-            .with_secrets(secrets)
-            .with_public_hosts(PublicHosts::from_env()?)
-            .with_poll_recheck(poll_recheck)
-            .with_link_settings_from_env()
     }
 }

@@ -1,5 +1,5 @@
 //! The domain crate of the Cloud Operations Center: models and their validation,
-//! the error type, storage and queue ports with their adapters, and the handlers
+//! the error type, storage and queue ports with their light adapters (SQLite, files), and the handlers
 //! that the Lambda binaries and the local server both run.
 
 pub mod adapters;
@@ -12,8 +12,6 @@ pub mod error;
 pub mod handlers;
 pub mod http;
 pub mod ids;
-#[cfg(feature = "lambda")]
-pub mod lambda;
 pub mod limits;
 pub mod logging;
 pub mod notify;

@@ -81,7 +81,7 @@ def watch():
     process = subprocess.Popen([cargo_lambda, "lambda", "watch", "--invoke-address", "127.0.0.1",
                                 "--invoke-port", str(port), "--ignore-changes", "--quiet",
                                 # The embedded store: functions fall back to it only with this feature.
-                                "--features", "coc-shared/embedded"],
+                                "--features", "coc-runtime/embedded"],
                                cwd=ROOT, env=ENV, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
+use coc_runtime::adapters::blobs_s3::S3Blobs;
 use coc_shared::adapters::blobs_fs::FsBlobs;
-use coc_shared::adapters::blobs_s3::S3Blobs;
 use coc_shared::ports::Blobs;
 
 /// moto serves every service on one port: S3's endpoint is its own variable

@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use coc_shared::adapters::dynamodb::DynamoStore;
+use coc_runtime::adapters::dynamodb::DynamoStore;
+use coc_runtime::adapters::sqs::SqsQueue;
 use coc_shared::adapters::sqlite::{SqliteDb, SqliteQueue, SqliteStore};
-use coc_shared::adapters::sqs::SqsQueue;
 use coc_shared::auth::signature::{sdk_date, sign_headers, AccessKey};
 use coc_shared::auth::Credential;
 use coc_shared::clock::now_ms;

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use coc_shared::adapters::robots::{RobotSender, ROBOT_TIMEOUT};
-use coc_shared::adapters::smtp::{SmtpConfig, SmtpSender, SmtpTls};
+use coc_runtime::adapters::robots::{RobotSender, ROBOT_TIMEOUT};
+use coc_runtime::adapters::smtp::{SmtpConfig, SmtpSender, SmtpTls};
 use coc_shared::domain::engineer::webhook::AllowedHosts;
 use coc_shared::domain::engineer::Engineer;
 use coc_shared::domain::notification::{Channel, Delivery, EventKind, Message, Notification};

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use serde_json::{json, Value};
 
+use coc_runtime::lambda::take_alarms;
 use coc_shared::clock::now_ms;
 use coc_shared::domain::tenant::ProjectId;
-use coc_shared::lambda::take_alarms;
 use coc_shared::limits::{ALARM_DELIVERY_CLEANUP, ALARM_DELIVERY_RETENTION_MS};
 use coc_shared::ports::{Item, Store};
 use coc_shared::repositories::alarm_deliveries::{self, Delivery};

@@ -46,14 +46,18 @@ fn actions(resource: &Value) -> BTreeSet<String> {
     actions
 }
 
-/// The coc-shared features a function's package enables.
-fn shared_features(binary: &str) -> BTreeSet<String> {
+fn manifest(binary: &str) -> String {
     let manifest = workspace_root().join("functions").join(binary).join("Cargo.toml");
-    let text = std::fs::read_to_string(&manifest).unwrap_or_else(|_| panic!("{} is missing", manifest.display()));
+    std::fs::read_to_string(&manifest).unwrap_or_else(|_| panic!("{} is missing", manifest.display()))
+}
+
+/// The coc-runtime features a function's package enables.
+fn runtime_features(binary: &str) -> BTreeSet<String> {
+    let text = manifest(binary);
     let line = text
         .lines()
-        .find(|line| line.trim_start().starts_with("coc-shared"))
-        .unwrap_or_else(|| panic!("{} does not depend on coc-shared", manifest.display()));
+        .find(|line| line.trim_start().starts_with("coc-runtime"))
+        .unwrap_or_else(|| panic!("functions/{binary}/Cargo.toml does not depend on coc-runtime"));
     let list = line.split_once("features = [").map(|(_, rest)| rest.split(']').next().unwrap_or_default());
     list.unwrap_or_default()
         .split(',')
@@ -94,7 +98,24 @@ fn each_function_enables_the_adapters_its_policies_allow_and_no_other() {
         if binary == "report-cloudwatch-event" {
             wanted.insert("robots".to_owned());
         }
-        assert_eq!(shared_features(&binary), wanted, "{binary}: coc-shared features against its policies {allowed:?}");
+        assert_eq!(
+            runtime_features(&binary),
+            wanted,
+            "{binary}: coc-runtime features against its policies {allowed:?}"
+        );
+    }
+}
+
+/// The domain crate is built once for all functions only if none of them can
+/// change it: it has no features, and no function names any.
+#[test]
+fn the_domain_crate_is_the_same_build_in_every_function() {
+    let shared = std::fs::read_to_string(workspace_root().join("shared/Cargo.toml")).expect("shared/Cargo.toml");
+    assert!(!shared.lines().any(|line| line.trim() == "[features]"), "coc-shared must have no features");
+    for (binary, _) in functions(&template()) {
+        for line in manifest(&binary).lines().filter(|line| line.trim_start().starts_with("coc-shared")) {
+            assert_eq!(line.trim(), "coc-shared.workspace = true", "functions/{binary}/Cargo.toml");
+        }
     }
 }
 

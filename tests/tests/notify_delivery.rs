@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use coc_runtime::adapters::robots::{Resolver, RobotSender, ROBOT_TIMEOUT};
+use coc_runtime::adapters::smtp::SmtpTls;
 use coc_shared::adapters::outbox::Outbox;
-use coc_shared::adapters::robots::{Resolver, RobotSender, ROBOT_TIMEOUT};
-use coc_shared::adapters::smtp::SmtpTls;
 use coc_shared::domain::engineer::webhook::AllowedHosts;
 use coc_shared::domain::notification::{Channel, DeliveryStatus, Destination};
 use coc_shared::notify::config::DeliveryConfig;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use coc_shared::adapters::smtp::SmtpTls;
+use coc_runtime::adapters::smtp::SmtpTls;
 use coc_shared::App;
 
 use coc_shared::clock::Clock;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use coc_shared::adapters::smtp::{SmtpConfig, SmtpSender, SmtpTls};
+use coc_runtime::adapters::smtp::{SmtpConfig, SmtpSender, SmtpTls};
 use coc_shared::domain::notification::{Channel, DeliveryStatus, Destination};
 use coc_shared::notify::senders::Senders;
 use coc_shared::notify::Recipient;

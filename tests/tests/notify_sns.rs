@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use coc_shared::adapters::sns::SnsSms;
+use coc_runtime::adapters::sns::SnsSms;
 use coc_shared::domain::notification::{Channel, DeliveryStatus, Destination};
 use coc_shared::notify::consumer::run_consumer;
 use coc_shared::notify::deliver::Deliverer;

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use aws_sdk_pinpointsmsvoicev2::config::{BehaviorVersion, Credentials, Region};
-use coc_shared::adapters::pinpoint_voice::PinpointVoice;
+use coc_runtime::adapters::pinpoint_voice::PinpointVoice;
 use coc_shared::domain::notification::{Channel, DeliveryStatus, Destination};
 use coc_shared::notify::senders::Senders;
 use coc_shared::notify::Recipient;

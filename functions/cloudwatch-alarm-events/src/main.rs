@@ -2,6 +2,6 @@
 //! topic's Lambda subscription, into the integration the stack names.
 
 #[tokio::main]
-async fn main() -> Result<(), coc_shared::lambda::Error> {
-    coc_shared::handlers::alarms_cloudwatch::serve_events().await
+async fn main() -> Result<(), coc_runtime::lambda::Error> {
+    coc_runtime::lambda::serve_cloudwatch_events().await
 }

@@ -1,4 +1,4 @@
 #[tokio::main]
-async fn main() -> Result<(), coc_shared::lambda::Error> {
-    coc_shared::lambda::serve_engine_sweep().await
+async fn main() -> Result<(), coc_runtime::lambda::Error> {
+    coc_runtime::lambda::serve_engine_sweep().await
 }

@@ -1,5 +1,5 @@
 /// Delivers notifications from the notification queue (mail, SMS, chat robots).
 #[tokio::main]
-async fn main() -> Result<(), coc_shared::lambda::Error> {
-    coc_shared::lambda::serve_notify_queue().await
+async fn main() -> Result<(), coc_runtime::lambda::Error> {
+    coc_runtime::lambda::serve_notify_queue().await
 }

@@ -1,4 +1,4 @@
-//! Ports a binary was built without (see the adapter features of coc-shared):
+//! Ports a binary was built without (see the adapter features of coc-runtime):
 //! a Lambda function whose route never kicks the job engine is built without
 //! the SQS client, one that never opens a secret without the KMS client. They
 //! refuse every call with an error that says so, should a route use one after all.

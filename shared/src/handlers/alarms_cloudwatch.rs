@@ -1,7 +1,7 @@
 //! CloudWatch alarms in: `POST /v1/event/cloudwatch/{integration_key}` takes
 //! what an alarm's SNS topic posts to an HTTPS subscription, or a "CloudWatch
 //! Alarm State Change" event as an EventBridge API destination posts it; the
-//! `cloudwatch-alarm-events` function ([`serve_events`]) takes the same event
+//! `cloudwatch-alarm-events` function (coc-runtime's `serve_cloudwatch_events`) takes the same event
 //! from an EventBridge rule, and SNS notifications from a Lambda subscription.
 //! The key is the credential, as for the other intakes; every change is one
 //! report to the intake's `ingest_delivery`, keyed by the event's or message's
@@ -64,7 +64,7 @@ pub async fn intake(app: &App, request: ApiRequest) -> Result<ApiResponse, ApiEr
         match sns::parse_delivery(&body) {
             Ok(Delivery::Notification(change)) => *change,
             Ok(Delivery::SubscriptionConfirmation(confirmation)) => {
-                return Ok(confirm(&integration, &confirmation).await)
+                return Ok(confirm(app, &integration, &confirmation).await)
             }
             Ok(Delivery::UnsubscribeConfirmation { topic_arn }) => {
                 tracing::info!(integration = %integration.integration_id, topic_arn, "SNS unsubscribed this intake");
@@ -141,9 +141,9 @@ pub async fn record(
 /// [`sns::subscribe_url`] accepted (SNS's own host, in the topic's region) is
 /// fetched, without following redirects. A failure answers 503, so SNS sends
 /// the confirmation again.
-async fn confirm(integration: &Integration, confirmation: &Confirmation) -> ApiResponse {
+async fn confirm(app: &App, integration: &Integration, confirmation: &Confirmation) -> ApiResponse {
     // Neither the URL nor its token is logged: the token confirms the subscription.
-    match fetch_confirmation(&confirmation.subscribe_url).await {
+    match fetch_confirmation(app, &confirmation.subscribe_url).await {
         Ok(()) => {
             tracing::info!(
                 integration = %integration.integration_id,
@@ -164,28 +164,14 @@ async fn confirm(integration: &Integration, confirmation: &Confirmation) -> ApiR
     }
 }
 
-#[cfg(feature = "robots")]
-async fn fetch_confirmation(url: &str) -> Result<(), String> {
-    let timeout = std::time::Duration::from_secs(10);
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .https_only(true)
-        .connect_timeout(timeout)
-        .timeout(timeout)
-        .build()
-        .map_err(|e| format!("cannot build an HTTP client: {e}"))?;
-    let response = client.get(url).send().await.map_err(|e| format!("SNS unreachable: {}", e.without_url()))?;
-    let status = response.status();
-    if status.is_success() {
-        Ok(())
-    } else {
-        Err(format!("SNS answered {status}"))
+/// GETs the SubscribeURL through the app's HTTPS client (none in a build
+/// without one: the subscription is then confirmed by hand with its token).
+async fn fetch_confirmation(app: &App, url: &str) -> Result<(), String> {
+    let answer = app.https.get(url).await?;
+    match answer.status {
+        200..=299 => Ok(()),
+        status => Err(format!("SNS answered {status}")),
     }
-}
-
-#[cfg(not(feature = "robots"))]
-async fn fetch_confirmation(_url: &str) -> Result<(), String> {
-    Err("this build makes no outbound HTTPS requests; confirm the subscription with the token SNS sent".into())
 }
 
 /// What the `cloudwatch-alarm-events` function did with one invocation.
@@ -259,24 +245,4 @@ pub fn config_from_env() -> Result<(String, AlarmLevel), String> {
         None => DEFAULT_LEVEL,
     };
     Ok((key, level))
-}
-
-/// The `cloudwatch-alarm-events` function: EventBridge rule and SNS Lambda
-/// subscription both invoke it.
-#[cfg(feature = "lambda")]
-pub async fn serve_events() -> Result<(), lambda_http::Error> {
-    use lambda_http::{service_fn, Error, LambdaEvent};
-    crate::logging::init();
-    let app = App::from_env().await.map_err(Error::from)?;
-    let (key, level) = config_from_env().map_err(Error::from)?;
-    lambda_http::lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        let (app, key) = (&app, key.as_str());
-        async move {
-            let taken = take(app, key, level, &event.payload).await.map_err(Error::from)?;
-            Ok::<_, Error>(serde_json::json!({
-                "recorded": taken.recorded, "redelivered": taken.redelivered, "dropped": taken.dropped.len(),
-            }))
-        }
-    }))
-    .await
 }

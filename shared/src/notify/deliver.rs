@@ -38,14 +38,6 @@ pub struct Deliverer {
     pub config: DeliveryConfig,
 }
 
-impl Deliverer {
-    /// The senders and retry settings of the environment (see `Senders::from_env`, `DeliveryConfig::from_env`).
-    pub async fn from_env(app: &App) -> Result<Self, String> {
-        let senders = Senders::from_env(app, &App::data_dir_from_env()).await?;
-        Ok(Deliverer { senders, config: DeliveryConfig::from_env()? })
-    }
-}
-
 /// What became of one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Handled {

@@ -9,10 +9,10 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
 use bytes::Bytes;
 
-use crate::ports::{check_key, BlobError, Blobs};
+use coc_shared::ports::{check_key, BlobError, Blobs};
 
 /// The variable naming the bucket.
-pub const BUCKET_VAR: &str = crate::app::ATTACHMENTS_BUCKET_VAR;
+pub const BUCKET_VAR: &str = coc_shared::app::ATTACHMENTS_BUCKET_VAR;
 
 pub struct S3Blobs {
     client: Client,

@@ -13,10 +13,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::clock::now_ms;
-use crate::domain::engineer::webhook::AllowedHosts;
-use crate::domain::notification::Channel;
-use crate::ports::{Outbound, SendError, Sender};
+use coc_shared::clock::now_ms;
+use coc_shared::domain::engineer::webhook::AllowedHosts;
+use coc_shared::domain::notification::Channel;
+use coc_shared::ports::{Outbound, SendError, Sender};
 
 pub use dingtalk::{dingtalk_sign, dingtalk_url};
 pub use guard::{is_public, Resolver, SystemResolver};

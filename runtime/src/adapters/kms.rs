@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::DataKeySpec;
 
-use crate::ports::{DataKey, Keyring, KeyringError, DATA_KEY_LEN};
+use coc_shared::ports::{DataKey, Keyring, KeyringError, DATA_KEY_LEN};
 
 /// Bound into every data key: a blob from another use of the same KMS key does not unwrap here.
 const CONTEXT: (&str, &str) = ("purpose", "coc-secrets-at-rest");

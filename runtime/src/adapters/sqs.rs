@@ -8,7 +8,7 @@ use aws_sdk_sqs::error::ProvideErrorMetadata;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use aws_sdk_sqs::Client;
 
-use crate::ports::{Queue, QueueError, ReceivedMessage, MAX_DELAY};
+use coc_shared::ports::{Queue, QueueError, ReceivedMessage, MAX_DELAY};
 
 /// SQS long polling waits at most this long per call.
 const MAX_WAIT: Duration = Duration::from_secs(20);

@@ -10,9 +10,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::domain::engineer::webhook::{vendor_hosts, AllowedHosts};
-use crate::domain::notification::Channel;
-use crate::ports::SendError;
+use coc_shared::domain::engineer::webhook::{vendor_hosts, AllowedHosts};
+use coc_shared::domain::notification::Channel;
+use coc_shared::ports::SendError;
 
 /// Whether `ip` is reachable on the public internet: not loopback, private,
 /// link-local, shared (CGNAT), documentation, multicast or unspecified.

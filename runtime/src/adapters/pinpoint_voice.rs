@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use aws_sdk_pinpointsmsvoicev2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_pinpointsmsvoicev2::types::VoiceMessageBodyTextType;
 
-use crate::domain::notification::Message;
-use crate::ports::{Outbound, SendError, Sender};
+use coc_shared::domain::notification::Message;
+use coc_shared::ports::{Outbound, SendError, Sender};
 
 pub const ORIGINATION_IDENTITY_VAR: &str = "COC_VOICE_ORIGINATION_IDENTITY";
 
@@ -96,7 +96,7 @@ impl Sender for PinpointVoice {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::notification::EventKind;
+    use coc_shared::domain::notification::EventKind;
 
     #[test]
     fn an_origination_identity_is_required_and_checked() {

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use aws_sdk_sns::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sns::types::MessageAttributeValue;
 
-use crate::ports::{Outbound, SendError, Sender};
+use coc_shared::ports::{Outbound, SendError, Sender};
 
 /// The error codes of a send that a later attempt may get past: throttling and
 /// SNS's own failures; a bad number or a denied publish will not pass.

@@ -10,19 +10,21 @@ use lambda_http::{service_fn, Body, LambdaEvent, Request, RequestExt, Response};
 
 pub use lambda_http::Error;
 
-use crate::app::App;
-use crate::auth::precheck;
-use crate::clock::now_ms;
-use crate::error::ApiError;
-use crate::handlers::{error_response, handle_route_with, handler_for, Handler};
-use crate::http::ApiRequest;
-use crate::routes::{route_for, Operation, Route};
+use coc_shared::app::App;
+
+use crate::environment::{app_from_env, deliverer_from_env};
+use coc_shared::auth::precheck;
+use coc_shared::clock::now_ms;
+use coc_shared::error::ApiError;
+use coc_shared::handlers::{error_response, handle_route_with, handler_for, Handler};
+use coc_shared::http::ApiRequest;
+use coc_shared::routes::{route_for, Operation, Route};
 
 /// The API Gateway (HTTP API) Lambda authorizer: rejects early what the
 /// functions would reject anyway, so bad traffic costs no function run.
 pub async fn serve_authorizer() -> Result<(), Error> {
-    crate::logging::init();
-    let app = App::from_env().await.map_err(Error::from)?;
+    coc_shared::logging::init();
+    let app = app_from_env().await.map_err(Error::from)?;
     lambda_http::lambda_runtime::run(service_fn(|event: LambdaEvent<ApiGatewayV2CustomAuthorizerV2Request>| {
         let app = &app;
         async move { Ok::<_, Error>(authorize(app, event.payload, now_ms()).await) }
@@ -78,8 +80,8 @@ where
     F: Fn(App, Message) -> Fut + Copy,
     Fut: std::future::Future<Output = QueueOutcome>,
 {
-    crate::logging::init();
-    let app = App::from_env().await.map_err(Error::from)?;
+    coc_shared::logging::init();
+    let app = app_from_env().await.map_err(Error::from)?;
     lambda_http::lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let app = app.clone();
         async move { Ok::<_, Error>(consume(event.payload, |message| handle(app.clone(), message)).await) }
@@ -116,9 +118,9 @@ pub async fn serve_engine() -> Result<(), Error> {
 
 async fn engine_step(app: App, message: Message) -> QueueOutcome {
     // Engine steps are idempotent by the ticket's own state: the id is not needed.
-    match crate::engine::handle_message(&app, &message.body).await {
+    match coc_shared::engine::handle_message(&app, &message.body).await {
         Ok(()) => QueueOutcome::Done,
-        Err(err @ crate::engine::EngineError::BadMessage(_)) => QueueOutcome::Drop(err.to_string()),
+        Err(err @ coc_shared::engine::EngineError::BadMessage(_)) => QueueOutcome::Drop(err.to_string()),
         Err(err) => QueueOutcome::Retry(err.to_string()),
     }
 }
@@ -127,12 +129,12 @@ async fn engine_step(app: App, message: Message) -> QueueOutcome {
 /// ticket, so one whose kick was lost (a crash between saving it and sending
 /// its message) still moves on.
 pub async fn serve_engine_sweep() -> Result<(), Error> {
-    crate::logging::init();
-    let app = App::from_env().await.map_err(Error::from)?;
+    coc_shared::logging::init();
+    let app = app_from_env().await.map_err(Error::from)?;
     lambda_http::lambda_runtime::run(service_fn(|_event: LambdaEvent<serde_json::Value>| {
         let app = app.clone();
         async move {
-            let kicked = crate::engine::resume_active(&app).await.map_err(|e| Error::from(e.to_string()))?;
+            let kicked = coc_shared::engine::resume_active(&app).await.map_err(|e| Error::from(e.to_string()))?;
             tracing::info!(kicked, "swept unfinished tickets");
             Ok::<_, Error>(serde_json::json!({ "kicked": kicked }))
         }
@@ -145,12 +147,11 @@ pub async fn serve_engine_sweep() -> Result<(), Error> {
 /// so the current one is done either way. Senders come from the environment
 /// once per cold start.
 pub async fn serve_notify_queue() -> Result<(), Error> {
-    use crate::notify::consumer::{handle_message, MessageError};
-    use crate::notify::deliver::Deliverer;
+    use coc_shared::notify::consumer::{handle_message, MessageError};
 
-    crate::logging::init();
-    let app = App::from_env().await.map_err(Error::from)?;
-    let deliverer = Deliverer::from_env(&app).await.map_err(Error::from)?;
+    coc_shared::logging::init();
+    let app = app_from_env().await.map_err(Error::from)?;
+    let deliverer = deliverer_from_env(&app).await.map_err(Error::from)?;
     lambda_http::lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let (app, deliverer) = (&app, &deliverer);
         async move {
@@ -171,13 +172,14 @@ pub async fn serve_notify_queue() -> Result<(), Error> {
 /// Delivery's safety net on AWS, run on a schedule: re-queues pending
 /// deliveries whose message was lost (see `notify::sweep`).
 pub async fn serve_notify_sweep() -> Result<(), Error> {
-    crate::logging::init();
-    let app = App::from_env().await.map_err(Error::from)?;
-    let config = crate::notify::config::DeliveryConfig::from_env().map_err(Error::from)?;
+    coc_shared::logging::init();
+    let app = app_from_env().await.map_err(Error::from)?;
+    let config = coc_shared::notify::config::DeliveryConfig::from_env().map_err(Error::from)?;
     lambda_http::lambda_runtime::run(service_fn(|_event: LambdaEvent<serde_json::Value>| {
         let app = app.clone();
         async move {
-            let requeued = crate::notify::sweep::sweep(&app, &config).await.map_err(|e| Error::from(e.to_string()))?;
+            let requeued =
+                coc_shared::notify::sweep::sweep(&app, &config).await.map_err(|e| Error::from(e.to_string()))?;
             tracing::info!(requeued, "swept pending notifications");
             Ok::<_, Error>(serde_json::json!({ "requeued": requeued }))
         }
@@ -198,13 +200,13 @@ pub async fn take_alarms(app: &App, event: SqsEvent) -> SqsBatchResponse {
 }
 
 async fn take_alarm(app: App, message: Message) -> QueueOutcome {
-    use crate::handlers::alarms::{ingest, ingest_delivery, IntakeError};
+    use coc_shared::handlers::alarms::{ingest, ingest_delivery, IntakeError};
     let body: serde_json::Value = serde_json::from_str(&message.body).unwrap_or_default();
     let key = body["integration_key"].as_str().unwrap_or_default();
     let alarm = &body["alarm"];
     // SQS always gives an id; without a usable one the report is still taken,
     // only not protected against a redelivery.
-    let taken = if crate::limits::QUEUE_MESSAGE_ID.check(&message.id).is_ok() {
+    let taken = if coc_shared::limits::QUEUE_MESSAGE_ID.check(&message.id).is_ok() {
         ingest_delivery(&app, key, alarm, &message.id).await
     } else {
         tracing::warn!(message_id = message.id, "an alarm message without a usable id: redeliveries count again");
@@ -239,8 +241,8 @@ impl Endpoint {
 
 /// Serves one API route behind `lambda_http`.
 pub async fn serve(endpoint: Endpoint) -> Result<(), Error> {
-    crate::logging::init();
-    let app = App::from_env().await.map_err(Error::from)?;
+    coc_shared::logging::init();
+    let app = app_from_env().await.map_err(Error::from)?;
     let route = route_for(endpoint.operation);
     lambda_http::run(service_fn(|event: Request| {
         let app = &app;
@@ -250,7 +252,8 @@ pub async fn serve(endpoint: Endpoint) -> Result<(), Error> {
 }
 
 async fn respond(app: &App, route: &'static Route, handler: Handler, event: Request) -> Response<Body> {
-    let request_id = event.lambda_context_ref().map(|c| c.request_id.clone()).unwrap_or_else(crate::ids::request_id);
+    let request_id =
+        event.lambda_context_ref().map(|c| c.request_id.clone()).unwrap_or_else(coc_shared::ids::request_id);
     let response = match to_api_request(route, event) {
         Ok(request) => handle_route_with(app, route, handler, request, &request_id).await,
         Err(err) => error_response(&err, &request_id),
@@ -270,7 +273,7 @@ fn to_api_request(route: &Route, event: Request) -> Result<ApiRequest, ApiError>
     // check does (`+` is a plus), so handlers see exactly what was signed.
     // Only an event without it (REST API payload 1.0) is rebuilt from the map.
     let (query, raw_query) = match event.uri().query() {
-        Some(raw) => (crate::http::parse_query(raw), Some(raw.to_owned())),
+        Some(raw) => (coc_shared::http::parse_query(raw), Some(raw.to_owned())),
         None => {
             let query_map = event.query_string_parameters();
             let query: Vec<(String, String)> = query_map
@@ -298,11 +301,11 @@ fn to_api_request(route: &Route, event: Request) -> Result<ApiRequest, ApiError>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::signature::{sign_headers, AccessKey};
-    use crate::auth::Credential;
-    use crate::auth::PublicHosts;
-    use crate::domain::tenant::ProjectId;
-    use crate::repositories::credentials;
+    use coc_shared::auth::signature::{sign_headers, AccessKey};
+    use coc_shared::auth::Credential;
+    use coc_shared::auth::PublicHosts;
+    use coc_shared::domain::tenant::ProjectId;
+    use coc_shared::repositories::credentials;
 
     /// What a function of `route` answers to `event`.
     async fn respond(app: &App, route: &'static Route, event: Request) -> Response<Body> {
@@ -391,13 +394,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_file_goes_out_as_binary_and_json_as_text() {
-        use crate::domain::attachment::{Attachment, FileKind, Upload};
+        use coc_shared::domain::attachment::{Attachment, FileKind, Upload};
         let (app, credential, dir) = app_with_key().await;
         let bytes = bytes::Bytes::from_static(b"\x89PNG\r\n\x1a\n\xff\x00 not utf-8");
         let upload = Upload { name: "graph.png".into(), kind: FileKind::Png, bytes: bytes.clone() };
         let attachment = Attachment::new(&upload, "d0c".into(), credential.project_id.clone(), "u".into(), 1);
         app.blobs.put(&attachment.blob_key, "image/png", bytes.clone()).await.unwrap();
-        app.store.write(vec![crate::repositories::attachments::insert_op(&attachment).unwrap()]).await.unwrap();
+        app.store.write(vec![coc_shared::repositories::attachments::insert_op(&attachment).unwrap()]).await.unwrap();
 
         let download = route_for(Operation::DownloadAttachment);
         let got = respond(&app, download, event(&credential, "GET", "/v1/incident/attachments/d0c", "", None)).await;
@@ -418,7 +421,7 @@ mod tests {
         let signed = event(&credential, "GET", "/v1/job/scripts", "name_like=a+b%20c&limit=1&flag", None);
         let request = to_api_request(list, signed).unwrap();
         // `+` is a plus, as the signature check reads it, not a space as in forms.
-        assert_eq!(request.query_text("name_like", crate::limits::NAME_LIKE).unwrap().as_deref(), Some("a+b c"));
+        assert_eq!(request.query_text("name_like", coc_shared::limits::NAME_LIKE).unwrap().as_deref(), Some("a+b c"));
         assert_eq!(request.query_all("flag"), [""]);
         let signed = event(&credential, "GET", "/v1/job/scripts", "name_like=a+b%20c&limit=1", None);
         assert_eq!(respond(&app, list, signed).await.status(), 200);
@@ -458,7 +461,7 @@ mod queue_consumer_tests {
 
     #[tokio::test]
     async fn queued_alarms_are_taken_in_like_posted_ones() {
-        use crate::domain::tenant::{Caller, ProjectId};
+        use coc_shared::domain::tenant::{Caller, ProjectId};
         let dir = std::env::temp_dir().join(format!("coc-alarm-queue-{}", uuid::Uuid::new_v4()));
         let app = App::embedded(&dir).unwrap();
         let caller = Caller {
@@ -467,7 +470,7 @@ mod queue_consumer_tests {
             user_name: "u".into(),
             agent_sn: None,
         };
-        let request = crate::http::ApiRequest {
+        let request = coc_shared::http::ApiRequest {
             method: http::Method::POST,
             path: "/v1/integrations".into(),
             path_params: Default::default(),
@@ -477,9 +480,10 @@ mod queue_consumer_tests {
             body: bytes::Bytes::from_static(br#"{"name": "prometheus", "alarm_level_threshold": "Critical"}"#),
         };
         // The integration's incidents go to its creator, who must be an engineer.
-        let engineer = crate::domain::engineer::Engineer::iam(caller.project_id.clone(), "u".into(), "u".into(), 0);
-        crate::repositories::engineers::insert(app.store.as_ref(), &engineer).await.unwrap();
-        let created = crate::handlers::integrations::create(&app, &caller, request).await.unwrap();
+        let engineer =
+            coc_shared::domain::engineer::Engineer::iam(caller.project_id.clone(), "u".into(), "u".into(), 0);
+        coc_shared::repositories::engineers::insert(app.store.as_ref(), &engineer).await.unwrap();
+        let created = coc_shared::handlers::integrations::create(&app, &caller, request).await.unwrap();
         let key = created.body["data"]["integration_key"].as_str().unwrap().to_owned();
         let alarm = serde_json::json!({"alarmId": "a1", "alarmName": "disk full", "alarmLevel": "Critical", "time": 1,
             "nameSpace": "ns", "applicationId": "app", "alarmDesc": "d", "alarmSource": "prometheus"});
@@ -495,8 +499,8 @@ mod queue_consumer_tests {
         .await;
         assert!(response.batch_item_failures.is_empty(), "bad messages are dropped, not retried");
         let integration =
-            crate::repositories::incidents::integration_by_key(app.store.as_ref(), &key).await.unwrap().unwrap();
-        let alarm = crate::repositories::alarms::get_alarm(
+            coc_shared::repositories::incidents::integration_by_key(app.store.as_ref(), &key).await.unwrap().unwrap();
+        let alarm = coc_shared::repositories::alarms::get_alarm(
             app.store.as_ref(),
             &caller.project_id,
             &integration.integration_id,
@@ -515,9 +519,9 @@ mod queue_consumer_tests {
 #[cfg(test)]
 mod authorizer_tests {
     use super::*;
-    use crate::auth::{issue_token, Credential};
-    use crate::domain::tenant::ProjectId;
-    use crate::repositories::credentials;
+    use coc_shared::auth::{issue_token, Credential};
+    use coc_shared::domain::tenant::ProjectId;
+    use coc_shared::repositories::credentials;
 
     fn event(headers: &[(&str, &str)]) -> ApiGatewayV2CustomAuthorizerV2Request {
         let mut request = ApiGatewayV2CustomAuthorizerV2Request::default();
@@ -559,7 +563,7 @@ mod authorizer_tests {
         for request in refused {
             assert!(!authorize(&app, request, now).await.is_authorized);
         }
-        let expired = now + crate::auth::TOKEN_LIFETIME_MS + 1;
+        let expired = now + coc_shared::auth::TOKEN_LIFETIME_MS + 1;
         assert!(!authorize(&app, event(&[("x-auth-token", &token)]), expired).await.is_authorized);
         std::fs::remove_dir_all(dir).ok();
     }
@@ -567,7 +571,7 @@ mod authorizer_tests {
     #[tokio::test]
     async fn the_authorizer_refuses_signatures_made_for_other_hosts() {
         let dir = std::env::temp_dir().join(format!("coc-authorizer-{}", uuid::Uuid::new_v4()));
-        let public = crate::auth::PublicHosts::parse("api.example.com").unwrap();
+        let public = coc_shared::auth::PublicHosts::parse("api.example.com").unwrap();
         let app = App::embedded(&dir).unwrap().with_public_hosts(public);
         let now = 1_767_225_600_000; // 2026-01-01T00:00:00Z
         let credential = Credential::generate(ProjectId::parse("p1").unwrap(), "u".into(), "n".into(), now);
@@ -585,4 +589,24 @@ mod authorizer_tests {
         assert!(authorize(&app, with_token, now).await.is_authorized);
         std::fs::remove_dir_all(dir).ok();
     }
+}
+
+/// The `cloudwatch-alarm-events` function: EventBridge rule and SNS Lambda
+/// subscription both invoke it.
+pub async fn serve_cloudwatch_events() -> Result<(), Error> {
+    use coc_shared::handlers::alarms_cloudwatch::{config_from_env, take};
+    use serde_json::Value;
+    coc_shared::logging::init();
+    let app = app_from_env().await.map_err(Error::from)?;
+    let (key, level) = config_from_env().map_err(Error::from)?;
+    lambda_http::lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
+        let (app, key) = (&app, key.as_str());
+        async move {
+            let taken = take(app, key, level, &event.payload).await.map_err(Error::from)?;
+            Ok::<_, Error>(serde_json::json!({
+                "recorded": taken.recorded, "redelivered": taken.redelivered, "dropped": taken.dropped.len(),
+            }))
+        }
+    }))
+    .await
 }

@@ -16,7 +16,9 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::Client;
 
-use crate::ports::{Condition, Index, IndexKey, IndexQuery, Item, Order, Page, PageQuery, Store, StoreError, WriteOp};
+use coc_shared::ports::{
+    Condition, Index, IndexKey, IndexQuery, Item, Order, Page, PageQuery, Store, StoreError, WriteOp,
+};
 
 /// How often a transaction that collided with another one is tried again.
 /// Collisions are transient; the retried transaction then either succeeds or
