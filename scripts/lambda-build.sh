@@ -4,7 +4,7 @@
 # checked is the deploy path. SAM's rust-cargolambda builder runs
 # `cargo lambda build --release --arm64 --bin <Binary>` in each function's
 # package (its CodeUri), all in one target directory (CARGO_TARGET_DIR, default
-# target/): the dependencies are compiled once, coc-shared once per feature set,
+# target/): the dependencies and coc-shared are compiled once, coc-runtime once per feature set,
 # and each function only links. Bootstraps land in .aws-sam/build/<Function>/
 # and <target dir>/lambda/<binary>/. Extra arguments go to `sam build`.
 set -euo pipefail
