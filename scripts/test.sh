@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n== %s\n' "$*"; }
+# Each step says when it starts (minutes:seconds since the start), so a slow one shows in CI's log.
+step() { printf '\n== [%02d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 
 step "tools"
 scripts/install-tools.sh
@@ -52,3 +53,5 @@ COC_CARGO_LAMBDA=.tools/venv/bin/cargo-lambda .tools/venv/bin/pytest -q tests/la
 
 step "Lambda build: sam build of template.yaml (arm64), and an artifact for every function"
 scripts/lambda-build.sh
+
+step "done"
