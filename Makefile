@@ -42,6 +42,7 @@ BENCH_PARTS ?=
 bench: ## COC vs Alertmanager/Ansible and its own baselines (BENCH_PARTS=alarms fanout lists idle batches lambda patch); writes target/bench/results.md
 	scripts/install-bench-tools.sh
 	cargo build --release -q -p coc-local -p coc-bench
+	$(if $(or $(filter lambda,$(BENCH_PARTS)),$(if $(BENCH_PARTS),,all)),scripts/bench-lambda-build.sh)
 	cargo run --release -q -p coc-bench -- $(BENCH_PARTS)
 
 lambda-tools: tools ## The Lambda build tools (cargo-lambda, zig, SAM CLI; installed by `make tools`)

@@ -1,4 +1,5 @@
-//! Lambda functions as built by `make lambda-build` (`target/lambda/<fn>/bootstrap`):
+//! Lambda functions as `make lambda-build` builds them, but for this machine
+//! (`scripts/bench-lambda-build.sh`: `target/bench-lambda/<fn>/bootstrap`):
 //! each one's zipped size and its cold start, against `lambda-baseline` (a
 //! minimal `lambda_http` function linking the same AWS SDK clients, built the
 //! same way). Cold start = from starting the bootstrap to its answer to the
@@ -27,12 +28,14 @@ use crate::report::{ratio, Report};
 const BASELINE: &str = "lambda-baseline";
 const RUNS: usize = 3;
 const RUNTIME_PREFIX: &str = "/2018-06-01/runtime";
+/// Where the functions' AWS services "are": nothing listens on port 9 (discard) here.
+const CLOSED_PORT: &str = "127.0.0.1:9";
 
-/// Where the bootstraps are: `COC_BENCH_LAMBDA_DIR`, else `<target>/lambda`.
+/// Where the bootstraps are: `COC_BENCH_LAMBDA_DIR`, else `<target>/bench-lambda`.
 fn lambda_dir() -> PathBuf {
     std::env::var_os("COC_BENCH_LAMBDA_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| crate::report::target_dir().join("lambda"))
+        .unwrap_or_else(|| crate::report::target_dir().join("bench-lambda"))
 }
 
 /// The event a function of this name takes: queue consumers get an empty SQS
@@ -146,7 +149,17 @@ async fn cold_start(function: &str, bootstrap: &Path) -> (Duration, Answer) {
         .env("AWS_REGION", "us-east-1")
         .env("AWS_ACCESS_KEY_ID", "bench")
         .env("AWS_SECRET_ACCESS_KEY", "bench")
-        // Without a table and a queue the functions use the embedded store: no network at start.
+        // Configured as deployed (template.yaml): every AWS client is built at
+        // start. The services point at a closed port and are tried once, so a
+        // call a first event makes (the sweep's read) fails at once instead
+        // of timing out; the API events are refused before any call.
+        .env("COC_TABLE_NAME", "bench")
+        .env("COC_QUEUE_URL", format!("http://{CLOSED_PORT}/000000000000/jobs"))
+        .env("COC_NOTIFY_QUEUE_URL", format!("http://{CLOSED_PORT}/000000000000/notify"))
+        .env("COC_KMS_KEY_ID", "alias/bench")
+        .env("COC_ATTACHMENTS_BUCKET", "bench")
+        .env("AWS_ENDPOINT_URL", format!("http://{CLOSED_PORT}"))
+        .env("AWS_MAX_ATTEMPTS", "1")
         .env("COC_DATA_DIR", data.path());
     let started = Instant::now();
     let guard = ChildGuard::spawn(function, command, &data.path().join("function.log"));
@@ -207,8 +220,8 @@ pub async fn run(report: &mut Report) {
     functions.sort();
     let Some(baseline_at) = functions.iter().position(|(name, _)| name == BASELINE) else {
         report.paragraph(&format!(
-            "Skipped: no `{BASELINE}/bootstrap` under `{}` (run `make lambda-build` first, or point \
-             `COC_BENCH_LAMBDA_DIR` at a directory of `<function>/bootstrap`).",
+            "Skipped: no `{BASELINE}/bootstrap` under `{}` (run `scripts/bench-lambda-build.sh` first, as \
+             `make bench` does, or point `COC_BENCH_LAMBDA_DIR` at a directory of `<function>/bootstrap`).",
             dir.display()
         ));
         return;
@@ -243,8 +256,8 @@ pub async fn run(report: &mut Report) {
         "Bootstraps under `{}`. Size: the bootstrap zipped as a deployment package (`zip`, default level). \
          Cold start: median of {RUNS} starts, from process start to its answer to the first event, served by \
          the bench's own Runtime API endpoint; HTTP functions get an API Gateway (payload 2.0) request without \
-         credentials, queue consumers an empty SQS batch, the sweep a scheduled event; the functions run on the \
-         embedded store (no table or queue configured). Ratios are to `{BASELINE}` (a `lambda_http` hello \
+         credentials, queue consumers an empty SQS batch, the sweep a scheduled event; the functions are configured as deployed \
+         (table, queues, KMS key, bucket), their AWS endpoints a closed local port tried once. Ratios are to `{BASELINE}` (a `lambda_http` hello \
          function that builds DynamoDB and SQS clients at start), built the same way.",
         dir.display()
     ));

@@ -8,8 +8,7 @@ use coc_shared::adapters::blobs_fs::FsBlobs;
 use coc_shared::adapters::outbox::Outbox;
 use coc_shared::adapters::unavailable::{NoBlobs, NoQueue};
 use coc_shared::app::{
-    App, ATTACHMENTS_BUCKET_VAR, EMBEDDED_BLOBS_DIR, EMBEDDED_POLL_RECHECK, NOTIFY_QUEUE_VAR, QUEUE_VISIBILITY_TIMEOUT,
-    SHARED_STORE_POLL_RECHECK,
+    App, ATTACHMENTS_BUCKET_VAR, EMBEDDED_BLOBS_DIR, EMBEDDED_POLL_RECHECK, NOTIFY_QUEUE_VAR, SHARED_STORE_POLL_RECHECK,
 };
 use coc_shared::auth::PublicHosts;
 use coc_shared::notify::config::DeliveryConfig;
@@ -31,6 +30,10 @@ pub async fn app_from_env() -> Result<App, String> {
     use crate::adapters::dynamodb::DynamoStore;
 
     let setting = |name| std::env::var(name).ok().filter(|v| !v.is_empty());
+    // One AWS configuration (region, credentials, HTTP client) for all the
+    // clients, loaded only if one is made: a cold start resolves it once.
+    let aws = tokio::sync::OnceCell::new();
+    let aws_config = || aws.get_or_init(aws_config::load_from_env);
     let table = setting("COC_TABLE_NAME");
     let queue_url = setting("COC_QUEUE_URL");
     let embedded = match (&table, &queue_url) {
@@ -43,14 +46,18 @@ pub async fn app_from_env() -> Result<App, String> {
         None => EMBEDDED_POLL_RECHECK,
     })?;
     let store: Arc<dyn Store> = match table {
-        Some(table) => Arc::new(DynamoStore::from_env(table).await),
+        Some(table) => Arc::new(DynamoStore::from_config(aws_config().await, table)),
         None => {
             embedded.as_ref().ok_or("COC_TABLE_NAME is not set and this build has no embedded store")?.store.clone()
         }
     };
     let queue: Arc<dyn Queue> = match (queue_url, &embedded) {
         #[cfg(feature = "sqs")]
-        (Some(url), _) => Arc::new(crate::adapters::sqs::SqsQueue::from_env(url, QUEUE_VISIBILITY_TIMEOUT).await),
+        (Some(url), _) => Arc::new(crate::adapters::sqs::SqsQueue::from_config(
+            aws_config().await,
+            url,
+            coc_shared::app::QUEUE_VISIBILITY_TIMEOUT,
+        )),
         (None, Some(embedded)) => embedded.queue.clone(),
         _ if cfg!(feature = "sqs") => Arc::new(NoQueue { reason: "COC_QUEUE_URL is not set" }),
         _ => Arc::new(NoQueue { reason: "built without the `sqs` feature" }),
@@ -58,7 +65,11 @@ pub async fn app_from_env() -> Result<App, String> {
     // Notifications wait on a queue of their own (`COC_NOTIFY_QUEUE_URL`).
     let notify_queue: Arc<dyn Queue> = match (setting(NOTIFY_QUEUE_VAR), &embedded) {
         #[cfg(feature = "sqs")]
-        (Some(url), _) => Arc::new(crate::adapters::sqs::SqsQueue::from_env(url, QUEUE_VISIBILITY_TIMEOUT).await),
+        (Some(url), _) => Arc::new(crate::adapters::sqs::SqsQueue::from_config(
+            aws_config().await,
+            url,
+            coc_shared::app::QUEUE_VISIBILITY_TIMEOUT,
+        )),
         (None, Some(embedded)) => embedded.notify_queue.clone(),
         _ if cfg!(feature = "sqs") => Arc::new(NoQueue { reason: "COC_NOTIFY_QUEUE_URL is not set" }),
         _ => Arc::new(NoQueue { reason: "built without the `sqs` feature" }),
@@ -68,7 +79,7 @@ pub async fn app_from_env() -> Result<App, String> {
     // whatever the store is.
     let blobs: Arc<dyn Blobs> = match setting(ATTACHMENTS_BUCKET_VAR) {
         #[cfg(feature = "s3")]
-        Some(bucket) => Arc::new(crate::adapters::blobs_s3::S3Blobs::from_env(bucket).await),
+        Some(bucket) => Arc::new(crate::adapters::blobs_s3::S3Blobs::from_config(aws_config().await, bucket)),
         _ if cfg!(feature = "embedded") => Arc::new(FsBlobs::new(App::data_dir_from_env().join(EMBEDDED_BLOBS_DIR))),
         #[cfg(not(feature = "s3"))]
         Some(_) => Arc::new(NoBlobs { reason: "built without the `s3` feature" }),
@@ -76,7 +87,9 @@ pub async fn app_from_env() -> Result<App, String> {
     };
     let secrets = match setting("COC_KMS_KEY_ID") {
         #[cfg(feature = "kms")]
-        Some(key_id) => SecretBox::new(Arc::new(crate::adapters::kms::KmsKeyring::from_env(key_id).await)),
+        Some(key_id) => {
+            SecretBox::new(Arc::new(crate::adapters::kms::KmsKeyring::from_config(aws_config().await, key_id)))
+        }
         #[cfg(not(feature = "kms"))]
         Some(_) => SecretBox::new(Arc::new(coc_shared::adapters::unavailable::NoKeyring {
             reason: "built without the `kms` feature",

@@ -31,9 +31,13 @@ impl S3Blobs {
     /// A client from the environment. A custom endpoint (a local server) is
     /// addressed by path, since it has no per-bucket host names.
     pub async fn from_env(bucket: impl Into<String>) -> Self {
-        let config = aws_config::load_from_env().await;
+        Self::from_config(&aws_config::load_from_env().await, bucket)
+    }
+
+    /// With a configuration loaded once for all of a process's clients.
+    pub fn from_config(config: &aws_config::SdkConfig, bucket: impl Into<String>) -> Self {
         let local = std::env::var("AWS_ENDPOINT_URL_S3").is_ok_and(|v| !v.is_empty());
-        let s3 = aws_sdk_s3::config::Builder::from(&config).force_path_style(local).build();
+        let s3 = aws_sdk_s3::config::Builder::from(config).force_path_style(local).build();
         Self::new(Client::from_conf(s3), bucket)
     }
 }

@@ -275,8 +275,12 @@ impl DynamoStore {
     }
 
     pub async fn from_env(table: impl Into<String>) -> Self {
-        let config = aws_config::load_from_env().await;
-        Self::new(Client::new(&config), table)
+        Self::from_config(&aws_config::load_from_env().await, table)
+    }
+
+    /// With a configuration loaded once for all of a process's clients.
+    pub fn from_config(config: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
+        Self::new(Client::new(config), table)
     }
 
     /// Creates the table with the key schema template.yaml declares. For tests

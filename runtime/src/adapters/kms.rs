@@ -21,8 +21,12 @@ impl KmsKeyring {
     }
 
     pub async fn from_env(key_id: String) -> Self {
-        let config = aws_config::load_from_env().await;
-        KmsKeyring::new(aws_sdk_kms::Client::new(&config), key_id)
+        Self::from_config(&aws_config::load_from_env().await, key_id)
+    }
+
+    /// With a configuration loaded once for all of a process's clients.
+    pub fn from_config(config: &aws_config::SdkConfig, key_id: String) -> Self {
+        KmsKeyring::new(aws_sdk_kms::Client::new(config), key_id)
     }
 }
 

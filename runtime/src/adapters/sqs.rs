@@ -29,8 +29,12 @@ impl SqsQueue {
     }
 
     pub async fn from_env(url: impl Into<String>, visibility_timeout: Duration) -> Self {
-        let config = aws_config::load_from_env().await;
-        Self::new(Client::new(&config), url, visibility_timeout)
+        Self::from_config(&aws_config::load_from_env().await, url, visibility_timeout)
+    }
+
+    /// With a configuration loaded once for all of a process's clients.
+    pub fn from_config(config: &aws_config::SdkConfig, url: impl Into<String>, visibility_timeout: Duration) -> Self {
+        Self::new(Client::new(config), url, visibility_timeout)
     }
 }
 
