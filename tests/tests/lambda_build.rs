@@ -5,7 +5,7 @@
 //! permission does not carry the SQS client, one with KMS permissions can open
 //! the secrets it must.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use coc_shared::routes::ROUTES;
@@ -142,4 +142,63 @@ fn each_api_function_serves_its_route_with_a_compile_time_endpoint() {
         assert!(text.contains(&endpoint), "{} must declare `{endpoint}`", main.display());
         assert!(text.contains("serve(ENDPOINT)"), "{} must serve its ENDPOINT", main.display());
     }
+}
+
+/// Each crate of the functions' dependency graphs (as built for Lambda,
+/// aarch64) with the features it is built with there.
+fn dependency_features(binary: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = std::process::Command::new(cargo)
+        .current_dir(workspace_root().join("functions").join(binary))
+        .args(["tree", "-q", "-e", "normal,build", "--target", "aarch64-unknown-linux-gnu", "--prefix", "none"])
+        .args(["-f", "{p}|{f}"])
+        .output()
+        .expect("cargo tree runs");
+    assert!(output.status.success(), "cargo tree in functions/{binary}: {}", String::from_utf8_lossy(&output.stderr));
+    let mut crates = BTreeMap::<String, BTreeSet<String>>::new();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let Some((package, features)) = line.trim_end_matches(" (*)").split_once('|') else { continue };
+        let package = package.trim_end_matches(" (proc-macro)").to_owned();
+        let features = features.split(',').filter(|f| !f.is_empty()).map(str::to_owned);
+        crates.entry(package).or_default().extend(features);
+    }
+    crates
+}
+
+/// `sam build` compiles a dependency once for all functions only if it has
+/// the same features in each function's graph: otherwise cargo builds it
+/// again (and everything above it, up to the AWS SDK and coc-shared) for the
+/// functions that differ. coc-runtime's unification section keeps them equal;
+/// this fails, naming the crate and its feature sets, when a new client or an
+/// update turns on a feature for some functions only.
+#[test]
+fn every_function_shares_one_build_of_each_dependency() {
+    // One function of each set of coc-runtime features: within a set, graphs are equal.
+    let mut by_features = BTreeMap::new();
+    for (binary, _) in functions(&template()) {
+        by_features.entry(runtime_features(&binary)).or_insert(binary);
+    }
+    assert!(by_features.len() >= 5, "the functions' feature sets: {by_features:?}");
+    let graphs: Vec<(String, _)> =
+        by_features.into_values().map(|binary| (binary.clone(), dependency_features(&binary))).collect();
+    let mut seen = BTreeMap::<&str, (&str, &BTreeSet<String>)>::new();
+    let mut differing = Vec::new();
+    for (binary, crates) in &graphs {
+        for (package, features) in crates {
+            // Members of this workspace: coc-runtime is meant to differ (it is small), functions are one each.
+            if package.contains("(/") {
+                continue;
+            }
+            match seen.get(package.as_str()) {
+                None => {
+                    seen.insert(package, (binary, features));
+                }
+                Some((first, first_features)) if *first_features != features => {
+                    differing.push(format!("{package}: {first_features:?} in {first}, {features:?} in {binary}"));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    assert!(differing.is_empty(), "built more than once by sam build:\n  {}", differing.join("\n  "));
 }
