@@ -32,6 +32,7 @@ pub mod hooked;
 pub mod notify_fixtures;
 pub mod patch_fixtures;
 pub mod receivers;
+pub mod sns_signing;
 
 pub const VISIBILITY_TIMEOUT: Duration = Duration::from_secs(2);
 

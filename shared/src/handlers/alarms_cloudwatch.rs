@@ -7,6 +7,10 @@
 //! report to the intake's `ingest_delivery`, keyed by the event's or message's
 //! id so that a redelivery is not a new occurrence.
 
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use async_trait::async_trait;
 use http::StatusCode;
 use serde_json::Value;
 
@@ -14,10 +18,11 @@ use super::alarms::{answer, ingest_delivery, Ingested, IntakeError, AUTH_FAILED,
 use crate::app::App;
 use crate::domain::alarm::Integration;
 use crate::domain::cloudwatch::sns::{self, Confirmation, Delivery};
-use crate::domain::cloudwatch::{eventbridge, StateChange, Stored};
+use crate::domain::cloudwatch::{eventbridge, signature, StateChange, Stored};
 use crate::domain::incident::{AlarmLevel, Named};
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
+use crate::limits;
 use crate::repositories::{alarms, incidents};
 
 /// The level of a change whose alarm has no `severity` tag, when neither the
@@ -61,6 +66,9 @@ pub async fn intake(app: &App, request: ApiRequest) -> Result<ApiResponse, ApiEr
         return Ok(unauthorized());
     };
     let change = if sns::is_message(&body) {
+        if let Err(refused) = verify_signature(app, &body).await {
+            return Ok(refused.answer(&integration));
+        }
         match sns::parse_delivery(&body) {
             Ok(Delivery::Notification(change)) => *change,
             Ok(Delivery::SubscriptionConfirmation(confirmation)) => {
@@ -91,6 +99,104 @@ pub async fn intake(app: &App, request: ApiRequest) -> Result<ApiResponse, ApiEr
         }
         Err(IntakeError::Store(err)) => return Err(err.into()),
     })
+}
+
+/// Why an SNS message was not taken as SNS's.
+enum Unsigned {
+    /// Its signature is missing, malformed or wrong, or its certificate is not SNS's or not valid now.
+    Refused(String),
+    /// Its (well-formed, SNS-hosted) certificate could not be fetched: SNS retries.
+    Unavailable(String),
+}
+
+impl Unsigned {
+    fn answer(self, integration: &Integration) -> ApiResponse {
+        match self {
+            Unsigned::Refused(why) => {
+                tracing::warn!(integration = %integration.integration_id, why, "refused an SNS message");
+                answer(StatusCode::FORBIDDEN, AUTH_FAILED, &format!("SNS message signature refused: {why}"))
+            }
+            Unsigned::Unavailable(why) => {
+                tracing::warn!(integration = %integration.integration_id, why, "cannot check an SNS message");
+                answer(StatusCode::SERVICE_UNAVAILABLE, "COC.00000010", &format!("SNS message not checked: {why}"))
+            }
+        }
+    }
+}
+
+/// Checks an SNS message's signature against SNS's certificate at its
+/// `SigningCertURL` (see [`signature`]), before anything of it is read.
+async fn verify_signature(app: &App, body: &Value) -> Result<(), Unsigned> {
+    let signed = signature::signed(body).map_err(Unsigned::Refused)?;
+    let certificate = certificates().certificate(&signed.cert_url).await.map_err(Unsigned::Unavailable)?;
+    signature::verify(&signed, &certificate, app.clock.now_ms()).map_err(Unsigned::Refused)
+}
+
+/// Where the SNS signing certificates come from, by their (checked) URL.
+#[async_trait]
+pub trait CertificateSource: Send + Sync {
+    /// The PEM at `url`, a URL [`signature::signing_cert_url`] accepted.
+    async fn certificate(&self, url: &str) -> Result<Arc<Vec<u8>>, String>;
+}
+
+/// SNS's certificates fetched over HTTPS ([`fetch_certificate`]) and kept by
+/// URL in this process, the oldest dropped beyond `SNS_CERTIFICATE_CACHE`:
+/// SNS signs with few certificates, so a fetch is rare.
+#[derive(Default)]
+pub struct SnsCertificates {
+    kept: Mutex<Kept>,
+}
+
+/// The certificates kept, by URL, and their URLs oldest first.
+#[derive(Default)]
+struct Kept {
+    by_url: HashMap<String, Arc<Vec<u8>>>,
+    order: VecDeque<String>,
+}
+
+impl SnsCertificates {
+    fn kept(&self, url: &str) -> Option<Arc<Vec<u8>>> {
+        self.kept.lock().unwrap_or_else(|e| e.into_inner()).by_url.get(url).cloned()
+    }
+
+    fn keep(&self, url: &str, pem: Arc<Vec<u8>>) {
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.by_url.insert(url.to_owned(), pem).is_none() {
+            kept.order.push_back(url.to_owned());
+        }
+        while kept.order.len() > limits::SNS_CERTIFICATE_CACHE {
+            if let Some(oldest) = kept.order.pop_front() {
+                kept.by_url.remove(&oldest);
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl CertificateSource for SnsCertificates {
+    async fn certificate(&self, url: &str) -> Result<Arc<Vec<u8>>, String> {
+        if let Some(pem) = self.kept(url) {
+            return Ok(pem);
+        }
+        let pem = Arc::new(fetch_certificate(url).await?);
+        self.keep(url, pem.clone());
+        Ok(pem)
+    }
+}
+
+static CERTIFICATES: OnceLock<Arc<dyn CertificateSource>> = OnceLock::new();
+
+/// The process's certificate source: [`SnsCertificates`] unless
+/// [`use_certificates`] chose another first.
+pub fn certificates() -> &'static Arc<dyn CertificateSource> {
+    CERTIFICATES.get_or_init(|| Arc::new(SnsCertificates::default()))
+}
+
+/// Makes `source` the process's certificate source, if none was used yet
+/// (false otherwise). For tests, which sign with certificates of their own
+/// (or moto's) that no SNS host serves.
+pub fn use_certificates(source: Arc<dyn CertificateSource>) -> bool {
+    CERTIFICATES.set(source).is_ok()
 }
 
 /// The key a delivery of `change` is remembered by: per integration (two
@@ -188,6 +294,40 @@ async fn fetch_confirmation(_url: &str) -> Result<(), String> {
     Err("this build makes no outbound HTTPS requests; confirm the subscription with the token SNS sent".into())
 }
 
+/// Fetches a signing certificate from SNS (a URL [`signature::signing_cert_url`]
+/// accepted), over HTTPS with the platform's roots, without following redirects.
+#[cfg(feature = "robots")]
+async fn fetch_certificate(url: &str) -> Result<Vec<u8>, String> {
+    let timeout = std::time::Duration::from_secs(10);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .https_only(true)
+        .connect_timeout(timeout)
+        .timeout(timeout)
+        .build()
+        .map_err(|e| format!("cannot build an HTTP client: {e}"))?;
+    let response = client.get(url).send().await.map_err(|e| format!("SNS unreachable: {}", e.without_url()))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(format!("SNS answered {status} for the signing certificate"));
+    }
+    // Read in chunks, so that a body of any size costs at most the limit.
+    let mut response = response;
+    let mut pem = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| format!("SNS unreachable: {}", e.without_url()))? {
+        if pem.len() + chunk.len() > limits::SNS_CERTIFICATE_BYTES {
+            return Err("the signing certificate is too large".into());
+        }
+        pem.extend_from_slice(&chunk);
+    }
+    Ok(pem)
+}
+
+#[cfg(not(feature = "robots"))]
+async fn fetch_certificate(_url: &str) -> Result<Vec<u8>, String> {
+    Err("this build makes no outbound HTTPS requests, so it cannot check SNS signatures".into())
+}
+
 /// What the `cloudwatch-alarm-events` function did with one invocation.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Taken {
@@ -279,4 +419,23 @@ pub async fn serve_events() -> Result<(), lambda_http::Error> {
         }
     }))
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_certificate_cache_keeps_the_newest_within_its_bound() {
+        let cache = SnsCertificates::default();
+        let url = |i: usize| format!("https://sns.us-east-1.amazonaws.com/c{i}.pem");
+        for i in 0..=limits::SNS_CERTIFICATE_CACHE {
+            cache.keep(&url(i), Arc::new(vec![i as u8]));
+        }
+        assert!(cache.kept(&url(0)).is_none(), "the oldest is dropped");
+        assert_eq!(cache.kept(&url(1)).as_deref(), Some(&vec![1u8]));
+        let last = limits::SNS_CERTIFICATE_CACHE;
+        assert_eq!(cache.kept(&url(last)).as_deref(), Some(&vec![last as u8]));
+        assert_eq!(cache.kept.lock().unwrap().by_url.len(), limits::SNS_CERTIFICATE_CACHE);
+    }
 }

@@ -6,6 +6,7 @@
 //! any alarm.
 
 pub mod eventbridge;
+pub mod signature;
 pub mod sns;
 #[cfg(test)]
 mod tests;
