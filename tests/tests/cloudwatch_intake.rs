@@ -14,7 +14,10 @@ use coc_shared::domain::alarm::AlarmStatus;
 use coc_shared::domain::incident::AlarmLevel;
 use coc_shared::domain::tenant::ProjectId;
 use coc_shared::handlers::alarms_cloudwatch::take;
+use coc_shared::ports::{StoreError, WriteOp};
 use coc_shared::repositories::alarms;
+use coc_shared::App;
+use coc_tests::hooked::{HookedStore, WriteHook};
 use coc_tests::{backends, serve, sns_signing, Client};
 
 const ARN: &str = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:ServerCpuTooHigh";
@@ -341,6 +344,72 @@ async fn concurrent_deliveries_of_one_event_count_once() {
         let alarm = stored(&client, backend.store.as_ref(), &id).await;
         assert_eq!(alarm.occurrences, 1, "{name}: one event, one occurrence");
         assert!(alarm.incident_num.is_some(), "{name}");
+    }
+}
+
+/// Records one CloudWatch event through the inner store just before the first
+/// write it is armed for: a change landing between a report's read and its write.
+type Armed = Arc<std::sync::Mutex<Option<(App, String, Value)>>>;
+
+struct LandsFirst {
+    armed: Armed,
+}
+
+#[async_trait::async_trait]
+impl WriteHook for LandsFirst {
+    async fn before_write(&self, _ops: &[WriteOp]) -> Result<(), StoreError> {
+        let armed = self.armed.lock().unwrap().take();
+        if let Some((app, key, event)) = armed {
+            let taken = take(&app, &key, AlarmLevel::Major, &event).await.map_err(StoreError::Backend)?;
+            assert_eq!(taken.recorded, 1, "the change in between is recorded: {taken:?}");
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn insufficient_data_never_overwrites_a_concurrent_change_of_state() {
+    for backend in backends().await {
+        let name = backend.name;
+        let client = Client::new(&serve(backend.app()).await, backend.store.clone(), "p-cw-j").await;
+        let (id, key) = integration(&client, json!({"name": "cloudwatch"})).await;
+        let store = backend.store.as_ref();
+        let armed = Armed::default();
+        let hook = LandsFirst { armed: armed.clone() };
+        let hooked = App { store: Arc::new(HookedStore::new(backend.store.clone(), hook)), ..backend.app() };
+        take(&hooked, &key, AlarmLevel::Major, &event("j-1", "ALARM")).await.unwrap();
+        assert_eq!(stored(&client, store, &id).await.status, AlarmStatus::Alarm, "{name}");
+
+        // OK lands after INSUFFICIENT_DATA read the firing alarm and before it writes.
+        *armed.lock().unwrap() = Some((backend.app(), key.clone(), event("j-2", "OK")));
+        let taken = take(&hooked, &key, AlarmLevel::Major, &event("j-3", "INSUFFICIENT_DATA")).await.unwrap();
+        assert_eq!(taken.recorded, 1, "{name}");
+        let alarm = stored(&client, store, &id).await;
+        assert_eq!((alarm.status, alarm.occurrences), (AlarmStatus::Ok, 3), "{name}: the OK stands");
+        assert!(alarm.last.alarm_desc.starts_with("INSUFFICIENT_DATA: "), "{name}: {:?}", alarm.last);
+
+        // The other way round: ALARM lands in between, and INSUFFICIENT_DATA keeps it firing.
+        *armed.lock().unwrap() = Some((backend.app(), key.clone(), event("j-4", "ALARM")));
+        take(&hooked, &key, AlarmLevel::Major, &event("j-5", "INSUFFICIENT_DATA")).await.unwrap();
+        let alarm = stored(&client, store, &id).await;
+        assert_eq!((alarm.status, alarm.occurrences), (AlarmStatus::Alarm, 5), "{name}: the ALARM stands");
+
+        // Many at once: INSUFFICIENT_DATA storms around one OK end cleared, every occurrence counted.
+        let app = backend.app();
+        let tasks: Vec<_> = (0..9)
+            .map(|i| {
+                let (app, key) = (app.clone(), key.clone());
+                let state = if i == 4 { "OK" } else { "INSUFFICIENT_DATA" };
+                tokio::spawn(
+                    async move { take(&app, &key, AlarmLevel::Major, &event(&format!("j-s{i}"), state)).await },
+                )
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap().unwrap().recorded, 1, "{name}");
+        }
+        let alarm = stored(&client, store, &id).await;
+        assert_eq!((alarm.status, alarm.occurrences), (AlarmStatus::Ok, 14), "{name}: only OK changed the state");
     }
 }
 

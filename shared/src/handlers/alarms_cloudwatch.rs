@@ -14,16 +14,18 @@ use async_trait::async_trait;
 use http::StatusCode;
 use serde_json::Value;
 
-use super::alarms::{answer, ingest_delivery, Ingested, IntakeError, AUTH_FAILED, BAD_REQUEST, SUCCESS};
+use super::alarms::{
+    answer, ingest_delivery_as, Ingested, IntakeError, ReportedState, AUTH_FAILED, BAD_REQUEST, SUCCESS,
+};
 use crate::app::App;
 use crate::domain::alarm::Integration;
 use crate::domain::cloudwatch::sns::{self, Confirmation, Delivery};
-use crate::domain::cloudwatch::{eventbridge, signature, StateChange, Stored};
+use crate::domain::cloudwatch::{eventbridge, signature, StateChange};
 use crate::domain::incident::{AlarmLevel, Named};
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::limits;
-use crate::repositories::{alarms, incidents};
+use crate::repositories::incidents;
 
 /// The level of a change whose alarm has no `severity` tag, when neither the
 /// subscription URL (`?alarm_level=`) nor the function's environment picks one.
@@ -213,25 +215,10 @@ pub async fn record(
     change: &StateChange,
     level: AlarmLevel,
 ) -> Result<Ingested, IntakeError> {
-    // INSUFFICIENT_DATA keeps what is stored (StateChange::custom_event).
-    // Read here, before the intake's own read: a change landing in between
-    // is what this occurrence then overwrites, the risk any report of a
-    // status that changes one alarm concurrently takes.
-    let stored = match change.state {
-        crate::domain::cloudwatch::State::InsufficientData => {
-            let read = alarms::get_alarm(
-                app.store.as_ref(),
-                &integration.project_id,
-                &integration.integration_id,
-                &change.alarm_id(),
-            )
-            .await?;
-            read.map(|r| Stored { status: r.value.status, level: r.value.last.alarm_level })
-        }
-        _ => None,
-    };
-    let report = change.custom_event(level, stored);
-    let taken = ingest_delivery(app, key, &report, &delivery_key(integration, change)).await?;
+    // INSUFFICIENT_DATA keeps what is stored, as the intake reads it in its own write.
+    let state = if change.keeps_stored_state() { ReportedState::KeepStored } else { ReportedState::AsReported };
+    let report = change.custom_event(level);
+    let taken = ingest_delivery_as(app, key, &report, &delivery_key(integration, change), state).await?;
     tracing::info!(
         integration = %integration.integration_id,
         alarm = change.alarm_name,
