@@ -197,10 +197,10 @@ fn a_long_arn_is_one_stable_alarm_id() {
     let name = "n".repeat(250);
     event["detail"]["alarmName"] = json!(name);
     event["resources"] = json!([format!("arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}")]);
-    let first = report(&eventbridge::parse(&event).unwrap(), None);
+    let first = report(&eventbridge::parse(&event).unwrap());
     event["id"] = json!("e14");
     event["detail"]["state"]["value"] = json!("OK");
-    let again = report(&eventbridge::parse(&event).unwrap(), None);
+    let again = report(&eventbridge::parse(&event).unwrap());
     assert_eq!(first.alarm_id, again.alarm_id);
     assert!(first.alarm_id.len() <= 255 && first.alarm_id.starts_with("cloudwatch-arn-sha256:"));
 }
