@@ -318,6 +318,18 @@ async fn alarms_transfer_to_a_new_or_an_open_incident() {
         assert_eq!(linked.status, 200, "{name}: {}", linked.body);
         assert_eq!(linked.body["data"], json!([num]));
         assert_eq!(show(&client, &c).await["associate_event_id"], num.as_str(), "{name}");
+        // The link is in the incident's timeline, who and which alarms, its status unchanged.
+        let timeline = client.post(&format!("/v2/incidents/{num}/histories"), &json!({})).await;
+        assert_eq!(timeline.status, 200, "{name}: {}", timeline.body);
+        let data = &timeline.body["data"];
+        assert_eq!(data["total"], 2, "{name}: create, then the link: {data}");
+        let link = &data["info"][1];
+        assert_eq!(link["action"], "linkAlarms", "{name}: {link}");
+        assert_eq!(link["operator"], "u-alice", "{name}");
+        assert_eq!(link["status"], "INCIDENT_STATUS_TRIGGERED", "{name}");
+        assert!(link["comment"].as_str().unwrap().contains(&c), "{name}: names the alarm: {link}");
+        assert!(!link["comment"].as_str().unwrap().contains(&a), "{name}: only the alarms linked then");
+        assert_eq!(incident(&client, &num).await["status"], "INCIDENT_STATUS_TRIGGERED", "{name}");
         let unknown = client.post(TRANSFER, &json!({"alarm_ids": c, "incident_num": "IM404"})).await;
         assert_eq!(unknown.status, 409, "{name}: c is linked to an open incident: {}", unknown.body);
     }

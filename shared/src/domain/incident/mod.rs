@@ -411,6 +411,22 @@ impl Incident {
         Ok(())
     }
 
+    /// Records that `alarm_ids` (public ids) were linked to this incident by
+    /// `operator`: an action in its history that keeps its status.
+    pub fn note_linked_alarms(&mut self, operator: &str, alarm_ids: &[String], now: i64) {
+        self.update_time = Some(now);
+        self.last_operator = Some(operator.to_owned());
+        self.history.push(HistoryEntry {
+            operate_key: workflow::LINK_ALARMS.to_owned(),
+            operator: operator.to_owned(),
+            from_status: Some(self.status),
+            to_status: self.status,
+            time: now,
+            comment: Some(format!("alarms linked: {}", alarm_ids.join(", "))),
+            assignee: None,
+        });
+    }
+
     /// The detail's `enum_data_list`: the names of every enumerated value shown.
     pub fn enum_data(&self) -> Vec<Value> {
         fn entry(field: &str, key: &str, zh: &str, en: &str) -> Value {

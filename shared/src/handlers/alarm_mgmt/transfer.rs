@@ -3,7 +3,7 @@
 //! the request's fields, source alarm) or, with our `incident_num`, to an open
 //! one. One transaction: every alarm (conditional on the version read, which
 //! the link bumps), its history entry, the new incident and its assignee's
-//! notification. Of racing transfers of one alarm, one lands; the others find
+//! notification, or the existing incident's `linkAlarms` history entry. Of racing transfers of one alarm, one lands; the others find
 //! it linked and answer 409.
 
 use crate::app::App;
@@ -67,6 +67,12 @@ pub async fn transfer(app: &App, caller: &Caller, request: ApiRequest) -> Result
                         "incident {num} is closed; link the alarms to an open one"
                     )));
                 }
+                // The link is in the incident's history too, conditional on the
+                // incident read: an action on it in between makes this try again.
+                let mut incident = target.value.clone();
+                let linked: Vec<String> = read.iter().map(|a| a.value.public_id()).collect();
+                incident.note_linked_alarms(&caller.user_id, &linked, now);
+                ops.extend(incidents::replace_incident_ops(&incident, &target)?);
                 num.to_string()
             }
             (None, Some(new)) => {
