@@ -185,9 +185,24 @@ async fn record(
                 let kind = alarm.again(report.clone(), now);
                 let mut entries = vec![HistoryEntry::new(kind, MONITORING, alarm.status, now)];
                 let mut also = also;
-                if kind == HistoryKind::Cleared {
-                    // The integration's auto-recovery rule, in the same write.
-                    also.extend(recovery::on_clear(app, &integration, &mut alarm, &mut entries, now).await?);
+                match kind {
+                    // The linked incident's firing alarms and the integration's
+                    // auto-recovery rule, in the same write.
+                    HistoryKind::Cleared => also.extend(
+                        recovery::on_clear(
+                            app,
+                            &project,
+                            integration.auto_recover_incident,
+                            &mut alarm,
+                            &mut entries,
+                            now,
+                        )
+                        .await?,
+                    ),
+                    HistoryKind::Reopened if incident.is_none() => {
+                        also.extend(recovery::on_reopen(app, &project, &alarm).await?)
+                    }
+                    _ => {}
                 }
                 let alarm = linked(alarm, &mut entries);
                 alarms::record_again(store, &project, read, &alarm, incident.as_ref(), &entries, also).await

@@ -359,5 +359,6 @@ pub fn incident_for(
     let mut incident = Incident::create(new, incident_num, warroom_id, integration.project_id.clone(), now);
     incident.alarm =
         Some(AlarmOrigin { integration_id: integration.integration_id.clone(), alarm_id: report.alarm_id.clone() });
+    incident.firing_alarms = Some([manage::public_id(&integration.integration_id, &report.alarm_id)].into());
     Ok(incident)
 }

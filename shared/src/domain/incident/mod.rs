@@ -5,6 +5,8 @@ pub mod enums;
 pub mod query;
 pub mod workflow;
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
@@ -186,6 +188,12 @@ pub struct Incident {
     pub last_operator: Option<String>,
     #[serde(default)]
     pub alarm: Option<AlarmOrigin>,
+    /// The public ids of the linked alarms that fire: an alarm's clear takes
+    /// it out, and auto-recovery resolves the incident when the last one
+    /// clears. `None` for an incident opened before this was kept (then any
+    /// linked alarm's clear is the last).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firing_alarms: Option<BTreeSet<String>>,
 }
 
 /// The workflow's actions (`operate_key`).
@@ -297,6 +305,7 @@ impl Incident {
             update_time: Some(now),
             last_operator: Some(new.creator.to_string()),
             alarm: None,
+            firing_alarms: None,
         }
     }
 
