@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::adapters::blobs_fs::FsBlobs;
 use crate::adapters::local_keyring::{LocalKeyring, KEY_FILE};
+use crate::adapters::sns_certificates::SnsCertificates;
 use crate::adapters::sqlite::{SqliteDb, SqliteQueue, SqliteStore};
 use crate::adapters::unavailable::{NoBlobs, NoQueue};
 use crate::auth::PublicHosts;
@@ -73,8 +74,10 @@ pub struct App {
     pub webhook_hosts: AllowedHosts,
     /// Where the bytes of attachments live (S3, or the data directory).
     pub blobs: Arc<dyn Blobs>,
-    /// GETs to AWS itself (SNS subscription confirmations).
+    /// GETs to AWS itself (SNS subscription confirmations and signing certificates).
     pub https: Arc<dyn HttpsGet>,
+    /// The SNS signing certificates fetched so far (through `https`).
+    pub sns_certificates: Arc<SnsCertificates>,
 }
 
 impl App {
@@ -94,6 +97,7 @@ impl App {
             webhook_hosts: AllowedHosts::none(),
             blobs: Arc::new(NoBlobs { reason: "no blob store is configured" }),
             https: Arc::new(NoHttps { reason: "no HTTPS client is configured" }),
+            sns_certificates: Arc::default(),
         }
     }
 

@@ -266,6 +266,15 @@ pub const CLOUDWATCH_DIMENSIONS: Items = items(0, 30);
 pub const CLOUDWATCH_TAGS: Items = items(0, 50);
 /// An SNS SubscribeURL: an https URL of SNS itself, with the topic and a token.
 pub const CLOUDWATCH_SUBSCRIBE_URL: Chars = chars(1, 2048);
+/// An SNS SigningCertURL (`https://sns.<region>.amazonaws.com/SimpleNotificationService-<hex>.pem`).
+pub const CLOUDWATCH_SIGNING_CERT_URL: Chars = chars(1, 2048);
+/// An SNS message's base64 Signature (a 2048-bit RSA signature is 344 characters; 8192 bits 1368).
+pub const CLOUDWATCH_SIGNATURE: Chars = chars(1, 1400);
+/// Signing certificates kept in one process, by URL: SNS signs with a handful
+/// at a time (one per region, changed every few months).
+pub const SNS_CERTIFICATE_CACHE: usize = 64;
+/// A signing certificate's PEM, as fetched (SNS's are about 2 KiB).
+pub const SNS_CERTIFICATE_BYTES: usize = 16 * 1024;
 
 // Ours: Alertmanager webhook notifications (`POST /v1/event/prometheus/{key}`).
 /// Alerts in one notification. Alertmanager sends a whole group at once; set

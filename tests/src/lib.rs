@@ -32,6 +32,7 @@ pub mod hooked;
 pub mod notify_fixtures;
 pub mod patch_fixtures;
 pub mod receivers;
+pub mod sns_signing;
 
 pub const VISIBILITY_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -46,8 +47,12 @@ pub struct Backend {
 }
 
 impl Backend {
+    /// The ports of this backend; outbound HTTPS goes to the tests' SNS
+    /// stand-in ([`sns_signing::certificates`]), not to the internet.
     pub fn app(&self) -> App {
-        App::new(self.store.clone(), self.queue.clone()).with_notify_queue(self.notify_queue.clone())
+        App::new(self.store.clone(), self.queue.clone())
+            .with_notify_queue(self.notify_queue.clone())
+            .with_https(sns_signing::certificates().clone())
     }
 }
 

@@ -282,6 +282,110 @@ async fn clearing_resolves_the_linked_incident_when_the_rule_says_so() {
     }
 }
 
+/// An incident's actions as (action, operator), oldest first, from its v2 timeline.
+async fn timeline(client: &Client, num: &str) -> Vec<(String, String)> {
+    let reply = client.post(&format!("/v2/incidents/{num}/histories"), &json!({})).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let info = reply.body["data"]["info"].as_array().unwrap().clone();
+    info.iter()
+        .map(|h| (h["action"].as_str().unwrap().to_owned(), h["operator"].as_str().unwrap().to_owned()))
+        .collect()
+}
+
+fn status(incident: &Value) -> &str {
+    incident["status"].as_str().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_recovery_waits_for_the_last_firing_alarm_of_the_incident() {
+    for Setup { name, client, .. } in setups().await {
+        let (integration_id, key) = integration(&client, json!({"name": "auto", "auto_recover_incident": true})).await;
+        // An incident of two alarms (a transfer): the first clear leaves it open.
+        for alarm in ["x", "y"] {
+            report(&client, &key, &report_body(alarm, "Minor", "alarm", "h")).await;
+        }
+        let (x, y) = (public_id(&client, &integration_id, "x").await, public_id(&client, &integration_id, "y").await);
+        let created = client.post(TRANSFER, &transfer_body(&format!("{x},{y}"))).await;
+        assert_eq!(created.status, 200, "{name}: {}", created.body);
+        let num = created.body["data"][0].as_str().unwrap().to_owned();
+        assert_eq!(clear(&client, &x, "x is fine").await.body["data"], json!([format!("{x}:cleared")]));
+        assert_eq!(status(&incident(&client, &num).await), "INCIDENT_STATUS_TRIGGERED", "{name}: y still fires");
+        // x fires again, y clears: x still fires, so still open.
+        report(&client, &key, &report_body("x", "Minor", "alarm", "h")).await;
+        report(&client, &key, &report_body("y", "Minor", "ok", "h")).await;
+        assert_eq!(status(&incident(&client, &num).await), "INCIDENT_STATUS_TRIGGERED", "{name}: x fires again");
+        assert_eq!(kinds(&client, &y).await, ["REPORTED", "LINKED_INCIDENT", "CLEARED"], "{name}");
+        // The last one clears: resolved, by that alarm's clear.
+        report(&client, &key, &report_body("x", "Minor", "ok", "h")).await;
+        assert_eq!(status(&incident(&client, &num).await), "INCIDENT_STATUS_RESOLVED", "{name}");
+        assert_eq!(
+            kinds(&client, &x).await,
+            ["REPORTED", "LINKED_INCIDENT", "CLEARED", "REOPENED", "CLEARED", "INCIDENT_RECOVERED"],
+            "{name}"
+        );
+
+        // An incident a report opened, with another alarm linked to it later.
+        report(&client, &key, &report_body("api", "Critical", "alarm", "h")).await;
+        report(&client, &key, &report_body("db", "Minor", "alarm", "h")).await;
+        let (api, db) =
+            (public_id(&client, &integration_id, "api").await, public_id(&client, &integration_id, "db").await);
+        let opened = show(&client, &api).await["associate_event_id"].as_str().unwrap().to_owned();
+        let linked = client.post(TRANSFER, &json!({"alarm_ids": db, "incident_num": opened})).await;
+        assert_eq!(linked.status, 200, "{name}: {}", linked.body);
+        report(&client, &key, &report_body("api", "Critical", "ok", "h")).await;
+        assert_eq!(status(&incident(&client, &opened).await), "INCIDENT_STATUS_TRIGGERED", "{name}: db fires");
+        assert_eq!(clear(&client, &db, "db is fine").await.body["data"], json!([format!("{db}:cleared")]));
+        assert_eq!(status(&incident(&client, &opened).await), "INCIDENT_STATUS_RESOLVED", "{name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alarms_clearing_at_once_resolve_their_incident_exactly_once() {
+    const ALARMS: usize = 4;
+    for Setup { name, client, .. } in setups().await {
+        let (integration_id, key) = integration(&client, json!({"name": "race", "auto_recover_incident": true})).await;
+        for round in 0..3 {
+            let mut ids = Vec::new();
+            for n in 0..ALARMS {
+                let alarm = format!("r{round}-{n}");
+                report(&client, &key, &report_body(&alarm, "Minor", "alarm", "h")).await;
+                ids.push(public_id(&client, &integration_id, &alarm).await);
+            }
+            let created = client.post(TRANSFER, &transfer_body(&ids.join(","))).await;
+            assert_eq!(created.status, 200, "{name}: {}", created.body);
+            let num = created.body["data"][0].as_str().unwrap().to_owned();
+            // Half cleared by people, half by the monitoring, all at once.
+            let tasks: Vec<_> = ids
+                .iter()
+                .enumerate()
+                .map(|(n, id)| {
+                    let (client, id, key, alarm) = (client.clone(), id.clone(), key.clone(), format!("r{round}-{n}"));
+                    tokio::spawn(async move {
+                        if n % 2 == 0 {
+                            let reply = clear(&client, &id, "fixed").await;
+                            assert_eq!(reply.body["data"], json!([format!("{id}:cleared")]), "{}", reply.body);
+                        } else {
+                            report(&client, &key, &report_body(&alarm, "Minor", "ok", "h")).await;
+                        }
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+            assert_eq!(status(&incident(&client, &num).await), "INCIDENT_STATUS_RESOLVED", "{name}: round {round}");
+            let actions = timeline(&client, &num).await;
+            let solutions = actions.iter().filter(|(a, _)| a == "commitSolution1").count();
+            assert_eq!(solutions, 1, "{name}: resolved once: {actions:?}");
+            let mut recovered = 0;
+            for id in &ids {
+                recovered += kinds(&client, id).await.iter().filter(|k| *k == "INCIDENT_RECOVERED").count();
+            }
+            assert_eq!(recovered, 1, "{name}: by exactly one alarm's clear, the last");
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alarms_transfer_to_a_new_or_an_open_incident() {
     for Setup { name, client, .. } in setups().await {
@@ -318,6 +422,18 @@ async fn alarms_transfer_to_a_new_or_an_open_incident() {
         assert_eq!(linked.status, 200, "{name}: {}", linked.body);
         assert_eq!(linked.body["data"], json!([num]));
         assert_eq!(show(&client, &c).await["associate_event_id"], num.as_str(), "{name}");
+        // The link is in the incident's timeline, who and which alarms, its status unchanged.
+        let timeline = client.post(&format!("/v2/incidents/{num}/histories"), &json!({})).await;
+        assert_eq!(timeline.status, 200, "{name}: {}", timeline.body);
+        let data = &timeline.body["data"];
+        assert_eq!(data["total"], 2, "{name}: create, then the link: {data}");
+        let link = &data["info"][1];
+        assert_eq!(link["action"], "linkAlarms", "{name}: {link}");
+        assert_eq!(link["operator"], "u-alice", "{name}");
+        assert_eq!(link["status"], "INCIDENT_STATUS_TRIGGERED", "{name}");
+        assert!(link["comment"].as_str().unwrap().contains(&c), "{name}: names the alarm: {link}");
+        assert!(!link["comment"].as_str().unwrap().contains(&a), "{name}: only the alarms linked then");
+        assert_eq!(incident(&client, &num).await["status"], "INCIDENT_STATUS_TRIGGERED", "{name}");
         let unknown = client.post(TRANSFER, &json!({"alarm_ids": c, "incident_num": "IM404"})).await;
         assert_eq!(unknown.status, 409, "{name}: c is linked to an open incident: {}", unknown.body);
     }

@@ -14,8 +14,11 @@ use coc_shared::domain::alarm::AlarmStatus;
 use coc_shared::domain::incident::AlarmLevel;
 use coc_shared::domain::tenant::ProjectId;
 use coc_shared::handlers::alarms_cloudwatch::take;
+use coc_shared::ports::{StoreError, WriteOp};
 use coc_shared::repositories::alarms;
-use coc_tests::{backends, serve, Client};
+use coc_shared::App;
+use coc_tests::hooked::{HookedStore, WriteHook};
+use coc_tests::{backends, serve, sns_signing, Client};
 
 const ARN: &str = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:ServerCpuTooHigh";
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:cpu-alarms";
@@ -74,6 +77,13 @@ fn sns_notification(message_id: &str, state: &str) -> Value {
         "SigningCertURL": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-f3ecfb7224c7233fe7bb5f59f96de52f.pem",
         "UnsubscribeURL": format!("https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn={TOPIC}:c9135db0")
     })
+}
+
+/// `message` signed as SNS signs it (SignatureVersion 1), with the tests' certificate.
+fn signed(mut message: Value) -> Value {
+    let (signer, url) = sns_signing::signer();
+    signer.sign(&mut message, "1", url);
+    message
 }
 
 /// An SNS Lambda subscription's invocation: one record per notification.
@@ -172,7 +182,8 @@ async fn sns_notifications_are_taken_as_sns_posts_them() {
         // Major (the default level) is below this integration's threshold…
         let path = format!("/v1/event/cloudwatch/{key}");
         let reply =
-            post_as_sns(&intake, &path, &sns_notification("95df01b4-ee98-5cb9-9903-4c221d41eb5e", "ALARM")).await;
+            post_as_sns(&intake, &path, &signed(sns_notification("95df01b4-ee98-5cb9-9903-4c221d41eb5e", "ALARM")))
+                .await;
         assert_eq!(reply.status, 200, "{name}: {}", reply.body);
         let alarm = stored(&client, store, &id).await;
         assert_eq!((alarm.status, alarm.last.alarm_level), (AlarmStatus::Alarm, AlarmLevel::Major), "{name}");
@@ -180,26 +191,26 @@ async fn sns_notifications_are_taken_as_sns_posts_them() {
         assert_eq!(alarm.last.region_id.as_deref(), Some("us-east-1"), "{name}");
         // … the subscription URL may pick a level: Critical opens an incident.
         let critical = format!("{path}?alarm_level=Critical");
-        let reply = post_as_sns(&intake, &critical, &sns_notification("m-2", "ALARM")).await;
+        let reply = post_as_sns(&intake, &critical, &signed(sns_notification("m-2", "ALARM"))).await;
         assert_eq!(reply.status, 200, "{name}: {}", reply.body);
         let alarm = stored(&client, store, &id).await;
         assert_eq!(alarm.occurrences, 2, "{name}");
         assert!(alarm.incident_num.is_some(), "{name}: Critical opens an incident");
         // SNS retrying a message (same MessageId) counts once.
-        assert_eq!(post_as_sns(&intake, &critical, &sns_notification("m-2", "ALARM")).await.status, 200);
+        assert_eq!(post_as_sns(&intake, &critical, &signed(sns_notification("m-2", "ALARM"))).await.status, 200);
         assert_eq!(stored(&client, store, &id).await.occurrences, 2, "{name}");
-        let reply = post_as_sns(&intake, &path, &sns_notification("m-3", "OK")).await;
+        let reply = post_as_sns(&intake, &path, &signed(sns_notification("m-3", "OK"))).await;
         assert_eq!(reply.status, 200, "{name}: {}", reply.body);
         assert_eq!(stored(&client, store, &id).await.status, AlarmStatus::Ok, "{name}: OK clears");
         let bad_level =
-            post_as_sns(&intake, &format!("{path}?alarm_level=Urgent"), &sns_notification("m-4", "OK")).await;
+            post_as_sns(&intake, &format!("{path}?alarm_level=Urgent"), &signed(sns_notification("m-4", "OK"))).await;
         assert_eq!(bad_level.status, 400, "{name}");
         assert!(bad_level.error_msg().contains("alarm_level must be one of"), "{name}: {}", bad_level.body);
-        let unsubscribed = json!({
+        let unsubscribed = signed(json!({
             "Type": "UnsubscribeConfirmation", "MessageId": "m-5", "Token": "t", "TopicArn": TOPIC,
-            "Message": "You have chosen to deactivate subscription.", "Timestamp": "2019-10-02T17:04:41.012Z",
-            "SignatureVersion": "1", "Signature": "EXAMPLE", "SigningCertURL": "https://sns.us-east-1.amazonaws.com/c.pem"
-        });
+            "SubscribeURL": format!("https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn={TOPIC}&Token=t"),
+            "Message": "You have chosen to deactivate subscription.", "Timestamp": "2019-10-02T17:04:41.012Z"
+        }));
         assert_eq!(post_as_sns(&intake, &path, &unsubscribed).await.status, 200, "{name}");
     }
 }
@@ -220,7 +231,7 @@ async fn counting_listener() -> (String, Arc<AtomicUsize>) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_subscription_confirmation_fetches_nothing_but_sns_own_url() {
+async fn a_subscription_confirmation_fetches_sns_own_url_and_nothing_else() {
     for backend in backends().await {
         let name = backend.name;
         let client = Client::new(&serve(backend.app()).await, backend.store.clone(), "p-cw-c").await;
@@ -234,16 +245,32 @@ async fn a_subscription_confirmation_fetches_nothing_but_sns_own_url() {
             format!("https://sns.us-east-1.amazonaws.com@{address}/?Action=ConfirmSubscription&TopicArn={topic}"),
             format!("https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn={topic}&Token=t"),
         ] {
-            let confirmation = json!({
+            let confirmation = signed(json!({
                 "Type": "SubscriptionConfirmation", "MessageId": "165545c9-2a5c-472c-8df2-7ff2be2b3b1b",
                 "Token": "t", "TopicArn": TOPIC, "SubscribeURL": url,
-                "Message": "You have chosen to subscribe to the topic.", "Timestamp": "2012-04-26T20:45:04.751Z",
-                "SignatureVersion": "1", "Signature": "EXAMPLE",
-                "SigningCertURL": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-f3ecfb7224c7233fe7bb5f59f96de52f.pem"
-            });
+                "Message": "You have chosen to subscribe to the topic.", "Timestamp": "2012-04-26T20:45:04.751Z"
+            }));
             let reply = post_as_sns(&client.unauthenticated(), &path, &confirmation).await;
             assert_eq!(reply.status, 400, "{name}: {url}: {}", reply.body);
             assert!(reply.error_msg().contains("SubscribeURL"), "{name}: {}", reply.body);
+        }
+        // SNS's own URL for the topic is fetched: confirmed when SNS answers,
+        // 503 (so that SNS sends the confirmation again) when it cannot be reached.
+        for (answered, token, status) in [(true, "t-ok", 200), (false, "t-unreachable", 503)] {
+            let url = format!(
+                "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn={topic}&Token={token}"
+            );
+            if answered {
+                sns_signing::certificates().serve_at(&url, b"<ConfirmSubscriptionResponse/>");
+            }
+            let confirmation = signed(json!({
+                "Type": "SubscriptionConfirmation", "MessageId": format!("c-{token}"),
+                "Token": token, "TopicArn": TOPIC, "SubscribeURL": url,
+                "Message": "You have chosen to subscribe to the topic.", "Timestamp": "2012-04-26T20:45:04.751Z"
+            }));
+            let reply = post_as_sns(&client.unauthenticated(), &path, &confirmation).await;
+            assert_eq!(reply.status, status, "{name}: {token}: {}", reply.body);
+            assert!(sns_signing::certificates().was_requested(&url), "{name}: {token}: SNS's URL was fetched");
         }
         // An unknown key confirms nothing either.
         let confirmation = json!({"Type": "SubscriptionConfirmation", "TopicArn": TOPIC});
@@ -271,6 +298,7 @@ async fn bad_events_are_refused_naming_the_field_and_write_nothing() {
         ec2["source"] = json!("aws.ec2");
         let mut message = sns_notification("m1", "ALARM");
         message["Message"] = json!("{\"AlarmName\": \"x\"}");
+        let message = signed(message);
         for (body, field) in [
             (state, "detail.state.value"),
             (no_name, "alarmName"),
@@ -337,6 +365,72 @@ async fn concurrent_deliveries_of_one_event_count_once() {
     }
 }
 
+/// Records one CloudWatch event through the inner store just before the first
+/// write it is armed for: a change landing between a report's read and its write.
+type Armed = Arc<std::sync::Mutex<Option<(App, String, Value)>>>;
+
+struct LandsFirst {
+    armed: Armed,
+}
+
+#[async_trait::async_trait]
+impl WriteHook for LandsFirst {
+    async fn before_write(&self, _ops: &[WriteOp]) -> Result<(), StoreError> {
+        let armed = self.armed.lock().unwrap().take();
+        if let Some((app, key, event)) = armed {
+            let taken = take(&app, &key, AlarmLevel::Major, &event).await.map_err(StoreError::Backend)?;
+            assert_eq!(taken.recorded, 1, "the change in between is recorded: {taken:?}");
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn insufficient_data_never_overwrites_a_concurrent_change_of_state() {
+    for backend in backends().await {
+        let name = backend.name;
+        let client = Client::new(&serve(backend.app()).await, backend.store.clone(), "p-cw-j").await;
+        let (id, key) = integration(&client, json!({"name": "cloudwatch"})).await;
+        let store = backend.store.as_ref();
+        let armed = Armed::default();
+        let hook = LandsFirst { armed: armed.clone() };
+        let hooked = App { store: Arc::new(HookedStore::new(backend.store.clone(), hook)), ..backend.app() };
+        take(&hooked, &key, AlarmLevel::Major, &event("j-1", "ALARM")).await.unwrap();
+        assert_eq!(stored(&client, store, &id).await.status, AlarmStatus::Alarm, "{name}");
+
+        // OK lands after INSUFFICIENT_DATA read the firing alarm and before it writes.
+        *armed.lock().unwrap() = Some((backend.app(), key.clone(), event("j-2", "OK")));
+        let taken = take(&hooked, &key, AlarmLevel::Major, &event("j-3", "INSUFFICIENT_DATA")).await.unwrap();
+        assert_eq!(taken.recorded, 1, "{name}");
+        let alarm = stored(&client, store, &id).await;
+        assert_eq!((alarm.status, alarm.occurrences), (AlarmStatus::Ok, 3), "{name}: the OK stands");
+        assert!(alarm.last.alarm_desc.starts_with("INSUFFICIENT_DATA: "), "{name}: {:?}", alarm.last);
+
+        // The other way round: ALARM lands in between, and INSUFFICIENT_DATA keeps it firing.
+        *armed.lock().unwrap() = Some((backend.app(), key.clone(), event("j-4", "ALARM")));
+        take(&hooked, &key, AlarmLevel::Major, &event("j-5", "INSUFFICIENT_DATA")).await.unwrap();
+        let alarm = stored(&client, store, &id).await;
+        assert_eq!((alarm.status, alarm.occurrences), (AlarmStatus::Alarm, 5), "{name}: the ALARM stands");
+
+        // Many at once: INSUFFICIENT_DATA storms around one OK end cleared, every occurrence counted.
+        let app = backend.app();
+        let tasks: Vec<_> = (0..9)
+            .map(|i| {
+                let (app, key) = (app.clone(), key.clone());
+                let state = if i == 4 { "OK" } else { "INSUFFICIENT_DATA" };
+                tokio::spawn(
+                    async move { take(&app, &key, AlarmLevel::Major, &event(&format!("j-s{i}"), state)).await },
+                )
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap().unwrap().recorded, 1, "{name}");
+        }
+        let alarm = stored(&client, store, &id).await;
+        assert_eq!((alarm.status, alarm.occurrences), (AlarmStatus::Ok, 14), "{name}: only OK changed the state");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_function_takes_eventbridge_rule_events_and_sns_lambda_records() {
     for backend in backends().await {
@@ -384,6 +478,9 @@ async fn a_topic_with_an_http_subscription_delivers_to_the_intake() {
         eprintln!("skipped: no local AWS server configured");
         return;
     };
+    // moto signs its HTTP deliveries (SignatureVersion 2, a key of its own) and serves the
+    // certificate at the SigningCertURL's path; the tests' certificate source asks moto for it.
+    sns_signing::certificates();
     let config = aws_config::load_from_env().await;
     let sns =
         aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(&config).endpoint_url(&endpoint).build());
@@ -399,7 +496,8 @@ async fn a_topic_with_an_http_subscription_delivers_to_the_intake() {
         let message = serde_json::from_str::<Value>(sns_notification("unused", "ALARM")["Message"].as_str().unwrap())
             .unwrap()
             .to_string();
-        sns.publish().topic_arn(&topic).subject("ALARM: \"ServerCpuTooHigh\"").message(message).send().await.unwrap();
+        // Without a subject: moto leaves the Subject out of the string it signs, where SNS puts it in.
+        sns.publish().topic_arn(&topic).message(message).send().await.unwrap();
         let alarm = stored(&client, backend.store.as_ref(), &id).await;
         assert_eq!((alarm.status, alarm.occurrences), (AlarmStatus::Alarm, 1), "{name}");
         assert_eq!(alarm.last.additional.as_ref().unwrap()["topicArn"], topic.as_str(), "{name}");

@@ -149,3 +149,110 @@ async fn reindex_lists_and_counts_records_of_earlier_versions_once() {
         assert_eq!(total_now, scripts - 1, "{name}");
     }
 }
+
+const ALARM_PROJECT: &str = "p-old-alarms";
+
+/// Makes the tenant's alarms look as a version before public ids stored them:
+/// no place in the tenant-wide list, no `ALARM_ID#` pointer, no history, no
+/// tenant counts.
+async fn alarms_as_written_before_public_ids(store: &dyn Store) {
+    let pk = format!("PROJECT#{ALARM_PROJECT}");
+    for item in store.query_prefix(&pk, "ALARM#").await.unwrap() {
+        let bare = Item { filter_key: None, ..item };
+        store.write(vec![WriteOp::Put { item: bare, condition: Condition::Always }]).await.unwrap();
+    }
+    for prefix in ["ALARM_ID#", "ALARM_HISTORY#"] {
+        for item in store.query_prefix(&pk, prefix).await.unwrap() {
+            store
+                .write(vec![WriteOp::Delete { pk: pk.clone(), sk: item.sk, condition: Condition::Always }])
+                .await
+                .unwrap();
+        }
+    }
+    for sk in ["COUNT#ALARMS", "COUNT#ALARMS#STATE#alarm", "COUNT#ALARMS#STATE#ok"] {
+        let value = store.counter(&pk, sk).await.unwrap();
+        store.write(vec![WriteOp::Add { pk: pk.clone(), sk: sk.to_owned(), delta: -value }]).await.unwrap();
+    }
+}
+
+fn alarm_report(alarm_id: &str, status: &str) -> serde_json::Value {
+    json!({"alarmId": alarm_id, "alarmName": format!("{alarm_id} is failing"), "alarmLevel": "Minor",
+           "time": 1_709_118_444_540_i64, "nameSpace": "ns", "applicationId": "app-1", "alarmDesc": "it broke",
+           "alarmSource": "prometheus", "alarmStatus": status, "resourceId": "h"})
+}
+
+/// The tenant-wide list: (count, alarming count, public ids by source alarm id).
+async fn alarm_list(client: &Client) -> (u64, u64, Vec<(String, String)>) {
+    let all = client.get("/v1/alarm-mgmt/alarms").await;
+    assert_eq!(all.status, 200, "{}", all.body);
+    let alarming = client.get("/v1/alarm-mgmt/alarms?status=alarming").await;
+    let mut ids: Vec<(String, String)> = all.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["source_alarm_id"].as_str().unwrap().to_owned(), r["id"].as_str().unwrap().to_owned()))
+        .collect();
+    ids.sort();
+    (all.body["count"].as_u64().unwrap(), alarming.body["count"].as_u64().unwrap(), ids)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reindex_gives_alarms_of_earlier_versions_their_public_ids_once() {
+    for backend in backends().await {
+        let name = backend.name;
+        let store = backend.store.clone();
+        let client = Client::new(&serve(backend.app()).await, store.clone(), ALARM_PROJECT).await;
+        client.sync_engineers(&[]).await;
+        let reply = client.post("/v1/integrations", &json!({"name": "old"})).await;
+        assert_eq!(reply.status, 200, "{name}: {}", reply.body);
+        let key = reply.body["data"]["integration_key"].as_str().unwrap().to_owned();
+        for (alarm, status) in [("cpu", "alarm"), ("disk", "alarm"), ("net", "alarm"), ("net", "ok")] {
+            let reply = client
+                .unauthenticated()
+                .post(&format!("/v1/event/huawei/custom/{key}"), &alarm_report(alarm, status))
+                .await;
+            assert_eq!(reply.status, 200, "{name}: {}", reply.body);
+        }
+        let listed = alarm_list(&client).await;
+        assert_eq!((listed.0, listed.1, listed.2.len()), (3, 2, 3), "{name}: {listed:?}");
+
+        alarms_as_written_before_public_ids(store.as_ref()).await;
+        assert_eq!(alarm_list(&client).await, (0, 0, vec![]), "{name}: not in the tenant's list");
+        let (_, cpu) = &listed.2[0];
+        assert_eq!(client.get(&format!("/v1/alarm-mgmt/alarm/{cpu}")).await.status, 404, "{name}: no public id");
+
+        // Two runs at once: each alarm is given its id, list place and counts by one of them.
+        let project = ProjectId::parse(ALARM_PROJECT).unwrap();
+        let runs: Vec<_> = (0..2)
+            .map(|_| {
+                let (store, project) = (store.clone(), project.clone());
+                tokio::spawn(async move { reindex(store.as_ref(), &project).await.unwrap() })
+            })
+            .collect();
+        let mut indexed = 0;
+        for run in runs {
+            let done = run.await.unwrap();
+            assert_eq!(done.alarms_read, 3, "{name}: {done:?}");
+            indexed += done.alarms_indexed;
+        }
+        assert_eq!(indexed, 3, "{name}: every alarm once");
+        assert_eq!(alarm_list(&client).await, listed, "{name}: listed and counted again, under the same ids");
+        let shown = client.get(&format!("/v1/alarm-mgmt/alarm/{cpu}")).await;
+        assert_eq!(shown.status, 200, "{name}: {}", shown.body);
+        assert_eq!(shown.body["data"]["source_alarm_id"], "cpu", "{name}");
+        let history = client.get(&format!("/v1/alarm-mgmt/alarm/{cpu}/handle-histories")).await;
+        assert_eq!(history.body["count"], 0, "{name}: its reports before kept no history: {}", history.body);
+
+        // Reported and cleared as any alarm afterwards.
+        let reply =
+            client.unauthenticated().post(&format!("/v1/event/huawei/custom/{key}"), &alarm_report("cpu", "ok")).await;
+        assert_eq!(reply.status, 200, "{name}: {}", reply.body);
+        let history = client.get(&format!("/v1/alarm-mgmt/alarm/{cpu}/handle-histories")).await;
+        assert_eq!(history.body["count"], 1, "{name}: {}", history.body);
+        assert_eq!(history.body["alarm_handle_histories"][0]["kind"], "CLEARED", "{name}");
+        assert_eq!(alarm_list(&client).await.1, 1, "{name}: the state counts moved");
+
+        let again = reindex(store.as_ref(), &project).await.unwrap();
+        assert_eq!((again.alarms_read, again.alarms_indexed), (3, 0), "{name}: a second run changes nothing");
+    }
+}

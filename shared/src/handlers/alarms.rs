@@ -64,17 +64,47 @@ impl Ingested {
 /// integration's auto-recovery rule does to the incident of an alarm it clears
 /// ([`super::alarm_mgmt::recovery`]).
 pub async fn ingest(app: &App, key: &str, body: &Value) -> Result<Ingested, IntakeError> {
-    record(app, key, body, None).await
+    record(app, key, body, None, ReportedState::AsReported).await
 }
 
 /// [`ingest`] for the report of queue message `message_id`, at most once per
 /// message: a redelivery of one taken before writes nothing and answers
 /// [`Ingested::redelivered`] ([`alarm_deliveries`] tells how).
 pub async fn ingest_delivery(app: &App, key: &str, body: &Value, message_id: &str) -> Result<Ingested, IntakeError> {
-    record(app, key, body, Some(message_id)).await
+    record(app, key, body, Some(message_id), ReportedState::AsReported).await
 }
 
-async fn record(app: &App, key: &str, body: &Value, message_id: Option<&str>) -> Result<Ingested, IntakeError> {
+/// [`ingest_delivery`] of a report whose status counts as `state` says.
+pub async fn ingest_delivery_as(
+    app: &App,
+    key: &str,
+    body: &Value,
+    message_id: &str,
+    state: ReportedState,
+) -> Result<Ingested, IntakeError> {
+    record(app, key, body, Some(message_id), state).await
+}
+
+/// Whether a report's status and level count, or only that it came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportedState {
+    AsReported,
+    /// The monitor does not know the state (CloudWatch's INSUFFICIENT_DATA):
+    /// an occurrence that keeps the stored alarm's status and level, as read
+    /// in the write's own attempt (so a concurrent change of state, which
+    /// bumps the alarm's version, makes the attempt read again rather than be
+    /// overwritten), and never opens an incident. An alarm never seen before
+    /// takes the report's.
+    KeepStored,
+}
+
+async fn record(
+    app: &App,
+    key: &str,
+    body: &Value,
+    message_id: Option<&str>,
+    state: ReportedState,
+) -> Result<Ingested, IntakeError> {
     let store = app.store.as_ref();
     let integration = incidents::integration_by_key(store, key).await?.ok_or(IntakeError::UnknownKey)?;
     let report = AlarmReport::parse(body).map_err(IntakeError::Invalid)?;
@@ -101,8 +131,12 @@ async fn record(app: &App, key: &str, body: &Value, message_id: Option<&str>) ->
             .transpose()?;
         let mark_written = mark.is_some();
         let read = alarms::get_alarm(store, &project, &integration.integration_id, &report.alarm_id).await?;
+        let report = match (state, &read) {
+            (ReportedState::KeepStored, Some(read)) => report.keeping_state_of(&read.value),
+            _ => report.clone(),
+        };
         // A new incident when the rule says so and the alarm has no open one.
-        let mut needs_incident = opens_incident(&integration, &report);
+        let mut needs_incident = state == ReportedState::AsReported && opens_incident(&integration, &report);
         if let (true, Some(num)) = (needs_incident, read.as_ref().and_then(|r| r.value.incident_num.as_ref())) {
             let linked = incidents::get_incident(store, &project, num).await?;
             needs_incident = linked.is_none_or(|i| i.value.is_closed());
@@ -151,9 +185,24 @@ async fn record(app: &App, key: &str, body: &Value, message_id: Option<&str>) ->
                 let kind = alarm.again(report.clone(), now);
                 let mut entries = vec![HistoryEntry::new(kind, MONITORING, alarm.status, now)];
                 let mut also = also;
-                if kind == HistoryKind::Cleared {
-                    // The integration's auto-recovery rule, in the same write.
-                    also.extend(recovery::on_clear(app, &integration, &mut alarm, &mut entries, now).await?);
+                match kind {
+                    // The linked incident's firing alarms and the integration's
+                    // auto-recovery rule, in the same write.
+                    HistoryKind::Cleared => also.extend(
+                        recovery::on_clear(
+                            app,
+                            &project,
+                            integration.auto_recover_incident,
+                            &mut alarm,
+                            &mut entries,
+                            now,
+                        )
+                        .await?,
+                    ),
+                    HistoryKind::Reopened if incident.is_none() => {
+                        also.extend(recovery::on_reopen(app, &project, &alarm).await?)
+                    }
+                    _ => {}
                 }
                 let alarm = linked(alarm, &mut entries);
                 alarms::record_again(store, &project, read, &alarm, incident.as_ref(), &entries, also).await

@@ -10,15 +10,17 @@
 use http::StatusCode;
 use serde_json::Value;
 
-use super::alarms::{answer, ingest_delivery, Ingested, IntakeError, AUTH_FAILED, BAD_REQUEST, SUCCESS};
+use super::alarms::{
+    answer, ingest_delivery_as, Ingested, IntakeError, ReportedState, AUTH_FAILED, BAD_REQUEST, SUCCESS,
+};
 use crate::app::App;
 use crate::domain::alarm::Integration;
 use crate::domain::cloudwatch::sns::{self, Confirmation, Delivery};
-use crate::domain::cloudwatch::{eventbridge, StateChange, Stored};
+use crate::domain::cloudwatch::{eventbridge, signature, StateChange};
 use crate::domain::incident::{AlarmLevel, Named};
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
-use crate::repositories::{alarms, incidents};
+use crate::repositories::incidents;
 
 /// The level of a change whose alarm has no `severity` tag, when neither the
 /// subscription URL (`?alarm_level=`) nor the function's environment picks one.
@@ -61,6 +63,9 @@ pub async fn intake(app: &App, request: ApiRequest) -> Result<ApiResponse, ApiEr
         return Ok(unauthorized());
     };
     let change = if sns::is_message(&body) {
+        if let Err(refused) = verify_signature(app, &body).await {
+            return Ok(refused.answer(&integration));
+        }
         match sns::parse_delivery(&body) {
             Ok(Delivery::Notification(change)) => *change,
             Ok(Delivery::SubscriptionConfirmation(confirmation)) => {
@@ -93,6 +98,38 @@ pub async fn intake(app: &App, request: ApiRequest) -> Result<ApiResponse, ApiEr
     })
 }
 
+/// Why an SNS message was not taken as SNS's.
+enum Unsigned {
+    /// Its signature is missing, malformed or wrong, or its certificate is not SNS's or not valid now.
+    Refused(String),
+    /// Its (well-formed, SNS-hosted) certificate could not be fetched: SNS retries.
+    Unavailable(String),
+}
+
+impl Unsigned {
+    fn answer(self, integration: &Integration) -> ApiResponse {
+        match self {
+            Unsigned::Refused(why) => {
+                tracing::warn!(integration = %integration.integration_id, why, "refused an SNS message");
+                answer(StatusCode::FORBIDDEN, AUTH_FAILED, &format!("SNS message signature refused: {why}"))
+            }
+            Unsigned::Unavailable(why) => {
+                tracing::warn!(integration = %integration.integration_id, why, "cannot check an SNS message");
+                answer(StatusCode::SERVICE_UNAVAILABLE, "COC.00000010", &format!("SNS message not checked: {why}"))
+            }
+        }
+    }
+}
+
+/// Checks an SNS message's signature against SNS's certificate at its
+/// `SigningCertURL` (see [`signature`]), before anything of it is read.
+async fn verify_signature(app: &App, body: &Value) -> Result<(), Unsigned> {
+    let signed = signature::signed(body).map_err(Unsigned::Refused)?;
+    let certificate =
+        app.sns_certificates.certificate(app.https.as_ref(), &signed.cert_url).await.map_err(Unsigned::Unavailable)?;
+    signature::verify(&signed, &certificate, app.clock.now_ms()).map_err(Unsigned::Refused)
+}
+
 /// The key a delivery of `change` is remembered by: per integration (two
 /// integrations may be sent the same event) and per way it came.
 fn delivery_key(integration: &Integration, change: &StateChange) -> String {
@@ -107,25 +144,10 @@ pub async fn record(
     change: &StateChange,
     level: AlarmLevel,
 ) -> Result<Ingested, IntakeError> {
-    // INSUFFICIENT_DATA keeps what is stored (StateChange::custom_event).
-    // Read here, before the intake's own read: a change landing in between
-    // is what this occurrence then overwrites, the risk any report of a
-    // status that changes one alarm concurrently takes.
-    let stored = match change.state {
-        crate::domain::cloudwatch::State::InsufficientData => {
-            let read = alarms::get_alarm(
-                app.store.as_ref(),
-                &integration.project_id,
-                &integration.integration_id,
-                &change.alarm_id(),
-            )
-            .await?;
-            read.map(|r| Stored { status: r.value.status, level: r.value.last.alarm_level })
-        }
-        _ => None,
-    };
-    let report = change.custom_event(level, stored);
-    let taken = ingest_delivery(app, key, &report, &delivery_key(integration, change)).await?;
+    // INSUFFICIENT_DATA keeps what is stored, as the intake reads it in its own write.
+    let state = if change.keeps_stored_state() { ReportedState::KeepStored } else { ReportedState::AsReported };
+    let report = change.custom_event(level);
+    let taken = ingest_delivery_as(app, key, &report, &delivery_key(integration, change), state).await?;
     tracing::info!(
         integration = %integration.integration_id,
         alarm = change.alarm_name,

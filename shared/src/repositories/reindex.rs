@@ -1,6 +1,6 @@
 //! `coc-admin reindex`: lists read indexes and counters, which records written
 //! by versions before them lack, so lists skip those records. This walks a
-//! tenant's scripts and tickets once, by primary key in bounded pages, and
+//! tenant's scripts, tickets, incidents and alarms once, by primary key in bounded pages, and
 //! gives each record without index keys its keys and its counts, in one
 //! transaction per record. Records with keys are left alone, so a second run
 //! changes nothing, and of two concurrent runs (or a run and an edit) only
@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 
-use super::{incidents, jobs, scripts, tenant_pk};
+use super::{alarms, incidents, jobs, scripts, tenant_pk};
 use crate::domain::tenant::ProjectId;
 use crate::ports::{Item, Order, PageQuery, Store, StoreError, WriteOp};
 
@@ -28,9 +28,11 @@ pub struct Reindexed {
     /// history items: saved again in that layout.
     pub incidents_read: usize,
     pub incidents_indexed: usize,
+    /// Alarms stored before public ids and the tenant-wide list: given their
+    /// `AL…` pointer, their place in that list and the tenant's counts.
+    pub alarms_read: usize,
+    pub alarms_indexed: usize,
 }
-
-type OpsOf = fn(&Item) -> Result<Option<Vec<WriteOp>>, StoreError>;
 
 /// Gives the tenant's scripts, tickets and incidents their missing index keys and counts.
 pub async fn reindex(store: &dyn Store, project: &ProjectId) -> Result<Reindexed, StoreError> {
@@ -38,7 +40,18 @@ pub async fn reindex(store: &dyn Store, project: &ProjectId) -> Result<Reindexed
     let (tickets_read, tickets_indexed) = walk(store, project, jobs::ORDER_PREFIX, jobs::order_reindex_ops).await?;
     let (incidents_read, incidents_indexed) =
         walk(store, project, incidents::ITEM_PREFIX, incidents::reindex_ops).await?;
-    Ok(Reindexed { scripts_read, scripts_indexed, tickets_read, tickets_indexed, incidents_read, incidents_indexed })
+    let (alarms_read, alarms_indexed) =
+        walk(store, project, alarms::ITEM_PREFIX, |item| alarms::reindex_ops(project, item)).await?;
+    Ok(Reindexed {
+        scripts_read,
+        scripts_indexed,
+        tickets_read,
+        tickets_indexed,
+        incidents_read,
+        incidents_indexed,
+        alarms_read,
+        alarms_indexed,
+    })
 }
 
 /// Walks the records under `prefix`; returns (records read, records indexed).
@@ -46,7 +59,7 @@ async fn walk(
     store: &dyn Store,
     project: &ProjectId,
     prefix: &str,
-    ops_of: OpsOf,
+    ops_of: impl Fn(&Item) -> Result<Option<Vec<WriteOp>>, StoreError>,
 ) -> Result<(usize, usize), StoreError> {
     let pk = tenant_pk(project);
     let (mut read, mut indexed) = (0, 0);
@@ -56,7 +69,7 @@ async fn walk(
         let page = store.query_page(query).await?;
         read += page.items.len();
         for item in page.items {
-            if index_one(store, item, ops_of).await? {
+            if index_one(store, item, &ops_of).await? {
                 indexed += 1;
             }
         }
@@ -68,7 +81,11 @@ async fn walk(
 }
 
 /// Indexes one record if it needs it; true when this run wrote it.
-async fn index_one(store: &dyn Store, mut item: Item, ops_of: OpsOf) -> Result<bool, StoreError> {
+async fn index_one(
+    store: &dyn Store,
+    mut item: Item,
+    ops_of: &impl Fn(&Item) -> Result<Option<Vec<WriteOp>>, StoreError>,
+) -> Result<bool, StoreError> {
     for _ in 0..ATTEMPTS {
         let Some(ops) = ops_of(&item)? else {
             return Ok(false);

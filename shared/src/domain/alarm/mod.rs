@@ -312,6 +312,14 @@ fn clip(text: &str, max: usize) -> String {
     text.chars().take(max).collect()
 }
 
+impl AlarmReport {
+    /// This report with the status and level `stored` has, for a report that
+    /// does not know the alarm's state.
+    pub fn keeping_state_of(&self, stored: &Alarm) -> AlarmReport {
+        AlarmReport { alarm_status: stored.status, alarm_level: stored.last.alarm_level, ..self.clone() }
+    }
+}
+
 /// Whether a report, under the integration's rule, calls for an incident.
 pub fn opens_incident(integration: &Integration, report: &AlarmReport) -> bool {
     report.alarm_status == AlarmStatus::Alarm && report.alarm_level.at_least(integration.alarm_level_threshold)
@@ -351,5 +359,6 @@ pub fn incident_for(
     let mut incident = Incident::create(new, incident_num, warroom_id, integration.project_id.clone(), now);
     incident.alarm =
         Some(AlarmOrigin { integration_id: integration.integration_id.clone(), alarm_id: report.alarm_id.clone() });
+    incident.firing_alarms = Some([manage::public_id(&integration.integration_id, &report.alarm_id)].into());
     Ok(incident)
 }

@@ -6,6 +6,7 @@
 //! any alarm.
 
 pub mod eventbridge;
+pub mod signature;
 pub mod sns;
 #[cfg(test)]
 mod tests;
@@ -104,14 +105,6 @@ pub struct StateChange {
     pub topic_arn: Option<String>,
 }
 
-/// What the alarm intake stored for an alarm: an INSUFFICIENT_DATA change
-/// keeps it (see [`StateChange::custom_event`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stored {
-    pub status: AlarmStatus,
-    pub level: AlarmLevel,
-}
-
 /// The first `max` characters of `text`.
 fn clip(text: &str, max: usize) -> String {
     text.chars().take(max).collect::<String>().trim_end().to_owned()
@@ -127,6 +120,12 @@ impl StateChange {
         } else {
             format!("cloudwatch-arn-sha256:{}", sha256_hex(self.alarm_arn.as_bytes()))
         }
+    }
+
+    /// Whether the change says nothing of the alarm's state (INSUFFICIENT_DATA):
+    /// recorded as an occurrence that keeps the stored status and level.
+    pub fn keeps_stored_state(&self) -> bool {
+        self.state == State::InsufficientData
     }
 
     /// The resource the alarm is about: the most telling dimension.
@@ -151,20 +150,17 @@ impl StateChange {
     }
 
     /// The report of the custom intake this change stands for. ALARM is
-    /// `alarm`, OK is `ok` (which clears it). INSUFFICIENT_DATA is recorded as
-    /// an occurrence that changes neither the alarm's status nor its level
-    /// (`stored`: what the intake holds; an alarm never seen before is
-    /// recorded cleared, at Info), so it neither opens an incident for an
-    /// alarm that is not firing nor clears one that is; its state is in the
-    /// description and in `additional.state`.
-    pub fn custom_event(&self, default: AlarmLevel, stored: Option<Stored>) -> Value {
+    /// `alarm`, OK is `ok` (which clears it). INSUFFICIENT_DATA is `ok` at
+    /// Info, what an alarm never seen before is recorded as; the intake
+    /// records it keeping a stored alarm's status and level instead
+    /// ([`StateChange::keeps_stored_state`]), so it neither opens an incident
+    /// nor clears an alarm; its state is in the description and in
+    /// `additional.state`.
+    pub fn custom_event(&self, default: AlarmLevel) -> Value {
         let (status, level) = match self.state {
             State::Alarm => (AlarmStatus::Alarm, self.level(default)),
             State::Ok => (AlarmStatus::Ok, self.level(default)),
-            State::InsufficientData => match stored {
-                Some(stored) => (stored.status, stored.level),
-                None => (AlarmStatus::Ok, AlarmLevel::Info),
-            },
+            State::InsufficientData => (AlarmStatus::Ok, AlarmLevel::Info),
         };
         let status = match status {
             AlarmStatus::Alarm => "alarm",

@@ -78,11 +78,7 @@ pub fn subscribe_url(url: &str, topic_arn: &str) -> Result<(), String> {
         return Err("must not hold spaces, backslashes or a fragment".into());
     }
     let (host, path_and_query) = rest.split_once('/').ok_or("must have a path")?;
-    let region = host
-        .strip_prefix("sns.")
-        .and_then(|h| h.strip_suffix(".amazonaws.com").or_else(|| h.strip_suffix(".amazonaws.com.cn")))
-        .filter(|r| !r.is_empty() && r.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
-        .ok_or("must be on the host sns.<region>.amazonaws.com")?;
+    let region = host_region(host).ok_or("must be on the host sns.<region>.amazonaws.com")?;
     if arn_region(topic_arn) != Some(region) {
         return Err(format!("must be on the SNS host of the topic's region, not {region}"));
     }
@@ -105,6 +101,14 @@ pub fn subscribe_url(url: &str, topic_arn: &str) -> Result<(), String> {
         return Err("must confirm the message's TopicArn".into());
     }
     Ok(())
+}
+
+/// The region of SNS's own host `sns.<region>.amazonaws.com` (or
+/// `.amazonaws.com.cn`); `None` for any other host, a port or user info included.
+pub fn host_region(host: &str) -> Option<&str> {
+    host.strip_prefix("sns.")
+        .and_then(|h| h.strip_suffix(".amazonaws.com").or_else(|| h.strip_suffix(".amazonaws.com.cn")))
+        .filter(|r| !r.is_empty() && r.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
 }
 
 /// The CloudWatch alarm JSON in a Notification's `Message`. Only what the

@@ -94,8 +94,8 @@ pub fn sns_notification(message_id: &str, message: &Value) -> Value {
     })
 }
 
-fn report(change: &StateChange, stored: Option<Stored>) -> AlarmReport {
-    AlarmReport::parse(&change.custom_event(AlarmLevel::Major, stored)).expect("the intake takes the mapping")
+fn report(change: &StateChange) -> AlarmReport {
+    AlarmReport::parse(&change.custom_event(AlarmLevel::Major)).expect("the intake takes the mapping")
 }
 
 #[test]
@@ -104,7 +104,7 @@ fn the_documented_eventbridge_event_is_an_alarm_of_its_instance() {
     assert_eq!(change.state, State::Alarm);
     assert_eq!(change.delivery_id, "c4c1c1c9-6542-e61b-6ef0-8c4d36933a92");
     assert_eq!(change.previous_state.as_deref(), Some("OK"));
-    let report = report(&change, None);
+    let report = report(&change);
     assert_eq!(report.alarm_id, ARN, "the ARN: the same for every change of the alarm");
     assert_eq!(report.alarm_name, "ServerCpuTooHigh");
     assert_eq!(report.alarm_status, AlarmStatus::Alarm);
@@ -123,27 +123,23 @@ fn the_documented_eventbridge_event_is_an_alarm_of_its_instance() {
 #[test]
 fn ok_clears_and_insufficient_data_keeps_what_is_stored() {
     let ok = eventbridge::parse(&eventbridge_event("e2", "OK")).unwrap();
-    assert_eq!(report(&ok, None).alarm_status, AlarmStatus::Ok);
+    assert_eq!(report(&ok).alarm_status, AlarmStatus::Ok);
     let unknown = eventbridge::parse(&eventbridge_event("e3", "INSUFFICIENT_DATA")).unwrap();
     // Never seen: recorded cleared, at Info, so it opens nothing.
-    let first = report(&unknown, None);
+    let first = report(&unknown);
     assert_eq!((first.alarm_status, first.alarm_level), (AlarmStatus::Ok, AlarmLevel::Info));
     assert!(first.alarm_desc.starts_with("INSUFFICIENT_DATA: "), "{first:?}");
     assert_eq!(first.additional.as_ref().unwrap()["state"], "INSUFFICIENT_DATA");
-    // Firing: it stays firing at its level (neither cleared nor lowered).
-    let firing = Stored { status: AlarmStatus::Alarm, level: AlarmLevel::Critical };
-    let kept = report(&unknown, Some(firing));
-    assert_eq!((kept.alarm_status, kept.alarm_level), (AlarmStatus::Alarm, AlarmLevel::Critical));
+    // A stored alarm keeps its state and level (the intake applies it in its own write).
+    assert!(unknown.keeps_stored_state());
+    assert!(!ok.keeps_stored_state());
 }
 
 #[test]
 fn a_severity_tag_picks_the_level_and_the_default_is_the_integrations() {
     let mut event = eventbridge_event("e4", "ALARM");
     let change = eventbridge::parse(&event).unwrap();
-    assert_eq!(
-        AlarmReport::parse(&change.custom_event(AlarmLevel::Minor, None)).unwrap().alarm_level,
-        AlarmLevel::Minor
-    );
+    assert_eq!(AlarmReport::parse(&change.custom_event(AlarmLevel::Minor)).unwrap().alarm_level, AlarmLevel::Minor);
     event["detail"]["alarmTags"] = json!({"Severity": "critical", "team": "web"});
     let tagged = eventbridge::parse(&event).unwrap();
     assert_eq!(tagged.level(AlarmLevel::Minor), AlarmLevel::Critical);
@@ -156,7 +152,7 @@ fn composite_and_metric_math_alarms_are_taken_too() {
         "alarmRule": "ALARM(CpuTooHigh) AND ALARM(DiskFull)", "actionsSuppressor": "", "description": "both"
     });
     let change = eventbridge::parse(&composite).unwrap();
-    let report = report(&change, None);
+    let report = report(&change);
     assert_eq!(report.name_space, NAME_SPACE);
     assert_eq!(report.resource_id, None);
     let mut math = eventbridge_event("e6", "ALARM");
@@ -201,10 +197,10 @@ fn a_long_arn_is_one_stable_alarm_id() {
     let name = "n".repeat(250);
     event["detail"]["alarmName"] = json!(name);
     event["resources"] = json!([format!("arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}")]);
-    let first = report(&eventbridge::parse(&event).unwrap(), None);
+    let first = report(&eventbridge::parse(&event).unwrap());
     event["id"] = json!("e14");
     event["detail"]["state"]["value"] = json!("OK");
-    let again = report(&eventbridge::parse(&event).unwrap(), None);
+    let again = report(&eventbridge::parse(&event).unwrap());
     assert_eq!(first.alarm_id, again.alarm_id);
     assert!(first.alarm_id.len() <= 255 && first.alarm_id.starts_with("cloudwatch-arn-sha256:"));
 }
@@ -215,7 +211,7 @@ fn the_documented_sns_message_maps_like_the_event() {
     let Delivery::Notification(change) = sns::parse_delivery(&body).unwrap() else { panic!("a notification") };
     assert_eq!(change.via, "sns");
     assert_eq!(change.delivery_id, "95df01b4-ee98-5cb9-9903-4c221d41eb5e");
-    let report = report(&change, None);
+    let report = report(&change);
     assert_eq!(report.alarm_id, ARN);
     assert_eq!(report.alarm_status, AlarmStatus::Alarm);
     assert_eq!(report.resource_id.as_deref(), Some("i-12345678901234567"));

@@ -5,6 +5,8 @@ pub mod enums;
 pub mod query;
 pub mod workflow;
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
@@ -186,6 +188,12 @@ pub struct Incident {
     pub last_operator: Option<String>,
     #[serde(default)]
     pub alarm: Option<AlarmOrigin>,
+    /// The public ids of the linked alarms that fire: an alarm's clear takes
+    /// it out, and auto-recovery resolves the incident when the last one
+    /// clears. `None` for an incident opened before this was kept (then any
+    /// linked alarm's clear is the last).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firing_alarms: Option<BTreeSet<String>>,
 }
 
 /// The workflow's actions (`operate_key`).
@@ -297,6 +305,7 @@ impl Incident {
             update_time: Some(now),
             last_operator: Some(new.creator.to_string()),
             alarm: None,
+            firing_alarms: None,
         }
     }
 
@@ -409,6 +418,22 @@ impl Incident {
             assignee,
         });
         Ok(())
+    }
+
+    /// Records that `alarm_ids` (public ids) were linked to this incident by
+    /// `operator`: an action in its history that keeps its status.
+    pub fn note_linked_alarms(&mut self, operator: &str, alarm_ids: &[String], now: i64) {
+        self.update_time = Some(now);
+        self.last_operator = Some(operator.to_owned());
+        self.history.push(HistoryEntry {
+            operate_key: workflow::LINK_ALARMS.to_owned(),
+            operator: operator.to_owned(),
+            from_status: Some(self.status),
+            to_status: self.status,
+            time: now,
+            comment: Some(format!("alarms linked: {}", alarm_ids.join(", "))),
+            assignee: None,
+        });
     }
 
     /// The detail's `enum_data_list`: the names of every enumerated value shown.

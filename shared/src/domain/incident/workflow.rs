@@ -5,6 +5,9 @@ use super::{Incident, IncidentStatus, ACCEPT, COMMIT_SOLUTION, CONFIRM, FORWARD_
 
 /// The action `Incident::create` records.
 pub const CREATE: &str = "create";
+/// Alarms linked to the incident (`transfer_alarm_to_incident` with our
+/// `incident_num`): not a step of the workflow, the status stays.
+pub const LINK_ALARMS: &str = "linkAlarms";
 
 /// The actions the incident's status allows, in the order a console offers them.
 pub fn actions_in(status: IncidentStatus) -> &'static [&'static str] {
@@ -20,6 +23,7 @@ pub fn actions_in(status: IncidentStatus) -> &'static [&'static str] {
 pub fn action_names(operate_key: &str) -> (&str, &str) {
     match operate_key {
         CREATE => ("创建", "Create"),
+        LINK_ALARMS => ("关联告警", "Link alarms"),
         ACCEPT => ("受理", "Accept"),
         REJECT => ("驳回", "Reject"),
         COMMIT_SOLUTION => ("提交解决方案", "Submit solution"),

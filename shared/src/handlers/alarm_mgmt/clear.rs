@@ -49,9 +49,9 @@ async fn clear_one(app: &App, caller: &Caller, body: &ClearRequest, id: &str) ->
         let mut entries = vec![cleared];
         let mut ops = Vec::new();
         // The rule of the alarm's integration, when it still exists.
-        if let Some(integration) = incidents::get_integration(store, project, &alarm.integration_id).await? {
-            ops.extend(recovery::on_clear(app, &integration, &mut alarm, &mut entries, now).await?);
-        }
+        let integration = incidents::get_integration(store, project, &alarm.integration_id).await?;
+        let auto_recover = integration.is_some_and(|i| i.auto_recover_incident);
+        ops.extend(recovery::on_clear(app, project, auto_recover, &mut alarm, &mut entries, now).await?);
         ops.extend(alarms::changed_ops(project, &read, &alarm, 0)?);
         ops.extend(history::entry_ops(project, &alarm.public_id(), &entries)?);
         landed(store.write(ops).await, ClearOutcome::Cleared)

@@ -3,11 +3,12 @@
 //! the request's fields, source alarm) or, with our `incident_num`, to an open
 //! one. One transaction: every alarm (conditional on the version read, which
 //! the link bumps), its history entry, the new incident and its assignee's
-//! notification. Of racing transfers of one alarm, one lands; the others find
+//! notification, or the existing incident's `linkAlarms` history entry. Of racing transfers of one alarm, one lands; the others find
 //! it linked and answer 409.
 
 use crate::app::App;
 use crate::domain::alarm::manage::{parse_alarm_ids, HistoryEntry, HistoryKind, TransferRequest};
+use crate::domain::alarm::AlarmStatus;
 use crate::domain::incident::{AlarmOrigin, Incident};
 use crate::domain::tenant::Caller;
 use crate::error::ApiError;
@@ -21,6 +22,11 @@ use crate::repositories::alarms::{self, history, StoredAlarm};
 use crate::repositories::incidents;
 
 use super::not_found;
+
+/// The public ids of the alarms of `read` that fire: the incident's firing alarms.
+fn firing_ids(read: &[StoredAlarm]) -> impl Iterator<Item = String> + '_ {
+    read.iter().filter(|a| a.value.status == AlarmStatus::Alarm).map(|a| a.value.public_id())
+}
 
 /// → `{"data": [incident_num]}`.
 pub async fn transfer(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
@@ -67,6 +73,15 @@ pub async fn transfer(app: &App, caller: &Caller, request: ApiRequest) -> Result
                         "incident {num} is closed; link the alarms to an open one"
                     )));
                 }
+                // The link is in the incident's history too, conditional on the
+                // incident read: an action on it in between makes this try again.
+                let mut incident = target.value.clone();
+                let linked: Vec<String> = read.iter().map(|a| a.value.public_id()).collect();
+                incident.note_linked_alarms(&caller.user_id, &linked, now);
+                if let Some(firing) = incident.firing_alarms.as_mut() {
+                    firing.extend(firing_ids(&read));
+                }
+                ops.extend(incidents::replace_incident_ops(&incident, &target)?);
                 num.to_string()
             }
             (None, Some(new)) => {
@@ -79,6 +94,7 @@ pub async fn transfer(app: &App, caller: &Caller, request: ApiRequest) -> Result
                     integration_id: first.integration_id.clone(),
                     alarm_id: first.alarm_id.clone(),
                 });
+                incident.firing_alarms = Some(firing_ids(&read).collect());
                 // Prepared per attempt: only the attempt whose write lands saves it.
                 let message = templates::incident_created(app.public_url.as_deref(), &incident);
                 let assignee = incident.incident_assignee.first().map(String::as_str);

@@ -238,6 +238,22 @@ pub fn changed_ops(
     Ok(ops)
 }
 
+/// Where the tenant's alarms are, for `coc-admin reindex` (not the pointers
+/// `ALARM_ID#` nor the histories `ALARM_HISTORY#`, whose keys go on otherwise).
+pub(crate) const ITEM_PREFIX: &str = "ALARM#";
+
+/// `coc-admin reindex`: an alarm stored before public ids and the tenant-wide
+/// list gets its `ALARM_ID#` pointer, its place in the tenant's list and its
+/// counts, as its next report would give them (conditional on the version
+/// read, so a report in between wins). `None` for an alarm that has them.
+pub(crate) fn reindex_ops(project: &ProjectId, item: &Item) -> Result<Option<Vec<WriteOp>>, StoreError> {
+    let read = stored(item)?;
+    if !read.legacy {
+        return Ok(None);
+    }
+    changed_ops(project, &read, &read.value, 0).map(Some)
+}
+
 /// At most `limit` alarms of an integration after the index key `after`,
 /// the most recently reported first.
 pub async fn list_alarms(
