@@ -158,6 +158,7 @@ async fn cold_start(function: &str, bootstrap: &Path) -> (Duration, Answer) {
         .env("COC_NOTIFY_QUEUE_URL", format!("http://{CLOSED_PORT}/000000000000/notify"))
         .env("COC_KMS_KEY_ID", "alias/bench")
         .env("COC_ATTACHMENTS_BUCKET", "bench")
+        .env("COC_CLOUDWATCH_INTEGRATION_KEY", "bench")
         .env("AWS_ENDPOINT_URL", format!("http://{CLOSED_PORT}"))
         .env("AWS_MAX_ATTEMPTS", "1")
         .env("COC_DATA_DIR", data.path());
