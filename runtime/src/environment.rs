@@ -51,29 +51,15 @@ pub async fn app_from_env() -> Result<App, String> {
             embedded.as_ref().ok_or("COC_TABLE_NAME is not set and this build has no embedded store")?.store.clone()
         }
     };
-    let queue: Arc<dyn Queue> = match (queue_url, &embedded) {
-        #[cfg(feature = "sqs")]
-        (Some(url), _) => Arc::new(crate::adapters::sqs::SqsQueue::from_config(
-            aws_config().await,
-            url,
-            coc_shared::app::QUEUE_VISIBILITY_TIMEOUT,
-        )),
-        (None, Some(embedded)) => embedded.queue.clone(),
-        _ if cfg!(feature = "sqs") => Arc::new(NoQueue { reason: "COC_QUEUE_URL is not set" }),
-        _ => Arc::new(NoQueue { reason: "built without the `sqs` feature" }),
-    };
+    let queue = queue_of(queue_url, embedded.as_ref().map(|e| e.queue.clone()), "COC_QUEUE_URL is not set", &aws).await;
     // Notifications wait on a queue of their own (`COC_NOTIFY_QUEUE_URL`).
-    let notify_queue: Arc<dyn Queue> = match (setting(NOTIFY_QUEUE_VAR), &embedded) {
-        #[cfg(feature = "sqs")]
-        (Some(url), _) => Arc::new(crate::adapters::sqs::SqsQueue::from_config(
-            aws_config().await,
-            url,
-            coc_shared::app::QUEUE_VISIBILITY_TIMEOUT,
-        )),
-        (None, Some(embedded)) => embedded.notify_queue.clone(),
-        _ if cfg!(feature = "sqs") => Arc::new(NoQueue { reason: "COC_NOTIFY_QUEUE_URL is not set" }),
-        _ => Arc::new(NoQueue { reason: "built without the `sqs` feature" }),
-    };
+    let notify_queue = queue_of(
+        setting(NOTIFY_QUEUE_VAR),
+        embedded.as_ref().map(|e| e.notify_queue.clone()),
+        "COC_NOTIFY_QUEUE_URL is not set",
+        &aws,
+    )
+    .await;
     // Attachments go to S3 when a bucket is named; else, where the build
     // has the embedded fallback (coc-local), to the data directory,
     // whatever the store is.
@@ -109,8 +95,33 @@ pub async fn app_from_env() -> Result<App, String> {
     with_https(app).with_link_settings_from_env()
 }
 
+/// The SQS queue at `url` when one is set, else the embedded one (where the
+/// build has it), else a queue that refuses every call, saying why (`unset`:
+/// the variable that names it is not set).
+#[cfg(feature = "dynamodb")]
+async fn queue_of(
+    url: Option<String>,
+    embedded: Option<Arc<dyn Queue>>,
+    unset: &'static str,
+    aws: &tokio::sync::OnceCell<aws_config::SdkConfig>,
+) -> Arc<dyn Queue> {
+    #[cfg(not(feature = "sqs"))]
+    let _ = aws;
+    match (url, embedded) {
+        #[cfg(feature = "sqs")]
+        (Some(url), _) => Arc::new(crate::adapters::sqs::SqsQueue::from_config(
+            aws.get_or_init(aws_config::load_from_env).await,
+            url,
+            coc_shared::app::QUEUE_VISIBILITY_TIMEOUT,
+        )),
+        (None, Some(embedded)) => embedded,
+        _ if cfg!(feature = "sqs") => Arc::new(NoQueue { reason: unset }),
+        _ => Arc::new(NoQueue { reason: "built without the `sqs` feature" }),
+    }
+}
+
 /// The HTTPS client for SNS subscription confirmations, where the build has one.
-pub fn with_https(app: App) -> App {
+fn with_https(app: App) -> App {
     #[cfg(feature = "robots")]
     let app = app.with_https(Arc::new(crate::adapters::https::ReqwestGet::new()));
     app
