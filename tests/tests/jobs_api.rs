@@ -6,6 +6,10 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use coc_shared::clock::now_ms;
+use coc_shared::domain::job::agent::{HEARTBEAT_RECORD_EVERY_MS, ONLINE_WINDOW_MS};
+use coc_shared::domain::tenant::ProjectId;
+use coc_shared::repositories::jobs;
 use coc_tests::{backends, serve, Backend, Client};
 
 const SCRIPTS: &str = "/v1/job/scripts";
@@ -15,7 +19,7 @@ struct Setup {
     name: &'static str,
     client: Client,
     script_uuid: String,
-    _backend: Backend,
+    backend: Backend,
 }
 
 /// A tenant with an approved script (a sensitive parameter included) and `agents` registered agents a1, a2, ….
@@ -39,7 +43,7 @@ async fn setups(agents: usize) -> Vec<Setup> {
         for i in 1..=agents {
             register(&client, &format!("a{i}")).await;
         }
-        all.push(Setup { name: backend.name, client, script_uuid, _backend: backend });
+        all.push(Setup { name: backend.name, client, script_uuid, backend });
     }
     all
 }
@@ -403,6 +407,52 @@ async fn tickets_and_agents_belong_to_their_tenant() {
     }
 }
 
+/// Heartbeats keep an agent ONLINE without a durable write each: a beat is
+/// recorded only when the stored one is `HEARTBEAT_RECORD_EVERY_MS` old.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn heartbeats_are_recorded_only_when_the_stored_one_is_getting_old() {
+    for setup in setups(1).await {
+        let (name, client) = (setup.name, &setup.client);
+        let store = setup.backend.store.as_ref();
+        let project = ProjectId::parse("p-jobs").unwrap();
+        let stored = || async { jobs::get_agent_versioned(store, &project, "a1").await.unwrap().unwrap() };
+        let beat = || async {
+            let reply = client.agent("a1").post("/v1/agents/a1/heartbeat", &json!({"running": []})).await;
+            assert_eq!(reply.status, 200, "{name}: {}", reply.body);
+        };
+        let registered = stored().await;
+        beat().await;
+        beat().await;
+        assert_eq!(stored().await.version, registered.version, "{name}: fresh beats are not written");
+
+        // The stored beat is older than the recording interval: the next beat is written.
+        let mut aged = registered.value.clone();
+        aged.last_heartbeat = now_ms() - HEARTBEAT_RECORD_EVERY_MS - 1;
+        store.write(vec![jobs::agent_put_op(&aged, Some(registered.version)).unwrap()]).await.unwrap();
+        let before = now_ms();
+        beat().await;
+        let recorded = stored().await;
+        assert_eq!(recorded.version, registered.version + 2, "{name}");
+        assert!(recorded.value.last_heartbeat >= before, "{name}: the beat's time is stored");
+        beat().await;
+        assert_eq!(stored().await.version, recorded.version, "{name}: and the next one is not");
+
+        // An agent whose stored beat is just inside the online window is still listed ONLINE.
+        let mut late = recorded.value.clone();
+        late.last_heartbeat = now_ms() - ONLINE_WINDOW_MS + 5_000;
+        store.write(vec![jobs::agent_put_op(&late, Some(recorded.version)).unwrap()]).await.unwrap();
+        let rows = client.get("/v1/resources?provider=ecs&type=cloudservers&limit=10").await.body["data"].clone();
+        assert_eq!(rows[0]["agent_state"], "ONLINE", "{name}");
+        late.last_heartbeat = now_ms() - ONLINE_WINDOW_MS - 1_000;
+        store.write(vec![jobs::agent_put_op(&late, Some(recorded.version + 1)).unwrap()]).await.unwrap();
+        let rows = client.get("/v1/resources?provider=ecs&type=cloudservers&limit=10").await.body["data"].clone();
+        assert_eq!(rows[0]["agent_state"], "OFFLINE", "{name}: silent for longer than the window");
+        beat().await;
+        let rows = client.get("/v1/resources?provider=ecs&type=cloudservers&limit=10").await.body["data"].clone();
+        assert_eq!(rows[0]["agent_state"], "ONLINE", "{name}: an OFFLINE agent's beat is recorded at once");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn resources_list_the_registered_hosts() {
     for setup in setups(3).await {
@@ -447,7 +497,7 @@ async fn repeated_engine_messages_do_no_harm() {
         let uuid = execute(&setup, &execution(&[(&["a1"], "CONTINUE"), (&["a2"], "CONTINUE")], json!(100), 60)).await;
         let project = coc_shared::domain::tenant::ProjectId::parse("p-jobs").unwrap();
         for _ in 0..5 {
-            coc_shared::engine::kick(setup._backend.queue.as_ref(), &project, &uuid).await.unwrap();
+            coc_shared::engine::kick(setup.backend.queue.as_ref(), &project, &uuid).await.unwrap();
         }
         let first = poll(client, "a1").await;
         assert_eq!(first.len(), 1, "{name}: one job however many times the engine looks");
@@ -455,7 +505,7 @@ async fn repeated_engine_messages_do_no_harm() {
         assert!(idle(client, "a1").await);
         report(client, "a1", &first[0], 0, "ok").await;
         for _ in 0..5 {
-            coc_shared::engine::kick(setup._backend.queue.as_ref(), &project, &uuid).await.unwrap();
+            coc_shared::engine::kick(setup.backend.queue.as_ref(), &project, &uuid).await.unwrap();
         }
         assert_eq!(poll(client, "a2").await.len(), 1, "{name}");
         tokio::time::sleep(Duration::from_millis(500)).await;

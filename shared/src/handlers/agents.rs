@@ -62,11 +62,15 @@ struct Heartbeat {
 pub async fn heartbeat(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
     let beat: Heartbeat = request.json_body()?;
     let Versioned { value: mut agent, version } = agent_of(app, caller, &request).await?;
-    agent.last_heartbeat = now_ms();
-    // Lost to a concurrent write (another beat, a revocation): this beat's time does not matter.
-    match app.store.write(vec![jobs::agent_put_op(&agent, Some(version))?]).await {
-        Ok(()) | Err(StoreError::ConditionFailed) => {}
-        Err(other) => return Err(other.into()),
+    let now = now_ms();
+    // Recorded only when the stored beat is getting old: the time only decides ONLINE.
+    if agent.heartbeat_due(now) {
+        agent.last_heartbeat = now;
+        // Lost to a concurrent write (another beat, a revocation): this beat's time does not matter.
+        match app.store.write(vec![jobs::agent_put_op(&agent, Some(version))?]).await {
+            Ok(()) | Err(StoreError::ConditionFailed) => {}
+            Err(other) => return Err(other.into()),
+        }
     }
     let mut cancel = Vec::new();
     for run in beat.running {
