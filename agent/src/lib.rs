@@ -250,8 +250,15 @@ async fn run_job(reporting: Reporting, running: Running, job: Job) {
     running.lock().expect("running lock").remove(&key);
     let run = RunRef { execute_uuid: job.execute_uuid, instance_id: job.instance_id, attempt: job.attempt };
     let report = PendingReport { run, exit_code: finished.exit_code, log: finished.log, inventory: finished.inventory };
-    if let Err(err) = reporting.spool.save(&report) {
-        tracing::error!(error = %err, "cannot spool the report; sending it without a copy on disk");
+    // The copy on disk waits for two fsyncs: off the runtime's threads, so that
+    // the reports of runs ending together are written side by side and the
+    // agent's polls and heartbeats are not held up meanwhile.
+    let (spool, copy) = (reporting.spool.clone(), report.clone());
+    let saved = tokio::task::spawn_blocking(move || spool.save(&copy)).await;
+    match saved {
+        Ok(Ok(())) => {}
+        Ok(Err(err)) => tracing::error!(error = %err, "cannot spool the report; sending it without a copy on disk"),
+        Err(err) => tracing::error!(error = %err, "spooling the report failed; sending it without a copy on disk"),
     }
     spool::deliver(&reporting.client, &reporting.spool, &report, reporting.backoff).await;
 }

@@ -89,7 +89,7 @@ pub async fn run(report: &mut Report) {
         ansible_once(dir.path(), hosts);
         let (mut ours, mut theirs) = (Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
-            ours.push(run_ticket(&api, &script, targets, batches).await);
+            ours.push(run_ticket(&api, &script, targets, batches).await.observed);
             let dir = dir.path().to_owned();
             theirs.push(tokio::task::spawn_blocking(move || ansible_once(&dir, hosts)).await.expect("ansible ran"));
         }
