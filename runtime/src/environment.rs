@@ -41,6 +41,7 @@ pub async fn app_from_env() -> Result<App, String> {
         _ if cfg!(feature = "embedded") => Some(App::embedded(&App::data_dir_from_env())?),
         _ => None,
     };
+    let table_set = table.is_some();
     let poll_recheck = App::poll_recheck_from_env(match table {
         Some(_) => SHARED_STORE_POLL_RECHECK,
         None => EMBEDDED_POLL_RECHECK,
@@ -86,7 +87,12 @@ pub async fn app_from_env() -> Result<App, String> {
             App::local_secrets(&data_dir)?
         }
     };
-    let app = App::new(store, queue)
+    let app = match (&embedded, table_set) {
+        // The embedded store's registry watches other processes' writes.
+        (Some(embedded), false) => App::new(store, queue).with_wakeups(embedded.wakeups.clone()),
+        _ => App::new(store, queue),
+    };
+    let app = app
         .with_notify_queue(notify_queue)
         .with_blobs(blobs)
         .with_secrets(secrets)

@@ -35,9 +35,11 @@ pub const ATTACHMENTS_BUCKET_VAR: &str = "COC_ATTACHMENTS_BUCKET";
 pub const QUEUE_VISIBILITY_TIMEOUT: Duration = Duration::from_secs(60);
 /// How often a waiting job poll looks at its agent's jobs on the embedded store.
 /// There the engine normally runs in the same process and wakes the poll at
-/// once; the look is for the rare other process sharing the file (a
-/// `cargo lambda watch` function), so a few seconds of delay are acceptable.
-pub const EMBEDDED_POLL_RECHECK: Duration = Duration::from_secs(3);
+/// once, and another process sharing the file (a `cargo lambda watch`
+/// function, a second `coc-local`) is noticed by the wake-up registry's
+/// watcher within a second (`wakeups::FOREIGN_PROBE_EVERY`): the look on a
+/// timer is only a safety net, so it is rare and idle polls cost nothing.
+pub const EMBEDDED_POLL_RECHECK: Duration = Duration::from_secs(30);
 /// The same on DynamoDB/SQS, where the engine usually runs in another process
 /// (the engine function) and never wakes this one's polls: the look is then the
 /// only way a poll learns of its jobs, so it is frequent. It reads one agent's
@@ -99,6 +101,12 @@ impl App {
             https: Arc::new(NoHttps { reason: "no HTTPS client is configured" }),
             sns_certificates: Arc::default(),
         }
+    }
+
+    /// The wake-up registry of the polls; an embedded store's watches the
+    /// other processes' writes, so an App made from its store keeps it.
+    pub fn with_wakeups(self, wakeups: Arc<Wakeups>) -> Self {
+        App { wakeups, ..self }
     }
 
     pub fn with_https(self, https: Arc<dyn HttpsGet>) -> Self {
@@ -166,10 +174,12 @@ impl App {
     /// master key in COC_KEY_FILE (default `data_dir/master.key`).
     pub fn embedded(data_dir: &std::path::Path) -> Result<Self, String> {
         let db = SqliteDb::open_dir(data_dir)?;
+        let wakeups = Wakeups::watching(Arc::new(db.clone()), crate::wakeups::FOREIGN_PROBE_EVERY);
         let app = App::new(
             Arc::new(SqliteStore::new(db.clone())),
             Arc::new(SqliteQueue::new(db.clone(), EMBEDDED_QUEUE, QUEUE_VISIBILITY_TIMEOUT)),
         )
+        .with_wakeups(Arc::new(wakeups))
         .with_notify_queue(Arc::new(SqliteQueue::new(db, EMBEDDED_NOTIFY_QUEUE, QUEUE_VISIBILITY_TIMEOUT)))
         .with_blobs(Arc::new(FsBlobs::new(data_dir.join(EMBEDDED_BLOBS_DIR))));
         let poll_recheck = Self::poll_recheck_from_env(EMBEDDED_POLL_RECHECK)?;

@@ -9,16 +9,27 @@
 //! last looked. An agent's entry exists only while a poll of it waits, so the
 //! registry does not grow with agents that came and went.
 //!
-//! Only a shortcut: jobs handed out by another process (another Lambda
-//! instance, a function sharing the SQLite file) wake nobody here; a waiting
-//! poll still looks at its own jobs every `App::poll_recheck` for those.
+//! Jobs handed out by another process wake nobody here directly. On the
+//! embedded store, which only processes of this machine share (a second
+//! `coc-local`, `cargo lambda watch` functions), a watcher asks the store every
+//! [`FOREIGN_PROBE_EVERY`] whether another process committed
+//! ([`ForeignWrites`]), and only then wakes every waiting poll to look once:
+//! a poll costs nothing while nobody else writes. On DynamoDB (another Lambda
+//! instance) there is no such signal, and a waiting poll looks at its own jobs
+//! every `App::poll_recheck` instead.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use tokio::sync::watch;
 
 use crate::domain::tenant::ProjectId;
+use crate::ports::ForeignWrites;
+
+/// How often the watcher asks whether another process wrote the store: the
+/// longest a job handed out by another process waits for a poll here.
+pub const FOREIGN_PROBE_EVERY: Duration = Duration::from_secs(1);
 
 /// An agent, as its jobs are addressed: agent_sn is unique within a tenant only.
 type AgentKey = (ProjectId, String);
@@ -27,6 +38,45 @@ type AgentKey = (ProjectId, String);
 #[derive(Default)]
 pub struct Wakeups {
     waiting: Mutex<HashMap<AgentKey, watch::Sender<()>>>,
+    foreign: Option<ForeignWatch>,
+}
+
+/// The watcher of other processes' writes: started by the first poll that
+/// waits (it needs the async runtime), it ends when the registry is dropped.
+struct ForeignWatch {
+    probe: Arc<dyn ForeignWrites>,
+    every: Duration,
+    /// Changes each time the watcher saw another process's commit.
+    seen: OnceLock<watch::Receiver<u64>>,
+}
+
+impl ForeignWatch {
+    fn receiver(&self) -> watch::Receiver<u64> {
+        self.seen
+            .get_or_init(|| {
+                let (sender, receiver) = watch::channel(0);
+                tokio::spawn(watch_foreign_writes(self.probe.clone(), self.every, sender));
+                receiver
+            })
+            .clone()
+    }
+}
+
+/// Bumps `changes` whenever the store's foreign-write version moves, until
+/// nobody listens (the registry holds a receiver for as long as it lives).
+async fn watch_foreign_writes(probe: Arc<dyn ForeignWrites>, every: Duration, changes: watch::Sender<u64>) {
+    let mut last = probe.version().await.ok();
+    while !changes.is_closed() {
+        tokio::time::sleep(every).await;
+        match probe.version().await {
+            Ok(version) if Some(version) != last => {
+                last = Some(version);
+                changes.send_modify(|count| *count += 1);
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "cannot tell whether another process wrote the store"),
+        }
+    }
 }
 
 /// A poll's registration: keeps its agent's entry alive until dropped.
@@ -35,16 +85,30 @@ pub struct Subscription<'a> {
     key: AgentKey,
     /// `Some` until the subscription is dropped.
     receiver: Option<watch::Receiver<()>>,
+    /// Other processes' writes, where the store tells of them.
+    foreign: Option<watch::Receiver<u64>>,
 }
 
 impl Wakeups {
+    /// A registry that also wakes every waiting poll when `probe` says another
+    /// process wrote the store (looked at every `every`).
+    pub fn watching(probe: Arc<dyn ForeignWrites>, every: Duration) -> Self {
+        Wakeups { waiting: Mutex::default(), foreign: Some(ForeignWatch { probe, every, seen: OnceLock::new() }) }
+    }
+
+    /// Whether polls hear of other processes' writes (else they recheck on a timer).
+    pub fn sees_foreign_writes(&self) -> bool {
+        self.foreign.is_some()
+    }
+
     /// Registers a waiter for `agent_sn` of `project`. Wake-ups from now on are
     /// seen by [`Subscription::woken`], including those before it is called.
     pub fn subscribe(&self, project: &ProjectId, agent_sn: &str) -> Subscription<'_> {
         let key = (project.clone(), agent_sn.to_owned());
         let mut waiting = self.waiting.lock().expect("wake-up registry lock");
         let receiver = waiting.entry(key.clone()).or_insert_with(|| watch::channel(()).0).subscribe();
-        Subscription { wakeups: self, key, receiver: Some(receiver) }
+        let foreign = self.foreign.as_ref().map(ForeignWatch::receiver);
+        Subscription { wakeups: self, key, receiver: Some(receiver), foreign }
     }
 
     /// Wakes the polls waiting for `agent_sn` of `project`, if any.
@@ -65,10 +129,27 @@ impl Wakeups {
 impl Subscription<'_> {
     /// Resolves once the agent was woken since the subscription was made or
     /// since this last resolved. Cancel-safe: drop it to stop waiting.
+    /// Another process's write also resolves it (where the store tells of
+    /// them): the poll then looks, as jobs may have been handed out there.
     pub async fn woken(&mut self) {
         let receiver = self.receiver.as_mut().expect("a live subscription has its receiver");
         // The sender lives while any receiver does (it is removed only with the last one).
-        let _ = receiver.changed().await;
+        match self.foreign.as_mut() {
+            Some(foreign) => {
+                tokio::select! {
+                    _ = receiver.changed() => {}
+                    changed = foreign.changed() => {
+                        // The watcher is gone (runtime shutting down): wait for this process's own wake-ups only.
+                        if changed.is_err() {
+                            let _ = receiver.changed().await;
+                        }
+                    }
+                }
+            }
+            None => {
+                let _ = receiver.changed().await;
+            }
+        }
     }
 }
 
@@ -131,6 +212,33 @@ mod tests {
         let (mut first, mut second) = (wakeups.subscribe(&p, "a"), wakeups.subscribe(&p, "a"));
         wakeups.wake(&p, "a");
         assert!(is_woken(&mut first).await && is_woken(&mut second).await);
+    }
+
+    /// A store whose foreign-write version the test moves.
+    #[derive(Default)]
+    struct OtherProcess(std::sync::atomic::AtomicU64);
+
+    #[async_trait::async_trait]
+    impl ForeignWrites for OtherProcess {
+        async fn version(&self) -> Result<u64, crate::ports::StoreError> {
+            Ok(self.0.load(std::sync::atomic::Ordering::SeqCst))
+        }
+    }
+
+    #[tokio::test]
+    async fn another_process_writing_wakes_every_waiting_poll_once() {
+        let other = Arc::new(OtherProcess::default());
+        let wakeups = Wakeups::watching(other.clone(), Duration::from_millis(10));
+        let p = project("p1");
+        let (mut a, mut b) = (wakeups.subscribe(&p, "a"), wakeups.subscribe(&project("p2"), "b"));
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        assert!(!is_woken(&mut a).await, "nobody else wrote: the polls sleep on");
+        other.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        assert!(is_woken(&mut a).await && is_woken(&mut b).await, "every poll looks after another process wrote");
+        assert!(!is_woken(&mut a).await, "once");
+        wakeups.wake(&p, "a");
+        assert!(is_woken(&mut a).await, "this process's own wake-ups still work");
+        assert!(!is_woken(&mut b).await);
     }
 
     #[tokio::test]

@@ -8,7 +8,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
+use coc_shared::adapters::sqlite::{SqliteDb, SqliteQueue, SqliteStore};
+use coc_shared::app::QUEUE_VISIBILITY_TIMEOUT;
 use coc_shared::ports::{IndexQuery, Item, Page, PageQuery, Store, StoreError, WriteOp};
+use coc_shared::secrets::SecretBox;
+use coc_shared::wakeups::{Wakeups, FOREIGN_PROBE_EVERY};
 use coc_shared::App;
 use coc_tests::{backends, serve, Client};
 
@@ -232,4 +236,49 @@ async fn the_reports_of_a_whole_batch_land_at_once() {
             "{name}: no write of the ticket lost a race (nobody had to retry)"
         );
     }
+}
+
+/// Two processes on one data directory (a second `coc-local`, `cargo lambda
+/// watch` functions): a job that the other one hands out reaches a poll
+/// waiting here within about the watcher's probe interval, though this
+/// process's polls never look on a timer (recheck in a minute) and its engine
+/// never sees the ticket (it reads another queue).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_job_handed_out_by_another_process_on_the_data_directory_reaches_a_waiting_poll() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = SqliteDb::open_dir(dir.path()).unwrap();
+    let here = App::new(
+        Arc::new(SqliteStore::new(db.clone())),
+        Arc::new(SqliteQueue::new(db.clone(), "not-the-engine-queue", QUEUE_VISIBILITY_TIMEOUT)),
+    )
+    .with_wakeups(Arc::new(Wakeups::watching(Arc::new(db), FOREIGN_PROBE_EVERY)))
+    .with_poll_recheck(Duration::from_secs(60));
+    // The test's credentials are sealed with the process-wide test key.
+    let there = App::embedded(dir.path()).unwrap().with_secrets(SecretBox::ephemeral());
+    let client = Client::new(&serve(here.clone()).await, here.store.clone(), "p-two").await;
+    let elsewhere = client.at(&serve(there).await);
+    let body = json!({"agent_sn": "a1", "resource_id": "res-a1", "region_id": "r", "host_name": "a1",
+                      "fixed_ip": "10.0.0.1", "os_type": "linux"});
+    assert_eq!(client.register_agent(&body).await.status, 200);
+    let script = json!({"name": "hello", "type": "SHELL", "content": "echo hello", "description": "d",
+                        "properties": {"risk_level": "LOW", "version": "1"}});
+    let script_uuid = elsewhere.post("/v1/job/scripts", &script).await.data_str();
+
+    let waiting = {
+        let client = client.clone();
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            (poll(&client, "a1", 20).await, started.elapsed())
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let execute = json!({"execute_param": {"timeout": 60, "success_rate": 100, "execute_user": "root"},
+                         "execute_batches": [{"batch_index": 1, "rotation_strategy": "CONTINUE", "target_instances": [
+                             {"resource_id": "res-a1", "agent_sn": "a1", "project_id": "p-two", "region_id": "r"}]}]});
+    let reply = elsewhere.post(&format!("/v1/job/scripts/{script_uuid}"), &execute).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let (jobs, waited) = waiting.await.unwrap();
+    assert_eq!(jobs.len(), 1, "the poll got the job the other process handed out");
+    assert_eq!(jobs[0]["execute_uuid"], reply.data_str());
+    assert!(waited < Duration::from_secs(10), "it came at the next probe, not at the poll's deadline: {waited:?}");
 }

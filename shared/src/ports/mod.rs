@@ -12,4 +12,6 @@ pub use https::{HttpsAnswer, HttpsGet, NoHttps};
 pub use keyring::{DataKey, Keyring, KeyringError, DATA_KEY_LEN};
 pub use queue::{Queue, QueueError, ReceivedMessage, MAX_DELAY};
 pub use sender::{Outbound, SendError, Sender, Unconfigured};
-pub use store::{Condition, Index, IndexKey, IndexQuery, Item, Order, Page, PageQuery, Store, StoreError, WriteOp};
+pub use store::{
+    Condition, ForeignWrites, Index, IndexKey, IndexQuery, Item, Order, Page, PageQuery, Store, StoreError, WriteOp,
+};

@@ -222,3 +222,12 @@ pub trait Store: Send + Sync {
     /// (the first call returns 1). Used for ids that must never repeat.
     async fn increment(&self, pk: &str, sk: &str) -> Result<u64, StoreError>;
 }
+
+/// How a process learns that other processes wrote a store it shares with them
+/// on this machine: a number that changes when, and only when, another process
+/// committed since the last look (the embedded store's `PRAGMA data_version`).
+/// Stores shared over the network (DynamoDB) have none: their readers recheck.
+#[async_trait]
+pub trait ForeignWrites: Send + Sync {
+    async fn version(&self) -> Result<u64, StoreError>;
+}

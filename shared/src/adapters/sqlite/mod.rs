@@ -20,6 +20,8 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+use crate::ports::{ForeignWrites, StoreError};
+
 pub use queue::SqliteQueue;
 pub use store::SqliteStore;
 
@@ -148,5 +150,14 @@ impl SqliteDb {
     /// of writes: operators and tests read it to see writes being grouped.
     pub fn commits(&self) -> u64 {
         self.writer.commits()
+    }
+}
+
+/// Another process's commits show as a new `data_version` of this process's
+/// write connection (its own commits and its readers leave it as it is).
+#[async_trait::async_trait]
+impl ForeignWrites for SqliteDb {
+    async fn version(&self) -> Result<u64, StoreError> {
+        self.writer.data_version().await.map_err(StoreError::Backend)
     }
 }

@@ -194,3 +194,26 @@ async fn counters_and_queue_writes_go_through_the_writer() {
     assert!(queue.receive(1, Duration::ZERO).await.unwrap().is_empty());
     assert_eq!(db.commits() - before, 5);
 }
+
+/// The foreign-write version moves when another process (here: another
+/// `SqliteDb` on the same file, with its own writer) commits, and never for
+/// this process's own writes or reads: idle polls rely on it to sleep.
+#[tokio::test]
+async fn only_another_process_s_commits_move_the_foreign_write_version() {
+    use crate::ports::ForeignWrites;
+
+    let (dir, here, store) = open();
+    let other = SqliteDb::open_dir(dir.path()).unwrap();
+    let other_store = SqliteStore::new(other.clone());
+    let start = here.version().await.unwrap();
+    store.write(vec![insert("p", "own-1", "{}")]).await.unwrap();
+    store.write(vec![insert("p", "own-2", "{}")]).await.unwrap();
+    assert!(store.get("p", "own-1").await.unwrap().is_some());
+    assert_eq!(here.version().await.unwrap(), start, "its own commits and reads leave it as it is");
+
+    other_store.write(vec![insert("p", "theirs", "{}")]).await.unwrap();
+    let after = here.version().await.unwrap();
+    assert_ne!(after, start, "another process committed");
+    assert_eq!(here.version().await.unwrap(), after, "and only once");
+    assert_eq!(other.version().await.unwrap(), other.version().await.unwrap());
+}

@@ -44,6 +44,15 @@ struct Request {
     bytes: usize,
 }
 
+/// What the writer thread is sent: a write, or the question whether another
+/// connection committed (answered between transactions, on the write
+/// connection, whose `data_version` only other connections change; this
+/// process's readers never write, so a change means another process).
+enum Message {
+    Write(Request),
+    DataVersion(oneshot::Sender<Result<u64, String>>),
+}
+
 /// A request of `work`, answered through `reply`.
 struct Job<F, T, E> {
     work: Option<F>,
@@ -81,7 +90,7 @@ where
 /// ends when the last handle is dropped.
 #[derive(Clone)]
 pub(super) struct Writer {
-    requests: mpsc::Sender<Request>,
+    requests: mpsc::Sender<Message>,
     commits: Arc<AtomicU64>,
 }
 
@@ -109,7 +118,18 @@ impl Writer {
         let (reply, answer) = oneshot::channel();
         let pending = Box::new(Job { work: Some(work), outcome: None, reply });
         self.requests
-            .send(Request { pending, bytes })
+            .send(Message::Write(Request { pending, bytes }))
+            .await
+            .map_err(|_| "the sqlite writer has stopped".to_string())?;
+        answer.await.map_err(|_| "the sqlite writer stopped before answering".to_string())?
+    }
+
+    /// The write connection's `PRAGMA data_version`: it changes when, and
+    /// only when, another process committed to the file since the last look.
+    pub(super) async fn data_version(&self) -> Result<u64, String> {
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .send(Message::DataVersion(reply))
             .await
             .map_err(|_| "the sqlite writer has stopped".to_string())?;
         answer.await.map_err(|_| "the sqlite writer stopped before answering".to_string())?
@@ -128,18 +148,36 @@ impl Writer {
     }
 }
 
-fn serve(conn: Connection, mut queued: mpsc::Receiver<Request>, commits: &AtomicU64) {
+fn serve(conn: Connection, mut queued: mpsc::Receiver<Message>, commits: &AtomicU64) {
     let mut group = Vec::with_capacity(MAX_GROUP);
+    let mut questions = Vec::new();
     while let Some(first) = queued.blocking_recv() {
-        let mut bytes = first.bytes;
-        group.push(first);
-        while group.len() < MAX_GROUP && bytes < MAX_GROUP_BYTES {
-            let Ok(next) = queued.try_recv() else { break };
-            bytes += next.bytes;
-            group.push(next);
+        let mut bytes = 0;
+        let mut next = Some(first);
+        while let Some(message) = next.take() {
+            match message {
+                Message::Write(request) => {
+                    bytes += request.bytes;
+                    group.push(request);
+                }
+                Message::DataVersion(reply) => questions.push(reply),
+            }
+            if group.len() < MAX_GROUP && bytes < MAX_GROUP_BYTES {
+                next = queued.try_recv().ok();
+            }
         }
-        commit_group(&conn, group.drain(..), commits);
+        if !group.is_empty() {
+            commit_group(&conn, group.drain(..), commits);
+        }
+        // Outside any transaction: the value then tells of other connections' commits only.
+        for reply in questions.drain(..) {
+            let _ = reply.send(data_version(&conn).map_err(|e| e.to_string()));
+        }
     }
+}
+
+fn data_version(conn: &Connection) -> rusqlite::Result<u64> {
+    conn.prepare_cached("PRAGMA data_version")?.query_row([], |row| row.get::<_, i64>(0)).map(|v| v as u64)
 }
 
 fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
