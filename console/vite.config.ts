@@ -11,6 +11,16 @@ export default defineConfig({
     modulePreload: { polyfill: false },
     assetsInlineLimit: 0,
     sourcemap: false,
+    rollupOptions: {
+      // Mantine marks its modules "use client" for React Server Components, which a SPA has none of.
+      onwarn(warning, warn) {
+        if (warning.code !== "MODULE_LEVEL_DIRECTIVE") warn(warning);
+      },
+      output: {
+        // The libraries change less often than the console: their own hashed file stays cached.
+        manualChunks: { vendor: ["react", "react-dom", "react-router", "@tanstack/react-query", "@mantine/core", "@mantine/hooks"] },
+      },
+    },
   },
   test: {
     environment: "node",

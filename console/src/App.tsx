@@ -1,0 +1,92 @@
+import { AppShell, Burger, Button, Group, NavLink, Text, Title } from "@mantine/core";
+import { useDisclosure } from "@mantine/hooks";
+import { useQueryClient } from "@tanstack/react-query";
+import { useSyncExternalStore } from "react";
+import { Navigate, NavLink as RouterLink, Route, Routes } from "react-router";
+import { endSession, loadSession, onSessionChange } from "./api/session";
+import { EngineersPage } from "./pages/EngineersPage";
+import { IncidentPage } from "./pages/IncidentPage";
+import { IncidentsPage } from "./pages/IncidentsPage";
+import { NewIncidentPage } from "./pages/NewIncidentPage";
+import { ResourcesPage } from "./pages/ResourcesPage";
+import { RunScriptPage } from "./pages/RunScriptPage";
+import { ScriptEditPage } from "./pages/ScriptEditPage";
+import { ScriptPage } from "./pages/ScriptPage";
+import { ScriptsPage } from "./pages/ScriptsPage";
+import { SignInPage } from "./pages/SignInPage";
+import { TicketPage } from "./pages/TicketPage";
+import { TicketsPage } from "./pages/TicketsPage";
+
+const SECTIONS = [
+  ["/scripts", "Scripts"],
+  ["/tickets", "Tickets"],
+  ["/incidents", "Incidents"],
+  ["/resources", "Resources"],
+  ["/engineers", "Engineers"],
+] as const;
+
+let cachedRaw: string | null = null;
+let cachedSession = loadSession();
+function currentSession() {
+  const raw = sessionStorage.getItem("coc.session");
+  if (raw !== cachedRaw) {
+    cachedRaw = raw;
+    cachedSession = loadSession();
+  }
+  return cachedSession;
+}
+
+export function App() {
+  const session = useSyncExternalStore(onSessionChange, currentSession);
+  const [opened, { toggle }] = useDisclosure();
+  const queries = useQueryClient();
+  if (!session) return <SignInPage />;
+
+  const signOut = () => {
+    queries.clear();
+    endSession();
+  };
+  return (
+    <AppShell header={{ height: 52 }} navbar={{ width: 200, breakpoint: "sm", collapsed: { mobile: !opened } }} padding="md">
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between">
+          <Group>
+            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Menu" />
+            <Title order={4}>Cloud Operations Center</Title>
+          </Group>
+          <Group>
+            <Text size="sm" data-testid="signed-in-as">
+              {session.userName || session.userId} · project {session.projectId}
+            </Text>
+            <Button variant="default" size="xs" onClick={signOut}>
+              Sign out
+            </Button>
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs" component="nav" aria-label="Sections">
+        {SECTIONS.map(([to, label]) => (
+          <NavLink key={to} component={RouterLink} to={to} label={label} />
+        ))}
+      </AppShell.Navbar>
+      <AppShell.Main>
+        <Routes>
+          <Route path="/" element={<Navigate to="/scripts" replace />} />
+          <Route path="/scripts" element={<ScriptsPage />} />
+          <Route path="/scripts/new" element={<ScriptEditPage />} />
+          <Route path="/scripts/:uuid" element={<ScriptPage />} />
+          <Route path="/scripts/:uuid/edit" element={<ScriptEditPage />} />
+          <Route path="/scripts/:uuid/run" element={<RunScriptPage />} />
+          <Route path="/tickets" element={<TicketsPage />} />
+          <Route path="/tickets/:uuid" element={<TicketPage />} />
+          <Route path="/incidents" element={<IncidentsPage />} />
+          <Route path="/incidents/new" element={<NewIncidentPage />} />
+          <Route path="/incidents/:num" element={<IncidentPage />} />
+          <Route path="/resources" element={<ResourcesPage />} />
+          <Route path="/engineers" element={<EngineersPage />} />
+          <Route path="*" element={<Text>No such page.</Text>} />
+        </Routes>
+      </AppShell.Main>
+    </AppShell>
+  );
+}
