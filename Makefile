@@ -5,13 +5,17 @@ SHELL := /bin/bash
 COC_LISTEN ?= 127.0.0.1:8080
 COC_DATA_DIR ?= .coc-data
 
-.PHONY: help run test credential bench check fmt lint template tools aws-local-start aws-local-stop sdk-test lambda-tools watch lambda-build deploy clean
+.PHONY: help run console test credential bench check fmt lint template tools aws-local-start aws-local-stop sdk-test lambda-tools watch lambda-build deploy clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-run: ## Build and serve every route on the embedded store (COC_LISTEN, COC_DATA_DIR)
+run: ## Build the console and serve it (/console/) and every route on the embedded store (COC_LISTEN, COC_DATA_DIR)
+	CONSOLE_SKIP_CHECKS=1 scripts/console-build.sh
 	COC_LISTEN=$(COC_LISTEN) COC_DATA_DIR=$(COC_DATA_DIR) cargo run --release -p coc-local
+
+console: ## Build the web console (npm ci, type check, lint, unit tests, vite build) into console/dist for coc-local to embed
+	scripts/console-build.sh
 
 test: ## Everything CI runs: fmt, clippy, template validation, all Rust tests (SQLite + DynamoDB Local + moto SQS), SDK tests
 	scripts/test.sh

@@ -1,5 +1,4 @@
-import { AppShell, Burger, Button, Group, NavLink, Text, Title } from "@mantine/core";
-import { useDisclosure } from "@mantine/hooks";
+import { Button, Group, NavLink, Text, Title } from "@mantine/core";
 import { useQueryClient } from "@tanstack/react-query";
 import { useSyncExternalStore } from "react";
 import { Navigate, NavLink as RouterLink, Route, Routes } from "react-router";
@@ -38,7 +37,6 @@ function currentSession() {
 
 export function App() {
   const session = useSyncExternalStore(onSessionChange, currentSession);
-  const [opened, { toggle }] = useDisclosure();
   const queries = useQueryClient();
   if (!session) return <SignInPage />;
 
@@ -47,29 +45,25 @@ export function App() {
     endSession();
   };
   return (
-    <AppShell header={{ height: 52 }} navbar={{ width: 200, breakpoint: "sm", collapsed: { mobile: !opened } }} padding="md">
-      <AppShell.Header>
-        <Group h="100%" px="md" justify="space-between">
-          <Group>
-            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Menu" />
-            <Title order={4}>Cloud Operations Center</Title>
-          </Group>
-          <Group>
-            <Text size="sm" data-testid="signed-in-as">
-              {session.userName || session.userId} · project {session.projectId}
-            </Text>
-            <Button variant="default" size="xs" onClick={signOut}>
-              Sign out
-            </Button>
-          </Group>
+    // A plain CSS grid rather than Mantine's AppShell, which injects <style> elements the CSP refuses.
+    <div className="shell">
+      <header className="shell-header">
+        <Title order={4}>Cloud Operations Center</Title>
+        <Group>
+          <Text size="sm" data-testid="signed-in-as">
+            {session.userName || session.userId} · project {session.projectId}
+          </Text>
+          <Button variant="default" size="xs" onClick={signOut}>
+            Sign out
+          </Button>
         </Group>
-      </AppShell.Header>
-      <AppShell.Navbar p="xs" component="nav" aria-label="Sections">
+      </header>
+      <nav className="shell-nav" aria-label="Sections">
         {SECTIONS.map(([to, label]) => (
           <NavLink key={to} component={RouterLink} to={to} label={label} />
         ))}
-      </AppShell.Navbar>
-      <AppShell.Main>
+      </nav>
+      <main className="shell-main">
         <Routes>
           <Route path="/" element={<Navigate to="/scripts" replace />} />
           <Route path="/scripts" element={<ScriptsPage />} />
@@ -86,7 +80,7 @@ export function App() {
           <Route path="/engineers" element={<EngineersPage />} />
           <Route path="*" element={<Text>No such page.</Text>} />
         </Routes>
-      </AppShell.Main>
-    </AppShell>
+      </main>
+    </div>
   );
 }

@@ -23,7 +23,7 @@ function render() {
   createRoot(document.getElementById("root")!).render(
   <StrictMode>
     {/* No injected <style>: the CSP allows only the bundled stylesheet (the default theme's variables are in it). */}
-    <MantineProvider withCssVariables={false} defaultColorScheme="light">
+    <MantineProvider withCssVariables={false} withGlobalClasses={false} defaultColorScheme="light">
       <QueryClientProvider client={queries}>
         <HashRouter>
           <App />

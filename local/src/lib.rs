@@ -25,6 +25,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
+pub mod console;
 mod limits;
 
 pub use limits::Limits;
@@ -54,6 +55,9 @@ async fn answer(
     limits: Limits,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
+    if console::serves(request.uri().path()) {
+        return Ok(console::answer(&console::Embedded, request.method(), request.uri().path(), request.headers()));
+    }
     let request_id = ids::request_id();
     let (parts, mut body) = request.into_parts();
     // Reading the body of a request that waits for "100 Continue" would tell

@@ -91,6 +91,8 @@ export interface NewIncident {
   incident_assignee: string[];
   current_cloud_service: string[];
   is_service_interrupt: boolean;
+  /** The spec requires it; the signed-in user. */
+  creator: string;
 }
 
 function filters(filter: IncidentFilter) {

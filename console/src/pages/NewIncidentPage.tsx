@@ -20,6 +20,7 @@ export function NewIncidentPage() {
     incident_assignee: [loadSession()?.userId ?? ""],
     current_cloud_service: [""],
     is_service_interrupt: false,
+    creator: loadSession()?.userId ?? "",
   });
   const create = useMutation({
     mutationFn: () => createIncident(incident),

@@ -171,7 +171,8 @@ function RunForm({ script, hosts }: { script: ScriptDetail; hosts: Host[] }) {
         </Button>
       </Group>
 
-      <Modal opened={review} onClose={close} title={`Run ${script.name}?`} size="lg">
+      {/* lockScroll off: its scroll lock injects a <style> element, which the CSP refuses. */}
+      <Modal opened={review} onClose={close} title={`Run ${script.name}?`} size="lg" lockScroll={false}>
         <Stack>
           <Text size="sm">
             {chosen.length} host(s) in {batches.length} batch(es); timeout {timeout} s; success rate {successRate} %; as {user}.

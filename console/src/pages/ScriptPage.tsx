@@ -128,7 +128,8 @@ function DeleteScript({ script }: { script: ScriptDetail }) {
       <Button color="red" variant="light" onClick={open}>
         Delete
       </Button>
-      <Modal opened={opened} onClose={close} title="Delete this script?">
+      {/* lockScroll off: its scroll lock injects a <style> element, which the CSP refuses. */}
+      <Modal opened={opened} onClose={close} title="Delete this script?" lockScroll={false}>
         <Stack>
           <Text>
             <b>{script.name}</b> is deleted for good; tickets that ran it keep their record.
