@@ -5,7 +5,7 @@ SHELL := /bin/bash
 COC_LISTEN ?= 127.0.0.1:8080
 COC_DATA_DIR ?= .coc-data
 
-.PHONY: help run console test credential bench check fmt lint template tools aws-local-start aws-local-stop sdk-test lambda-tools watch lambda-build deploy clean
+.PHONY: help run console console-test test credential bench check fmt lint template tools aws-local-start aws-local-stop sdk-test lambda-tools watch lambda-build deploy clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -41,6 +41,10 @@ aws-local-stop: ## Stop them
 sdk-test: tools ## Only the official-SDK tests against a fresh local server
 	cargo build -p coc-local -p coc-admin -p coc-agent
 	COC_LOCAL_BIN=target/debug/coc-local COC_ADMIN_BIN=target/debug/coc-admin COC_AGENT_BIN=target/debug/coc-agent .tools/venv/bin/pytest -q tests/sdk
+
+console-test: tools console ## Only the console's browser tests (chromium + Selenium) against a fresh local server and agents
+	cargo build -p coc-local -p coc-admin -p coc-agent
+	COC_LOCAL_BIN=target/debug/coc-local COC_ADMIN_BIN=target/debug/coc-admin COC_AGENT_BIN=target/debug/coc-agent .tools/venv/bin/pytest -q tests/console
 
 BENCH_PARTS ?=
 bench: ## COC vs Alertmanager/Ansible and its own baselines (BENCH_PARTS=alarms fanout lists idle batches lambda patch); writes target/bench/results.md

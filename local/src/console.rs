@@ -63,7 +63,7 @@ impl Assets for Embedded {
     fn get(&self, path: &str) -> Option<Asset> {
         let file = Built::get(path)?;
         Some(Asset {
-            content_type: content_type(path, &file.metadata.mimetype()),
+            content_type: content_type(path, file.metadata.mimetype()),
             etag: format!("\"{}\"", hex::encode(file.metadata.sha256_hash())),
             bytes: Bytes::from(file.data.into_owned()),
         })
@@ -105,16 +105,22 @@ pub fn answer(assets: &dyn Assets, method: &Method, path: &str, headers: &Header
 fn file(assets: &dyn Assets, relative: &str, headers: &HeaderMap) -> Response<Full<Bytes>> {
     let relative = if relative.is_empty() { INDEX } else { relative };
     let Some(index) = assets.get(INDEX) else {
-        return with_headers(StatusCode::SERVICE_UNAVAILABLE, "text/html; charset=utf-8", REVALIDATE, NOT_BUILT_PAGE.into());
+        return with_headers(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "text/html; charset=utf-8",
+            REVALIDATE,
+            NOT_BUILT_PAGE.into(),
+        );
     };
     let asset = if relative == INDEX { Some(index) } else { assets.get(relative) };
     let Some(asset) = asset else {
         return plain(StatusCode::NOT_FOUND, "no such file in the console");
     };
     let cache = if relative.starts_with(HASHED_DIR) { IMMUTABLE } else { REVALIDATE };
-    let unchanged = headers.get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|tags| {
-        tags.split(',').any(|tag| tag.trim() == asset.etag || tag.trim() == "*")
-    });
+    let unchanged = headers
+        .get(IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| tags.split(',').any(|tag| tag.trim() == asset.etag || tag.trim() == "*"));
     let mut response = if unchanged {
         with_headers(StatusCode::NOT_MODIFIED, &asset.content_type, cache, Bytes::new())
     } else {
@@ -192,7 +198,7 @@ mod tests {
         answer(assets, &Method::GET, path, &HeaderMap::new())
     }
 
-    fn header<'a>(response: &'a Response<Full<Bytes>>, name: http::header::HeaderName) -> &'a str {
+    fn header(response: &Response<Full<Bytes>>, name: http::header::HeaderName) -> &str {
         response.headers().get(name).map(|v| v.to_str().unwrap()).unwrap_or("")
     }
 
