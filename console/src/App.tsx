@@ -6,7 +6,9 @@ import { endSession, loadSession, onSessionChange } from "./api/session";
 import { EngineersPage } from "./pages/EngineersPage";
 import { IncidentPage } from "./pages/IncidentPage";
 import { IncidentsPage } from "./pages/IncidentsPage";
+import { IntegrationsPage } from "./pages/IntegrationsPage";
 import { NewIncidentPage } from "./pages/NewIncidentPage";
+import { PatchesPage } from "./pages/PatchesPage";
 import { ResourcesPage } from "./pages/ResourcesPage";
 import { RunScriptPage } from "./pages/RunScriptPage";
 import { ScriptEditPage } from "./pages/ScriptEditPage";
@@ -20,6 +22,8 @@ const SECTIONS = [
   ["/scripts", "Scripts"],
   ["/tickets", "Tickets"],
   ["/incidents", "Incidents"],
+  ["/integrations", "Alarm integrations"],
+  ["/patches", "Patch compliance"],
   ["/resources", "Resources"],
   ["/engineers", "Engineers"],
 ] as const;
@@ -76,6 +80,8 @@ export function App() {
           <Route path="/incidents" element={<IncidentsPage />} />
           <Route path="/incidents/new" element={<NewIncidentPage />} />
           <Route path="/incidents/:num" element={<IncidentPage />} />
+          <Route path="/integrations" element={<IntegrationsPage />} />
+          <Route path="/patches" element={<PatchesPage />} />
           <Route path="/resources" element={<ResourcesPage />} />
           <Route path="/engineers" element={<EngineersPage />} />
           <Route path="*" element={<Text>No such page.</Text>} />

@@ -167,3 +167,13 @@ def screenshot(driver, name):
 def csp_violations(driver):
     """What the page's console said about the Content-Security-Policy."""
     return [entry["message"] for entry in driver.get_log("browser") if "Content Security Policy" in entry["message"]]
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test leaves a screenshot of where the browser was (failed-<test>.png)."""
+    outcome = yield
+    report = outcome.get_result()
+    driver = item.funcargs.get("browser") if hasattr(item, "funcargs") else None
+    if report.when == "call" and report.failed and driver is not None:
+        screenshot(driver, f"failed-{item.name}")

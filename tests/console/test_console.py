@@ -1,9 +1,11 @@
 """The console's main paths, as an operator goes through them in a browser."""
 import json
+import urllib.request
 
 from selenium.webdriver.common.by import By
 
-from conftest import (button, csp_violations, field, link, screenshot, sign_in, text_of, type_into, wait_for)
+from conftest import (admin, button, csp_violations, field, link, screenshot, sign_in, text_of, type_into,
+                      wait_for)
 
 MARKUP_LOG = '<script>window.__pwned = 1</script><b>not bold</b>'
 MARKUP_TITLE = '<img src=x onerror="window.__pwned=1"><b>db down</b>'
@@ -151,4 +153,96 @@ def test_an_incident_is_created_and_solved_and_its_markup_shown_as_text(endpoint
     wait_for(browser, lambda d: text_of(d, "incident-title") == MARKUP_TITLE, "the list shows the title as text")
     assert browser.execute_script("return window.__pwned === undefined && document.querySelectorAll('td img').length === 0")
     screenshot(browser, "incidents")
+    assert csp_violations(browser) == []
+
+
+def test_a_script_with_a_reviewer_waits_and_the_reviewer_approves_the_revision_shown(endpoint, tenant, browser):
+    reviewer = admin("create-credential", "--project-id", tenant["key"]["project_id"], "--user-id", "rev-1",
+                     "--user-name", "reviewer")
+    sign_in(browser, endpoint, tenant["key"])
+    link(browser, "Engineers").click()
+    button(browser, "Synchronize users").click()
+    wait_for(browser, lambda d: "rev-1" in d.page_source, "the reviewer is an engineer")
+    link(browser, "Scripts").click()
+    link(browser, "New script").click()
+    type_into(browser, "Name", "reviewed")
+    type_into(browser, "Description", "needs a second pair of eyes")
+    type_into(browser, "Content", "uptime")
+    button(browser, "Add reviewer").click()
+    type_into(browser, "Reviewer name", "reviewer")
+    type_into(browser, "Reviewer user id", "nobody")
+    button(browser, "Create script").click()
+    # The API's error, beside the field it names.
+    beside = wait_for(browser, lambda d: d.find_elements(
+        By.XPATH, "//input[@aria-invalid='true']/ancestor::div[contains(@class, 'mantine-InputWrapper-root')]"
+                  "[contains(., 'not an O&M engineer')]"), "the reviewer's error beside its field")
+    assert "Reviewer user id" in beside[0].text
+    screenshot(browser, "script-api-error")
+    type_into(browser, "Reviewer user id", "rev-1")
+    button(browser, "Create script").click()
+    wait_for(browser, lambda d: "PENDING APPROVE" in d.page_source, "the script waits for its reviewer")
+    assert browser.find_elements(By.XPATH, "//a[normalize-space(.)='Run' and @data-disabled='true']")
+    script_page = browser.current_url
+    # Its creator is no reviewer: no decision is offered.
+    assert "only the reviewers named above may decide" in text_of(browser, "waiting-for-review")
+    assert not browser.find_elements(By.XPATH, "//button[normalize-space(.)='Approve']")
+
+    button(browser, "Sign out").click()
+    sign_in(browser, endpoint, reviewer)
+    browser.get(script_page)
+    wait_for(browser, lambda d: "Review revision 1" in d.page_source, "the review form names the revision")
+    type_into(browser, "Comments", "looks fine")
+    button(browser, "Approve").click()
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "[data-status=APPROVED]"), "the script is approved")
+    assert "looks fine" in browser.page_source
+    button(browser, "Run")
+    assert csp_violations(browser) == []
+
+
+def test_an_integration_shows_its_intake_url_and_the_alarms_it_took_in(endpoint, tenant, browser):
+    sign_in(browser, endpoint, tenant["key"])
+    link(browser, "Engineers").click()
+    button(browser, "Synchronize users").click()
+    wait_for(browser, lambda d: "ops-1" in d.page_source, "the user is an engineer")
+    link(browser, "Alarm integrations").click()
+    type_into(browser, "Integration name", "zabbix")
+    button(browser, "Create integration").click()
+    url = wait_for(browser, lambda d: next((e.get_attribute("value") for e in d.find_elements(
+        By.CSS_SELECTOR, "input[aria-label='Custom events intake URL']")), None), "the intake URL")
+    assert url.startswith(endpoint + "/v1/event/huawei/custom/")
+
+    alarm = {"alarmId": "zbx-1", "alarmName": "<b>Disk</b> almost full", "alarmLevel": "Critical",
+             "time": 1709118444540, "nameSpace": "prod", "regionId": "local", "applicationId": "shop",
+             "resourceName": "db-1", "resourceId": "vm-9", "alarmDesc": "95% used", "URL": "https://zabbix.example/1",
+             "alarmStatus": "alarm", "alarmSource": "zabbix"}
+    request = urllib.request.Request(url, data=json.dumps(alarm).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 200
+    button(browser, "Show recent alarms").click()
+    wait_for(browser, lambda d: "<b>Disk</b> almost full" in text_of(d, "integration-zabbix"), "the alarm, as text")
+    incident = wait_for(browser, lambda d: d.find_elements(By.XPATH, "//a[starts-with(normalize-space(.), 'IM')]"),
+                        "the alarm's incident")
+    screenshot(browser, "integrations")
+    incident[0].click()
+    wait_for(browser, lambda d: text_of(d, "incident-title") == "<b>Disk</b> almost full", "the incident it opened")
+    assert csp_violations(browser) == []
+
+
+def test_patch_compliance_starts_a_scan_as_a_ticket(endpoint, tenant, browser):
+    sign_in(browser, endpoint, tenant["key"])
+    link(browser, "Patch compliance").click()
+    wait_for(browser, lambda d: "No reports" in d.page_source, "the empty list")
+    host = tenant["agents"][0]
+    wait_for(browser, lambda d: d.find_elements(By.XPATH, f"//label[normalize-space(.)={json.dumps(host)}]"),
+             "the host to scan").__getitem__(0).click()
+    button(browser, "Start scan (1 hosts)").click()
+    wait_for(browser, lambda d: "COC-PatchScan" in d.page_source, "the scan's ticket page")
+    wait_for(browser, lambda d: "FINISHED" in text_of(d, "ticket-status"), "the scan finishes", seconds=120)
+    link(browser, "Patch compliance").click()
+    wait_for(browser, lambda d: d.find_elements(By.XPATH, "//button[starts-with(normalize-space(.), 'Patches of')]"),
+             "the host's report").__getitem__(0).click()
+    wait_for(browser, lambda d: d.find_elements(By.XPATH, "//fieldset[contains(., 'Patches of')]//tbody/tr"),
+             "the host's patch items")
+    screenshot(browser, "patch-compliance")
     assert csp_violations(browser) == []

@@ -16,6 +16,10 @@ const COLORS: Record<string, string> = {
   ABNORMAL: "red",
   CANCELED: "gray",
   OFFLINE: "red",
+  COMPLIANT: "green",
+  NON_COMPLIANT: "red",
+  ALARM: "red",
+  OK: "green",
 };
 
 export function StatusBadge({ status }: { status: string | null | undefined }) {

@@ -114,7 +114,7 @@ function ScriptForm({ uuid, initial, name }: { uuid?: string; initial: ScriptBod
         <Fieldset legend={`Reviewers (${reviewers.length} of at most ${LIMITS.reviewers}; none: approved at once)`}>
           <Stack gap="xs">
             {reviewers.map((reviewer, i) => (
-              <Group key={i} align="start">
+              <Group key={i} align="start" wrap="nowrap">
                 <TextInput label="Reviewer name" value={reviewer.reviewer_name} onChange={(e) => setReviewer(i, { reviewer_name: e.currentTarget.value })} error={problem(`properties.reviewers[${i}].reviewer_name`)} />
                 <TextInput label="Reviewer user id" value={reviewer.reviewer_id} onChange={(e) => setReviewer(i, { reviewer_id: e.currentTarget.value })} error={problem(`properties.reviewers[${i}].reviewer_id`)} />
                 <ActionIcon mt={28} variant="subtle" color="red" aria-label={`Remove reviewer ${i + 1}`} onClick={() => setProperties({ reviewers: reviewers.filter((_, j) => j !== i) })}>

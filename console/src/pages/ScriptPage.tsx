@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { deleteScript, getScript, reviewScript, type ScriptDetail } from "../api/scripts";
+import { loadSession } from "../api/session";
 import { ErrorLine, QueryState } from "../components/QueryState";
 import { StatusBadge } from "../components/StatusBadge";
 import { formatTime } from "../components/time";
@@ -70,7 +71,12 @@ function ScriptView({ script }: { script: ScriptDetail }) {
         </Table>
       )}
       <Text size="sm">Reviewers: {reviewers.length ? reviewers.map((r) => `${r.reviewer_name} (${r.reviewer_id || "no id"})`).join(", ") : "none"}</Text>
-      {script.status === "PENDING_APPROVE" && <ReviewForm script={script} />}
+      {script.status === "PENDING_APPROVE" &&
+        (reviewers.some((r) => r.reviewer_id === loadSession()?.userId) ? (
+          <ReviewForm script={script} />
+        ) : (
+          <Text size="sm" data-testid="waiting-for-review">Waiting for a reviewer's decision; only the reviewers named above may decide.</Text>
+        ))}
       {script.reviews.length > 0 && (
         <Stack gap={4}>
           <Title order={4}>Decisions</Title>
