@@ -3,11 +3,13 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useSyncExternalStore } from "react";
 import { Navigate, NavLink as RouterLink, Route, Routes } from "react-router";
 import { endSession, loadSession, onSessionChange } from "./api/session";
+import { EngineerPage } from "./pages/EngineerPage";
 import { EngineersPage } from "./pages/EngineersPage";
 import { IncidentPage } from "./pages/IncidentPage";
 import { IncidentsPage } from "./pages/IncidentsPage";
 import { IntegrationsPage } from "./pages/IntegrationsPage";
 import { NewIncidentPage } from "./pages/NewIncidentPage";
+import { NotificationsPage } from "./pages/NotificationsPage";
 import { PatchesPage } from "./pages/PatchesPage";
 import { ResourcesPage } from "./pages/ResourcesPage";
 import { RunScriptPage } from "./pages/RunScriptPage";
@@ -26,6 +28,7 @@ const SECTIONS = [
   ["/patches", "Patch compliance"],
   ["/resources", "Resources"],
   ["/engineers", "Engineers"],
+  ["/notifications", "Delivery log"],
 ] as const;
 
 let cachedRaw: string | null = null;
@@ -84,6 +87,8 @@ export function App() {
           <Route path="/patches" element={<PatchesPage />} />
           <Route path="/resources" element={<ResourcesPage />} />
           <Route path="/engineers" element={<EngineersPage />} />
+          <Route path="/engineers/:userId" element={<EngineerPage />} />
+          <Route path="/notifications" element={<NotificationsPage />} />
           <Route path="*" element={<Text>No such page.</Text>} />
         </Routes>
       </main>

@@ -18,6 +18,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 DATA_DIR = tempfile.mkdtemp(prefix="coc-console-data-")
@@ -146,8 +147,11 @@ def text_of(driver, test_id):
 
 def type_into(driver, label, text):
     element = field(driver, label)
-    element.clear()
-    element.send_keys(text)
+    # clear() sets the value behind React's back (no input event): select and delete instead.
+    element.send_keys(Keys.CONTROL, "a")
+    element.send_keys(Keys.BACKSPACE)
+    if text:
+        element.send_keys(text)
     return element
 
 

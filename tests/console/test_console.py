@@ -246,3 +246,28 @@ def test_patch_compliance_starts_a_scan_as_a_ticket(endpoint, tenant, browser):
              "the host's patch items")
     screenshot(browser, "patch-compliance")
     assert csp_violations(browser) == []
+
+
+def test_an_engineer_s_contact_methods_start_subscriptions_and_show_in_the_delivery_log(endpoint, tenant, browser):
+    sign_in(browser, endpoint, tenant["key"])
+    link(browser, "Engineers").click()
+    button(browser, "Synchronize users").click()
+    link(browser, "ops-1").click()
+    type_into(browser, "Mobile", "123")
+    button(browser, "Save contact methods").click()
+    wait_for(browser, lambda d: d.find_elements(
+        By.XPATH, "//div[contains(@class, 'mantine-InputWrapper-root')][contains(., 'Mobile')]//*[contains(@class, 'error')]"),
+        "the mobile number's error beside it")
+    type_into(browser, "Mobile", "")
+    type_into(browser, "Email", "ops@example.com")
+    button(browser, "Save contact methods").click()
+    wait_for(browser, lambda d: "o***@example.com" in d.page_source and d.find_elements(By.CSS_SELECTOR, "[data-status=PENDING]"),
+             "a pending EMAIL subscription, its address masked")
+    screenshot(browser, "engineer")
+    link(browser, "Delivery log").click()
+    row = wait_for(browser, lambda d: next((r.text for r in d.find_elements(By.CSS_SELECTOR, "tbody tr")
+                                            if "EMAIL to o***@example.com" in r.text), None),
+                   "the confirmation's delivery", seconds=60)
+    # No mail server in the tests: the log says why the delivery failed.
+    assert "SUBSCRIPTION_CONFIRMATION" in row and "COC_SMTP_HOST" in row, row
+    assert csp_violations(browser) == []

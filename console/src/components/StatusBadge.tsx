@@ -20,6 +20,12 @@ const COLORS: Record<string, string> = {
   NON_COMPLIANT: "red",
   ALARM: "red",
   OK: "green",
+  CONFIRMED: "green",
+  PENDING: "yellow",
+  EXPIRED: "red",
+  UNSUBSCRIBED: "gray",
+  SENT: "green",
+  FAILED: "red",
 };
 
 export function StatusBadge({ status }: { status: string | null | undefined }) {

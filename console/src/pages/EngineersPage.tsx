@@ -1,5 +1,6 @@
-import { Alert, Button, Group, Stack, Table, Text, Title } from "@mantine/core";
+import { Alert, Anchor, Button, Group, Stack, Table, Text, Title } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Link } from "react-router";
 import { listEngineers, syncEngineers } from "../api/engineers";
 import { QueryState } from "../components/QueryState";
 
@@ -28,7 +29,9 @@ export function EngineersPage() {
           <Table.Tbody>
             {(engineers.data?.data ?? []).map((engineer) => (
               <Table.Tr key={engineer.user_id}>
-                <Table.Td className="mono">{engineer.user_id}</Table.Td>
+                <Table.Td className="mono">
+                  <Anchor component={Link} to={`/engineers/${encodeURIComponent(engineer.user_id)}`}>{engineer.user_id}</Anchor>
+                </Table.Td>
                 <Table.Td>{engineer.user_name}</Table.Td>
                 <Table.Td>{engineer.alias ?? ""}</Table.Td>
                 <Table.Td>{engineer.source}</Table.Td>
