@@ -117,9 +117,14 @@ def wait_for(driver, check, what, seconds=WAIT_SECONDS):
 
 
 def field(driver, label):
-    """The input a visible <label> names (Mantine ties them with for/id)."""
+    """The input a visible <label> names (Mantine ties them with for/id): the label is `label`, maybe with the
+    required mark or a parenthesis after it ("Mobile (E.164…)"), so "Title" never finds "Title contains"."""
+    name = json.dumps(label)
+    xpath = (f"//label[normalize-space(.)={name} or normalize-space(.)=concat({name}, ' *')"
+             f" or starts-with(normalize-space(.), concat({name}, ' ('))]")
+
     def find(d):
-        for element in d.find_elements(By.XPATH, f"//label[starts-with(normalize-space(.), {json.dumps(label)})]"):
+        for element in d.find_elements(By.XPATH, xpath):
             target = element.get_attribute("for")
             if target and element.is_displayed():
                 return d.find_element(By.ID, target)
