@@ -69,4 +69,4 @@ credential: ## Create an access key: make credential PROJECT=<project_id> [USER_
 
 clean: ## Remove build output, tools and local data
 	cargo clean
-	rm -rf .tools .coc-data .aws-sam
+	rm -rf .tools .coc-data .aws-sam console/dist console/node_modules
