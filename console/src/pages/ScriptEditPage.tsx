@@ -47,9 +47,12 @@ function ScriptForm({ uuid, initial, name }: { uuid?: string; initial: ScriptBod
       navigate(`/scripts/${saved}`);
     },
   });
+  const [attempted, setAttempted] = useState(false);
   const problems = scriptProblems(script, creating);
-  // A rule is shown once the field was typed in (or a save tried); the API's own error beside it after a save.
-  const problem = (field: string) => (touched ? problems[field] : undefined) ?? errorFor(save.error, field);
+  // A broken rule shows as one types; "is required" only once a save was tried. The API's own
+  // error for a field shows beside it after a save.
+  const shown = (message: string | undefined) => (message && (attempted || message !== "is required") ? message : undefined);
+  const problem = (field: string) => (touched ? shown(problems[field]) : undefined) ?? errorFor(save.error, field);
   const update = (patch: Partial<ScriptBody>) => {
     setScript({ ...script, ...patch });
     setTouched(true);
@@ -74,6 +77,7 @@ function ScriptForm({ uuid, initial, name }: { uuid?: string; initial: ScriptBod
   const submit = (event: React.FormEvent) => {
     event.preventDefault();
     setTouched(true);
+    setAttempted(true);
     if (Object.keys(problems).length === 0) save.mutate();
   };
 
@@ -162,7 +166,7 @@ function ScriptForm({ uuid, initial, name }: { uuid?: string; initial: ScriptBod
           </Alert>
         )}
         <Group>
-          <Button type="submit" loading={save.isPending} disabled={touched && Object.keys(problems).length > 0}>
+          <Button type="submit" loading={save.isPending} disabled={attempted && Object.keys(problems).length > 0}>
             {creating ? "Create script" : "Save changes"}
           </Button>
           <Button variant="default" onClick={() => navigate(-1)}>
