@@ -22,6 +22,11 @@ export default defineConfig({
       },
     },
   },
+  // `npm run dev`: the console with hot reload on :5173, the API of a `make run` on :8080 behind it
+  // (same origin for the browser, so the signature's host is the dev server's: COC_PUBLIC_HOSTS unset).
+  server: {
+    proxy: { "/v1": { target: process.env.COC_API ?? "http://127.0.0.1:8080", changeOrigin: false } },
+  },
   test: {
     environment: "node",
     include: ["src/**/*.test.ts"],

@@ -271,3 +271,33 @@ def test_an_engineer_s_contact_methods_start_subscriptions_and_show_in_the_deliv
     # No mail server in the tests: the log says why the delivery failed.
     assert "SUBSCRIPTION_CONFIRMATION" in row and "COC_SMTP_HOST" in row, row
     assert csp_violations(browser) == []
+
+
+def test_a_failed_host_is_retried_and_a_running_ticket_canceled(endpoint, tenant, browser):
+    sign_in(browser, endpoint, tenant["key"])
+    create_script(browser, "fails", "echo about to fail\nsleep 2\nexit 3")
+    button(browser, "Run").click()
+    host = tenant["agents"][0]
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f"input[aria-label='Choose {host}']"),
+             "the host is listed").__getitem__(0).click()
+    button(browser, "Review plan").click()
+    button(browser, "Start run").click()
+    wait_for(browser, lambda d: "ABNORMAL" in text_of(d, "ticket-status"), "the ticket fails", seconds=60)
+    wait_for(browser, lambda d: "exit 3" in text_of(d, "batch-1"), "the exit code")
+    assert not browser.find_elements(By.XPATH, "//button[normalize-space(.)='Pause']")
+    button(browser, f"Retry {host}").click()
+    # The retry re-opens the ticket; it fails again the same way.
+    wait_for(browser, lambda d: "ABNORMAL" not in text_of(d, "ticket-status"), "the ticket is re-opened")
+    wait_for(browser, lambda d: "ABNORMAL" in text_of(d, "ticket-status"), "the retry fails too", seconds=60)
+
+    create_script(browser, "naps", "sleep 60")
+    button(browser, "Run").click()
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f"input[aria-label='Choose {host}']"),
+             "the host is listed").__getitem__(0).click()
+    button(browser, "Review plan").click()
+    button(browser, "Start run").click()
+    wait_for(browser, lambda d: "PROCESSING" in text_of(d, "batch-1"), "the host runs it", seconds=30)
+    button(browser, "Cancel ticket").click()
+    wait_for(browser, lambda d: "CANCELED" in text_of(d, "ticket-status"), "the ticket is canceled")
+    assert not browser.find_elements(By.XPATH, "//button[normalize-space(.)='Cancel ticket']")
+    assert csp_violations(browser) == []
