@@ -56,7 +56,12 @@ async fn answer(
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     if console::serves(request.uri().path()) {
-        return Ok(console::answer(&console::Embedded, request.method(), request.uri().path(), request.headers()));
+        // The console's files are read with GET; any body is thrown away as a refused one is.
+        let (parts, body) = request.into_parts();
+        if !parts.headers.contains_key(hyper::header::EXPECT) {
+            tokio::spawn(discard(body));
+        }
+        return Ok(console::answer(&console::Embedded, &parts.method, parts.uri.path(), &parts.headers));
     }
     let request_id = ids::request_id();
     let (parts, mut body) = request.into_parts();
