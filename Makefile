@@ -5,13 +5,17 @@ SHELL := /bin/bash
 COC_LISTEN ?= 127.0.0.1:8080
 COC_DATA_DIR ?= .coc-data
 
-.PHONY: help run test credential bench check fmt lint template tools aws-local-start aws-local-stop sdk-test lambda-tools watch lambda-build deploy clean
+.PHONY: help run console console-test test credential bench check fmt lint template tools aws-local-start aws-local-stop sdk-test lambda-tools watch lambda-build deploy clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-run: ## Build and serve every route on the embedded store (COC_LISTEN, COC_DATA_DIR)
+run: ## Build the console and serve it (/console/) and every route on the embedded store (COC_LISTEN, COC_DATA_DIR)
+	CONSOLE_SKIP_CHECKS=1 scripts/console-build.sh
 	COC_LISTEN=$(COC_LISTEN) COC_DATA_DIR=$(COC_DATA_DIR) cargo run --release -p coc-local
+
+console: ## Build the web console (npm ci, type check, lint, unit tests, vite build) into console/dist for coc-local to embed
+	scripts/console-build.sh
 
 test: ## Everything CI runs: fmt, clippy, template validation, all Rust tests (SQLite + DynamoDB Local + moto SQS), SDK tests
 	scripts/test.sh
@@ -38,6 +42,10 @@ sdk-test: tools ## Only the official-SDK tests against a fresh local server
 	cargo build -p coc-local -p coc-admin -p coc-agent
 	COC_LOCAL_BIN=target/debug/coc-local COC_ADMIN_BIN=target/debug/coc-admin COC_AGENT_BIN=target/debug/coc-agent .tools/venv/bin/pytest -q tests/sdk
 
+console-test: tools console ## Only the console's browser tests (chromium + Selenium) against a fresh local server and agents
+	cargo build -p coc-local -p coc-admin -p coc-agent
+	COC_LOCAL_BIN=target/debug/coc-local COC_ADMIN_BIN=target/debug/coc-admin COC_AGENT_BIN=target/debug/coc-agent .tools/venv/bin/pytest -q tests/console
+
 BENCH_PARTS ?=
 bench: ## COC vs Alertmanager/Ansible and its own baselines (BENCH_PARTS=alarms fanout lists idle batches lambda patch); writes target/bench/results.md
 	scripts/install-bench-tools.sh
@@ -61,4 +69,4 @@ credential: ## Create an access key: make credential PROJECT=<project_id> [USER_
 
 clean: ## Remove build output, tools and local data
 	cargo clean
-	rm -rf .tools .coc-data .aws-sam
+	rm -rf .tools .coc-data .aws-sam console/dist console/node_modules

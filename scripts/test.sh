@@ -13,6 +13,10 @@ scripts/install-tools.sh
 step "format"
 cargo fmt --all -- --check
 
+# Before clippy and the Rust build, so that coc-local embeds this build of the console.
+step "console (npm ci, type check, lint, unit tests, build)"
+scripts/console-build.sh
+
 step "clippy"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 
@@ -40,6 +44,9 @@ COC_SDK_BACKEND=embedded .tools/venv/bin/pytest -q tests/sdk
 
 step "official SDK against the local server, on DynamoDB Local and moto SQS (a fresh table and queue)"
 COC_SDK_BACKEND=aws .tools/venv/bin/pytest -q tests/sdk
+
+step "the console in a browser (chromium + Selenium, with real agents)"
+COC_SCREENSHOT_DIR="${CARGO_TARGET_DIR:-target}/console-screenshots" .tools/venv/bin/pytest -q tests/console
 
 step "one flow through the functions under cargo lambda watch"
 make -s lambda-tools

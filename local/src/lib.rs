@@ -25,6 +25,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
+pub mod console;
 mod limits;
 
 pub use limits::Limits;
@@ -54,6 +55,14 @@ async fn answer(
     limits: Limits,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
+    if console::serves(request.uri().path()) {
+        // The console's files are read with GET; any body is thrown away as a refused one is.
+        let (parts, body) = request.into_parts();
+        if !parts.headers.contains_key(hyper::header::EXPECT) {
+            tokio::spawn(discard(body));
+        }
+        return Ok(console::answer(&console::Embedded, &parts.method, parts.uri.path(), &parts.headers));
+    }
     let request_id = ids::request_id();
     let (parts, mut body) = request.into_parts();
     // Reading the body of a request that waits for "100 Continue" would tell

@@ -99,8 +99,9 @@ def endpoint(backend):
     while True:
         try:
             urllib.request.urlopen(url + "/", timeout=1)
+            break  # `/` leads to the console: the server answers
         except urllib.error.HTTPError:
-            break  # a JSON 404: the server answers
+            break  # an error page (the console not built): the server answers
         except OSError:
             if time.time() > deadline or process.poll() is not None:
                 process.kill()

@@ -120,8 +120,9 @@ class Server:
         while True:
             try:
                 urllib.request.urlopen(self.url + "/", timeout=1)
+                break  # `/` leads to the console: the server answers
             except urllib.error.HTTPError:
-                break  # a JSON 404: the server answers
+                break  # an error page (the console not built): the server answers
             except OSError:
                 if time.time() > deadline or self.process.poll() is not None:
                     self.process.kill()
