@@ -49,6 +49,27 @@ pub fn decrypt(key: &[u8; DATA_KEY_LEN], sealed: &[u8]) -> Result<Vec<u8>, Keyri
     Ok(plain.to_vec())
 }
 
+/// A [`LocalKeyring`] whose random master key is drawn on first use.
+#[derive(Default)]
+struct EphemeralKeyring(OnceLock<LocalKeyring>);
+
+impl EphemeralKeyring {
+    fn keyring(&self) -> &LocalKeyring {
+        self.0.get_or_init(|| LocalKeyring::from_key(random_bytes()))
+    }
+}
+
+#[async_trait::async_trait]
+impl Keyring for EphemeralKeyring {
+    async fn generate_data_key(&self) -> Result<crate::ports::DataKey, KeyringError> {
+        self.keyring().generate_data_key().await
+    }
+
+    async fn unwrap_data_key(&self, wrapped: &[u8]) -> Result<[u8; DATA_KEY_LEN], KeyringError> {
+        self.keyring().unwrap_data_key(wrapped).await
+    }
+}
+
 /// Seals and opens secrets with data keys from its keyring.
 #[derive(Clone)]
 pub struct SecretBox {
@@ -62,10 +83,14 @@ impl SecretBox {
     }
 
     /// One random master key for this whole process, kept only in memory: for
-    /// tests and tools whose data does not outlive the process.
+    /// tests and tools whose data does not outlive the process. The key is
+    /// drawn when first used, not here: every `App` starts with this box until
+    /// its real keyring is set, and drawing it at once made each Lambda cold
+    /// start pay AWS-LC's first seeding of its random generator (about 20 ms
+    /// of CPU), though a function configured with KMS never uses this key.
     pub fn ephemeral() -> Self {
         static PROCESS: OnceLock<SecretBox> = OnceLock::new();
-        PROCESS.get_or_init(|| SecretBox::new(Arc::new(LocalKeyring::from_key(random_bytes())))).clone()
+        PROCESS.get_or_init(|| SecretBox::new(Arc::new(EphemeralKeyring::default()))).clone()
     }
 
     pub fn is_sealed(text: &str) -> bool {

@@ -2,7 +2,9 @@
 import json
 import urllib.request
 
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 from conftest import (admin, button, csp_violations, field, link, screenshot, sign_in, text_of, type_into,
                       wait_for)
@@ -301,3 +303,41 @@ def test_a_failed_host_is_retried_and_a_running_ticket_canceled(endpoint, tenant
     wait_for(browser, lambda d: "CANCELED" in text_of(d, "ticket-status"), "the ticket is canceled")
     assert not browser.find_elements(By.XPATH, "//button[normalize-space(.)='Cancel ticket']")
     assert csp_violations(browser) == []
+
+
+UNLABELLED_FIELDS = """
+return [...document.querySelectorAll('input, textarea, select')]
+  .filter(e => e.type !== 'hidden' && e.offsetParent !== null)
+  .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby'))
+  .map(e => e.outerHTML.slice(0, 120));
+"""
+
+
+def focus_by_tab(browser, element, most=20):
+    """Presses Tab until `element` has the focus, as a keyboard user moves through the page."""
+    for _ in range(most):
+        if browser.switch_to.active_element == element:
+            return
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+    raise AssertionError(f"{element.get_attribute('outerHTML')[:80]} is not reached with Tab")
+
+
+def test_sign_in_and_a_new_script_work_from_the_keyboard_and_every_field_is_labelled(endpoint, tenant, browser):
+    key = tenant["key"]
+    browser.get(endpoint + "/console/")
+    access, secret = field(browser, "Access key"), field(browser, "Secret key")
+    assert browser.execute_script(UNLABELLED_FIELDS) == []
+    focus_by_tab(browser, access)
+    ActionChains(browser).send_keys(key["access_key"]).perform()
+    focus_by_tab(browser, secret)
+    ActionChains(browser).send_keys(key["secret_key"], Keys.ENTER).perform()
+    wait_for(browser, lambda d: text_of(d, "signed-in-as"), "signed in with the keyboard alone")
+
+    scripts_link = link(browser, "Scripts")
+    focus_by_tab(browser, scripts_link, most=40)
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    wait_for(browser, lambda d: link(d, "New script"), "the scripts page")
+    assert browser.execute_script(UNLABELLED_FIELDS) == [], "every field on the scripts page has a label"
+    link(browser, "New script").click()
+    field(browser, "Name")
+    assert browser.execute_script(UNLABELLED_FIELDS) == [], "every field of the script form has a label"
