@@ -57,6 +57,14 @@ pub struct RunRef {
     pub attempt: u32,
 }
 
+/// How long an idle connection is kept for the next call. Below the server's
+/// keep-alive allowance (`coc-local` closes a connection idle for its 10 s
+/// header timeout; API Gateway after longer): a heartbeat sent every 10 s on a
+/// connection kept for 90 s (reqwest's default) raced the server closing it,
+/// and about one in five failed with "error sending request". A heartbeat now
+/// opens a new connection instead; the long poll keeps its own busy.
+pub const POOL_IDLE: std::time::Duration = std::time::Duration::from_secs(4);
+
 impl ApiClient {
     /// A client acting with `config`'s key (the agent fields matter only to the agent calls).
     pub fn new(config: Config) -> Result<Self, String> {
@@ -67,6 +75,7 @@ impl ApiClient {
         };
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(60))
+            .pool_idle_timeout(POOL_IDLE)
             .build()
             .map_err(|e| e.to_string())?;
         Ok(ApiClient { http, config, host })
