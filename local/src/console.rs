@@ -62,10 +62,15 @@ pub struct Embedded;
 impl Assets for Embedded {
     fn get(&self, path: &str) -> Option<Asset> {
         let file = Built::get(path)?;
+        // In a release build the files are statics in the binary: served without a copy.
+        let bytes = match file.data {
+            std::borrow::Cow::Borrowed(data) => Bytes::from_static(data),
+            std::borrow::Cow::Owned(data) => Bytes::from(data),
+        };
         Some(Asset {
             content_type: content_type(path, file.metadata.mimetype()),
             etag: format!("\"{}\"", hex::encode(file.metadata.sha256_hash())),
-            bytes: Bytes::from(file.data.into_owned()),
+            bytes,
         })
     }
 }
@@ -104,16 +109,16 @@ pub fn answer(assets: &dyn Assets, method: &Method, path: &str, headers: &Header
 
 fn file(assets: &dyn Assets, relative: &str, headers: &HeaderMap) -> Response<Full<Bytes>> {
     let relative = if relative.is_empty() { INDEX } else { relative };
-    let Some(index) = assets.get(INDEX) else {
-        return with_headers(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "text/html; charset=utf-8",
-            REVALIDATE,
-            NOT_BUILT_PAGE.into(),
-        );
-    };
-    let asset = if relative == INDEX { Some(index) } else { assets.get(relative) };
-    let Some(asset) = asset else {
+    let Some(asset) = assets.get(relative) else {
+        // No index at all: the console was not built into this binary.
+        if assets.get(INDEX).is_none() {
+            return with_headers(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "text/html; charset=utf-8",
+                REVALIDATE,
+                NOT_BUILT_PAGE.into(),
+            );
+        }
         return plain(StatusCode::NOT_FOUND, "no such file in the console");
     };
     let cache = if relative.starts_with(HASHED_DIR) { IMMUTABLE } else { REVALIDATE };

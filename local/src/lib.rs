@@ -55,19 +55,18 @@ async fn answer(
     limits: Limits,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
-    if console::serves(request.uri().path()) {
+    let (parts, mut body) = request.into_parts();
+    // Reading the body of a request that waits for "100 Continue" would tell
+    // its client to send what was just refused; it never sends it otherwise.
+    let lingers = !parts.headers.contains_key(hyper::header::EXPECT);
+    if console::serves(parts.uri.path()) {
         // The console's files are read with GET; any body is thrown away as a refused one is.
-        let (parts, body) = request.into_parts();
-        if !parts.headers.contains_key(hyper::header::EXPECT) {
+        if lingers {
             tokio::spawn(discard(body));
         }
         return Ok(console::answer(&console::Embedded, &parts.method, parts.uri.path(), &parts.headers));
     }
     let request_id = ids::request_id();
-    let (parts, mut body) = request.into_parts();
-    // Reading the body of a request that waits for "100 Continue" would tell
-    // its client to send what was just refused; it never sends it otherwise.
-    let lingers = !parts.headers.contains_key(hyper::header::EXPECT);
     let admitted =
         handlers::admit(&app, parts.method, parts.uri.path(), parts.uri.query(), parts.headers, &request_id).await;
     let response = match admitted {

@@ -41,15 +41,16 @@ pub async fn app_from_env() -> Result<App, String> {
         _ if cfg!(feature = "embedded") => Some(App::embedded(&App::data_dir_from_env())?),
         _ => None,
     };
-    let table_set = table.is_some();
     let poll_recheck = App::poll_recheck_from_env(match table {
         Some(_) => SHARED_STORE_POLL_RECHECK,
         None => EMBEDDED_POLL_RECHECK,
     })?;
-    let store: Arc<dyn Store> = match table {
-        Some(table) => Arc::new(DynamoStore::from_config(aws_config().await, table)),
+    // The embedded store's wake-up registry watches other processes' writes: it goes with the store.
+    let (store, wakeups): (Arc<dyn Store>, _) = match table {
+        Some(table) => (Arc::new(DynamoStore::from_config(aws_config().await, table)), None),
         None => {
-            embedded.as_ref().ok_or("COC_TABLE_NAME is not set and this build has no embedded store")?.store.clone()
+            let embedded = embedded.as_ref().ok_or("COC_TABLE_NAME is not set and this build has no embedded store")?;
+            (embedded.store.clone(), Some(embedded.wakeups.clone()))
         }
     };
     let queue = queue_of(queue_url, embedded.as_ref().map(|e| e.queue.clone()), "COC_QUEUE_URL is not set", &aws).await;
@@ -87,10 +88,10 @@ pub async fn app_from_env() -> Result<App, String> {
             App::local_secrets(&data_dir)?
         }
     };
-    let app = match (&embedded, table_set) {
-        // The embedded store's registry watches other processes' writes.
-        (Some(embedded), false) => App::new(store, queue).with_wakeups(embedded.wakeups.clone()),
-        _ => App::new(store, queue),
+    let app = App::new(store, queue);
+    let app = match wakeups {
+        Some(wakeups) => app.with_wakeups(wakeups),
+        None => app,
     };
     let app = app
         .with_notify_queue(notify_queue)

@@ -96,11 +96,6 @@ impl Wakeups {
         Wakeups { waiting: Mutex::default(), foreign: Some(ForeignWatch { probe, every, seen: OnceLock::new() }) }
     }
 
-    /// Whether polls hear of other processes' writes (else they recheck on a timer).
-    pub fn sees_foreign_writes(&self) -> bool {
-        self.foreign.is_some()
-    }
-
     /// Registers a waiter for `agent_sn` of `project`. Wake-ups from now on are
     /// seen by [`Subscription::woken`], including those before it is called.
     pub fn subscribe(&self, project: &ProjectId, agent_sn: &str) -> Subscription<'_> {

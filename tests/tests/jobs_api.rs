@@ -420,6 +420,10 @@ async fn heartbeats_are_recorded_only_when_the_stored_one_is_getting_old() {
             let reply = client.agent("a1").post("/v1/agents/a1/heartbeat", &json!({"running": []})).await;
             assert_eq!(reply.status, 200, "{name}: {}", reply.body);
         };
+        let listed_state = || async {
+            client.get("/v1/resources?provider=ecs&type=cloudservers&limit=10").await.body["data"][0]["agent_state"]
+                .clone()
+        };
         let registered = stored().await;
         beat().await;
         beat().await;
@@ -441,15 +445,12 @@ async fn heartbeats_are_recorded_only_when_the_stored_one_is_getting_old() {
         let mut late = recorded.value.clone();
         late.last_heartbeat = now_ms() - ONLINE_WINDOW_MS + 5_000;
         store.write(vec![jobs::agent_put_op(&late, Some(recorded.version)).unwrap()]).await.unwrap();
-        let rows = client.get("/v1/resources?provider=ecs&type=cloudservers&limit=10").await.body["data"].clone();
-        assert_eq!(rows[0]["agent_state"], "ONLINE", "{name}");
+        assert_eq!(listed_state().await, "ONLINE", "{name}");
         late.last_heartbeat = now_ms() - ONLINE_WINDOW_MS - 1_000;
         store.write(vec![jobs::agent_put_op(&late, Some(recorded.version + 1)).unwrap()]).await.unwrap();
-        let rows = client.get("/v1/resources?provider=ecs&type=cloudservers&limit=10").await.body["data"].clone();
-        assert_eq!(rows[0]["agent_state"], "OFFLINE", "{name}: silent for longer than the window");
+        assert_eq!(listed_state().await, "OFFLINE", "{name}: silent for longer than the window");
         beat().await;
-        let rows = client.get("/v1/resources?provider=ecs&type=cloudservers&limit=10").await.body["data"].clone();
-        assert_eq!(rows[0]["agent_state"], "ONLINE", "{name}: an OFFLINE agent's beat is recorded at once");
+        assert_eq!(listed_state().await, "ONLINE", "{name}: an OFFLINE agent's beat is recorded at once");
     }
 }
 

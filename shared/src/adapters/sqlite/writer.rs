@@ -117,21 +117,19 @@ impl Writer {
     {
         let (reply, answer) = oneshot::channel();
         let pending = Box::new(Job { work: Some(work), outcome: None, reply });
-        self.requests
-            .send(Message::Write(Request { pending, bytes }))
-            .await
-            .map_err(|_| "the sqlite writer has stopped".to_string())?;
-        answer.await.map_err(|_| "the sqlite writer stopped before answering".to_string())?
+        self.ask(Message::Write(Request { pending, bytes }), answer).await
     }
 
     /// The write connection's `PRAGMA data_version`: it changes when, and
     /// only when, another process committed to the file since the last look.
     pub(super) async fn data_version(&self) -> Result<u64, String> {
         let (reply, answer) = oneshot::channel();
-        self.requests
-            .send(Message::DataVersion(reply))
-            .await
-            .map_err(|_| "the sqlite writer has stopped".to_string())?;
+        self.ask(Message::DataVersion(reply), answer).await
+    }
+
+    /// Sends `message` to the writer thread and waits for its `answer`.
+    async fn ask<T>(&self, message: Message, answer: oneshot::Receiver<Result<T, String>>) -> Result<T, String> {
+        self.requests.send(message).await.map_err(|_| "the sqlite writer has stopped".to_string())?;
         answer.await.map_err(|_| "the sqlite writer stopped before answering".to_string())?
     }
 
