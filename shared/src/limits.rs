@@ -11,8 +11,10 @@
 use crate::routes::Operation;
 
 mod attachments;
+mod schedules;
 mod war_rooms;
 pub use attachments::*;
+pub use schedules::*;
 pub use war_rooms::*;
 
 /// A text length in characters (not bytes), both ends included.
