@@ -19,6 +19,7 @@ pub mod orders;
 pub mod patches;
 pub mod resources;
 pub(crate) mod retry;
+pub mod schedules;
 pub mod scripts;
 pub mod tokens;
 pub mod war_rooms;

@@ -41,3 +41,4 @@ pub const TASKS_FILTER_TEXT: Chars = chars(1, 256);
 pub const SWEEP_PAGE: usize = 20;
 /// Missed due times counted for a catch-up's history message, at most.
 pub const SWEEP_MISSED_COUNT: usize = 1_000;
+pub const TASK_ID: Chars = chars(1, 64);
