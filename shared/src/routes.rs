@@ -293,7 +293,12 @@ pub const ROUTES: &[Route] = &[
     route(Operation::UpdateScheduledTask, Method::PUT, SCHEDULED_TASK, "update-scheduled-task"),
     route(Operation::DeleteScheduledTask, Method::DELETE, SCHEDULED_TASK, "delete-scheduled-task"),
     route(Operation::EnableScheduledTask, Method::POST, "/v1/schedule/task/{task_id}/enable", "enable-scheduled-task"),
-    route(Operation::DisableScheduledTask, Method::POST, "/v1/schedule/task/{task_id}/disable", "disable-scheduled-task"),
+    route(
+        Operation::DisableScheduledTask,
+        Method::POST,
+        "/v1/schedule/task/{task_id}/disable",
+        "disable-scheduled-task",
+    ),
     // A literal path beside the task-by-id route: `resolve` picks it for GET.
     route(Operation::ListScheduledTaskHistory, Method::GET, "/v1/schedule/task/history", "list-scheduled-task-history"),
 ];

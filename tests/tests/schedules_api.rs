@@ -106,8 +106,15 @@ async fn a_task_is_created_shown_listed_changed_and_deleted() {
         assert_eq!(targets.as_array().unwrap().len(), 2);
 
         s.clock.advance(1000);
-        let second = create(&s, &task_body(&s.script_uuid, json!({"time_zone": "UTC", "policy": "PERIODIC",
-            "periodic_scheduled_time": "03:00:00", "period": "2,3,4,5,6"}))).await;
+        let second = create(
+            &s,
+            &task_body(
+                &s.script_uuid,
+                json!({"time_zone": "UTC", "policy": "PERIODIC",
+            "periodic_scheduled_time": "03:00:00", "period": "2,3,4,5,6"}),
+            ),
+        )
+        .await;
         let list = s.client.get(&format!("{TASKS}?limit=1")).await;
         assert_eq!(list.status, 200, "{}", list.body);
         assert_eq!(list.body["count"], 2);
@@ -123,7 +130,8 @@ async fn a_task_is_created_shown_listed_changed_and_deleted() {
         assert_eq!(filtered.body["scheduled_tasks"][0]["id"], id.as_str());
 
         // An update takes a new trigger and moves the next due time.
-        let mut changed = task_body(&s.script_uuid, json!({"time_zone": "UTC", "policy": "CRON", "cron": "0 30 * * * ?"}));
+        let mut changed =
+            task_body(&s.script_uuid, json!({"time_zone": "UTC", "policy": "CRON", "cron": "0 30 * * * ?"}));
         changed["name"] = json!("half_past");
         let updated = s.client.put(&format!("{TASKS}/{id}"), &changed).await;
         assert_eq!(updated.status, 200, "{}: {}", s.name, updated.body);
@@ -153,18 +161,28 @@ fn urlencoding(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
+/// A change that spoils a good body.
+type BodyChange = Box<dyn Fn(&mut Value)>;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_bodies_are_refused_naming_the_field_and_write_nothing() {
     for s in setups().await {
-        let cases: Vec<(Box<dyn Fn(&mut Value)>, &str)> = vec![
+        let cases: Vec<(BodyChange, &str)> = vec![
             (Box::new(|b| b["trigger_time"]["cron"] = json!("*/5 * * * * ?")), "trigger_time.cron"),
             (Box::new(|b| b["trigger_time"]["time_zone"] = json!("Nowhere/City")), "trigger_time.time_zone"),
             (Box::new(|b| b["name"] = json!("x")), "name"),
             (Box::new(|b| b["associated_task_id"] = json!("SC-missing")), "associated_task_id"),
             (Box::new(|b| b["input_param"]["execute_user"] = json!("root; rm")), "input_param.execute_user"),
-            (Box::new(|b| b["target_instances"][0]["target_instances"] = json!(hosts(&["ghost"]))), "target_instances[0]"),
-            (Box::new(|b| b["trigger_time"] = json!({"time_zone": "UTC", "policy": "ONCE", "single_scheduled_time": 1000})),
-                "trigger_time"),
+            (
+                Box::new(|b| b["target_instances"][0]["target_instances"] = json!(hosts(&["ghost"]))),
+                "target_instances[0]",
+            ),
+            (
+                Box::new(|b| {
+                    b["trigger_time"] = json!({"time_zone": "UTC", "policy": "ONCE", "single_scheduled_time": 1000})
+                }),
+                "trigger_time",
+            ),
             (Box::new(|b| b["risk_level"] = json!("EXTREME")), "risk_level"),
         ];
         for (change, field) in cases {
@@ -204,7 +222,10 @@ async fn a_due_task_starts_one_ticket_per_due_time_and_catches_up_once() {
         let shown = s.client.get(&format!("{TASKS}/{id}")).await.body;
         assert_eq!(shown["next_execution_time"], s.clock.now_ms() + HOUR);
         let row = &s.client.get(TASKS).await.body["scheduled_tasks"][0];
-        assert_eq!((row["execution_count"].clone(), row["last_execution_status"].clone()), (json!(1), json!("STARTED")));
+        assert_eq!(
+            (row["execution_count"].clone(), row["last_execution_status"].clone()),
+            (json!(1), json!("STARTED"))
+        );
 
         // Five hours of downtime: one run on catch-up, four due times skipped, never a burst.
         s.clock.advance(5 * HOUR + 60_000);

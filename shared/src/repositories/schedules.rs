@@ -145,7 +145,11 @@ fn due_ops(before: Option<&ScheduledTask>, after: Option<&ScheduledTask>) -> Res
     }
     let mut ops = Vec::new();
     if let Some((task, due)) = old {
-        ops.push(WriteOp::Delete { pk: DUE_PK.to_owned(), sk: due_sk(&task.project_id, &task.id, due), condition: Condition::Always });
+        ops.push(WriteOp::Delete {
+            pk: DUE_PK.to_owned(),
+            sk: due_sk(&task.project_id, &task.id, due),
+            condition: Condition::Always,
+        });
     }
     if let Some((task, due)) = new {
         ops.push(WriteOp::Put { item: due_item(task, due)?, condition: Condition::Always });
@@ -172,8 +176,10 @@ pub async fn save_ops(
     version: u64,
     after: &ScheduledTask,
 ) -> Result<Vec<WriteOp>, StoreError> {
-    let mut ops =
-        vec![WriteOp::Put { item: task_item(secrets, after, version + 1).await?, condition: Condition::VersionIs(version) }];
+    let mut ops = vec![WriteOp::Put {
+        item: task_item(secrets, after, version + 1).await?,
+        condition: Condition::VersionIs(version),
+    }];
     ops.extend(due_ops(Some(before), Some(after))?);
     Ok(ops)
 }
@@ -268,7 +274,11 @@ pub async fn total(store: &dyn Store, project: &ProjectId) -> Result<i64, StoreE
 }
 
 /// At most `limit` entries of the due list after `after`, earliest first.
-pub async fn due_page(store: &dyn Store, after: Option<&str>, limit: usize) -> Result<(Vec<Due>, Option<String>), StoreError> {
+pub async fn due_page(
+    store: &dyn Store,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<(Vec<Due>, Option<String>), StoreError> {
     let page = store.query_page(PageQuery { pk: DUE_PK, prefix: "", after, limit, order: Order::Ascending }).await?;
     let due = page.items.iter().map(decode).collect::<Result<Vec<Due>, _>>()?;
     Ok((due, page.last_sk))

@@ -25,14 +25,15 @@ use crate::domain::tenant::ProjectId;
 use crate::limits;
 pub use trigger::{Policy, Timing, TriggerTime};
 
-bounded_text!(TaskName, limits::TASK_NAME, |v: &str| if v
-    .chars()
-    .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
-{
-    Ok(())
-} else {
-    Err("may contain only letters, digits, '_' and '-'".to_owned())
-});
+bounded_text!(
+    TaskName,
+    limits::TASK_NAME,
+    |v: &str| if v.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-') {
+        Ok(())
+    } else {
+        Err("may contain only letters, digits, '_' and '-'".to_owned())
+    }
+);
 bounded_text!(VersionNo, limits::TASK_VERSION_NO);
 bounded_text!(AssociatedId, limits::TASK_ASSOCIATED_ID);
 bounded_text!(AssociatedName, limits::TASK_ASSOCIATED_NAME);
@@ -168,9 +169,7 @@ impl TaskRequest {
                 format!("is not a key a script task reads (those are {})", INPUT_KEYS.join(", ")),
             ));
         }
-        limits::TASK_INPUT_PARAMS
-            .check(self.input_param.len(), "entries")
-            .map_err(|e| refuse("input_param", e))?;
+        limits::TASK_INPUT_PARAMS.check(self.input_param.len(), "entries").map_err(|e| refuse("input_param", e))?;
         let text = |key: &str| self.input_param.get(key).map(InputValue::as_str);
         let script_params: Value = match text("script_params") {
             None | Some("") => json!([]),

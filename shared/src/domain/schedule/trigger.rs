@@ -130,7 +130,10 @@ impl TriggerTime {
                     .ok_or_else(|| refuse("periodic_scheduled_time", format!("must be HH:MM:SS, got {at:?}")))?;
                 let period = text(&self.period, "period", limits::TASK_PERIOD)?;
                 let days = weekdays(period).ok_or_else(|| {
-                    refuse("period", format!("must list weekdays 1 (Sunday) to 7 (Saturday), comma-separated, got {period:?}"))
+                    refuse(
+                        "period",
+                        format!("must list weekdays 1 (Sunday) to 7 (Saturday), comma-separated, got {period:?}"),
+                    )
                 })?;
                 let schedule = cron_schedule(&format!("{s} {m} {h} ? * {days}")).map_err(|e| refuse("period", e))?;
                 Kind::Repeating(Box::new(schedule))
@@ -138,7 +141,8 @@ impl TriggerTime {
             Policy::Cron => {
                 let expression = text(&self.cron, "cron", limits::TASK_CRON)?;
                 let schedule = cron_schedule(expression).map_err(|e| refuse("cron", e))?;
-                let timing = Timing { zone, kind: Kind::Repeating(Box::new(schedule.clone())), start: None, close: None };
+                let timing =
+                    Timing { zone, kind: Kind::Repeating(Box::new(schedule.clone())), start: None, close: None };
                 timing.check_interval().map_err(|e| refuse("cron", e))?;
                 Kind::Repeating(Box::new(schedule))
             }
@@ -202,10 +206,7 @@ impl Timing {
             return Err("never fires".to_owned());
         }
         if times.windows(2).any(|pair| pair[1] - pair[0] < limits::TASK_MIN_INTERVAL_MS) {
-            return Err(format!(
-                "fires more often than once every {} seconds",
-                limits::TASK_MIN_INTERVAL_MS / 1000
-            ));
+            return Err(format!("fires more often than once every {} seconds", limits::TASK_MIN_INTERVAL_MS / 1000));
         }
         Ok(())
     }
@@ -274,20 +275,37 @@ mod tests {
     #[test]
     fn bad_triggers_name_their_field() {
         let field = |json: serde_json::Value| trigger(json).check().unwrap_err().0;
-        assert_eq!(field(serde_json::json!({"time_zone": "Mars/Base", "policy": "CRON", "cron": "0 0 * * * ?"})),
-            "trigger_time.time_zone");
-        assert_eq!(field(serde_json::json!({"time_zone": "UTC", "policy": "CRON", "cron": "every day"})),
-            "trigger_time.cron");
-        assert_eq!(field(serde_json::json!({"time_zone": "UTC", "policy": "CRON", "cron": "*/10 * * * * ?"})),
-            "trigger_time.cron");
+        assert_eq!(
+            field(serde_json::json!({"time_zone": "Mars/Base", "policy": "CRON", "cron": "0 0 * * * ?"})),
+            "trigger_time.time_zone"
+        );
+        assert_eq!(
+            field(serde_json::json!({"time_zone": "UTC", "policy": "CRON", "cron": "every day"})),
+            "trigger_time.cron"
+        );
+        assert_eq!(
+            field(serde_json::json!({"time_zone": "UTC", "policy": "CRON", "cron": "*/10 * * * * ?"})),
+            "trigger_time.cron"
+        );
         assert_eq!(field(serde_json::json!({"time_zone": "UTC", "policy": "CRON"})), "trigger_time.cron");
-        assert_eq!(field(serde_json::json!({"time_zone": "UTC", "policy": "ONCE"})),
-            "trigger_time.single_scheduled_time");
-        assert_eq!(field(serde_json::json!({"time_zone": "UTC", "policy": "PERIODIC",
-            "periodic_scheduled_time": "25:00:00", "period": "1"})), "trigger_time.periodic_scheduled_time");
-        assert_eq!(field(serde_json::json!({"time_zone": "UTC", "policy": "PERIODIC",
-            "periodic_scheduled_time": "01:00:00", "period": "0,8"})), "trigger_time.period");
-        assert_eq!(field(serde_json::json!({"time_zone": "UTC", "policy": "CRON", "cron": "0 0 * * * ?",
-            "scheduled_start_time": 10, "scheduled_close_time": 5})), "trigger_time.scheduled_close_time");
+        assert_eq!(
+            field(serde_json::json!({"time_zone": "UTC", "policy": "ONCE"})),
+            "trigger_time.single_scheduled_time"
+        );
+        assert_eq!(
+            field(serde_json::json!({"time_zone": "UTC", "policy": "PERIODIC",
+            "periodic_scheduled_time": "25:00:00", "period": "1"})),
+            "trigger_time.periodic_scheduled_time"
+        );
+        assert_eq!(
+            field(serde_json::json!({"time_zone": "UTC", "policy": "PERIODIC",
+            "periodic_scheduled_time": "01:00:00", "period": "0,8"})),
+            "trigger_time.period"
+        );
+        assert_eq!(
+            field(serde_json::json!({"time_zone": "UTC", "policy": "CRON", "cron": "0 0 * * * ?",
+            "scheduled_start_time": 10, "scheduled_close_time": 5})),
+            "trigger_time.scheduled_close_time"
+        );
     }
 }

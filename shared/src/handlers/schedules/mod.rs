@@ -130,7 +130,9 @@ async fn change_task(
     const ATTEMPTS: usize = 5;
     for _ in 0..ATTEMPTS {
         let Versioned { value: before, version } =
-            schedules::get(app.store.as_ref(), &app.secrets, &caller.project_id, id).await?.ok_or_else(|| not_found(id))?;
+            schedules::get(app.store.as_ref(), &app.secrets, &caller.project_id, id)
+                .await?
+                .ok_or_else(|| not_found(id))?;
         let mut after = change(&before)?;
         after.update_by = caller.user_id.clone();
         after.modified_time = app.clock.now_ms();
@@ -160,7 +162,9 @@ pub async fn update(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
         })
     })
     .await?;
-    let shown = schedules::get_masked(app.store.as_ref(), &caller.project_id, &saved.id).await?.ok_or_else(|| not_found(&id))?;
+    let shown = schedules::get_masked(app.store.as_ref(), &caller.project_id, &saved.id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
     Ok(ApiResponse::json(http::StatusCode::OK, view::task(&shown.value)))
 }
 
@@ -192,7 +196,9 @@ pub async fn delete(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
     let task = schedules::get_masked(store, &caller.project_id, &id).await?.ok_or_else(|| not_found(&id))?;
     match schedules::delete(store, &task.value, task.version).await {
         Ok(()) => ApiResponse::data(&id),
-        Err(StoreError::ConditionFailed) => Err(ApiError::Conflict(format!("scheduled task {id} changed meanwhile; try again"))),
+        Err(StoreError::ConditionFailed) => {
+            Err(ApiError::Conflict(format!("scheduled task {id} changed meanwhile; try again")))
+        }
         Err(other) => Err(other.into()),
     }
 }
@@ -267,7 +273,9 @@ fn marker(request: &ApiRequest) -> Result<Option<String>, ApiError> {
     let marker = request.query_text("marker", limits::TASKS_MARKER)?;
     if let Some(m) = &marker {
         let well_formed = m.split_once('#').is_some_and(|(time, id)| {
-            time.len() == 13 && time.bytes().all(|b| b.is_ascii_digit()) && id.chars().all(|c| c.is_ascii_alphanumeric())
+            time.len() == 13
+                && time.bytes().all(|b| b.is_ascii_digit())
+                && id.chars().all(|c| c.is_ascii_alphanumeric())
         });
         if !well_formed {
             return Err(ApiError::invalid("marker", "is not a marker this list returned"));
@@ -286,7 +294,8 @@ pub async fn list(app: &App, caller: &Caller, request: ApiRequest) -> Result<Api
     let after = marker(&request)?;
     let store = app.store.as_ref();
     let project = &caller.project_id;
-    let page = schedules::list(store, project, after.as_deref(), offset + limit, filter.any(), |t| filter.judge(t)).await?;
+    let page =
+        schedules::list(store, project, after.as_deref(), offset + limit, filter.any(), |t| filter.judge(t)).await?;
     let rows: Vec<_> = page.rows.iter().skip(offset).map(view::basic).collect();
     let total = schedules::total(store, project).await?;
     let count = if filter.any() {
