@@ -97,6 +97,8 @@ fn path_with(operation: Operation, field: &str, value: &str, execute_uuid: &str)
             format!("/v1/resources?{}", query(&[("provider", "ecs"), ("type", "cloudservers"), ("limit", "10")]))
         }
         Operation::ListInstanceCompliant => format!("{PATCH_REPORTS}?{}", query(&[])),
+        Operation::ListScheduledTask => format!("/v1/schedule/task?{}", query(&[])),
+        Operation::ListScheduledTaskHistory => format!("/v1/schedule/task/history?{}", query(&[])),
         Operation::ShowInstancePatchItems => format!("{PATCH_REPORTS}/{}?{}", limits_report_id(), query(&[])),
         Operation::GetScriptJobBatch if field == "batch_index" => {
             format!("{ORDERS}/{execute_uuid}/batches/{value}?limit=10&marker=0")

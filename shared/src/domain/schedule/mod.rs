@@ -318,4 +318,4 @@ pub fn lateness_note(firing: &Firing, now: i64) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
