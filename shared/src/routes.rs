@@ -81,6 +81,10 @@ pub enum Operation {
     DownloadAttachment,
     CreateWarRoom,
     ListWarRooms,
+    // public scripts (#15): the library shipped with the service
+    ListPublicScripts,
+    GetPublicScript,
+    ExecutePublicScript,
 }
 
 /// Who may call a route.
@@ -128,6 +132,7 @@ impl Route {
 }
 
 const SCRIPT: &str = "/v1/job/scripts/{script_uuid}";
+const PUBLIC_SCRIPT: &str = "/v1/job/public-scripts/{script_uuid}";
 const BASELINE: &str = "/v1/patch/baselines/{baseline_id}";
 const ENGINEER: &str = "/v1/engineers/{user_id}";
 /// A path under one ticket, `/v1/job/script/orders/{execute_uuid}…`.
@@ -276,6 +281,10 @@ pub const ROUTES: &[Route] = &[
     route(Operation::DownloadAttachment, Method::GET, "/v1/{ticket_type}/attachments/{doc_id}", "download-attachment"),
     route(Operation::CreateWarRoom, Method::POST, "/v1/external/warrooms", "create-war-room"),
     route(Operation::ListWarRooms, Method::POST, "/v1/external/warrooms/list", "list-war-rooms"),
+    // public scripts (#15): the library shipped with the service
+    route(Operation::ListPublicScripts, Method::GET, "/v1/job/public-scripts", "list-public-scripts"),
+    route(Operation::GetPublicScript, Method::GET, PUBLIC_SCRIPT, "get-public-script"),
+    route(Operation::ExecutePublicScript, Method::POST, PUBLIC_SCRIPT, "execute-public-script"),
 ];
 
 pub fn route_for(operation: Operation) -> &'static Route {

@@ -8,7 +8,7 @@ use std::pin::Pin;
 
 use super::{
     agent_identity, agents, alarm_mgmt, alarms, alarms_cloudwatch, alarms_prometheus, attachments, engineers,
-    incidents, integrations, notifications, orders, patches, resources, scripts, tokens, war_rooms,
+    incidents, integrations, notifications, orders, patches, public_scripts, resources, scripts, tokens, war_rooms,
 };
 use crate::app::App;
 use crate::domain::tenant::Caller;
@@ -117,5 +117,9 @@ pub const fn handler_for(operation: Operation) -> Handler {
         Operation::DownloadAttachment => with_caller!(attachments::download),
         Operation::CreateWarRoom => with_caller!(war_rooms::create),
         Operation::ListWarRooms => with_caller!(war_rooms::list),
+        // public scripts (#15)
+        Operation::ListPublicScripts => with_caller!(public_scripts::list),
+        Operation::GetPublicScript => with_caller!(public_scripts::get),
+        Operation::ExecutePublicScript => with_caller!(public_scripts::execute),
     }
 }
