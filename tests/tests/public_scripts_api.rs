@@ -271,3 +271,25 @@ async fn parameters_are_checked_like_a_tenant_scripts_and_secrets_stay_hidden() 
         assert!(jobs.body.to_string().contains("tok-s3cr3t"), "{backend}: the agent needs it: {}", jobs.body);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_list_and_a_script_read_nothing_but_the_callers_key() {
+    use std::sync::Arc;
+
+    use coc_shared::App;
+    use coc_tests::CountingStore;
+
+    for backend in backends().await {
+        let store = Arc::new(CountingStore::new(backend.store.clone()));
+        let client =
+            Client::new(&serve(App::new(store.clone(), backend.queue.clone())).await, store.clone(), "p-mem").await;
+        for path in [format!("{PUBLIC}?limit=100&name_like=check"), format!("{PUBLIC}/{}", uuid_of("tail_log"))] {
+            store.take_reads();
+            let reply = client.get(&path).await;
+            assert_eq!(reply.status, 200, "{}: {path}: {}", backend.name, reply.body);
+            let reads = store.take_reads();
+            assert!(reads.iter().all(|r| r.call == "get" && r.items <= 1), "{}: {path} read {reads:?}", backend.name);
+            assert!(reads.len() <= 2, "{}: {path}: only the credential: {reads:?}", backend.name);
+        }
+    }
+}
