@@ -674,6 +674,12 @@ pub const TABLE: &[FieldLimit] = &[
     body(ListWarRooms, "incident_num", C(WAR_ROOMS_INCIDENT_NUM)),
     body(ListWarRooms, "admin", I(WAR_ROOMS_FILTER_VALUES)),
     body(ListWarRooms, "admin[0]", C(WAR_ROOMS_FILTER_ID)),
+    // Public scripts (#15): the list takes the tenant script list's limits; an
+    // execution's body is the same Execution as execute_script's.
+    query(ListPublicScripts, "limit", R(SCRIPTS_PAGE)),
+    query(ListPublicScripts, "marker", R(SCRIPTS_MARKER)),
+    query(ListPublicScripts, "name", C(SCRIPT_NAME)),
+    query(ListPublicScripts, "name_like", C(NAME_LIKE)),
 ];
 
 /// The length limit of a text path parameter, the same on every route that has it.
