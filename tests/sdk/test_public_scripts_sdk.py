@@ -58,8 +58,10 @@ def test_list_filter_page_and_get(make_client):
     assert [s.name for s in high.data] == ["clean_old_logs", "restart_systemd_service"]
     exact = client.list_public_scripts(ListPublicScriptsRequest(limit=100, name="tail_log")).data
     assert [s.name for s in exact.data] == ["tail_log"]
-    like = client.list_public_scripts(ListPublicScriptsRequest(limit=100, name_like="Disk", type="SHELL")).data
-    assert {s.name for s in like.data} == {"disk_usage_report", "check_disk_space"}
+    like = client.list_public_scripts(ListPublicScriptsRequest(limit=100, name_like="Check_D", type="SHELL")).data
+    assert [s.name for s in like.data] == ["check_disk_space"]
+    unlimited = client.list_public_scripts(ListPublicScriptsRequest()).data
+    assert unlimited.total == page.total and len(unlimited.data) == page.total
 
     detail = client.get_public_script(GetPublicScriptRequest(script_uuid=first.script_uuid)).data
     assert detail.name == "disk_usage_report" and detail.content.startswith("#!/bin/bash\n")

@@ -55,7 +55,7 @@ pub struct PublicScript {
 pub struct PublicScriptFilter {
     /// The exact name.
     pub name: Option<String>,
-    /// A case-insensitive substring of the name.
+    /// The start of the name, in any case (the reference: "right fuzzy" only, `name_like%`).
     pub name_like: Option<String>,
     pub risk_level: Option<RiskLevel>,
     pub script_type: Option<ScriptType>,
@@ -68,7 +68,7 @@ impl PublicScriptFilter {
             && self
                 .name_like
                 .as_deref()
-                .is_none_or(|part| script.name.as_str().to_lowercase().contains(&part.to_lowercase()))
+                .is_none_or(|start| script.name.as_str().to_lowercase().starts_with(&start.to_lowercase()))
             && self.risk_level.is_none_or(|level| script.properties.risk_level == level)
             && self.script_type.is_none_or(|t| script.script_type == t)
     }

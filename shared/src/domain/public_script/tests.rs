@@ -133,6 +133,9 @@ fn the_list_filters_and_pages_in_id_order() {
     assert!(page(&PublicScriptFilter::default(), 1000, 5).scripts.is_empty());
 
     let checks = PublicScriptFilter { name_like: Some("CHECK_".into()), ..Default::default() };
+    let inner = PublicScriptFilter { name_like: Some("disk".into()), ..Default::default() };
+    let inner: Vec<_> = page(&inner, 0, 100).scripts.iter().map(|p| p.script.name.as_str()).collect();
+    assert_eq!(inner, ["disk_usage_report"], "name_like matches the start of the name only");
     let found = page(&checks, 0, 100);
     assert!(found.total >= 5 && found.scripts.iter().all(|p| p.script.name.as_str().starts_with("check_")));
     let exact = PublicScriptFilter { name: Some("rotate_log".into()), ..Default::default() };

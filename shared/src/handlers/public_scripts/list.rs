@@ -10,7 +10,8 @@ use crate::http::{ApiRequest, ApiResponse};
 use crate::limits;
 
 /// The list query (the SDK's ListPublicScriptsRequest), checked with the
-/// tenant script list's limits.
+/// tenant script list's limits; unlike there, `limit` is optional (the
+/// reference: at most 100, no minimum or default given), 100 when absent.
 struct ListQuery {
     limit: usize,
     marker: u64,
@@ -20,7 +21,7 @@ struct ListQuery {
 impl ListQuery {
     fn parse(request: &ApiRequest) -> Result<Self, ApiError> {
         Ok(ListQuery {
-            limit: request.limit(limits::SCRIPTS_PAGE, true)?,
+            limit: request.limit(limits::SCRIPTS_PAGE, false)?,
             marker: request.query_number("marker", limits::SCRIPTS_MARKER)?.unwrap_or(0) as u64,
             filter: PublicScriptFilter {
                 name: request.query_text("name", limits::SCRIPT_NAME)?,
