@@ -693,6 +693,12 @@ pub const TABLE: &[FieldLimit] = &[
     query(ListScheduledTask, "task_name", C(TASKS_FILTER_TEXT)),
     query(ListScheduledTaskHistory, "limit", R(TASKS_PAGE)),
     query(ListScheduledTaskHistory, "task_id", C(TASK_ID)),
+    // Public scripts (#15): the list takes the tenant script list's limits; an
+    // execution's body is the same Execution as execute_script's.
+    query(ListPublicScripts, "limit", R(SCRIPTS_PAGE)),
+    query(ListPublicScripts, "marker", R(SCRIPTS_MARKER)),
+    query(ListPublicScripts, "name", C(SCRIPT_NAME)),
+    query(ListPublicScripts, "name_like", C(NAME_LIKE)),
 ];
 
 /// The length limit of a text path parameter, the same on every route that has it.

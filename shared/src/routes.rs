@@ -90,6 +90,10 @@ pub enum Operation {
     EnableScheduledTask,
     DisableScheduledTask,
     ListScheduledTaskHistory,
+    // public scripts (#15): the library shipped with the service
+    ListPublicScripts,
+    GetPublicScript,
+    ExecutePublicScript,
 }
 
 /// Who may call a route.
@@ -137,6 +141,7 @@ impl Route {
 }
 
 const SCRIPT: &str = "/v1/job/scripts/{script_uuid}";
+const PUBLIC_SCRIPT: &str = "/v1/job/public-scripts/{script_uuid}";
 const BASELINE: &str = "/v1/patch/baselines/{baseline_id}";
 const ENGINEER: &str = "/v1/engineers/{user_id}";
 const SCHEDULED_TASK: &str = "/v1/schedule/task/{task_id}";
@@ -301,6 +306,10 @@ pub const ROUTES: &[Route] = &[
     ),
     // A literal path beside the task-by-id route: `resolve` picks it for GET.
     route(Operation::ListScheduledTaskHistory, Method::GET, "/v1/schedule/task/history", "list-scheduled-task-history"),
+    // public scripts (#15): the library shipped with the service
+    route(Operation::ListPublicScripts, Method::GET, "/v1/job/public-scripts", "list-public-scripts"),
+    route(Operation::GetPublicScript, Method::GET, PUBLIC_SCRIPT, "get-public-script"),
+    route(Operation::ExecutePublicScript, Method::POST, PUBLIC_SCRIPT, "execute-public-script"),
 ];
 
 pub fn route_for(operation: Operation) -> &'static Route {

@@ -91,6 +91,7 @@ fn path_with(operation: Operation, field: &str, value: &str, execute_uuid: &str)
     };
     match operation {
         Operation::ListScripts => format!("{SCRIPTS}?{}", query(&[("limit", "10")])),
+        Operation::ListPublicScripts => format!("/v1/job/public-scripts?{}", query(&[("limit", "10")])),
         Operation::ListScriptJobs => format!("{ORDERS}?{}", query(&[])),
         Operation::ListPatchBaselines => format!("/v1/patch/baselines?{}", query(&[("limit", "10")])),
         Operation::ListResources => {

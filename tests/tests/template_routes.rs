@@ -99,6 +99,7 @@ fn functions_that_check_signatures_can_open_secrets_and_only_sealers_can_seal() 
                 | "execute-script"
                 | "update-engineer"
                 | "handler-alarm"
+                | "execute-public-script"
                 // A scheduled task's record holds its sealed sensitive parameters; every save seals them.
                 | "create-scheduled-task"
                 | "update-scheduled-task"

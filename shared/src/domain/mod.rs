@@ -13,6 +13,7 @@ pub mod job;
 pub mod notification;
 pub mod patch;
 pub mod prometheus;
+pub mod public_script;
 pub mod schedule;
 pub mod script;
 pub mod tenant;

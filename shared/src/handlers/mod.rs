@@ -17,6 +17,7 @@ pub mod integrations;
 pub mod notifications;
 pub mod orders;
 pub mod patches;
+pub mod public_scripts;
 pub mod resources;
 pub(crate) mod retry;
 pub mod schedules;
