@@ -11,6 +11,7 @@
 
 use crate::app::App;
 use crate::domain::job::order::Order;
+use crate::domain::public_script;
 use crate::domain::schedule::{self, AssociatedType, RunStatus, ScheduledTask, TaskRun};
 use crate::domain::script::{Script, ScriptStatus};
 use crate::domain::tenant::Caller;
@@ -85,7 +86,9 @@ async fn script_of(app: &App, task: &ScheduledTask) -> Result<Script, String> {
             }
             Ok(script)
         }
-        AssociatedType::Communal => Err(format!("public script {id} is not in the library")),
+        AssociatedType::Communal => public_script::find(id)
+            .map(|public| public.script.clone())
+            .ok_or_else(|| format!("public script {id} is no longer in the library; no ticket was started")),
     }
 }
 
@@ -93,6 +96,12 @@ async fn script_of(app: &App, task: &ScheduledTask) -> Result<Script, String> {
 async fn ticket_for(app: &App, task: &ScheduledTask, now: i64) -> Result<Order, String> {
     let script = script_of(app, task).await?;
     let execution = task.spec.execution().map_err(|(field, problem)| format!("{field}: {problem}"))?;
+    if let Some(public) = public_script::find(task.spec.associated_task_id.as_str())
+        .filter(|_| task.spec.associated_task_type == AssociatedType::Communal)
+    {
+        // Its required parameters, as at creation: the library may have changed since.
+        public.check(&execution)?;
+    }
     let creator = Caller {
         project_id: task.project_id.clone(),
         user_id: task.created_by.clone(),

@@ -296,3 +296,34 @@ async fn concurrent_sweeps_start_each_due_time_once() {
         assert_eq!(tickets.body["data"]["total"], 6, "{}: one ticket per due time: {}", s.name, tickets.body);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_can_run_a_public_script() {
+    use coc_shared::domain::public_script;
+    for s in setups().await {
+        let disk_usage = public_script::script_uuid(1);
+        let mut body = task_body(&disk_usage, hourly());
+        body["associated_task_type"] = json!("COMMUNAL");
+        body["input_param"]["script_params"] =
+            json!(json!([{"param_name": "target_dir", "param_value": "/tmp", "param_order": 1}]).to_string());
+        let id = create(&s, &body).await;
+        s.clock.advance(10 * 60_000);
+        scheduler::sweep(&s.app).await.unwrap();
+        let runs = history(&s, &id).await;
+        assert_eq!(runs.len(), 1, "{}: {runs:?}", s.name);
+        let ticket = runs[0]["execution_id"].as_str().unwrap();
+        let order = s.client.get(&format!("/v1/job/script/orders/{ticket}")).await;
+        assert_eq!(order.body["data"]["properties"]["script_uuid"], disk_usage.as_str(), "{}: {}", s.name, order.body);
+
+        // A required parameter of the public script must be given, and names of its own only.
+        let mut restart = task_body(&public_script::script_uuid(3), hourly());
+        restart["associated_task_type"] = json!("COMMUNAL");
+        restart["input_param"]["script_params"] = json!("[]");
+        let refused = s.client.post(TASKS, &restart).await;
+        assert_eq!(refused.status, 400, "{}: {}", s.name, refused.body);
+        assert!(refused.error_msg().contains("input_param.script_params"), "{}", refused.error_msg());
+        let mut unknown = body.clone();
+        unknown["associated_task_id"] = json!("PSC-none");
+        assert!(s.client.post(TASKS, &unknown).await.error_msg().contains("associated_task_id"));
+    }
+}

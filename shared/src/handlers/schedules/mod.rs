@@ -12,6 +12,7 @@ pub use history::history;
 use serde_json::json;
 
 use crate::app::App;
+use crate::domain::public_script;
 use crate::domain::schedule::{AssociatedType, Policy, RunStatus, ScheduledTask, TaskRequest, TaskType, Timing};
 use crate::domain::script::{RiskLevel, ScriptStatus};
 use crate::domain::tenant::Caller;
@@ -68,7 +69,18 @@ async fn checked(app: &App, caller: &Caller, request: &TaskRequest) -> Result<(T
             script.script_params.iter().filter(|p| p.sensitive).map(|p| p.param_name.as_str().to_owned()).collect()
         }
         AssociatedType::Communal => {
-            return Err(ApiError::invalid("associated_task_type", "COMMUNAL (public) scripts are not available yet"))
+            let public = public_script::find(id)
+                .ok_or_else(|| ApiError::invalid("associated_task_id", format!("public script {id} does not exist")))?;
+            public
+                .check(&execution)
+                .map_err(|e| ApiError::InvalidParameter(e.replace("execute_param", "input_param")))?;
+            public
+                .script
+                .script_params
+                .iter()
+                .filter(|p| p.sensitive)
+                .map(|p| p.param_name.as_str().to_owned())
+                .collect()
         }
     };
     orders::check_agents(app, caller, &execution).await.map_err(|e| match e {
