@@ -1,0 +1,191 @@
+//! Script risk analysis (`POST /v1/job/analyze-job`, and the analysis reported
+//! with a script): scripts are parsed with tree-sitter's shell and Python
+//! grammars, and the syntax tree, not the text, is matched against [`rules`].
+//! A comment, a string that is only printed or a harmless look-alike
+//! (`rm -rf ./build`, `dd of=disk.img`) is therefore no finding, while
+//! variables, aliases, `sudo`/`env` prefixes, `bash -c` strings, pipelines and
+//! redirections the parser can see are followed. Batch (cmd.exe) scripts have
+//! no grammar crate; they are split into command lines and words (`bat.rs`).
+
+mod bat;
+mod paths;
+mod python;
+pub mod rules;
+mod shell;
+#[cfg(test)]
+mod tests;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::script::{RiskLevel, ScriptContent, ScriptType};
+use rules::Rule;
+
+/// The body of `POST /v1/job/analyze-job` (JobScriptAnalyzeRequest). `type` is ours and
+/// optional: without it a `#!…python` first line picks Python, anything else is a shell script.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AnalyzeRequest {
+    pub content: ScriptContent,
+    #[serde(default, rename = "type")]
+    pub script_type: Option<ScriptType>,
+}
+
+/// One dangerous command found (CheckScriptRiskResDataBlacklistCommands, plus
+/// `rule_id`, `level`, `line`, `column`, `matched` and `via`, which the SDK ignores).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub command_name: String,
+    pub command_rule: &'static str,
+    pub example: &'static str,
+    pub description_en: &'static str,
+    pub description_zh: &'static str,
+    pub rule_id: &'static str,
+    pub level: RiskLevel,
+    /// 1-based, in the analyzed content.
+    pub line: usize,
+    /// 1-based, in characters.
+    pub column: usize,
+    /// The script's text that matched (its first line, at most [`MATCHED_CHARS`] characters).
+    pub matched: String,
+    /// The Python call that hands a shell command to the system (`os.system`, `subprocess.run` …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+}
+
+/// How much of the matched text a finding quotes.
+pub const MATCHED_CHARS: usize = 120;
+
+/// The result of an analysis (CheckScriptRiskResData).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Analysis {
+    /// The highest level of the findings; LOW with none.
+    pub risk_level: RiskLevel,
+    pub blacklist_commands: Vec<Finding>,
+}
+
+impl Analysis {
+    pub fn is_high(&self) -> bool {
+        self.risk_level == RiskLevel::High
+    }
+}
+
+fn rank(level: RiskLevel) -> u8 {
+    match level {
+        RiskLevel::Low => 0,
+        RiskLevel::Medium => 1,
+        RiskLevel::High => 2,
+    }
+}
+
+/// The type a script of unknown type is analyzed as: Python after a `#!` line naming python.
+pub fn detect_type(content: &str) -> ScriptType {
+    let first = content.lines().next().unwrap_or_default();
+    if first.starts_with("#!") && first.contains("python") {
+        ScriptType::Python
+    } else {
+        ScriptType::Shell
+    }
+}
+
+/// Analyzes a script of the given type.
+pub fn analyze(content: &str, script_type: ScriptType) -> Analysis {
+    let mut findings = Findings::default();
+    match script_type {
+        ScriptType::Shell => shell::scan(content, Origin::TOP, &mut findings),
+        ScriptType::Python => python::scan(content, &mut findings),
+        ScriptType::Bat => bat::scan(content, &mut findings),
+    }
+    let mut found = findings.0;
+    found.sort_by_key(|f| (f.line, f.column, std::cmp::Reverse(rank(f.level)), f.rule_id));
+    found.dedup_by(|a, b| a.rule_id == b.rule_id && a.line == b.line && a.column == b.column);
+    let risk_level = found.iter().map(|f| f.level).max_by_key(|level| rank(*level)).unwrap_or(RiskLevel::Low);
+    Analysis { risk_level, blacklist_commands: found }
+}
+
+/// Where a piece of analyzed text sits in the script: a `bash -c` string or a
+/// Python shell string is analyzed on its own, and its findings are placed at
+/// the string (plus the string's own line offset).
+#[derive(Debug, Clone)]
+struct Origin {
+    /// 0-based line of the text's start in the script.
+    line: usize,
+    /// 0-based column (characters) of the text's start.
+    column: usize,
+    /// How many strings deep: a string in a string in … stops at [`MAX_DEPTH`].
+    depth: u8,
+    via: Option<String>,
+}
+
+impl Origin {
+    const TOP: Origin = Origin { line: 0, column: 0, depth: 0, via: None };
+
+    /// The origin of a string that starts at `line`/`column` of this text.
+    fn nested(&self, line: usize, column: usize, via: Option<String>) -> Origin {
+        let (line, column) = self.place(line, column);
+        Origin { line, column, depth: self.depth + 1, via: via.or_else(|| self.via.clone()) }
+    }
+
+    /// A 0-based position in this text as a 0-based position in the script.
+    fn place(&self, line: usize, column: usize) -> (usize, usize) {
+        if line == 0 {
+            (self.line, self.column + column)
+        } else {
+            (self.line + line, column)
+        }
+    }
+}
+
+/// Strings in strings are followed this deep.
+const MAX_DEPTH: u8 = 4;
+
+#[derive(Debug, Default)]
+struct Findings(Vec<Finding>);
+
+impl Findings {
+    /// Records `rule` for `text` at 0-based `line`/`column` of the text `origin` describes.
+    fn add(&mut self, rule: &'static Rule, origin: &Origin, line: usize, column: usize, text: &str, command: &str) {
+        let (line, column) = origin.place(line, column);
+        let first_line = text.lines().next().unwrap_or_default();
+        self.0.push(Finding {
+            command_name: if command.is_empty() { rule.command.to_owned() } else { command.to_owned() },
+            command_rule: rule.matches,
+            example: rule.example,
+            description_en: rule.en,
+            description_zh: rule.zh,
+            rule_id: rule.id,
+            level: rule.level,
+            line: line + 1,
+            column: column + 1,
+            matched: first_line.chars().take(MATCHED_CHARS).collect(),
+            via: origin.via.clone(),
+        });
+    }
+}
+
+/// The first node of a tree that is a syntax error or a missing token, in document order.
+fn first_error(node: tree_sitter::Node) -> Option<tree_sitter::Node> {
+    if node.is_error() || node.is_missing() {
+        return Some(node);
+    }
+    if !node.has_error() {
+        return None;
+    }
+    let mut cursor = node.walk();
+    let children: Vec<tree_sitter::Node> = node.children(&mut cursor).collect();
+    children.into_iter().find_map(first_error)
+}
+
+/// Reports a tree's first syntax error, if it has one: what follows it is not analyzed reliably.
+fn report_unparsed(tree: &tree_sitter::Tree, source: &str, origin: &Origin, findings: &mut Findings) {
+    if let Some(error) = first_error(tree.root_node()) {
+        let column = char_column(source, error.start_byte());
+        let text = &source[error.byte_range()];
+        findings.add(&rules::UNPARSED, origin, error.start_position().row, column, text, "");
+    }
+}
+
+/// The 0-based column in characters of a byte offset's position on its line.
+fn char_column(source: &str, byte: usize) -> usize {
+    let byte = byte.min(source.len());
+    let line_start = source[..byte].rfind('\n').map_or(0, |i| i + 1);
+    source.get(line_start..byte).map_or(0, |s| s.chars().count())
+}
