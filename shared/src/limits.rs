@@ -674,6 +674,8 @@ pub const TABLE: &[FieldLimit] = &[
     body(ListWarRooms, "incident_num", C(WAR_ROOMS_INCIDENT_NUM)),
     body(ListWarRooms, "admin", I(WAR_ROOMS_FILTER_VALUES)),
     body(ListWarRooms, "admin[0]", C(WAR_ROOMS_FILTER_ID)),
+    // Script risk analysis: the content of a script, as a script holds it.
+    body(CheckScriptRisk, "content", C(SCRIPT_CONTENT)),
 ];
 
 /// The length limit of a text path parameter, the same on every route that has it.

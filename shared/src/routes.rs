@@ -81,6 +81,8 @@ pub enum Operation {
     DownloadAttachment,
     CreateWarRoom,
     ListWarRooms,
+    // script risk analysis
+    CheckScriptRisk,
 }
 
 /// Who may call a route.
@@ -276,6 +278,8 @@ pub const ROUTES: &[Route] = &[
     route(Operation::DownloadAttachment, Method::GET, "/v1/{ticket_type}/attachments/{doc_id}", "download-attachment"),
     route(Operation::CreateWarRoom, Method::POST, "/v1/external/warrooms", "create-war-room"),
     route(Operation::ListWarRooms, Method::POST, "/v1/external/warrooms/list", "list-war-rooms"),
+    // script risk analysis
+    route(Operation::CheckScriptRisk, Method::POST, "/v1/job/analyze-job", "check-script-risk"),
 ];
 
 pub fn route_for(operation: Operation) -> &'static Route {

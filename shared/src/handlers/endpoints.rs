@@ -117,5 +117,7 @@ pub const fn handler_for(operation: Operation) -> Handler {
         Operation::DownloadAttachment => with_caller!(attachments::download),
         Operation::CreateWarRoom => with_caller!(war_rooms::create),
         Operation::ListWarRooms => with_caller!(war_rooms::list),
+        // script risk analysis
+        Operation::CheckScriptRisk => with_caller!(scripts::analyze),
     }
 }

@@ -18,6 +18,7 @@ use crate::domain::job::operation::OperationRequest;
 use crate::domain::job::patch::{InventoryReport, PatchExecution};
 use crate::domain::patch::BaselineInput;
 use crate::domain::prometheus::{LabelNames, Notification};
+use crate::domain::script::risk::AnalyzeRequest;
 use crate::domain::script::{NewScript, ReviewDecision, ScriptEdit};
 use crate::domain::tenant::ProjectId;
 use crate::domain::war_room::{ListQuery, NewWarRoom};
@@ -166,6 +167,8 @@ fn base(operation: Operation, field: &str) -> Value {
             "enterprise_project_id": "0",
         }),
         ListWarRooms => json!({"limit": 10, "offset": 0, "title": "t", "incident_num": "IM1", "admin": ["u1"]}),
+        // script risk analysis
+        CheckScriptRisk => json!({"content": "echo", "type": "SHELL"}),
         other => panic!("no body for {other:?}"),
     }
 }
@@ -230,6 +233,8 @@ fn validate(operation: Operation, body: &Value) -> Result<(), String> {
         }
         CreateWarRoom => decode::<NewWarRoom>(body)?.check().map_err(|(field, problem)| format!("{field}: {problem}")),
         ListWarRooms => decode::<ListQuery>(body)?.check().map_err(|(field, problem)| format!("{field}: {problem}")),
+        // script risk analysis
+        CheckScriptRisk => decode::<AnalyzeRequest>(body).map(drop),
         other => panic!("no validation for {other:?}"),
     }
 }

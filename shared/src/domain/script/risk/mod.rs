@@ -68,6 +68,44 @@ impl Analysis {
     }
 }
 
+/// Where the request to execute a script confirms its HIGH-risk commands.
+pub const CONFIRM_FIELD: &str = "execute_param.confirm_high_risk";
+
+/// Ours, read from the body of `POST /v1/job/scripts/{script_uuid}` beside the SDK's
+/// ScriptExecuteModel (whose models drop unknown attributes: an SDK user sends a dict body).
+#[derive(Debug, Default, Deserialize)]
+pub struct HighRiskConfirmation {
+    #[serde(default, deserialize_with = "crate::domain::absent::null_is_default")]
+    pub execute_param: ConfirmParam,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ConfirmParam {
+    #[serde(default, deserialize_with = "crate::domain::absent::null_is_default")]
+    pub confirm_high_risk: bool,
+}
+
+impl Analysis {
+    /// Why a ticket of `batches` batches may not run this script without the confirmation:
+    /// a HIGH-risk script runs on one batch (where the damage stops) without it, on more only with it.
+    pub fn refuses(&self, batches: usize, confirmed: bool) -> Option<String> {
+        if !self.is_high() || batches <= 1 || confirmed {
+            return None;
+        }
+        let high: Vec<String> = self
+            .blacklist_commands
+            .iter()
+            .filter(|f| f.level == RiskLevel::High)
+            .map(|f| format!("{} at line {}", f.rule_id, f.line))
+            .collect();
+        Some(format!(
+            "the script has HIGH-risk commands ({}) and the ticket has {batches} batches: send \
+             {CONFIRM_FIELD}: true to run it, or run it on one batch first",
+            high.join(", ")
+        ))
+    }
+}
+
 fn rank(level: RiskLevel) -> u8 {
     match level {
         RiskLevel::Low => 0,
