@@ -53,7 +53,7 @@ rules! {
         "mv of /, or of a system directory, elsewhere",
         "mv /etc /tmp/etc", "Moves a system directory away; the host stops working.", "移走系统目录，主机将无法正常工作。";
     MKFS: "format-device", "mkfs", High,
-        "mkfs, mkfs.*, mke2fs, mkswap, wipefs; format on Windows",
+        "mkfs, mkfs.*, mke2fs, wipefs, mkswap on a disk device; format on Windows",
         "mkfs.ext4 /dev/sda1", "Formats a disk or partition: its data is lost.", "格式化磁盘或分区，其中数据将丢失。";
     DD_DEVICE: "dd-to-device", "dd", High,
         "dd with of= a disk device (/dev/sd*, /dev/nvme*, /dev/vd*, /dev/mapper/* …)",

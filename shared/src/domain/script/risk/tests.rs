@@ -215,6 +215,16 @@ fn every_rule_is_in_the_table() {
 }
 
 #[test]
+fn the_readme_lists_every_rule_with_its_level() {
+    let readme = include_str!("../../../../../README.md");
+    for rule in rules::ALL {
+        let level = serde_json::to_value(rule.level).unwrap();
+        let row = format!("| `{}` | {} |", rule.id, level.as_str().unwrap());
+        assert!(readme.contains(&row), "README's rule table lacks {row}");
+    }
+}
+
+#[test]
 fn a_finding_carries_the_sdk_fields_and_its_position() {
     let analysis = analyze("echo ok\n  sudo rm -rf /", Shell);
     let finding = &analysis.blacklist_commands[0];
