@@ -344,15 +344,13 @@ impl<'s> Scanner<'s, '_> {
                     }
                 }
             }
-            n if n == "mkfs" || n.starts_with("mkfs.") || matches!(n, "mke2fs" | "wipefs" | "mkntfs" | "mkdosfs") => {
-                if !operands(&args).is_empty() {
-                    self.report(&rules::MKFS, at, &name);
-                }
+            n if (n == "mkfs" || n.starts_with("mkfs.") || matches!(n, "mke2fs" | "wipefs" | "mkntfs" | "mkdosfs"))
+                && !operands(&args).is_empty() =>
+            {
+                self.report(&rules::MKFS, at, &name)
             }
-            "mkswap" => {
-                if operands(&args).iter().any(|t| paths::is_disk_device(t)) {
-                    self.report(&rules::MKFS, at, &name);
-                }
+            "mkswap" if operands(&args).iter().any(|t| paths::is_disk_device(t)) => {
+                self.report(&rules::MKFS, at, &name)
             }
             "fdisk" | "sfdisk" | "cfdisk" | "gdisk" | "sgdisk" | "parted" => {
                 const READ_ONLY: &[&str] =
@@ -362,10 +360,8 @@ impl<'s> Scanner<'s, '_> {
                     self.report(&rules::PARTITION, at, &name);
                 }
             }
-            "dd" => {
-                if args.iter().any(|a| a.strip_prefix("of=").is_some_and(paths::is_disk_device)) {
-                    self.report(&rules::DD_DEVICE, at, "dd");
-                }
+            "dd" if args.iter().any(|a| a.strip_prefix("of=").is_some_and(paths::is_disk_device)) => {
+                self.report(&rules::DD_DEVICE, at, "dd")
             }
             "cp" | "tee" | "install" => {
                 let targets = operands(&args);
@@ -382,16 +378,10 @@ impl<'s> Scanner<'s, '_> {
                     self.report(&rules::TRACE_WIPE, at, "ln");
                 }
             }
-            "shutdown" => {
-                if !args.contains(&"-c") {
-                    self.report(&rules::SHUTDOWN, at, "shutdown");
-                }
-            }
+            "shutdown" if !args.contains(&"-c") => self.report(&rules::SHUTDOWN, at, "shutdown"),
             "reboot" | "halt" | "poweroff" => self.report(&rules::SHUTDOWN, at, &name),
-            "init" | "telinit" => {
-                if args.first().is_some_and(|a| matches!(*a, "0" | "6")) {
-                    self.report(&rules::SHUTDOWN, at, &name);
-                }
+            "init" | "telinit" if args.first().is_some_and(|a| matches!(*a, "0" | "6")) => {
+                self.report(&rules::SHUTDOWN, at, &name)
             }
             "systemctl" => {
                 let verbs: Vec<&str> = args.iter().copied().filter(|a| !is_option(a)).collect();
@@ -456,35 +446,13 @@ impl<'s> Scanner<'s, '_> {
                     self.report(&rules::FIREWALL, at, &name);
                 }
             }
-            "nft" => {
-                if args.windows(2).any(|w| w == ["flush", "ruleset"]) {
-                    self.report(&rules::FIREWALL, at, "nft");
-                }
-            }
-            "ufw" => {
-                if args.contains(&"disable") {
-                    self.report(&rules::FIREWALL, at, "ufw");
-                }
-            }
-            "crontab" => {
-                if args.iter().any(|a| short_flag(a, 'r')) {
-                    self.report(&rules::CRONTAB, at, "crontab");
-                }
-            }
-            "history" => {
-                if args.iter().any(|a| short_flag(a, 'c')) {
-                    self.report(&rules::HISTORY_OFF, at, "history");
-                }
-            }
-            "set" => {
-                if args.windows(2).any(|w| w == ["+o", "history"]) {
-                    self.report(&rules::HISTORY_OFF, at, "set");
-                }
-            }
-            "passwd" => {
-                if args.iter().any(|a| *a == "--delete" || short_flag(a, 'd')) {
-                    self.report(&rules::CREDENTIALS, at, "passwd");
-                }
+            "nft" if args.windows(2).any(|w| w == ["flush", "ruleset"]) => self.report(&rules::FIREWALL, at, "nft"),
+            "ufw" if args.contains(&"disable") => self.report(&rules::FIREWALL, at, "ufw"),
+            "crontab" if args.iter().any(|a| short_flag(a, 'r')) => self.report(&rules::CRONTAB, at, "crontab"),
+            "history" if args.iter().any(|a| short_flag(a, 'c')) => self.report(&rules::HISTORY_OFF, at, "history"),
+            "set" if args.windows(2).any(|w| w == ["+o", "history"]) => self.report(&rules::HISTORY_OFF, at, "set"),
+            "passwd" if args.iter().any(|a| *a == "--delete" || short_flag(a, 'd')) => {
+                self.report(&rules::CREDENTIALS, at, "passwd")
             }
             _ => {}
         }
