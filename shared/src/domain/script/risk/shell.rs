@@ -54,6 +54,8 @@ fn scan_with(source: &str, origin: Origin, findings: &mut Findings, env: &mut En
 struct Env {
     vars: HashMap<String, String>,
     aliases: HashMap<String, Vec<String>>,
+    /// The working directory after the `cd`s so far, when the script shows it.
+    cwd: Option<String>,
 }
 
 /// A resolved word of a command and the node it came from (`None` when an alias supplied it).
@@ -193,6 +195,17 @@ impl<'s> Scanner<'s, '_> {
         }
     }
 
+    /// A path as the working directory makes it, when the script shows both.
+    fn absolute(&self, path: &str) -> Option<String> {
+        if path.starts_with('/') || path.starts_with('~') {
+            return Some(path.to_owned());
+        }
+        if path.contains(UNKNOWN) {
+            return None;
+        }
+        self.env.cwd.as_ref().map(|cwd| format!("{}/{path}", cwd.trim_end_matches('/')))
+    }
+
     fn lookup(&self, name: &str) -> String {
         match self.env.vars.get(name) {
             Some(value) => value.clone(),
@@ -265,6 +278,11 @@ impl<'s> Scanner<'s, '_> {
             }
             return;
         }
+        if words[0].text == "cd" {
+            let target = words.get(1).map_or("~", |w| w.text.as_str());
+            self.env.cwd = self.absolute(target);
+            return;
+        }
         if words[0].text == "unalias" {
             for name in &words[1..] {
                 self.env.aliases.remove(&name.text);
@@ -306,6 +324,13 @@ impl<'s> Scanner<'s, '_> {
         let args: Vec<&str> = words[1..].iter().map(|w| w.text.as_str()).collect();
         match name.as_str() {
             n if SHELLS.contains(&n) || INTERPRETERS.contains(&n) => self.interpreter(&name, words, at, feed),
+            "su" => {
+                let code =
+                    words.iter().position(|w| w.text == "-c" || w.text == "--command").and_then(|i| words.get(i + 1));
+                if let Some(code) = code {
+                    self.nested(&code.text.clone(), code.node.unwrap_or(at), false, false);
+                }
+            }
             "eval" => {
                 let code = args.join(" ");
                 self.nested(&code, words.get(1).and_then(|w| w.node).unwrap_or(at), false, true);
@@ -471,6 +496,8 @@ impl<'s> Scanner<'s, '_> {
             self.report(&rules::FIND_DELETE, at, name);
         }
         for target in operands(args) {
+            let resolved = if target.starts_with('/') { None } else { self.absolute(target) };
+            let target = resolved.as_deref().unwrap_or(target);
             match classify(target) {
                 Target::Root if recursive => self.report(&rules::RM_ROOT, at, name),
                 Target::System if recursive => self.report(&rules::RM_SYSTEM, at, name),
@@ -535,7 +562,7 @@ impl<'s> Scanner<'s, '_> {
         } else if same_shell {
             scan_with(&code, origin, self.findings, &mut self.env);
         } else {
-            let mut env = Env { vars: self.env.vars.clone(), aliases: HashMap::new() };
+            let mut env = Env { vars: self.env.vars.clone(), aliases: HashMap::new(), cwd: self.env.cwd.clone() };
             scan_with(&code, origin, self.findings, &mut env);
         }
     }
@@ -710,7 +737,7 @@ fn strip_prefixes<'w, 't>(words: &'w [Word<'t>]) -> (&'w [Word<'t>], bool) {
         let with_value: &[&str] = match basename(word) {
             "sudo" | "doas" => &["-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T"],
             "env" => &["-u", "-C", "--unset", "--chdir"],
-            "command" | "builtin" | "exec" | "nohup" | "time" | "setsid" | "stdbuf" => &["-a"],
+            "command" | "builtin" | "exec" | "nohup" | "time" | "setsid" | "stdbuf" | "busybox" => &["-a"],
             "nice" | "ionice" => &["-n", "-c"],
             "timeout" => &["-s", "-k", "--signal", "--kill-after"],
             "xargs" => &["-I", "-n", "-P", "-d", "-L", "-a", "-s", "-E", "-i"],
