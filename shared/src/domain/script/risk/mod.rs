@@ -132,7 +132,7 @@ pub fn analyze(content: &str, script_type: ScriptType) -> Analysis {
         ScriptType::Python => python::scan(content, &mut findings),
         ScriptType::Bat => bat::scan(content, &mut findings),
     }
-    let mut found = findings.0;
+    let mut found = findings.found;
     found.sort_by_key(|f| (f.line, f.column, std::cmp::Reverse(rank(f.level)), f.rule_id));
     found.dedup_by(|a, b| a.rule_id == b.rule_id && a.line == b.line && a.column == b.column);
     let risk_level = found.iter().map(|f| f.level).max_by_key(|level| rank(*level)).unwrap_or(RiskLevel::Low);
@@ -175,15 +175,45 @@ impl Origin {
 /// Strings in strings are followed this deep.
 const MAX_DEPTH: u8 = 4;
 
-#[derive(Debug, Default)]
-struct Findings(Vec<Finding>);
+/// How many syntax-tree nodes one analysis visits at most, over all the strings it analyzes
+/// again and all the loop values it follows: a 4096-character script needs a few thousand,
+/// and no crafted one (nested loops of `bash -c` strings) can make the analysis run away.
+const STEPS: usize = 300_000;
+
+#[derive(Debug)]
+struct Findings {
+    found: Vec<Finding>,
+    steps_left: usize,
+    /// Whether the step limit has been reported.
+    exhausted: bool,
+}
+
+impl Default for Findings {
+    fn default() -> Self {
+        Findings { found: Vec::new(), steps_left: STEPS, exhausted: false }
+    }
+}
 
 impl Findings {
+    /// Takes one step of the walk at `node`; false once the limit is reached (reported once).
+    fn step(&mut self, origin: &Origin, source: &str, node: tree_sitter::Node) -> bool {
+        if self.steps_left > 0 {
+            self.steps_left -= 1;
+            return true;
+        }
+        if !self.exhausted {
+            self.exhausted = true;
+            let column = char_column(source, node.start_byte());
+            self.add(&rules::TOO_COMPLEX, origin, node.start_position().row, column, &source[node.byte_range()], "");
+        }
+        false
+    }
+
     /// Records `rule` for `text` at 0-based `line`/`column` of the text `origin` describes.
     fn add(&mut self, rule: &'static Rule, origin: &Origin, line: usize, column: usize, text: &str, command: &str) {
         let (line, column) = origin.place(line, column);
         let first_line = text.lines().next().unwrap_or_default();
-        self.0.push(Finding {
+        self.found.push(Finding {
             command_name: if command.is_empty() { rule.command.to_owned() } else { command.to_owned() },
             command_rule: rule.matches,
             example: rule.example,

@@ -61,6 +61,9 @@ impl<'s> Scanner<'s, '_> {
     }
 
     fn walk(&mut self, node: Node) {
+        if !self.findings.step(&self.origin, self.source, node) {
+            return;
+        }
         match node.kind() {
             "comment" => {}
             "import_statement" => self.import(node, None),

@@ -117,4 +117,9 @@ rules! {
         "a part of the script the parser cannot read (a syntax error); it is not analyzed",
         "echo $((", "Part of the script could not be analyzed; read it yourself before running it.",
         "脚本的一部分无法解析，未被分析；运行前请人工检查。";
+    TOO_COMPLEX: "analysis-limit", "", Medium,
+        "a script that needs more analysis steps than one analysis takes (deeply nested loops of strings run again); the rest is not analyzed",
+        "for a in 1 2; do for b in 1 2; do bash -c '…'; done; done",
+        "The script is too complex to analyze completely; read it yourself before running it.",
+        "脚本过于复杂，未能完整分析；运行前请人工检查。";
 }

@@ -43,7 +43,7 @@ fn scan_with(source: &str, origin: Origin, findings: &mut Findings, env: &mut En
     let Some(tree) = parser.parse(source, None) else {
         return;
     };
-    let mut scanner = Scanner { source, origin, findings, env: std::mem::take(env) };
+    let mut scanner = Scanner { source, origin, findings, env: std::mem::take(env), loops: 0 };
     report_unparsed(&tree, source, &scanner.origin, scanner.findings);
     scanner.walk(tree.root_node());
     *env = scanner.env;
@@ -70,7 +70,12 @@ struct Scanner<'s, 'f> {
     origin: Origin,
     findings: &'f mut Findings,
     env: Env,
+    /// How many `for` loops the walk is in.
+    loops: u8,
 }
+
+/// The values of a `for` list that are followed one by one.
+const LOOP_VALUES: usize = 16;
 
 /// How a command's standard input or arguments are fed.
 #[derive(Debug, Default, Clone, Copy)]
@@ -99,6 +104,9 @@ impl<'s> Scanner<'s, '_> {
     }
 
     fn walk(&mut self, node: Node<'s>) {
+        if !self.findings.step(&self.origin, self.source, node) {
+            return;
+        }
         match node.kind() {
             "comment" | "heredoc_body" => {}
             "variable_assignment" => {
@@ -672,14 +680,22 @@ impl<'s> Scanner<'s, '_> {
         for value in &values {
             self.walk(*value);
         }
-        let mut resolved: Vec<String> = values.iter().map(|v| self.resolve(*v)).take(16).collect();
+        // Loops in loops: only the outermost follows its values, the others run once with an
+        // unknown one, so nested loops cost no product of value lists.
+        let mut resolved: Vec<String> = if self.loops == 0 {
+            values.iter().map(|v| self.resolve(*v)).take(LOOP_VALUES).collect()
+        } else {
+            Vec::new()
+        };
         if resolved.is_empty() {
             resolved.push(UNKNOWN.to_string());
         }
+        self.loops += 1;
         for value in resolved {
             self.env.vars.insert(variable.clone(), value);
             self.walk(body);
         }
+        self.loops -= 1;
     }
 }
 
