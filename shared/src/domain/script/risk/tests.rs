@@ -278,7 +278,8 @@ fn strings_in_strings_stop_at_the_depth_limit() {
 fn timed(script: &str) -> Analysis {
     let started = std::time::Instant::now();
     let analysis = analyze(script, Shell);
-    assert!(started.elapsed() < std::time::Duration::from_secs(5), "took {:?}", started.elapsed());
+    // Unbounded this takes hours; bounded, well under a second in a release build.
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "took {:?}", started.elapsed());
     analysis
 }
 
