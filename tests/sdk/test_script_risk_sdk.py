@@ -111,3 +111,22 @@ def test_a_high_risk_script_runs_on_two_batches_only_when_confirmed(endpoint):
     one = model.to_dict()
     one["execute_batches"] = one["execute_batches"][:1]
     assert client.execute_script(ExecuteScriptRequest(script_uuid=script_uuid, body=one)).data.startswith("SCT")
+
+
+def test_another_tenant_cannot_read_or_run_a_script_or_learn_its_analysis(make_client):
+    owner = make_client(uuid.uuid4().hex)
+    script = AddScriptModel(name="sdk_private", type="SHELL", description="d", content="exit 0\nreboot",
+                            properties=ScriptPropertiesModel(risk_level="LOW", version="1"))
+    script_uuid = owner.create_script(CreateScriptRequest(body=script)).data
+    other = make_client(uuid.uuid4().hex)
+    with pytest.raises(ClientRequestException) as read:
+        other.get_script(GetScriptRequest(script_uuid=script_uuid))
+    assert read.value.status_code == 404
+    body = {"execute_param": {"timeout": 60, "success_rate": 100, "execute_user": "root"},
+            "execute_batches": [{"batch_index": i, "rotation_strategy": "CONTINUE", "target_instances": [
+                {"resource_id": f"r{i}", "agent_sn": f"a{i}", "project_id": "p", "region_id": "local"}]} for i in (1, 2)]}
+    with pytest.raises(ClientRequestException) as run:
+        other.execute_script(ExecuteScriptRequest(script_uuid=script_uuid, body=body))
+    # Not found, before any word about the script's risk.
+    assert run.value.status_code == 404
+    assert "confirm_high_risk" not in run.value.error_msg
