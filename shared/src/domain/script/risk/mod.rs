@@ -231,7 +231,7 @@ impl Findings {
 
 /// The first node of a tree that is a syntax error or a missing token, in document order.
 fn first_error(node: tree_sitter::Node) -> Option<tree_sitter::Node> {
-    if node.is_error() || node.is_missing() {
+    if (node.is_error() && !is_known_gap(node)) || node.is_missing() {
         return Some(node);
     }
     if !node.has_error() {
@@ -240,6 +240,15 @@ fn first_error(node: tree_sitter::Node) -> Option<tree_sitter::Node> {
     let mut cursor = node.walk();
     let children: Vec<tree_sitter::Node> = node.children(&mut cursor).collect();
     children.into_iter().find_map(first_error)
+}
+
+/// An error node that is only a gap of the grammar around a tree that is otherwise right:
+/// tree-sitter-bash reads the read-write redirection `3<>file` as `<`, an error `>`, `file`.
+fn is_known_gap(node: tree_sitter::Node) -> bool {
+    node.parent().is_some_and(|p| p.kind() == "file_redirect")
+        && node.child_count() == 1
+        && node.child(0).is_some_and(|c| c.kind() == ">")
+        && node.prev_sibling().is_some_and(|s| s.kind() == "<")
 }
 
 /// Reports a tree's first syntax error, if it has one: what follows it is not analyzed reliably.

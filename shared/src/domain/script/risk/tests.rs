@@ -119,6 +119,8 @@ const CASES: &[Case] = &[
     ),
     // Harmless look-alikes.
     low("rm -rf ./build", Shell),
+    low("exec 3<>/dev/tcp/example.com/80", Shell),
+    low("bash -c 'exec 3<>\"/dev/tcp/$0/$1\"' \"$host\" 443", Shell),
     low("cd /tmp/work && rm -rf *", Shell),
     low("cd \"$(mktemp -d)\" && rm -rf ./*", Shell),
     low("rm -rf /tmp/build-cache", Shell),
@@ -323,4 +325,13 @@ fn broken_scripts_are_analyzed_as_far_as_they_parse() {
     assert_eq!(analysis.risk_level, RiskLevel::Medium, "{analysis:?}");
     assert_eq!(analysis.blacklist_commands[0].rule_id, "unparsed-part");
     assert_eq!(analyze("import os\nos.system('reboot'", Python).blacklist_commands[0].rule_id, "unparsed-part");
+}
+
+#[test]
+fn the_public_library_analyzes_low() {
+    // Shipped scripts run on every tenant's hosts without review: none may be flagged at all.
+    for public in crate::domain::public_script::all() {
+        let analysis = analyze(public.script.content.as_str(), public.script.script_type);
+        assert_eq!(analysis.risk_level, RiskLevel::Low, "{}: {analysis:?}", public.script.name.as_str());
+    }
 }
