@@ -176,16 +176,7 @@ impl<'s> Scanner<'s, '_> {
                 }
                 out
             }
-            "simple_expansion" | "expansion" => {
-                let mut cursor = node.walk();
-                let named: Vec<Node> = node.named_children(&mut cursor).collect();
-                let simple = node.kind() == "simple_expansion"
-                    || self.text(node).len() == named.first().map_or(0, |n| n.byte_range().len()) + 3;
-                match named.as_slice() {
-                    [name] if simple && name.kind() == "variable_name" => self.lookup(self.text(*name)),
-                    _ => UNKNOWN.to_string(),
-                }
-            }
+            "simple_expansion" | "expansion" => self.expansion(node),
             "concatenation" | "command_name" => {
                 let mut out = String::new();
                 let mut cursor = node.walk();
@@ -200,6 +191,33 @@ impl<'s> Scanner<'s, '_> {
             }
             "command_substitution" | "process_substitution" | "arithmetic_expansion" => UNKNOWN.to_string(),
             _ => self.text(node).to_owned(),
+        }
+    }
+
+    /// `$X`, `${X}`; `${X:-default}` (the default when X is unset or empty); `${X:?}` (the
+    /// shell stops when X is unset or empty, so it is never empty: a placeholder, not unknown).
+    fn expansion(&self, node: Node) -> String {
+        let mut cursor = node.walk();
+        let named: Vec<Node> = node.named_children(&mut cursor).collect();
+        let Some((name, rest)) = named.split_first().filter(|(n, _)| n.kind() == "variable_name") else {
+            return UNKNOWN.to_string();
+        };
+        let name = self.text(*name);
+        let operator = node.child_by_field_name("operator").map(|o| self.text(o));
+        let value = self.lookup(name);
+        match operator {
+            None if rest.is_empty() => value,
+            Some(":?" | "?") if value.contains(UNKNOWN) || value.is_empty() => format!("${{{name}:?}}"),
+            Some(":?" | "?") => value,
+            Some(op @ (":-" | "-" | ":=" | "=")) => {
+                let unset = value == UNKNOWN.to_string();
+                if unset || (op.starts_with(':') && value.is_empty()) {
+                    rest.iter().map(|n| self.resolve(*n)).collect()
+                } else {
+                    value
+                }
+            }
+            _ => UNKNOWN.to_string(),
         }
     }
 

@@ -51,6 +51,7 @@ const CASES: &[Case] = &[
     case("cd /usr\ncd lib\nrm -rf ./*", Shell, High, &["rm-recursive-system"], 3),
     case("sudo su - root -c 'rm -rf /'", Shell, High, &["rm-recursive-root"], 1),
     case("busybox rm -rf /", Shell, High, &["rm-recursive-root"], 1),
+    case("rm -rf ${TARGET:-/}", Shell, High, &["rm-recursive-root"], 1),
     case("rm -rf \"$STEAMROOT/\"*", Shell, Medium, &["rm-recursive-unset-prefix"], 1),
     case("find / -name '*.log' -delete", Shell, High, &["find-delete-system"], 1),
     case("find /etc -type f -exec rm {} \\;", Shell, High, &["find-delete-system"], 1),
@@ -119,6 +120,8 @@ const CASES: &[Case] = &[
     ),
     // Harmless look-alikes.
     low("rm -rf ./build", Shell),
+    low("rm -rf \"${BUILD_DIR:?}/\"*", Shell),
+    low("OUT=/srv/app/out\nrm -rf \"${OUT:-/}\"", Shell),
     low("exec 3<>/dev/tcp/example.com/80", Shell),
     low("bash -c 'exec 3<>\"/dev/tcp/$0/$1\"' \"$host\" 443", Shell),
     low("cd /tmp/work && rm -rf *", Shell),
