@@ -699,6 +699,8 @@ pub const TABLE: &[FieldLimit] = &[
     query(ListPublicScripts, "marker", R(SCRIPTS_MARKER)),
     query(ListPublicScripts, "name", C(SCRIPT_NAME)),
     query(ListPublicScripts, "name_like", C(NAME_LIKE)),
+    // Script risk analysis: the content of a script, as a script holds it.
+    body(CheckScriptRisk, "content", C(SCRIPT_CONTENT)),
 ];
 
 /// The length limit of a text path parameter, the same on every route that has it.

@@ -94,6 +94,8 @@ pub enum Operation {
     ListPublicScripts,
     GetPublicScript,
     ExecutePublicScript,
+    // script risk analysis
+    CheckScriptRisk,
 }
 
 /// Who may call a route.
@@ -310,6 +312,8 @@ pub const ROUTES: &[Route] = &[
     route(Operation::ListPublicScripts, Method::GET, "/v1/job/public-scripts", "list-public-scripts"),
     route(Operation::GetPublicScript, Method::GET, PUBLIC_SCRIPT, "get-public-script"),
     route(Operation::ExecutePublicScript, Method::POST, PUBLIC_SCRIPT, "execute-public-script"),
+    // script risk analysis
+    route(Operation::CheckScriptRisk, Method::POST, "/v1/job/analyze-job", "check-script-risk"),
 ];
 
 pub fn route_for(operation: Operation) -> &'static Route {

@@ -131,5 +131,7 @@ pub const fn handler_for(operation: Operation) -> Handler {
         Operation::ListPublicScripts => with_caller!(public_scripts::list),
         Operation::GetPublicScript => with_caller!(public_scripts::get),
         Operation::ExecutePublicScript => with_caller!(public_scripts::execute),
+        // script risk analysis
+        Operation::CheckScriptRisk => with_caller!(scripts::analyze),
     }
 }

@@ -19,6 +19,7 @@ use crate::domain::job::patch::{InventoryReport, PatchExecution};
 use crate::domain::patch::BaselineInput;
 use crate::domain::prometheus::{LabelNames, Notification};
 use crate::domain::schedule::TaskRequest;
+use crate::domain::script::risk::AnalyzeRequest;
 use crate::domain::script::{NewScript, ReviewDecision, ScriptEdit};
 use crate::domain::tenant::ProjectId;
 use crate::domain::war_room::{ListQuery, NewWarRoom};
@@ -175,6 +176,8 @@ fn base(operation: Operation, field: &str) -> Value {
             "enterprise_project_id": "0",
         }),
         ListWarRooms => json!({"limit": 10, "offset": 0, "title": "t", "incident_num": "IM1", "admin": ["u1"]}),
+        // script risk analysis
+        CheckScriptRisk => json!({"content": "echo", "type": "SHELL"}),
         other => panic!("no body for {other:?}"),
     }
 }
@@ -242,6 +245,8 @@ fn validate(operation: Operation, body: &Value) -> Result<(), String> {
         CreateScheduledTask | UpdateScheduledTask => {
             decode::<TaskRequest>(body)?.check().map(drop).map_err(|(field, problem)| format!("{field}: {problem}"))
         }
+        // script risk analysis
+        CheckScriptRisk => decode::<AnalyzeRequest>(body).map(drop),
         other => panic!("no validation for {other:?}"),
     }
 }

@@ -3,6 +3,7 @@
 
 mod fields;
 mod params;
+pub mod risk;
 mod submission;
 #[cfg(test)]
 mod submission_tests;

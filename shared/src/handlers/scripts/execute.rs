@@ -1,8 +1,10 @@
+use super::analyze::analysis_of;
 use super::{not_found, SCRIPT_UUID};
 use crate::app::App;
 use crate::clock::now_ms;
 use crate::domain::job::execute::Execution;
 use crate::domain::job::order::Order;
+use crate::domain::script::risk::{HighRiskConfirmation, CONFIRM_FIELD};
 use crate::domain::script::ScriptStatus;
 use crate::domain::tenant::Caller;
 use crate::error::ApiError;
@@ -12,7 +14,8 @@ use crate::ids;
 use crate::repositories::{jobs, scripts};
 
 /// `POST /v1/job/scripts/{script_uuid}`: runs an approved script on registered
-/// agents of the tenant, batch by batch → `{"data": execute_uuid}`.
+/// agents of the tenant, batch by batch → `{"data": execute_uuid}`. A script whose analysis is
+/// HIGH runs on more than one batch only with `execute_param.confirm_high_risk: true`.
 pub async fn execute(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
     let script_uuid = request.path_param(SCRIPT_UUID)?;
     let execution: Execution = request.json_body()?;
@@ -26,6 +29,11 @@ pub async fn execute(app: &App, caller: &Caller, request: ApiRequest) -> Result<
             "script {script_uuid} is {:?}; only an approved script can run",
             script.status
         )));
+    }
+    let confirmation: HighRiskConfirmation = request.json_body()?;
+    let batches = execution.execute_batches.len();
+    if let Some(problem) = analysis_of(&script).refuses(batches, confirmation.execute_param.confirm_high_risk) {
+        return Err(ApiError::invalid(CONFIRM_FIELD, problem));
     }
     orders::check_agents(app, caller, &execution).await?;
     let now = now_ms();

@@ -1,5 +1,6 @@
 //! `/v1/job/scripts`: the tenant's library of custom job scripts (spec 4.2).
 
+mod analyze;
 mod create;
 mod delete;
 mod execute;
@@ -9,6 +10,7 @@ mod review;
 mod update;
 mod views;
 
+pub use analyze::analyze;
 pub use create::create;
 pub use delete::delete;
 pub use execute::execute;

@@ -7,7 +7,7 @@ use crate::error::ApiError;
 use crate::handlers::assignees;
 use crate::http::{ApiRequest, ApiResponse};
 
-/// `PUT /v1/job/scripts/{script_uuid}` → `{"data": script_uuid}`. A change of content, parameters or
+/// `PUT /v1/job/scripts/{script_uuid}` → `{"data": script_uuid, "risk_analysis": {…}}`. A change of content, parameters or
 /// reviewers is a new revision that needs a new review.
 pub async fn update(app: &App, caller: &Caller, request: ApiRequest) -> Result<ApiResponse, ApiError> {
     let script_uuid = request.path_param(SCRIPT_UUID)?;
@@ -19,5 +19,5 @@ pub async fn update(app: &App, caller: &Caller, request: ApiRequest) -> Result<A
         script.edit(edit.clone(), caller, now_ms()).map_err(|err| ApiError::Forbidden(err.to_string()))
     })
     .await?;
-    ApiResponse::data(&script.script_uuid)
+    super::analyze::with_analysis(ApiResponse::data(&script.script_uuid)?, &script)
 }

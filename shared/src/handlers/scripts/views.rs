@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::domain::script::risk::Analysis;
 use crate::domain::script::{
     fingerprint, ReviewRecord, Script, ScriptParam, ScriptProperties, ScriptStatus, ScriptType,
 };
@@ -66,6 +67,8 @@ pub struct ScriptDetail<'a> {
     /// Ours too: the revision a review is about, and the fingerprint of its reviewable content.
     pub revision: u64,
     pub fingerprint: String,
+    /// Ours: the analysis of the content (README "Script risk analysis").
+    pub risk_analysis: Analysis,
 }
 
 impl<'a> From<&'a Script> for ScriptDetail<'a> {
@@ -89,6 +92,7 @@ impl<'a> From<&'a Script> for ScriptDetail<'a> {
             reviews: &s.reviews,
             revision: s.revision,
             fingerprint: fingerprint(s),
+            risk_analysis: super::analyze::analysis_of(s),
         }
     }
 }
