@@ -22,6 +22,8 @@ pub(crate) mod retry;
 pub mod scripts;
 pub mod tokens;
 pub mod war_rooms;
+// tags and resources
+pub mod inventory;
 
 use std::time::Instant;
 

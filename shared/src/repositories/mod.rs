@@ -16,6 +16,9 @@ pub mod reindex;
 pub mod reports;
 pub mod scripts;
 pub mod war_rooms;
+// tags and resources
+pub mod other_resources;
+pub mod tags;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;

@@ -63,6 +63,9 @@ pub struct Agent {
     /// revoking the agent or registering it again removes it.
     #[serde(default)]
     pub access_key: Option<String>,
+    /// Its tags (`create_resource_tags`), sorted by key; see `repositories::tags`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<crate::domain::inventory::tags::Tag>,
 }
 
 impl Agent {
@@ -80,6 +83,7 @@ impl Agent {
             registered_at: now,
             last_heartbeat: now,
             access_key: None,
+            tags: Vec::new(),
         }
     }
 
