@@ -403,3 +403,48 @@ async fn syncs_check_what_they_refresh() {
         assert!(bad.error_msg().starts_with("provider:"));
     }
 }
+
+/// A tag filter reads the tag's index partition and the rows it names, in
+/// the list's order: never a row without the tag, never a whole partition.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tag_filters_read_only_tagged_rows() {
+    use std::sync::Arc;
+
+    use coc_shared::App;
+    use coc_tests::CountingStore;
+    for backend in backends().await {
+        let name = backend.name;
+        let store = Arc::new(CountingStore::new(backend.store.clone()));
+        let base = serve(App::new(store.clone(), backend.queue.clone())).await;
+        let client = Client::new(&base, store.clone(), "project-reads").await;
+        for i in 0..45 {
+            let uuid = create_script(&client, &format!("s{i:02}")).await;
+            if i % 3 == 0 {
+                assert_eq!(
+                    set_script_tags(&client, &uuid, &[("env", "prod"), ("n", &i.to_string())]).await.status,
+                    200
+                );
+            }
+        }
+        store.take_reads();
+        let reply = client.get(&format!("{SCRIPTS}?limit=10&tag=env.prod")).await;
+        assert_eq!(reply.status, 200, "{name}: {}", reply.body);
+        let reads = store.take_reads();
+        let rows = reply.body["data"]["data"].as_array().unwrap();
+        let names: Vec<&str> = rows.iter().map(|r| r["name"].as_str().unwrap()).collect();
+        let expected: Vec<String> = (0..10).map(|i| format!("s{:02}", i * 3)).collect();
+        assert_eq!(names, expected, "{name}");
+        assert_eq!(reply.body["data"]["total"], 15, "{name}");
+        assert!(reads.iter().all(|r| r.call != "query_prefix"), "{name}: {reads:?}");
+        let index_items: usize = reads.iter().filter(|r| r.call == "query_index").map(|r| r.items).sum();
+        assert!(index_items <= 10, "{name}: {reads:?}");
+        // The rows, the catalogue, and the caller's credential: no untagged script.
+        let gets = reads.iter().filter(|r| r.call == "get").count();
+        assert!(gets <= 10 + 3, "{name}: {gets} gets: {reads:?}");
+
+        // Paging by marker walks the 15 once.
+        let last = rows.last().unwrap()["id"].as_u64().unwrap();
+        let next = client.get(&format!("{SCRIPTS}?limit=10&tag=env.prod&marker={last}")).await;
+        assert_eq!(next.body["data"]["data"].as_array().unwrap().len(), 5, "{name}");
+    }
+}
