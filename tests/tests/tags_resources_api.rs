@@ -448,3 +448,33 @@ async fn tag_filters_read_only_tagged_rows() {
         assert_eq!(next.body["data"]["data"].as_array().unwrap().len(), 5, "{name}");
     }
 }
+
+/// Agents registered before `COUNT#AGENT` was kept: not counted, revoked
+/// without a negative count, counted by `coc-admin reindex` or by registering again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_from_before_the_count_are_counted_by_reindex() {
+    use coc_shared::domain::tenant::ProjectId;
+    use coc_shared::repositories::{jobs, reindex::reindex};
+    for (backend, client, keep) in clients().await {
+        let project = ProjectId::parse("project-tags".to_owned()).unwrap();
+        for sn in ["old-1", "old-2", "old-3"] {
+            register(&client, sn).await;
+            // As an older version stored it: no `counted`, not in the count.
+            let stored = jobs::get_agent_versioned(keep.store.as_ref(), &project, sn).await.unwrap().unwrap();
+            let mut old = stored.value.clone();
+            old.counted = false;
+            let ops = vec![jobs::agent_put_op(&old, Some(stored.version)).unwrap(), jobs::agent_count_op(&project, -1)];
+            keep.store.write(ops).await.unwrap();
+        }
+        assert_eq!(count(&client, "").await, 0, "{backend}");
+        assert_eq!(client.delete("/v1/agents/old-3").await.status, 200);
+        assert_eq!(count(&client, "").await, 0, "{backend}: an uncounted agent is not uncounted");
+        register(&client, "old-2").await;
+        assert_eq!(count(&client, "").await, 1, "{backend}: registering again counts it");
+        let done = reindex(keep.store.as_ref(), &project).await.unwrap();
+        assert_eq!((done.agents_read, done.agents_indexed), (2, 1), "{backend}");
+        assert_eq!(count(&client, "").await, 2, "{backend}");
+        let again = reindex(keep.store.as_ref(), &project).await.unwrap();
+        assert_eq!(again.agents_indexed, 0, "{backend}: a second run changes nothing");
+    }
+}

@@ -157,8 +157,12 @@ pub async fn register(
             }
             (Some(old), Enrollment::User(_)) => {
                 agent.registered_at = old.value.registered_at;
-                // Registering again keeps the host's tags (and their index items).
+                // Registering again keeps the host's tags (and their index items),
+                // and counts an agent registered before the count was kept.
                 agent.tags = old.value.tags.clone();
+                if !old.value.counted {
+                    ops.push(jobs::agent_count_op(&agent.project_id, 1));
+                }
                 if let Some(old_key) = &old.value.access_key {
                     ops.push(credentials::delete_op(old_key));
                 }
@@ -179,7 +183,10 @@ pub async fn revoke(store: &dyn Store, project: &ProjectId, agent_sn: &str) -> R
         let Some(agent) = jobs::get_agent_versioned(store, project, agent_sn).await? else {
             return Ok(Some(false));
         };
-        let mut ops = vec![jobs::agent_delete_op(&agent.value, agent.version), jobs::agent_count_op(project, -1)];
+        let mut ops = vec![jobs::agent_delete_op(&agent.value, agent.version)];
+        if agent.value.counted {
+            ops.push(jobs::agent_count_op(project, -1));
+        }
         if let Some(key) = &agent.value.access_key {
             ops.push(credentials::delete_op(key));
         }

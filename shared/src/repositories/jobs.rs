@@ -168,6 +168,21 @@ pub async fn count_agents(store: &dyn Store, project: &ProjectId) -> Result<i64,
     Ok(store.counter(&tenant_pk(project), &agent_count_sk()).await?.max(0))
 }
 
+/// Where a tenant's agents are in its partition.
+pub(crate) const AGENT_PREFIX: &str = "AGENT#";
+
+/// The writes that count an agent registered before `COUNT#AGENT` was kept
+/// (`coc-admin reindex`): the agent marked counted, on the version read, and
+/// the count +1. `None` when it is counted.
+pub(crate) fn agent_reindex_ops(item: &Item) -> Result<Option<Vec<WriteOp>>, StoreError> {
+    let mut agent: Agent = decode(item)?;
+    if agent.counted {
+        return Ok(None);
+    }
+    agent.counted = true;
+    Ok(Some(vec![agent_put_op(&agent, Some(item.version))?, agent_count_op(&agent.project_id, 1)]))
+}
+
 /// Where an agent is in the tag index partitions: by serial number, the list's order.
 pub fn agent_order_sk(agent_sn: &str) -> String {
     agent_sn.to_owned()

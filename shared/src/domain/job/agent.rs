@@ -66,6 +66,10 @@ pub struct Agent {
     /// Its tags (`create_resource_tags`), sorted by key; see `repositories::tags`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<crate::domain::inventory::tags::Tag>,
+    /// Whether the agent is in the tenant's `COUNT#AGENT` (agents registered
+    /// before the count was kept are not, until registered again or reindexed).
+    #[serde(default)]
+    pub counted: bool,
 }
 
 impl Agent {
@@ -84,6 +88,7 @@ impl Agent {
             last_heartbeat: now,
             access_key: None,
             tags: Vec::new(),
+            counted: true,
         }
     }
 
