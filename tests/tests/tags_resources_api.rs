@@ -478,3 +478,31 @@ async fn agents_from_before_the_count_are_counted_by_reindex() {
         assert_eq!(again.agents_indexed, 0, "{backend}: a second run changes nothing");
     }
 }
+
+/// Tag changes of different records race on the tenant's catalogue: each
+/// lands whole (a lost race starts over), and the catalogue counts every use.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_tag_changes_all_land_in_the_catalogue() {
+    for (backend, client, _keep) in clients().await {
+        let mut uuids = Vec::new();
+        for i in 0..5 {
+            uuids.push(create_script(&client, &format!("race{i}")).await);
+        }
+        let runs: Vec<_> = uuids
+            .iter()
+            .enumerate()
+            .map(|(i, uuid)| {
+                let (client, uuid) = (client.clone(), uuid.clone());
+                tokio::spawn(async move {
+                    set_script_tags(&client, &uuid, &[("shared", "yes"), ("own", &format!("v{i}"))]).await.status
+                })
+            })
+            .collect();
+        for run in runs {
+            assert_eq!(run.await.unwrap(), 200, "{backend}");
+        }
+        assert_eq!(script_names(&client, "tag=shared.yes").await.1, 5, "{backend}");
+        let cat = catalogue(&client).await;
+        assert_eq!(cat["tags"][0], json!({"key": "own", "values": ["v0", "v1", "v2", "v3", "v4"]}), "{backend}");
+    }
+}
