@@ -187,6 +187,26 @@ pub fn start_engine(app: App) {
     });
 }
 
+/// How often the local scheduler looks for due tasks: runs start within this
+/// of their due time (on AWS, within the minute of the EventBridge rule).
+const SCHEDULE_SWEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// Runs the scheduler in the background: a sweep of due tasks now (catching
+/// up after a restart, once per task) and every few seconds. Several
+/// processes on one data directory may all run it: each due time is claimed once.
+pub fn start_scheduler(app: App) {
+    tokio::spawn(async move {
+        loop {
+            match coc_shared::scheduler::sweep(&app).await {
+                Ok(swept) if swept.fired > 0 => tracing::info!(fired = swept.fired, "started scheduled tasks"),
+                Ok(_) => {}
+                Err(err) => tracing::warn!(error = %err, "could not sweep scheduled tasks"),
+            }
+            tokio::time::sleep(SCHEDULE_SWEEP_EVERY).await;
+        }
+    });
+}
+
 /// Runs notification delivery in the background: the consumer of the
 /// notification queue, and a sweep for lost messages now (re-queueing what
 /// was pending before a restart) and every minute.
@@ -202,6 +222,7 @@ pub async fn spawn(addr: &str, app: App) -> std::io::Result<SocketAddr> {
     let listener = TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     start_engine(app.clone());
+    start_scheduler(app.clone());
     start_notifications(app.clone(), deliverer_from_env(&app).await.map_err(std::io::Error::other)?);
     tokio::spawn(serve(listener, app, Limits::default()));
     Ok(bound)

@@ -7,7 +7,7 @@
 //! choose them ([`app_from_env`]): DynamoDB with `COC_TABLE_NAME`, SQS with
 //! `COC_QUEUE_URL`, KMS with `COC_KMS_KEY_ID`, else the embedded ones.
 
-use coc_local::{serve, start_engine, start_notifications, Limits, DEFAULT_LISTEN};
+use coc_local::{serve, start_engine, start_notifications, start_scheduler, Limits, DEFAULT_LISTEN};
 use coc_runtime::environment::{app_from_env, deliverer_from_env};
 use coc_shared::auth::{bootstrap, BootstrapConfig};
 use coc_shared::clock::now_ms;
@@ -78,6 +78,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "COC job engine running"
             );
             start_engine(app.clone());
+            start_scheduler(app.clone());
             start_notifications(app.clone(), deliverer_from_env(&app).await?);
             tokio::signal::ctrl_c().await?;
             tracing::info!("shutting down");
@@ -113,6 +114,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "COC API serving every route"
     );
     start_engine(app.clone());
+    start_scheduler(app.clone());
     start_notifications(app.clone(), deliverer_from_env(&app).await?);
     tokio::select! {
         () = serve(listener, app, limits) => {}

@@ -142,6 +142,23 @@ pub async fn serve_engine_sweep() -> Result<(), Error> {
     .await
 }
 
+/// The scheduler on AWS, invoked every minute by an EventBridge rule: fires
+/// every scheduled task due by now (`scheduler::sweep`). Concurrent or repeated
+/// invocations are harmless: each due time is claimed by one transaction.
+pub async fn serve_schedule_sweep() -> Result<(), Error> {
+    coc_shared::logging::init();
+    let app = app_from_env().await.map_err(Error::from)?;
+    lambda_http::lambda_runtime::run(service_fn(|_event: LambdaEvent<serde_json::Value>| {
+        let app = app.clone();
+        async move {
+            let swept = coc_shared::scheduler::sweep(&app).await.map_err(|e| Error::from(e.to_string()))?;
+            tracing::info!(fired = swept.fired, lost = swept.lost, "swept scheduled tasks");
+            Ok::<_, Error>(serde_json::json!({ "fired": swept.fired, "lost": swept.lost }))
+        }
+    }))
+    .await
+}
+
 /// Notification delivery, on the SQS notification queue: one delivery
 /// attempt per message (`notify::deliver`); a retry is a new, delayed message,
 /// so the current one is done either way. Senders come from the environment

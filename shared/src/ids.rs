@@ -32,6 +32,11 @@ pub fn execute_uuid(now_ms: i64) -> String {
     with_timestamp("SCT", now_ms, 26)
 }
 
+/// `ST` + time + random: 26 characters, like `ST2026120305453901c4a8a62b`: a scheduled task.
+pub fn scheduled_task_id(now_ms: i64) -> String {
+    with_timestamp("ST", now_ms, 26)
+}
+
 fn random_digits(count: usize) -> String {
     let mut digits = String::new();
     while digits.len() < count {

@@ -18,6 +18,7 @@ pub mod notify;
 pub mod ports;
 pub mod repositories;
 pub mod routes;
+pub mod scheduler;
 pub mod secrets;
 pub mod wakeups;
 

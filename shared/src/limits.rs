@@ -11,8 +11,10 @@
 use crate::routes::Operation;
 
 mod attachments;
+mod schedules;
 mod war_rooms;
 pub use attachments::*;
+pub use schedules::*;
 pub use war_rooms::*;
 // tags and resources
 mod tags;
@@ -677,6 +679,29 @@ pub const TABLE: &[FieldLimit] = &[
     body(ListWarRooms, "incident_num", C(WAR_ROOMS_INCIDENT_NUM)),
     body(ListWarRooms, "admin", I(WAR_ROOMS_FILTER_VALUES)),
     body(ListWarRooms, "admin[0]", C(WAR_ROOMS_FILTER_ID)),
+    // Scheduled tasks (limits/schedules.rs).
+    body(CreateScheduledTask, "name", C(TASK_NAME)),
+    body(CreateScheduledTask, "version_no", C(TASK_VERSION_NO)),
+    body(CreateScheduledTask, "associated_task_id", C(TASK_ASSOCIATED_ID)),
+    body(CreateScheduledTask, "associated_task_name", C(TASK_ASSOCIATED_NAME)),
+    body(CreateScheduledTask, "reviewer_user_name", C(TASK_REVIEWER_NAME)),
+    body(CreateScheduledTask, "agency_name", C(TASK_AGENCY)),
+    body(CreateScheduledTask, "enterprise_project_id", C(TASK_ENTERPRISE_PROJECT)),
+    body(CreateScheduledTask, "trigger_time.scheduled_close_time", R(TASK_TIMESTAMP)),
+    body(CreateScheduledTask, "target_instances", I(TASK_BATCHES)),
+    body(UpdateScheduledTask, "name", C(TASK_NAME)),
+    body(UpdateScheduledTask, "target_instances", I(TASK_BATCHES)),
+    query(ListScheduledTask, "limit", R(TASKS_PAGE)),
+    query(ListScheduledTask, "offset", R(TASKS_OFFSET)),
+    query(ListScheduledTask, "task_name", C(TASKS_FILTER_TEXT)),
+    query(ListScheduledTaskHistory, "limit", R(TASKS_PAGE)),
+    query(ListScheduledTaskHistory, "task_id", C(TASK_ID)),
+    // Public scripts (#15): the list takes the tenant script list's limits; an
+    // execution's body is the same Execution as execute_script's.
+    query(ListPublicScripts, "limit", R(SCRIPTS_PAGE)),
+    query(ListPublicScripts, "marker", R(SCRIPTS_MARKER)),
+    query(ListPublicScripts, "name", C(SCRIPT_NAME)),
+    query(ListPublicScripts, "name_like", C(NAME_LIKE)),
 ];
 
 /// The length limit of a text path parameter, the same on every route that has it.

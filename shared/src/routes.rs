@@ -81,6 +81,19 @@ pub enum Operation {
     DownloadAttachment,
     CreateWarRoom,
     ListWarRooms,
+    // scheduled tasks
+    CreateScheduledTask,
+    ListScheduledTask,
+    ShowScheduledTask,
+    UpdateScheduledTask,
+    DeleteScheduledTask,
+    EnableScheduledTask,
+    DisableScheduledTask,
+    ListScheduledTaskHistory,
+    // public scripts (#15): the library shipped with the service
+    ListPublicScripts,
+    GetPublicScript,
+    ExecutePublicScript,
     // tags and resources
     ListScriptResourceTags,
     UpdateResourceTags,
@@ -140,8 +153,10 @@ impl Route {
 }
 
 const SCRIPT: &str = "/v1/job/scripts/{script_uuid}";
+const PUBLIC_SCRIPT: &str = "/v1/job/public-scripts/{script_uuid}";
 const BASELINE: &str = "/v1/patch/baselines/{baseline_id}";
 const ENGINEER: &str = "/v1/engineers/{user_id}";
+const SCHEDULED_TASK: &str = "/v1/schedule/task/{task_id}";
 /// A path under one ticket, `/v1/job/script/orders/{execute_uuid}…`.
 macro_rules! order_path {
     ($rest:literal) => {
@@ -288,6 +303,25 @@ pub const ROUTES: &[Route] = &[
     route(Operation::DownloadAttachment, Method::GET, "/v1/{ticket_type}/attachments/{doc_id}", "download-attachment"),
     route(Operation::CreateWarRoom, Method::POST, "/v1/external/warrooms", "create-war-room"),
     route(Operation::ListWarRooms, Method::POST, "/v1/external/warrooms/list", "list-war-rooms"),
+    // scheduled tasks
+    route(Operation::CreateScheduledTask, Method::POST, "/v1/schedule/task", "create-scheduled-task"),
+    route(Operation::ListScheduledTask, Method::GET, "/v1/schedule/task", "list-scheduled-task"),
+    route(Operation::ShowScheduledTask, Method::GET, SCHEDULED_TASK, "show-scheduled-task"),
+    route(Operation::UpdateScheduledTask, Method::PUT, SCHEDULED_TASK, "update-scheduled-task"),
+    route(Operation::DeleteScheduledTask, Method::DELETE, SCHEDULED_TASK, "delete-scheduled-task"),
+    route(Operation::EnableScheduledTask, Method::POST, "/v1/schedule/task/{task_id}/enable", "enable-scheduled-task"),
+    route(
+        Operation::DisableScheduledTask,
+        Method::POST,
+        "/v1/schedule/task/{task_id}/disable",
+        "disable-scheduled-task",
+    ),
+    // A literal path beside the task-by-id route: `resolve` picks it for GET.
+    route(Operation::ListScheduledTaskHistory, Method::GET, "/v1/schedule/task/history", "list-scheduled-task-history"),
+    // public scripts (#15): the library shipped with the service
+    route(Operation::ListPublicScripts, Method::GET, "/v1/job/public-scripts", "list-public-scripts"),
+    route(Operation::GetPublicScript, Method::GET, PUBLIC_SCRIPT, "get-public-script"),
+    route(Operation::ExecutePublicScript, Method::POST, PUBLIC_SCRIPT, "execute-public-script"),
     // tags and resources
     route(
         Operation::ListScriptResourceTags,

@@ -91,12 +91,15 @@ fn path_with(operation: Operation, field: &str, value: &str, execute_uuid: &str)
     };
     match operation {
         Operation::ListScripts => format!("{SCRIPTS}?{}", query(&[("limit", "10")])),
+        Operation::ListPublicScripts => format!("/v1/job/public-scripts?{}", query(&[("limit", "10")])),
         Operation::ListScriptJobs => format!("{ORDERS}?{}", query(&[])),
         Operation::ListPatchBaselines => format!("/v1/patch/baselines?{}", query(&[("limit", "10")])),
         Operation::ListResources => {
             format!("/v1/resources?{}", query(&[("provider", "ecs"), ("type", "cloudservers"), ("limit", "10")]))
         }
         Operation::ListInstanceCompliant => format!("{PATCH_REPORTS}?{}", query(&[])),
+        Operation::ListScheduledTask => format!("/v1/schedule/task?{}", query(&[])),
+        Operation::ListScheduledTaskHistory => format!("/v1/schedule/task/history?{}", query(&[])),
         Operation::ShowInstancePatchItems => format!("{PATCH_REPORTS}/{}?{}", limits_report_id(), query(&[])),
         Operation::GetScriptJobBatch if field == "batch_index" => {
             format!("{ORDERS}/{execute_uuid}/batches/{value}?limit=10&marker=0")

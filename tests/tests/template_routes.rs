@@ -93,7 +93,19 @@ fn functions_that_check_signatures_can_open_secrets_and_only_sealers_can_seal() 
         let checks_signatures = route.access != coc_shared::routes::Access::Public
             || matches!(route.function, "issue-token" | "register-agent");
         assert_eq!(actions.contains("kms:Decrypt"), checks_signatures, "{}: {actions:?}", route.function);
-        let seals = matches!(route.function, "register-agent" | "execute-script" | "update-engineer" | "handler-alarm");
+        let seals = matches!(
+            route.function,
+            "register-agent"
+                | "execute-script"
+                | "update-engineer"
+                | "handler-alarm"
+                | "execute-public-script"
+                // A scheduled task's record holds its sealed sensitive parameters; every save seals them.
+                | "create-scheduled-task"
+                | "update-scheduled-task"
+                | "enable-scheduled-task"
+                | "disable-scheduled-task"
+        );
         assert_eq!(actions.contains("kms:GenerateDataKey"), seals, "{}: {actions:?}", route.function);
     }
     assert!(kms_actions(&template, "authorizer").is_empty(), "the authorizer never opens a secret");

@@ -14,6 +14,8 @@ pub mod job;
 pub mod notification;
 pub mod patch;
 pub mod prometheus;
+pub mod public_script;
+pub mod schedule;
 pub mod script;
 pub mod tenant;
 pub mod war_room;

@@ -8,7 +8,8 @@ use std::pin::Pin;
 
 use super::{
     agent_identity, agents, alarm_mgmt, alarms, alarms_cloudwatch, alarms_prometheus, attachments, engineers,
-    incidents, integrations, inventory, notifications, orders, patches, resources, scripts, tokens, war_rooms,
+    incidents, integrations, inventory, notifications, orders, patches, public_scripts, resources, schedules, scripts,
+    tokens, war_rooms,
 };
 use crate::app::App;
 use crate::domain::tenant::Caller;
@@ -117,6 +118,19 @@ pub const fn handler_for(operation: Operation) -> Handler {
         Operation::DownloadAttachment => with_caller!(attachments::download),
         Operation::CreateWarRoom => with_caller!(war_rooms::create),
         Operation::ListWarRooms => with_caller!(war_rooms::list),
+        // scheduled tasks
+        Operation::CreateScheduledTask => with_caller!(schedules::create),
+        Operation::ListScheduledTask => with_caller!(schedules::list),
+        Operation::ShowScheduledTask => with_caller!(schedules::show),
+        Operation::UpdateScheduledTask => with_caller!(schedules::update),
+        Operation::DeleteScheduledTask => with_caller!(schedules::delete),
+        Operation::EnableScheduledTask => with_caller!(schedules::enable),
+        Operation::DisableScheduledTask => with_caller!(schedules::disable),
+        Operation::ListScheduledTaskHistory => with_caller!(schedules::history),
+        // public scripts (#15)
+        Operation::ListPublicScripts => with_caller!(public_scripts::list),
+        Operation::GetPublicScript => with_caller!(public_scripts::get),
+        Operation::ExecutePublicScript => with_caller!(public_scripts::execute),
         // tags and resources
         Operation::ListScriptResourceTags => with_caller!(inventory::tags::list_script_tags),
         Operation::UpdateResourceTags => with_caller!(inventory::tags::update_script_tags),

@@ -18,6 +18,7 @@ use crate::domain::job::operation::OperationRequest;
 use crate::domain::job::patch::{InventoryReport, PatchExecution};
 use crate::domain::patch::BaselineInput;
 use crate::domain::prometheus::{LabelNames, Notification};
+use crate::domain::schedule::TaskRequest;
 use crate::domain::script::{NewScript, ReviewDecision, ScriptEdit};
 use crate::domain::tenant::ProjectId;
 use crate::domain::war_room::{ListQuery, NewWarRoom};
@@ -76,6 +77,13 @@ fn new_incident() -> Value {
 }
 
 /// A valid request of `operation` that has the field `field`.
+/// One batch of a scheduled task: entry `order_no` with one host of its own.
+fn scheduled_batch(order_no: usize) -> Value {
+    let hosts = json!([{"resource_id": format!("r{order_no}"), "agent_sn": format!("a{order_no}"),
+                        "project_id": "p", "region_id": "local"}]);
+    json!({"target_selection": "MANUAL", "order_no": order_no, "target_instances": hosts.to_string()})
+}
+
 fn base(operation: Operation, field: &str) -> Value {
     let properties =
         json!({"risk_level": "LOW", "version": "1.0", "reviewers": [{"reviewer_name": "r", "reviewer_id": ""}]});
@@ -88,6 +96,7 @@ fn base(operation: Operation, field: &str) -> Value {
             json!({"description": "d", "content": "echo", "properties": properties, "script_params": [param(1)]})
         }
         ReviewScript => json!({"status": "APPROVED", "comments": "fine"}),
+        CreateScheduledTask | UpdateScheduledTask => crate::domain::schedule::tests::body("0 0 2 * * ?"),
         ExecuteScript => json!({
             "execute_param": {"timeout": 60, "success_rate": 100, "execute_user": "root", "script_params": [exec_param(1)]},
             "execute_batches": [batch(1)],
@@ -230,6 +239,9 @@ fn validate(operation: Operation, body: &Value) -> Result<(), String> {
         }
         CreateWarRoom => decode::<NewWarRoom>(body)?.check().map_err(|(field, problem)| format!("{field}: {problem}")),
         ListWarRooms => decode::<ListQuery>(body)?.check().map_err(|(field, problem)| format!("{field}: {problem}")),
+        CreateScheduledTask | UpdateScheduledTask => {
+            decode::<TaskRequest>(body)?.check().map(drop).map_err(|(field, problem)| format!("{field}: {problem}"))
+        }
         other => panic!("no validation for {other:?}"),
     }
 }
@@ -281,6 +293,7 @@ fn elements(field: &str, n: usize) -> Value {
         "approved_patches" | "rejected_patches" => json!(format!("pkg{i}")),
         "channels" => json!(["EMAIL", "SMS", "VOICE"][i % 3]),
         "alerts" => prometheus_alert(i),
+        "target_instances" => scheduled_batch(i + 1),
         "application_id_list" | "region_code_list" | "participant" | "admin" => json!(format!("x{i}")),
         other => panic!("no elements for {other}"),
     };

@@ -14,6 +14,7 @@ pub mod patch_baselines;
 pub mod patch_reports;
 pub mod reindex;
 pub mod reports;
+pub mod schedules;
 pub mod scripts;
 pub mod war_rooms;
 // tags and resources
