@@ -22,6 +22,11 @@ pub fn script_uuid(now_ms: i64) -> String {
     with_timestamp("SC", now_ms, 25)
 }
 
+/// `OR` + time + random: 32 characters, an imported host's id (ours).
+pub fn other_resource_id(now_ms: i64) -> String {
+    with_timestamp("OR", now_ms, 32)
+}
+
 /// `SCT` + time + random: 26 characters, like `SCT2023083109562601af694bf`.
 pub fn execute_uuid(now_ms: i64) -> String {
     with_timestamp("SCT", now_ms, 26)

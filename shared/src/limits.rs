@@ -16,6 +16,9 @@ mod war_rooms;
 pub use attachments::*;
 pub use schedules::*;
 pub use war_rooms::*;
+// tags and resources
+mod tags;
+pub use tags::*;
 
 /// A text length in characters (not bytes), both ends included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

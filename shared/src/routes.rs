@@ -96,6 +96,18 @@ pub enum Operation {
     ExecutePublicScript,
     // script risk analysis
     CheckScriptRisk,
+    // tags and resources
+    ListScriptResourceTags,
+    UpdateResourceTags,
+    ListResourceTags,
+    CreateResourceTags,
+    CountResources,
+    CountMultiResources,
+    SyncResource,
+    SyncResourceAgent,
+    ListInstancesBatch,
+    ImportOtherResource,
+    CountOtherResource,
 }
 
 /// Who may call a route.
@@ -314,6 +326,29 @@ pub const ROUTES: &[Route] = &[
     route(Operation::ExecutePublicScript, Method::POST, PUBLIC_SCRIPT, "execute-public-script"),
     // script risk analysis
     route(Operation::CheckScriptRisk, Method::POST, "/v1/job/analyze-job", "check-script-risk"),
+    // tags and resources
+    route(
+        Operation::ListScriptResourceTags,
+        Method::GET,
+        "/v1/script/{resource_type}/tags",
+        "list-script-resource-tags",
+    ),
+    route(
+        Operation::UpdateResourceTags,
+        Method::POST,
+        "/v1/script/{resource_type}/{resource_id}/tags/update",
+        "update-resource-tags",
+    ),
+    route(Operation::ListResourceTags, Method::GET, "/v1/resources/{resource_id}/tags", "list-resource-tags"),
+    route(Operation::CreateResourceTags, Method::POST, "/v1/resources/{resource_id}/tags", "create-resource-tags"),
+    route(Operation::CountResources, Method::GET, "/v1/resources/count", "count-resources"),
+    route(Operation::CountMultiResources, Method::GET, "/v1/resources/multi-count", "count-multi-resources"),
+    route(Operation::SyncResource, Method::POST, "/v1/resources/sync", "sync-resource"),
+    route(Operation::SyncResourceAgent, Method::POST, "/v1/resources/uniagent/sync", "sync-resource-agent"),
+    route(Operation::ListInstancesBatch, Method::POST, "/v1/instances/batches", "list-instances-batch"),
+    route(Operation::ImportOtherResource, Method::POST, "/v1/other-resources/import", "import-other-resource")
+        .with_body_limit(crate::limits::IMPORT_BODY_BYTES),
+    route(Operation::CountOtherResource, Method::GET, "/v1/other-resources/count", "count-other-resource"),
 ];
 
 pub fn route_for(operation: Operation) -> &'static Route {

@@ -157,11 +157,17 @@ pub async fn register(
             }
             (Some(old), Enrollment::User(_)) => {
                 agent.registered_at = old.value.registered_at;
+                // Registering again keeps the host's tags (and their index items),
+                // and counts an agent registered before the count was kept.
+                agent.tags = old.value.tags.clone();
+                if !old.value.counted {
+                    ops.push(jobs::agent_count_op(&agent.project_id, 1));
+                }
                 if let Some(old_key) = &old.value.access_key {
                     ops.push(credentials::delete_op(old_key));
                 }
             }
-            (None, _) => {}
+            (None, _) => ops.push(jobs::agent_count_op(&agent.project_id, 1)),
         }
         ops.push(jobs::agent_put_op(&agent, existing.as_ref().map(|e| e.version))?);
         ops.push(credentials::insert_op(secrets, &credential).await?);
@@ -178,9 +184,24 @@ pub async fn revoke(store: &dyn Store, project: &ProjectId, agent_sn: &str) -> R
             return Ok(Some(false));
         };
         let mut ops = vec![jobs::agent_delete_op(&agent.value, agent.version)];
+        if agent.value.counted {
+            ops.push(jobs::agent_count_op(project, -1));
+        }
         if let Some(key) = &agent.value.access_key {
             ops.push(credentials::delete_op(key));
         }
+        // Its tags go with it: index items and catalogue uses.
+        let untag = crate::repositories::tags::retag_ops(
+            store,
+            project,
+            crate::domain::inventory::tags::TagKind::Agent,
+            agent_sn,
+            &jobs::agent_order_sk(agent_sn),
+            &agent.value.tags,
+            &[],
+        )
+        .await?;
+        ops.extend(untag);
         landed(store.write(ops).await, true)
     })
     .await

@@ -9,6 +9,7 @@ pub mod attachment;
 pub mod cloudwatch;
 pub mod engineer;
 pub mod incident;
+pub mod inventory;
 pub mod job;
 pub mod notification;
 pub mod patch;

@@ -8,8 +8,8 @@ use std::pin::Pin;
 
 use super::{
     agent_identity, agents, alarm_mgmt, alarms, alarms_cloudwatch, alarms_prometheus, attachments, engineers,
-    incidents, integrations, notifications, orders, patches, public_scripts, resources, schedules, scripts, tokens,
-    war_rooms,
+    incidents, integrations, inventory, notifications, orders, patches, public_scripts, resources, schedules, scripts,
+    tokens, war_rooms,
 };
 use crate::app::App;
 use crate::domain::tenant::Caller;
@@ -133,5 +133,17 @@ pub const fn handler_for(operation: Operation) -> Handler {
         Operation::ExecutePublicScript => with_caller!(public_scripts::execute),
         // script risk analysis
         Operation::CheckScriptRisk => with_caller!(scripts::analyze),
+        // tags and resources
+        Operation::ListScriptResourceTags => with_caller!(inventory::tags::list_script_tags),
+        Operation::UpdateResourceTags => with_caller!(inventory::tags::update_script_tags),
+        Operation::ListResourceTags => with_caller!(inventory::tags::list_resource_tags),
+        Operation::CreateResourceTags => with_caller!(inventory::tags::create_resource_tags),
+        Operation::CountResources => with_caller!(inventory::counts::count_resources),
+        Operation::CountMultiResources => with_caller!(inventory::counts::count_multi_resources),
+        Operation::SyncResource => with_caller!(inventory::sync::sync_resource),
+        Operation::SyncResourceAgent => with_caller!(inventory::sync::sync_resource_agent),
+        Operation::ListInstancesBatch => with_caller!(inventory::batches::list_instances_batch),
+        Operation::ImportOtherResource => with_caller!(inventory::import::import),
+        Operation::CountOtherResource => with_caller!(inventory::counts::count_other_resource),
     }
 }

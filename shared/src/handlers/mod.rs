@@ -24,6 +24,8 @@ pub mod schedules;
 pub mod scripts;
 pub mod tokens;
 pub mod war_rooms;
+// tags and resources
+pub mod inventory;
 
 use std::time::Instant;
 

@@ -7,7 +7,7 @@
 //!   its agent; the attempt is in the key so that the run's report can remove exactly its own job;
 //! - `LOG#{execute_uuid}#{instance_id}#{attempt}#{chunk}`: a run's output, in chunks that fit an item,
 //!   written once, with the run's result (see `reports`);
-//! - counter `ORDER_ID`;
+//! - counter `ORDER_ID`; count `COUNT#AGENT` (registered agents);
 //! - counts `COUNT#ORDER` and `COUNT#ORDER#STATUS#{status}`, changed in the
 //!   transaction that inserts a ticket or changes its status.
 //!
@@ -151,6 +151,41 @@ pub async fn agents_page(
     let agents = page.items.iter().map(decode).collect::<Result<Vec<Agent>, _>>()?;
     let next = page.last_sk.map(|sk| sk.trim_start_matches("AGENT#").to_owned());
     Ok((agents, next))
+}
+
+/// The count `COUNT#AGENT` of registered agents, changed by the transactions
+/// that register a new agent and revoke one (agents registered before it was
+/// kept are not in it).
+fn agent_count_sk() -> String {
+    count_key(&["AGENT"])
+}
+
+pub fn agent_count_op(project: &ProjectId, delta: i64) -> WriteOp {
+    WriteOp::Add { pk: tenant_pk(project), sk: agent_count_sk(), delta }
+}
+
+pub async fn count_agents(store: &dyn Store, project: &ProjectId) -> Result<i64, StoreError> {
+    Ok(store.counter(&tenant_pk(project), &agent_count_sk()).await?.max(0))
+}
+
+/// Where a tenant's agents are in its partition.
+pub(crate) const AGENT_PREFIX: &str = "AGENT#";
+
+/// The writes that count an agent registered before `COUNT#AGENT` was kept
+/// (`coc-admin reindex`): the agent marked counted, on the version read, and
+/// the count +1. `None` when it is counted.
+pub(crate) fn agent_reindex_ops(item: &Item) -> Result<Option<Vec<WriteOp>>, StoreError> {
+    let mut agent: Agent = decode(item)?;
+    if agent.counted {
+        return Ok(None);
+    }
+    agent.counted = true;
+    Ok(Some(vec![agent_put_op(&agent, Some(item.version))?, agent_count_op(&agent.project_id, 1)]))
+}
+
+/// Where an agent is in the tag index partitions: by serial number, the list's order.
+pub fn agent_order_sk(agent_sn: &str) -> String {
+    agent_sn.to_owned()
 }
 
 /// Every agent of the tenant, read page by page: for tools (the bench), not for request paths.

@@ -17,6 +17,9 @@ pub mod reports;
 pub mod schedules;
 pub mod scripts;
 pub mod war_rooms;
+// tags and resources
+pub mod other_resources;
+pub mod tags;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;

@@ -1,6 +1,6 @@
 //! `coc-admin reindex`: lists read indexes and counters, which records written
 //! by versions before them lack, so lists skip those records. This walks a
-//! tenant's scripts, tickets, incidents and alarms once, by primary key in bounded pages, and
+//! tenant's scripts, tickets, incidents, alarms and agents once, by primary key in bounded pages, and
 //! gives each record without index keys its keys and its counts, in one
 //! transaction per record. Records with keys are left alone, so a second run
 //! changes nothing, and of two concurrent runs (or a run and an edit) only
@@ -32,6 +32,9 @@ pub struct Reindexed {
     /// `AL…` pointer, their place in that list and the tenant's counts.
     pub alarms_read: usize,
     pub alarms_indexed: usize,
+    /// Agents registered before `COUNT#AGENT`: counted.
+    pub agents_read: usize,
+    pub agents_indexed: usize,
 }
 
 /// Gives the tenant's scripts, tickets and incidents their missing index keys and counts.
@@ -42,6 +45,7 @@ pub async fn reindex(store: &dyn Store, project: &ProjectId) -> Result<Reindexed
         walk(store, project, incidents::ITEM_PREFIX, incidents::reindex_ops).await?;
     let (alarms_read, alarms_indexed) =
         walk(store, project, alarms::ITEM_PREFIX, |item| alarms::reindex_ops(project, item)).await?;
+    let (agents_read, agents_indexed) = walk(store, project, jobs::AGENT_PREFIX, jobs::agent_reindex_ops).await?;
     Ok(Reindexed {
         scripts_read,
         scripts_indexed,
@@ -51,6 +55,8 @@ pub async fn reindex(store: &dyn Store, project: &ProjectId) -> Result<Reindexed
         incidents_indexed,
         alarms_read,
         alarms_indexed,
+        agents_read,
+        agents_indexed,
     })
 }
 

@@ -10,6 +10,9 @@
 //! id, 20 digits), or for one creator index `Filter` partition
 //! `PROJECT#{project}#SCRIPT#CREATOR#{creator}`, both in id order.
 //!
+//! A script's tags are in its record and in the tag index items of
+//! `repositories::tags` (kind `SCRIPT`, listed by id).
+//!
 //! The default values of sensitive parameters are sealed in the stored record
 //! (a copy of the table yields nothing usable) and opened only by [`get`], for
 //! the handlers that need them: an edit that keeps a secret, an execution that
@@ -24,7 +27,9 @@ use crate::ports::{Condition, Index, Item, KeyringError, Order, Store, StoreErro
 use crate::secrets::SecretBox;
 
 use super::listing::{self, contains_ignoring_case, count_key, key_name, Verdict, Walk};
+use super::tags;
 use super::{encode, tenant_pk, Versioned};
+use crate::domain::inventory::tags::{Tag, TagFilter, TagKind};
 
 const SCRIPT_PREFIX: &str = "SCRIPT#";
 const NAME_PREFIX: &str = "SCRIPT_NAME#";
@@ -314,8 +319,23 @@ pub async fn replace(
     store.write(ops).await
 }
 
-/// Removes the script read at `version`, frees its name and uncounts it, all or nothing.
+/// Removes the script read at `version`, frees its name and uncounts it, and
+/// removes its tags' index items and catalogue uses, all or nothing.
 pub async fn delete(store: &dyn Store, script: &Script, version: u64) -> Result<(), StoreError> {
+    let untag = tags::retag_ops(
+        store,
+        &script.project_id,
+        TagKind::Script,
+        &script.script_uuid,
+        &id_sk(script.id),
+        &script.tags,
+        &[],
+    )
+    .await
+    .map_err(|e| match e {
+        tags::RetagError::Store(e) => e,
+        other => StoreError::Backend(other.to_string()),
+    })?;
     let pk = tenant_pk(&script.project_id);
     let mut ops = vec![
         WriteOp::Delete {
@@ -326,7 +346,83 @@ pub async fn delete(store: &dyn Store, script: &Script, version: u64) -> Result<
         WriteOp::Delete { pk, sk: format!("{NAME_PREFIX}{}", script.name), condition: Condition::Exists },
     ];
     ops.extend(counts_of(script).into_iter().map(|sk| count_op(&script.project_id, sk, -1)));
+    ops.extend(untag);
     store.write(ops).await
+}
+
+/// Writes the script read at `version` with tags `new` (checked), with its
+/// tags' index items and the catalogue, all or nothing. The sealed values
+/// are written as stored: the document is changed only in its `tags`.
+pub async fn retag(store: &dyn Store, script: &Script, stored: &Item, new: &[Tag]) -> Result<(), tags::RetagError> {
+    let mut ops = tags::retag_ops(
+        store,
+        &script.project_id,
+        TagKind::Script,
+        &script.script_uuid,
+        &id_sk(script.id),
+        &script.tags,
+        new,
+    )
+    .await?;
+    let mut record: Value = serde_json::from_str(&stored.data)
+        .map_err(|e| StoreError::Backend(format!("{}/{} is unreadable: {e}", stored.pk, stored.sk)))?;
+    record["tags"] = serde_json::to_value(new).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let item = Item { data: encode(&record)?, version: stored.version + 1, ..stored.clone() };
+    ops.push(WriteOp::Put { item, condition: Condition::VersionIs(stored.version) });
+    Ok(store.write(ops).await?)
+}
+
+/// The stored item of a script with the script in it (sensitive values
+/// masked): for writes that change the document only where they say.
+pub async fn get_item(
+    store: &dyn Store,
+    project: &ProjectId,
+    script_uuid: &str,
+) -> Result<Option<(Script, Item)>, StoreError> {
+    let Some(item) = store.get(&tenant_pk(project), &format!("{SCRIPT_PREFIX}{script_uuid}")).await? else {
+        return Ok(None);
+    };
+    Ok(Some((read_masked(&item)?, item)))
+}
+
+/// Whether the filter keeps every script.
+pub fn is_unfiltered(filter: &ScriptFilter) -> bool {
+    filter.creator.is_none() && !filter.discards()
+}
+
+/// At most `limit` scripts carrying the filter's tag with ids above `after_id`
+/// (and matching `filter`), in id order: reads the tag's index partition and
+/// each script it names, none without the tag.
+pub async fn list_tagged_page(
+    store: &dyn Store,
+    project: &ProjectId,
+    tag: &TagFilter,
+    filter: &ScriptFilter,
+    after_id: u64,
+    limit: usize,
+) -> Result<Vec<Script>, StoreError> {
+    let mut found = Vec::with_capacity(limit);
+    let mut after = (after_id > 0).then(|| id_sk(after_id));
+    while found.len() < limit {
+        let chunk = if filter.discards() || filter.creator.is_some() {
+            crate::limits::LIST_WALK_MIN_CHUNK
+        } else {
+            limit - found.len()
+        };
+        let (ids, next) = tags::ids_page(store, project, TagKind::Script, tag, after.as_deref(), chunk).await?;
+        for uuid in ids {
+            if let Some((script, _)) = get_item(store, project, &uuid).await? {
+                if filter.matches(&script) && tag.matches(&script.tags) && found.len() < limit {
+                    found.push(script);
+                }
+            }
+        }
+        match next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    Ok(found)
 }
 
 /// Where a tenant's scripts are in its partition: a range read of it walks them all.

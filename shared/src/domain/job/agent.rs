@@ -63,6 +63,13 @@ pub struct Agent {
     /// revoking the agent or registering it again removes it.
     #[serde(default)]
     pub access_key: Option<String>,
+    /// Its tags (`create_resource_tags`), sorted by key; see `repositories::tags`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<crate::domain::inventory::tags::Tag>,
+    /// Whether the agent is in the tenant's `COUNT#AGENT` (agents registered
+    /// before the count was kept are not, until registered again or reindexed).
+    #[serde(default)]
+    pub counted: bool,
 }
 
 impl Agent {
@@ -80,6 +87,8 @@ impl Agent {
             registered_at: now,
             last_heartbeat: now,
             access_key: None,
+            tags: Vec::new(),
+            counted: true,
         }
     }
 

@@ -231,6 +231,7 @@ fn load(manifest: &str, files: &[(&str, &str)]) -> Result<Vec<PublicScript>, Str
             reviews: Vec::new(),
             revision: 1,
             unapproved_authors: Vec::new(),
+            tags: Vec::new(),
         };
         library.push(PublicScript { id: entry.id, script, required });
     }

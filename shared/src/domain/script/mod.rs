@@ -136,6 +136,9 @@ pub struct Script {
     /// in the current revision, so they may not approve it.
     #[serde(default)]
     pub unapproved_authors: Vec<String>,
+    /// Its tags (`update_resource_tags`), sorted by key; see `repositories::tags`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<crate::domain::inventory::tags::Tag>,
 }
 
 /// The enterprise project a script belongs to when the request names none.
@@ -175,6 +178,7 @@ impl Script {
             reviews: Vec::new(),
             revision: 1,
             unapproved_authors: vec![caller.user_id.clone()],
+            tags: Vec::new(),
         }
     }
 
