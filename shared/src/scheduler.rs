@@ -96,6 +96,10 @@ async fn script_of(app: &App, task: &ScheduledTask) -> Result<Script, String> {
 async fn ticket_for(app: &App, task: &ScheduledTask, now: i64) -> Result<Order, String> {
     let script = script_of(app, task).await?;
     let execution = task.spec.execution().map_err(|(field, problem)| format!("{field}: {problem}"))?;
+    // The script may have changed since the task was saved: its analysis is taken again.
+    task.spec
+        .risk_refusal(&script, execution.execute_batches.len())
+        .map_err(|(field, problem)| format!("{field}: {problem}"))?;
     if let Some(public) = public_script::find(task.spec.associated_task_id.as_str())
         .filter(|_| task.spec.associated_task_type == AssociatedType::Communal)
     {

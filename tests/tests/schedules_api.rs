@@ -327,3 +327,32 @@ async fn a_task_can_run_a_public_script() {
         assert!(s.client.post(TASKS, &unknown).await.error_msg().contains("associated_task_id"));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_high_risk_script_on_several_batches_needs_the_confirmation_at_creation_and_at_each_run() {
+    for s in setups().await {
+        let mut wipe = script_body("wipe");
+        wipe["content"] = json!("rm -rf / # ${greeting} ${token}");
+        let wipe = s.client.post("/v1/job/scripts", &wipe).await.data_str();
+        let refused = s.client.post(TASKS, &task_body(&wipe, hourly())).await;
+        assert_eq!(refused.status, 400, "{}: {}", s.name, refused.body);
+        assert!(refused.error_msg().contains("input_param.confirm_high_risk"), "{}", refused.error_msg());
+        let mut confirmed = task_body(&wipe, hourly());
+        confirmed["input_param"]["confirm_high_risk"] = json!("true");
+        create(&s, &confirmed).await;
+
+        // A task saved for a harmless script whose content turns HIGH: its next run does not start.
+        let turned = create(&s, &task_body(&s.script_uuid, hourly())).await;
+        let mut edit = script_body("nightly");
+        edit.as_object_mut().unwrap().remove("name");
+        edit.as_object_mut().unwrap().remove("type");
+        edit["content"] = json!("mkfs.ext4 /dev/sda # ${greeting} ${token}");
+        let edited = s.client.put(&format!("/v1/job/scripts/{}", s.script_uuid), &edit).await;
+        assert_eq!(edited.status, 200, "{}: {}", s.name, edited.body);
+        s.clock.advance(10 * 60_000);
+        scheduler::sweep(&s.app).await.unwrap();
+        let runs = history(&s, &turned).await;
+        assert_eq!(runs[0]["status"], "FAILED", "{}: {runs:?}", s.name);
+        assert!(runs[0]["execution_msg"].as_str().unwrap().contains("confirm_high_risk"), "{}", runs[0]);
+    }
+}

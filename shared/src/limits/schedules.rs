@@ -21,8 +21,8 @@ pub const TASK_AGENCY: Chars = chars(1, 128);
 /// batch rule applies (the definition allows 1,000 entries).
 pub const TASK_BATCHES: Items = items(1, 20);
 pub const TASK_BATCH_INSTANCES: Chars = chars(1, 100_000);
-/// `input_param` entries: `timeout`, `success_rate`, `execute_user`, `script_params`.
-pub const TASK_INPUT_PARAMS: Items = items(1, 4);
+/// `input_param` entries: `timeout`, `success_rate`, `execute_user`, `script_params`, `confirm_high_risk`.
+pub const TASK_INPUT_PARAMS: Items = items(1, 5);
 pub const TASK_INPUT_VALUE: Chars = chars(0, 100_000);
 pub const TASK_TICKET_INFOS: Items = items(0, 1000);
 /// A cron expression must not fire more often than this: a task's runs are

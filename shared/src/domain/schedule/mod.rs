@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 
 use crate::domain::absent::null_is_default;
 use crate::domain::job::execute::Execution;
-use crate::domain::script::RiskLevel;
+use crate::domain::script::{risk, RiskLevel, Script};
 use crate::domain::tenant::ProjectId;
 use crate::limits;
 pub use trigger::{Policy, Timing, TriggerTime};
@@ -138,7 +138,9 @@ fn refuse(field: impl Into<String>, problem: impl Into<String>) -> Refusal {
 }
 
 /// The `input_param` keys a script task reads.
-pub const INPUT_KEYS: [&str; 4] = ["timeout", "success_rate", "execute_user", "script_params"];
+pub const INPUT_KEYS: [&str; 5] = ["timeout", "success_rate", "execute_user", "script_params", CONFIRM_KEY];
+/// `"true"` runs a script whose analysis is HIGH on more than one batch (README, "Script risk analysis").
+pub const CONFIRM_KEY: &str = "confirm_high_risk";
 
 impl TaskRequest {
     /// Checks what the field types alone do not: the policy's fields, the
@@ -159,6 +161,30 @@ impl TaskRequest {
             .check(self.ticket_infos.len(), "ticket infos")
             .map_err(|e| refuse("ticket_infos", e))?;
         Ok((timing, self.execution()?))
+    }
+
+    /// Whether `input_param.confirm_high_risk` is `"true"` (absent or `"false"`: no).
+    pub fn confirms_high_risk(&self) -> Result<bool, Refusal> {
+        match self.input_param.get(CONFIRM_KEY).map(InputValue::as_str) {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(other) => {
+                Err(refuse(format!("input_param.{CONFIRM_KEY}"), format!("must be true or false, got {other:?}")))
+            }
+        }
+    }
+
+    /// Why a run of `script` may not start: a HIGH-risk script on more than
+    /// one batch without the confirmation (the rule of an execution).
+    pub fn risk_refusal(&self, script: &Script, batches: usize) -> Result<(), Refusal> {
+        let confirmed = self.confirms_high_risk()?;
+        match risk::analyze(script.content.as_str(), script.script_type).refuses(batches, confirmed) {
+            None => Ok(()),
+            Some(problem) => Err(refuse(
+                format!("input_param.{CONFIRM_KEY}"),
+                problem.replace(risk::CONFIRM_FIELD, &format!("input_param.{CONFIRM_KEY}")),
+            )),
+        }
     }
 
     /// The execution every run starts, checked by the rules of a normal one.

@@ -2,9 +2,11 @@ use super::named;
 use crate::app::App;
 use crate::clock::now_ms;
 use crate::domain::job::execute::Execution;
+use crate::domain::script::risk::{HighRiskConfirmation, CONFIRM_FIELD};
 use crate::domain::tenant::Caller;
 use crate::error::ApiError;
 use crate::handlers::orders;
+use crate::handlers::scripts::analysis_of;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::ids;
 use crate::repositories::jobs;
@@ -17,6 +19,12 @@ pub async fn execute(app: &App, caller: &Caller, request: ApiRequest) -> Result<
     let execution: Execution = request.json_body()?;
     // Checked before a ticket number is taken.
     public.check(&execution).map_err(ApiError::InvalidParameter)?;
+    // The rule of a tenant script's execution (README, "Script risk analysis").
+    let confirmation: HighRiskConfirmation = request.json_body()?;
+    let batches = execution.execute_batches.len();
+    if let Some(problem) = analysis_of(&public.script).refuses(batches, confirmation.execute_param.confirm_high_risk) {
+        return Err(ApiError::invalid(CONFIRM_FIELD, problem));
+    }
     orders::check_agents(app, caller, &execution).await?;
     let now = now_ms();
     let order_id = jobs::next_order_id(app.store.as_ref(), &caller.project_id).await?;

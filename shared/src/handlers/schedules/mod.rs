@@ -66,6 +66,7 @@ async fn checked(app: &App, caller: &Caller, request: &TaskRequest) -> Result<(T
                     ));
                 }
             }
+            request.risk_refusal(&script, execution.execute_batches.len()).map_err(refused)?;
             script.script_params.iter().filter(|p| p.sensitive).map(|p| p.param_name.as_str().to_owned()).collect()
         }
         AssociatedType::Communal => {
@@ -74,6 +75,7 @@ async fn checked(app: &App, caller: &Caller, request: &TaskRequest) -> Result<(T
             public
                 .check(&execution)
                 .map_err(|e| ApiError::InvalidParameter(e.replace("execute_param", "input_param")))?;
+            request.risk_refusal(&public.script, execution.execute_batches.len()).map_err(refused)?;
             public
                 .script
                 .script_params

@@ -10,7 +10,7 @@ mod review;
 mod update;
 mod views;
 
-pub use analyze::analyze;
+pub use analyze::{analysis_of, analyze};
 pub use create::create;
 pub use delete::delete;
 pub use execute::execute;
