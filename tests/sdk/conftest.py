@@ -88,12 +88,11 @@ def backend():
     dynamodb.delete_table(TableName=BACKEND_ENV["COC_TABLE_NAME"])
 
 
-@pytest.fixture(scope="session")
-def endpoint(backend):
+def start_local(env):
+    """A coc-local (COC_LOCAL_BIN) with `env` on a free port → (process, url), once it answers."""
     binary = os.environ.get("COC_LOCAL_BIN", "target/debug/coc-local")
     port = _free_port()
-    env = dict(_backend_env(), COC_LISTEN=f"127.0.0.1:{port}", RUST_LOG="warn")
-    process = subprocess.Popen([binary], env=env)
+    process = subprocess.Popen([binary], env=dict(env, COC_LISTEN=f"127.0.0.1:{port}", RUST_LOG="warn"))
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
     while True:
@@ -107,9 +106,29 @@ def endpoint(backend):
                 process.kill()
                 raise RuntimeError("coc-local did not start")
             time.sleep(0.1)
+    return process, url
+
+
+@pytest.fixture(scope="session")
+def endpoint(backend):
+    process, url = start_local(_backend_env())
     yield url
     process.terminate()
     process.wait(timeout=10)
+
+
+def start_agent(endpoint, state_dir, agent_sn, activation=None, key=None):
+    """A coc-agent (COC_AGENT_BIN) on this machine, registering with an operator's
+    activation or a user's key; the caller kills it."""
+    env = dict(os.environ, COC_ENDPOINT=endpoint, COC_AGENT_STATE_DIR=str(state_dir), COC_AGENT_SN=agent_sn,
+               COC_HEARTBEAT_SECS="1", RUST_LOG="warn")
+    for name in ("COC_AK", "COC_SK", "COC_PROJECT_ID", "COC_ACTIVATION_ID", "COC_ACTIVATION_CODE"):
+        env.pop(name, None)
+    if activation:
+        env.update(COC_ACTIVATION_ID=activation["activation_id"], COC_ACTIVATION_CODE=activation["activation_code"])
+    if key:
+        env.update(COC_AK=key["access_key"], COC_SK=key["secret_key"], COC_PROJECT_ID=key["project_id"])
+    return subprocess.Popen([os.environ.get("COC_AGENT_BIN", "target/debug/coc-agent")], env=env)
 
 
 def _admin(*args):

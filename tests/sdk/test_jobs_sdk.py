@@ -1,7 +1,5 @@
 """Script execution through the official SDK, with a real coc-agent process
 (COC_AGENT_BIN) running the scripts on this machine."""
-import os
-import subprocess
 import uuid
 
 import pytest
@@ -27,7 +25,7 @@ from huaweicloudsdkcoc.v1 import (
 )
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 
-from conftest import client_for, create_activation, create_credential, wait
+from conftest import client_for, create_activation, create_credential, start_agent, wait
 
 
 @pytest.fixture
@@ -37,12 +35,7 @@ def tenant(endpoint, tmp_path):
     key = create_credential(uuid.uuid4().hex, user_id="ops", user_name="ops")
     activation = create_activation(key["project_id"])
     agent_sn = "sdk-" + uuid.uuid4().hex[:8]
-    env = dict(os.environ, COC_ENDPOINT=endpoint, COC_ACTIVATION_ID=activation["activation_id"],
-               COC_ACTIVATION_CODE=activation["activation_code"], COC_AGENT_STATE_DIR=str(tmp_path / "agent"),
-               COC_AGENT_SN=agent_sn, COC_HEARTBEAT_SECS="1", RUST_LOG="warn")
-    for name in ("COC_AK", "COC_SK", "COC_PROJECT_ID"):
-        env.pop(name, None)
-    agent = subprocess.Popen([os.environ.get("COC_AGENT_BIN", "target/debug/coc-agent")], env=env)
+    agent = start_agent(endpoint, tmp_path / "agent", agent_sn, activation=activation)
     client = client_for(endpoint, key["access_key"], key["secret_key"], key["project_id"])
     yield client, key["project_id"], agent_sn
     agent.kill()

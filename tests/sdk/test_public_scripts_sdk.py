@@ -1,8 +1,6 @@
 """The public script library through the official SDK: list with filters and
 paging, a script's detail, and an execution run by a real coc-agent process
 (COC_AGENT_BIN) until its ticket finishes, in the caller's tenant only."""
-import os
-import subprocess
 import uuid
 
 import pytest
@@ -22,7 +20,7 @@ from huaweicloudsdkcoc.v1 import (
 )
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 
-from conftest import client_for, create_credential, wait
+from conftest import client_for, create_credential, start_agent, wait
 
 
 @pytest.fixture
@@ -30,12 +28,7 @@ def tenant(endpoint, tmp_path):
     """A project with a key, an SDK client and one running agent, registered with the user's key."""
     key = create_credential(uuid.uuid4().hex, user_id="ops", user_name="ops")
     agent_sn = "pub-" + uuid.uuid4().hex[:8]
-    env = dict(os.environ, COC_ENDPOINT=endpoint, COC_AK=key["access_key"], COC_SK=key["secret_key"],
-               COC_PROJECT_ID=key["project_id"], COC_AGENT_STATE_DIR=str(tmp_path / "agent"),
-               COC_AGENT_SN=agent_sn, COC_HEARTBEAT_SECS="1", RUST_LOG="warn")
-    for name in ("COC_ACTIVATION_ID", "COC_ACTIVATION_CODE"):
-        env.pop(name, None)
-    agent = subprocess.Popen([os.environ.get("COC_AGENT_BIN", "target/debug/coc-agent")], env=env)
+    agent = start_agent(endpoint, tmp_path / "agent", agent_sn, key=key)
     client = client_for(endpoint, key["access_key"], key["secret_key"], key["project_id"])
     yield client, key["project_id"], agent_sn
     agent.kill()

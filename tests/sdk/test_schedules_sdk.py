@@ -3,10 +3,7 @@ run by the scheduler of one of two coc-local processes sharing one store
 (exactly once), its ticket run by a real coc-agent; the task's lifecycle,
 bad input and tenant isolation."""
 import json
-import os
-import subprocess
 import time
-import urllib.request
 import uuid
 
 import pytest
@@ -34,26 +31,13 @@ from huaweicloudsdkcoc.v1 import (
 )
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 
-from conftest import _backend_env, _free_port, client_for, create_activation, create_credential, wait
+from conftest import _backend_env, client_for, create_activation, create_credential, start_agent, start_local, wait
 
 
 @pytest.fixture
 def second_server(endpoint):
     """Another coc-local on the same store as the session's server: two schedulers racing for every due time."""
-    port = _free_port()
-    env = dict(_backend_env(), COC_LISTEN=f"127.0.0.1:{port}", RUST_LOG="warn")
-    process = subprocess.Popen([os.environ.get("COC_LOCAL_BIN", "target/debug/coc-local")], env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while True:
-        try:
-            urllib.request.urlopen(url + "/", timeout=1)
-            break
-        except urllib.error.HTTPError:
-            break
-        except OSError:
-            assert time.time() < deadline and process.poll() is None, "the second coc-local did not start"
-            time.sleep(0.1)
+    process, url = start_local(_backend_env())
     yield url
     process.terminate()
     process.wait(timeout=10)
@@ -65,12 +49,7 @@ def tenant(endpoint, tmp_path):
     key = create_credential(uuid.uuid4().hex, user_id="ops", user_name="ops")
     activation = create_activation(key["project_id"])
     agent_sn = "sdk-" + uuid.uuid4().hex[:8]
-    env = dict(os.environ, COC_ENDPOINT=endpoint, COC_ACTIVATION_ID=activation["activation_id"],
-               COC_ACTIVATION_CODE=activation["activation_code"], COC_AGENT_STATE_DIR=str(tmp_path / "agent"),
-               COC_AGENT_SN=agent_sn, COC_HEARTBEAT_SECS="1", RUST_LOG="warn")
-    for name in ("COC_AK", "COC_SK", "COC_PROJECT_ID"):
-        env.pop(name, None)
-    agent = subprocess.Popen([os.environ.get("COC_AGENT_BIN", "target/debug/coc-agent")], env=env)
+    agent = start_agent(endpoint, tmp_path / "agent", agent_sn, activation=activation)
     client = client_for(endpoint, key["access_key"], key["secret_key"], key["project_id"])
     hosts = wait(lambda: client.list_resources(ListResourcesRequest(provider="ecs", type="cloudservers", limit=10)).data,
                  "the agent registers")
