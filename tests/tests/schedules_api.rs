@@ -356,3 +356,57 @@ async fn a_high_risk_script_on_several_batches_needs_the_confirmation_at_creatio
         assert!(runs[0]["execution_msg"].as_str().unwrap().contains("confirm_high_risk"), "{}", runs[0]);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_history_pages_and_filters_without_short_pages() {
+    for s in setups().await {
+        let id = create(&s, &task_body(&s.script_uuid, hourly())).await;
+        let failing = create(&s, &task_body(&s.script_uuid, hourly())).await;
+        s.client.post(&format!("{TASKS}/{id}/disable"), &json!({})).await;
+        s.clock.advance(10 * 60_000);
+        scheduler::sweep(&s.app).await.unwrap();
+        // The second task's runs fail from now on: its hosts' agent is revoked.
+        assert_eq!(s.client.delete("/v1/agents/a1").await.status, 200);
+        s.client.post(&format!("{TASKS}/{id}/enable"), &json!({})).await;
+        for _ in 0..3 {
+            s.clock.advance(HOUR);
+            scheduler::sweep(&s.app).await.unwrap();
+        }
+        // Newest first, in pages of 2 then 1, by the marker.
+        let page = s.client.get(&format!("{TASKS}/history?task_id={id}&limit=2")).await.body;
+        assert_eq!(page["count"], 3, "{}: {page}", s.name);
+        let first: Vec<i64> = page["scheduled_task_history_list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["scheduled_time"].as_i64().unwrap())
+            .collect();
+        assert!(first[0] > first[1], "{}: {first:?}", s.name);
+        let marker = urlencoding(page["next_maker"].as_str().unwrap());
+        let rest = s.client.get(&format!("{TASKS}/history?task_id={id}&limit=2&marker={marker}")).await.body;
+        assert_eq!(rest["scheduled_task_history_list"].as_array().unwrap().len(), 1, "{}: {rest}", s.name);
+        assert_eq!(rest["next_maker"], Value::Null);
+        // Every task's: six failed runs (a1 revoked) among the others, a full page of them.
+        let failed = s.client.get(&format!("{TASKS}/history?status=FAILED&limit=3")).await.body;
+        let rows = failed["scheduled_task_history_list"].as_array().unwrap();
+        assert_eq!(rows.len(), 3, "{}: a full page though other runs are between: {failed}", s.name);
+        assert!(rows.iter().all(|r| r["status"] == "FAILED"));
+        let oldest = s.client.get(&format!("{TASKS}/history?task_id={failing}&sort_dir=asc&limit=10")).await.body;
+        let statuses: Vec<&str> = oldest["scheduled_task_history_list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| if r["status"] == "FAILED" { "FAILED" } else { "STARTED" })
+            .collect();
+        assert_eq!(statuses, ["STARTED", "FAILED", "FAILED", "FAILED"], "{}: {oldest}", s.name);
+        // The one started run is the oldest of all: a filter on its status walks past the six newer ones.
+        let started = oldest["scheduled_task_history_list"][0]["status"].as_str().unwrap().to_owned();
+        let found = s.client.get(&format!("{TASKS}/history?status={started}&limit=1")).await.body;
+        assert_eq!(found["scheduled_task_history_list"].as_array().unwrap().len(), 1, "{}: {found}", s.name);
+        assert_eq!(
+            s.client.get(&format!("{TASKS}/history?task_id={id}&marker=SCHEDRUN%23other%230")).await.status,
+            400
+        );
+        assert_eq!(s.client.get(&format!("{TASKS}/history?sort_dir=sideways")).await.status, 400);
+    }
+}

@@ -27,7 +27,7 @@ use super::{decode, encode, tenant_pk, Versioned};
 use crate::domain::schedule::{InputValue, ScheduledTask, TaskRun};
 use crate::domain::script::MASK;
 use crate::domain::tenant::ProjectId;
-use crate::ports::{Condition, Index, Item, KeyringError, Order, PageQuery, Store, StoreError, WriteOp};
+use crate::ports::{Condition, Index, IndexQuery, Item, KeyringError, Order, PageQuery, Store, StoreError, WriteOp};
 use crate::secrets::SecretBox;
 
 const TASK_PREFIX: &str = "SCHEDTASK#";
@@ -301,35 +301,38 @@ pub fn run_ops(run: &TaskRun) -> Result<Vec<WriteOp>, StoreError> {
     ])
 }
 
-/// A page of one task's runs, in `order` of due time.
-pub async fn runs_of_task(
+/// At most `limit` runs after the key `after`, in `order` of due time, each
+/// with its key (the `after` that resumes behind it): one task's (a range
+/// of its runs in the tenant partition) or, with `task_id` `None`, every
+/// task's (the tenant's index of runs). The second value is the key to read
+/// on from, `None` when the range is exhausted.
+pub async fn runs_page(
     store: &dyn Store,
     project: &ProjectId,
-    task_id: &str,
+    task_id: Option<&str>,
     after: Option<&str>,
     limit: usize,
     order: Order,
-) -> Result<(Vec<TaskRun>, Option<String>), StoreError> {
-    let prefix = format!("{RUN_PREFIX}{task_id}#");
-    let pk = tenant_pk(project);
-    let page = store.query_page(PageQuery { pk: &pk, prefix: &prefix, after, limit, order }).await?;
-    let runs = page.items.iter().map(decode).collect::<Result<Vec<TaskRun>, _>>()?;
+) -> Result<(Vec<(TaskRun, String)>, Option<String>), StoreError> {
+    let page = match task_id {
+        Some(task_id) => {
+            let (pk, prefix) = (tenant_pk(project), format!("{RUN_PREFIX}{task_id}#"));
+            store.query_page(PageQuery { pk: &pk, prefix: &prefix, after, limit, order }).await?
+        }
+        None => {
+            let pk = run_list_pk(project);
+            store.query_index(IndexQuery { index: Index::List, pk: &pk, after, limit, order }).await?
+        }
+    };
+    let mut runs = Vec::with_capacity(page.items.len());
+    for item in &page.items {
+        let key = match task_id {
+            Some(_) => item.sk.clone(),
+            None => item.index_key(Index::List).map(|k| k.sk.clone()).unwrap_or_default(),
+        };
+        runs.push((decode(item)?, key));
+    }
     Ok((runs, page.last_sk))
-}
-
-/// A page of every task's runs that `judge` keeps, in `order` of due time.
-pub async fn runs(
-    store: &dyn Store,
-    project: &ProjectId,
-    after: Option<&str>,
-    limit: usize,
-    order: Order,
-    filtered: bool,
-    judge: impl Fn(&TaskRun) -> Verdict,
-) -> Result<Listed<TaskRun>, StoreError> {
-    let pk = run_list_pk(project);
-    let walk = Walk { index: Index::List, pk: &pk, after, order };
-    listing::page(store, walk, limit, filtered, decode, judge).await
 }
 
 /// How many runs a task had (or the tenant, with `None`).
