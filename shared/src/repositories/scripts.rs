@@ -319,20 +319,16 @@ pub async fn replace(
     store.write(ops).await
 }
 
+/// The writes that move a script's tags from its own to `new`: index items and catalogue uses.
+async fn retag_ops(store: &dyn Store, script: &Script, new: &[Tag]) -> Result<Vec<WriteOp>, tags::RetagError> {
+    let (project, uuid, sk) = (&script.project_id, &script.script_uuid, id_sk(script.id));
+    tags::retag_ops(store, project, TagKind::Script, uuid, &sk, &script.tags, new).await
+}
+
 /// Removes the script read at `version`, frees its name and uncounts it, and
 /// removes its tags' index items and catalogue uses, all or nothing.
 pub async fn delete(store: &dyn Store, script: &Script, version: u64) -> Result<(), StoreError> {
-    let untag = tags::retag_ops(
-        store,
-        &script.project_id,
-        TagKind::Script,
-        &script.script_uuid,
-        &id_sk(script.id),
-        &script.tags,
-        &[],
-    )
-    .await
-    .map_err(|e| match e {
+    let untag = retag_ops(store, script, &[]).await.map_err(|e| match e {
         tags::RetagError::Store(e) => e,
         other => StoreError::Backend(other.to_string()),
     })?;
@@ -354,16 +350,7 @@ pub async fn delete(store: &dyn Store, script: &Script, version: u64) -> Result<
 /// tags' index items and the catalogue, all or nothing. The sealed values
 /// are written as stored: the document is changed only in its `tags`.
 pub async fn retag(store: &dyn Store, script: &Script, stored: &Item, new: &[Tag]) -> Result<(), tags::RetagError> {
-    let mut ops = tags::retag_ops(
-        store,
-        &script.project_id,
-        TagKind::Script,
-        &script.script_uuid,
-        &id_sk(script.id),
-        &script.tags,
-        new,
-    )
-    .await?;
+    let mut ops = retag_ops(store, script, new).await?;
     let mut record: Value = serde_json::from_str(&stored.data)
         .map_err(|e| StoreError::Backend(format!("{}/{} is unreadable: {e}", stored.pk, stored.sk)))?;
     record["tags"] = serde_json::to_value(new).map_err(|e| StoreError::Backend(e.to_string()))?;
