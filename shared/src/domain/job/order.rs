@@ -160,6 +160,21 @@ pub enum OperationError {
     NotAllowed(String),
 }
 
+/// Every parameter an execution gives is one of the script's.
+pub fn check_param_names(script: &Script, execution: &Execution) -> Result<(), String> {
+    match execution
+        .execute_param
+        .script_params
+        .iter()
+        .find(|given| !script.script_params.iter().any(|p| p.param_name.as_str() == given.param_name.as_str()))
+    {
+        Some(unknown) => {
+            Err(format!("execute_param.script_params: the script has no parameter named {}", unknown.param_name))
+        }
+        None => Ok(()),
+    }
+}
+
 impl Order {
     /// A new ticket, all instances READY. Parameter values not given default to the script's.
     pub fn create(
@@ -170,15 +185,8 @@ impl Order {
         caller: &Caller,
         now: i64,
     ) -> Result<Order, String> {
+        check_param_names(script, &execution)?;
         let given = &execution.execute_param.script_params;
-        for param in given {
-            if !script.script_params.iter().any(|p| p.param_name.as_str() == param.param_name.as_str()) {
-                return Err(format!(
-                    "execute_param.script_params: the script has no parameter named {}",
-                    param.param_name
-                ));
-            }
-        }
         let params = script
             .script_params
             .iter()

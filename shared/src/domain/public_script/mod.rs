@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 use serde::Deserialize;
 
 use crate::domain::job::execute::Execution;
-use crate::domain::job::order::Order;
+use crate::domain::job::order::{check_param_names, Order};
 use crate::domain::script::{
     ParamDescription, ParamName, ParamValue, Reviewers, RiskLevel, Script, ScriptContent, ScriptDescription,
     ScriptName, ScriptParam, ScriptParams, ScriptProperties, ScriptStatus, ScriptType, ScriptVersion,
@@ -104,15 +104,8 @@ impl PublicScript {
     /// Checks an execution's parameters as a tenant script's are (only the
     /// script's own names), and that each required one is given a value.
     pub fn check(&self, execution: &Execution) -> Result<(), String> {
+        check_param_names(&self.script, execution)?;
         let given = &execution.execute_param.script_params;
-        for param in given {
-            if !self.script.script_params.iter().any(|p| p.param_name.as_str() == param.param_name.as_str()) {
-                return Err(format!(
-                    "execute_param.script_params: the script has no parameter named {}",
-                    param.param_name
-                ));
-            }
-        }
         for name in &self.required {
             let value = given.iter().find(|g| g.param_name.as_str() == name).map(|g| g.param_value.as_str());
             if value.is_none_or(str::is_empty) {

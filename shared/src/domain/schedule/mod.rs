@@ -178,7 +178,7 @@ impl TaskRequest {
     /// one batch without the confirmation (the rule of an execution).
     pub fn risk_refusal(&self, script: &Script, batches: usize) -> Result<(), Refusal> {
         let confirmed = self.confirms_high_risk()?;
-        match risk::analyze(script.content.as_str(), script.script_type).refuses(batches, confirmed) {
+        match risk::of_script(script).refuses(batches, confirmed) {
             None => Ok(()),
             Some(problem) => Err(refuse(
                 format!("input_param.{CONFIRM_KEY}"),
@@ -331,7 +331,7 @@ pub fn firing(timing: &Timing, due_at: i64, now: i64) -> Firing {
     }
 }
 
-/// The history message of a run started `late_ms` after its due time.
+/// The history message of a run the sweep at `now` started late, or that skipped due times.
 pub fn lateness_note(firing: &Firing, now: i64) -> Option<String> {
     let late_secs = (now - firing.due_at) / 1000;
     if late_secs < 120 && firing.missed == 0 {

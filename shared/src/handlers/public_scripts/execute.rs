@@ -2,11 +2,10 @@ use super::named;
 use crate::app::App;
 use crate::clock::now_ms;
 use crate::domain::job::execute::Execution;
-use crate::domain::script::risk::{HighRiskConfirmation, CONFIRM_FIELD};
 use crate::domain::tenant::Caller;
 use crate::error::ApiError;
 use crate::handlers::orders;
-use crate::handlers::scripts::analysis_of;
+use crate::handlers::scripts;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::ids;
 use crate::repositories::jobs;
@@ -20,11 +19,7 @@ pub async fn execute(app: &App, caller: &Caller, request: ApiRequest) -> Result<
     // Checked before a ticket number is taken.
     public.check(&execution).map_err(ApiError::InvalidParameter)?;
     // The rule of a tenant script's execution (README, "Script risk analysis").
-    let confirmation: HighRiskConfirmation = request.json_body()?;
-    let batches = execution.execute_batches.len();
-    if let Some(problem) = analysis_of(&public.script).refuses(batches, confirmation.execute_param.confirm_high_risk) {
-        return Err(ApiError::invalid(CONFIRM_FIELD, problem));
-    }
+    scripts::require_confirmation(&request, &public.script, &execution)?;
     orders::check_agents(app, caller, &execution).await?;
     let now = now_ms();
     let order_id = jobs::next_order_id(app.store.as_ref(), &caller.project_id).await?;

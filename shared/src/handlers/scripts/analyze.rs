@@ -1,5 +1,6 @@
 use crate::app::App;
-use crate::domain::script::risk::{self, Analysis, AnalyzeRequest};
+use crate::domain::job::execute::Execution;
+use crate::domain::script::risk::{self, AnalyzeRequest, HighRiskConfirmation, CONFIRM_FIELD};
 use crate::domain::script::Script;
 use crate::domain::tenant::Caller;
 use crate::error::ApiError;
@@ -13,17 +14,25 @@ pub async fn analyze(_app: &App, _caller: &Caller, request: ApiRequest) -> Resul
     ApiResponse::data(risk::analyze(body.content.as_str(), script_type))
 }
 
-/// The analysis of a stored script's content. It is recomputed, not stored: it is derived
-/// from the content alone, costs well under a millisecond for the 4096 characters a script
-/// holds, and so always follows the current rules.
-pub fn analysis_of(script: &Script) -> Analysis {
-    risk::analyze(script.content.as_str(), script.script_type)
+/// An execution of `script` on more than one batch, when its analysis is HIGH, only with
+/// `execute_param.confirm_high_risk: true` in the request's body (a tenant's or a public script).
+pub(crate) fn require_confirmation(
+    request: &ApiRequest,
+    script: &Script,
+    execution: &Execution,
+) -> Result<(), ApiError> {
+    let confirmation: HighRiskConfirmation = request.json_body()?;
+    let batches = execution.execute_batches.len();
+    match risk::of_script(script).refuses(batches, confirmation.execute_param.confirm_high_risk) {
+        Some(problem) => Err(ApiError::invalid(CONFIRM_FIELD, problem)),
+        None => Ok(()),
+    }
 }
 
 /// `{"data": …}` with the script's analysis beside it as `risk_analysis`, which the SDK ignores.
 pub(super) fn with_analysis(response: ApiResponse, script: &Script) -> Result<ApiResponse, ApiError> {
     let mut response = response;
-    let analysis = serde_json::to_value(analysis_of(script))
+    let analysis = serde_json::to_value(risk::of_script(script))
         .map_err(|e| ApiError::Internal(format!("cannot encode the risk analysis: {e}")))?;
     response.body["risk_analysis"] = analysis;
     Ok(response)

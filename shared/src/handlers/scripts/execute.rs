@@ -1,10 +1,8 @@
-use super::analyze::analysis_of;
 use super::{not_found, SCRIPT_UUID};
 use crate::app::App;
 use crate::clock::now_ms;
 use crate::domain::job::execute::Execution;
 use crate::domain::job::order::Order;
-use crate::domain::script::risk::{HighRiskConfirmation, CONFIRM_FIELD};
 use crate::domain::script::ScriptStatus;
 use crate::domain::tenant::Caller;
 use crate::error::ApiError;
@@ -30,11 +28,7 @@ pub async fn execute(app: &App, caller: &Caller, request: ApiRequest) -> Result<
             script.status
         )));
     }
-    let confirmation: HighRiskConfirmation = request.json_body()?;
-    let batches = execution.execute_batches.len();
-    if let Some(problem) = analysis_of(&script).refuses(batches, confirmation.execute_param.confirm_high_risk) {
-        return Err(ApiError::invalid(CONFIRM_FIELD, problem));
-    }
+    super::require_confirmation(&request, &script, &execution)?;
     orders::check_agents(app, caller, &execution).await?;
     let now = now_ms();
     let order_id = jobs::next_order_id(store, &caller.project_id).await?;

@@ -10,7 +10,8 @@ mod review;
 mod update;
 mod views;
 
-pub use analyze::{analysis_of, analyze};
+pub use analyze::analyze;
+pub(crate) use analyze::require_confirmation;
 pub use create::create;
 pub use delete::delete;
 pub use execute::execute;

@@ -92,7 +92,7 @@ impl<'a> From<&'a Script> for ScriptDetail<'a> {
             reviews: &s.reviews,
             revision: s.revision,
             fingerprint: fingerprint(s),
-            risk_analysis: super::analyze::analysis_of(s),
+            risk_analysis: crate::domain::script::risk::of_script(s),
         }
     }
 }
