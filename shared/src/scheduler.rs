@@ -10,11 +10,12 @@
 //! the ticket is active and the engine's own sweep starts it if the kick is lost.
 
 use crate::app::App;
-use crate::domain::job::order::Order;
+use crate::domain::job::execute::Execution;
+use crate::domain::job::order::{check_param_names, Order};
 use crate::domain::public_script;
-use crate::domain::schedule::{self, AssociatedType, RunStatus, ScheduledTask, TaskRun};
+use crate::domain::schedule::{self, AssociatedType, Refusal, RunStatus, ScheduledTask, TaskRequest, TaskRun};
 use crate::domain::script::{Script, ScriptStatus};
-use crate::domain::tenant::Caller;
+use crate::domain::tenant::{Caller, ProjectId};
 use crate::engine;
 use crate::error::ApiError;
 use crate::handlers::orders;
@@ -71,55 +72,99 @@ pub async fn sweep(app: &App) -> Result<Swept, SweepError> {
     }
 }
 
-/// The script a run executes, or why there is none.
-async fn script_of(app: &App, task: &ScheduledTask) -> Result<Script, String> {
-    let id = task.spec.associated_task_id.as_str();
-    match task.spec.associated_task_type {
-        AssociatedType::Customization => {
-            let script = scripts::get(app.store.as_ref(), &app.secrets, &task.project_id, id)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| format!("script {id} was deleted; no ticket was started"))?
-                .value;
-            if script.status != ScriptStatus::Approved {
-                return Err(format!("script {id} is {:?}; only an approved script can run", script.status));
-            }
-            Ok(script)
-        }
-        AssociatedType::Communal => public_script::find(id)
-            .map(|public| public.script.clone())
-            .ok_or_else(|| format!("public script {id} is no longer in the library; no ticket was started")),
-    }
+/// How [`task_script`] reads a tenant script: its sensitive defaults opened
+/// (a run, whose ticket resolves them) or masked (a create or update, which only checks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Defaults {
+    Opened,
+    Masked,
 }
 
-/// The ticket of one run, or why none can start.
-async fn ticket_for(app: &App, task: &ScheduledTask, now: i64) -> Result<Order, String> {
-    let script = script_of(app, task).await?;
-    let execution = task.spec.execution().map_err(|(field, problem)| format!("{field}: {problem}"))?;
-    // The script may have changed since the task was saved: its analysis is taken again.
-    task.spec
-        .risk_refusal(&script, execution.execute_batches.len())
-        .map_err(|(field, problem)| format!("{field}: {problem}"))?;
-    if let Some(public) = public_script::find(task.spec.associated_task_id.as_str())
-        .filter(|_| task.spec.associated_task_type == AssociatedType::Communal)
-    {
-        // Its required parameters, as at creation: the library may have changed since.
-        public.check(&execution)?;
-    }
+/// An execution's refusal (`execute_param.…: problem`) as a task's (`input_param.…`).
+fn task_refusal(message: String) -> Refusal {
+    let (field, problem) = message.split_once(": ").unwrap_or(("input_param", message.as_str()));
+    (field.replace("execute_param", "input_param"), problem.to_owned())
+}
+
+/// The script `spec` runs on `execution`, checked as every run of it is: the
+/// tenant's approved script or the library's, only parameters it has (and a
+/// public script's required ones), and the confirmation a HIGH-risk script on
+/// more than one batch needs. Creating or updating a task and each run ask
+/// the same: `Ok(Err(refusal))` names the field; `Err` is the store's failure.
+pub(crate) async fn task_script(
+    app: &App,
+    project: &ProjectId,
+    spec: &TaskRequest,
+    execution: &Execution,
+    defaults: Defaults,
+) -> Result<Result<Script, Refusal>, StoreError> {
+    let id = spec.associated_task_id.as_str();
+    let refuse = |problem: String| Ok(Err(("associated_task_id".to_owned(), problem)));
+    let script = match spec.associated_task_type {
+        AssociatedType::Customization => {
+            let found = match defaults {
+                Defaults::Opened => scripts::get(app.store.as_ref(), &app.secrets, project, id).await?,
+                Defaults::Masked => scripts::get_masked(app.store.as_ref(), project, id).await?,
+            };
+            let Some(script) = found.map(|v| v.value) else {
+                return refuse(format!("script {id} does not exist (it was deleted, or never was)"));
+            };
+            if script.status != ScriptStatus::Approved {
+                return refuse(format!(
+                    "script {id} is {:?}; only an approved script runs on a schedule",
+                    script.status
+                ));
+            }
+            if let Err(message) = check_param_names(&script, execution) {
+                return Ok(Err(task_refusal(message)));
+            }
+            script
+        }
+        AssociatedType::Communal => {
+            let Some(public) = public_script::find(id) else {
+                return refuse(format!("public script {id} is not in the library"));
+            };
+            if let Err(message) = public.check(execution) {
+                return Ok(Err(task_refusal(message)));
+            }
+            public.script.clone()
+        }
+    };
+    Ok(spec.risk_refusal(&script, execution.execute_batches.len()).map(|()| script))
+}
+
+/// The ticket of one run, or (inner `Err`) why none can start, recorded as a
+/// failed run. A failure of the store or the keyring is the outer `Err`: the
+/// due time stays in the list and the next sweep tries again.
+async fn ticket_for(app: &App, task: &ScheduledTask, now: i64) -> Result<Result<Order, String>, SweepError> {
+    let said = |(field, problem): Refusal| format!("{field}: {problem}");
+    let execution = match task.spec.execution() {
+        Ok(execution) => execution,
+        Err(refusal) => return Ok(Err(said(refusal))),
+    };
+    // The script may have changed since the task was saved: it is checked again.
+    let script = match task_script(app, &task.project_id, &task.spec, &execution, Defaults::Opened).await? {
+        Ok(script) => script,
+        Err(refusal) => return Ok(Err(said(refusal))),
+    };
     let creator = Caller {
         project_id: task.project_id.clone(),
         user_id: task.created_by.clone(),
         user_name: task.created_user_name.clone(),
         agent_sn: None,
     };
-    orders::check_agents(app, &creator, &execution).await.map_err(|e| match e {
-        ApiError::InvalidParameter(message) => message,
-        other => other.to_string(),
-    })?;
-    let order_id = jobs::next_order_id(app.store.as_ref(), &task.project_id).await.map_err(|e| e.to_string())?;
-    let mut order = Order::create(execution, &script, order_id, ids::execute_uuid(now), &creator, now)?;
-    secrets::seal_order(&app.secrets, &mut order).await.map_err(|e| e.to_string())?;
-    Ok(order)
+    match orders::check_agents(app, &creator, &execution).await {
+        Ok(()) => {}
+        Err(ApiError::InvalidParameter(message)) => return Ok(Err(message)),
+        Err(other) => return Err(SweepError::Other(other.to_string())),
+    }
+    let order_id = jobs::next_order_id(app.store.as_ref(), &task.project_id).await?;
+    let mut order = match Order::create(execution, &script, order_id, ids::execute_uuid(now), &creator, now) {
+        Ok(order) => order,
+        Err(message) => return Ok(Err(message)),
+    };
+    secrets::seal_order(&app.secrets, &mut order).await.map_err(|e| SweepError::Other(e.to_string()))?;
+    Ok(Ok(order))
 }
 
 /// Claims one due time and starts its run. `Ok(false)`: another sweep (or an
@@ -136,13 +181,9 @@ async fn fire(app: &App, due: &Due, now: i64) -> Result<bool, SweepError> {
     }
     let timing = task.spec.trigger_time.check().map_err(|(f, p)| SweepError::Other(format!("{f}: {p}")))?;
     let firing = schedule::firing(&timing, due.due_at, now);
-    let (ticket, outcome) = match ticket_for(app, &task, now).await {
-        Ok(order) => (Some(order), Ok(())),
-        Err(reason) => (None, Err(reason)),
-    };
-    let mut message = match &outcome {
-        Ok(()) => "ticket started".to_owned(),
-        Err(reason) => reason.clone(),
+    let (ticket, mut message) = match ticket_for(app, &task, now).await? {
+        Ok(order) => (Some(order), "ticket started".to_owned()),
+        Err(reason) => (None, reason),
     };
     if let Some(note) = schedule::lateness_note(&firing, now) {
         message = format!("{message}; {note}");

@@ -12,9 +12,8 @@ pub use history::history;
 use serde_json::json;
 
 use crate::app::App;
-use crate::domain::public_script;
 use crate::domain::schedule::{AssociatedType, Policy, RunStatus, ScheduledTask, TaskRequest, TaskType, Timing};
-use crate::domain::script::{RiskLevel, ScriptStatus};
+use crate::domain::script::RiskLevel;
 use crate::domain::tenant::Caller;
 use crate::error::ApiError;
 use crate::handlers::orders;
@@ -23,7 +22,8 @@ use crate::ids;
 use crate::limits;
 use crate::ports::StoreError;
 use crate::repositories::listing::{self, contains_ignoring_case, Verdict};
-use crate::repositories::{schedules, scripts, Versioned};
+use crate::repositories::{schedules, Versioned};
+use crate::scheduler::{self, Defaults};
 
 const TASK_ID: &str = "task_id";
 
@@ -45,46 +45,11 @@ fn task_id(request: &ApiRequest) -> Result<&str, ApiError> {
 /// the trigger's timing and the names of the script's sensitive parameters.
 async fn checked(app: &App, caller: &Caller, request: &TaskRequest) -> Result<(Timing, Vec<String>), ApiError> {
     let (timing, execution) = request.check().map_err(refused)?;
-    let id = request.associated_task_id.as_str();
-    let sensitive = match request.associated_task_type {
-        AssociatedType::Customization => {
-            let script = scripts::get_masked(app.store.as_ref(), &caller.project_id, id)
-                .await?
-                .ok_or_else(|| ApiError::invalid("associated_task_id", format!("script {id} does not exist")))?
-                .value;
-            if script.status != ScriptStatus::Approved {
-                return Err(ApiError::invalid(
-                    "associated_task_id",
-                    format!("script {id} is {:?}; only an approved script can be scheduled", script.status),
-                ));
-            }
-            for param in &execution.execute_param.script_params {
-                if !script.script_params.iter().any(|p| p.param_name.as_str() == param.param_name.as_str()) {
-                    return Err(ApiError::invalid(
-                        "input_param.script_params",
-                        format!("script {id} has no parameter named {}", param.param_name),
-                    ));
-                }
-            }
-            request.risk_refusal(&script, execution.execute_batches.len()).map_err(refused)?;
-            script.script_params.iter().filter(|p| p.sensitive).map(|p| p.param_name.as_str().to_owned()).collect()
-        }
-        AssociatedType::Communal => {
-            let public = public_script::find(id)
-                .ok_or_else(|| ApiError::invalid("associated_task_id", format!("public script {id} does not exist")))?;
-            public
-                .check(&execution)
-                .map_err(|e| ApiError::InvalidParameter(e.replace("execute_param", "input_param")))?;
-            request.risk_refusal(&public.script, execution.execute_batches.len()).map_err(refused)?;
-            public
-                .script
-                .script_params
-                .iter()
-                .filter(|p| p.sensitive)
-                .map(|p| p.param_name.as_str().to_owned())
-                .collect()
-        }
-    };
+    let script = scheduler::task_script(app, &caller.project_id, request, &execution, Defaults::Masked)
+        .await?
+        .map_err(refused)?;
+    let sensitive =
+        script.script_params.iter().filter(|p| p.sensitive).map(|p| p.param_name.as_str().to_owned()).collect();
     orders::check_agents(app, caller, &execution).await.map_err(|e| match e {
         ApiError::InvalidParameter(message) => {
             ApiError::InvalidParameter(message.replace("execute_batches", "target_instances"))
