@@ -239,12 +239,8 @@ pub async fn get_masked(
     read(store, project, task_id, Values::Mask).await
 }
 
-fn masked(item: &Item) -> Result<ScheduledTask, StoreError> {
-    // The list shows no parameter values, so nothing is opened or masked here.
-    decode(item)
-}
-
-/// A page of the tenant's tasks, newest first, that `judge` keeps.
+/// A page of the tenant's tasks, newest first, that `judge` keeps, as stored
+/// (sensitive values sealed): the list shows no parameter values.
 pub async fn list(
     store: &dyn Store,
     project: &ProjectId,
@@ -255,7 +251,7 @@ pub async fn list(
 ) -> Result<Listed<ScheduledTask>, StoreError> {
     let pk = task_list_pk(project);
     let walk = Walk { index: Index::List, pk: &pk, after, order: Order::Descending };
-    listing::page(store, walk, limit, filtered, masked, judge).await
+    listing::page(store, walk, limit, filtered, decode, judge).await
 }
 
 /// How many tasks `judge` keeps, within the bounded count walk.
@@ -266,7 +262,7 @@ pub async fn count(
 ) -> Result<listing::Counted, StoreError> {
     let pk = task_list_pk(project);
     let walk = Walk { index: Index::List, pk: &pk, after: None, order: Order::Descending };
-    listing::count(store, walk, masked, judge).await
+    listing::count(store, walk, decode, judge).await
 }
 
 pub async fn total(store: &dyn Store, project: &ProjectId) -> Result<i64, StoreError> {
