@@ -121,9 +121,13 @@ async fn tagged_agents_page(
         let (ids, next) =
             tags::ids_page(store, &caller.project_id, TagKind::Agent, tag, after.as_deref(), chunk).await?;
         for sn in ids {
+            if found.len() == limit {
+                // Full: the agents after it are the next page's, not read for this one.
+                return Ok(found);
+            }
             if let Some(agent) = jobs::get_agent(store, &caller.project_id, &sn).await? {
                 let wanted = wanted_ids.is_empty() || wanted_ids.contains(&agent.resource_id.as_str());
-                if wanted && tag.matches(&agent.tags) && found.len() < limit {
+                if wanted && tag.matches(&agent.tags) {
                     found.push(agent);
                 }
             }
@@ -165,7 +169,11 @@ async fn others_list(
                 let (ids, next) = tags::ids_page(store, project, TagKind::Other, tag, after.as_deref(), chunk).await?;
                 let mut rows = Vec::new();
                 for id in ids {
-                    rows.extend(other_resources::get(store, project, &id).await?.map(|r| r.value));
+                    if found.len() + rows.len() == limit {
+                        // Full: the hosts after it are the next page's, not read for this one.
+                        break;
+                    }
+                    rows.extend(other_resources::get(store, project, &id).await?.map(|r| r.value).filter(|r| keep(r)));
                 }
                 (rows, next)
             }
